@@ -2,4 +2,7 @@ module zkbench
 
 go 1.26.8
 
-require golang.org/x/sys v0.50.0 // indirect
+require (
+	github.com/go-zookeeper/zk v1.0.4
+	golang.org/x/sys v0.50.0
+)
