@@ -106,7 +106,7 @@ const (
 var syncNames = []string{"fdatasync", "fsync", "odsync", "none"}
 
 func (m SyncMethod) String() string {
-	if int(m) < len(syncNames) {
+	if m >= 0 && int(m) < len(syncNames) {
 		return syncNames[m]
 	}
 	return fmt.Sprintf("SyncMethod(%d)", int(m))

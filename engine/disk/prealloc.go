@@ -24,7 +24,7 @@ const (
 var preallocNames = []string{"zookeeper", "fallocate", "zero", "none"}
 
 func (m PreallocMode) String() string {
-	if int(m) < len(preallocNames) {
+	if m >= 0 && int(m) < len(preallocNames) {
 		return preallocNames[m]
 	}
 	return fmt.Sprintf("PreallocMode(%d)", int(m))
