@@ -53,7 +53,7 @@ func (h *TxnHeader) Decode(r *Reader) {
 }
 
 // TxnHeaderSize is the encoded size of a TxnHeader.
-const TxnHeaderSize = 28
+const TxnHeaderSize = 32
 
 // DigestVersion is the only tree digest version ZooKeeper 3.8 writes.
 const DigestVersion = 2
