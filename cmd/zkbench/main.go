@@ -41,7 +41,9 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"version": {"print the version", runVersion},
+	"snapshot": {"dump or verify a ZooKeeper snapshot file", runSnapshot},
+	"txnlog":   {"dump or verify a ZooKeeper transaction log file", runTxnlog},
+	"version":  {"print the version", runVersion},
 }
 
 func main() {
