@@ -1,0 +1,108 @@
+package persist
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"zkbench/engine/disk"
+	"zkbench/engine/snap"
+	"zkbench/engine/txnlog"
+)
+
+// MinRetain is the fewest snapshots purge may keep
+// (autopurge.snapRetainCount's lower bound).
+const MinRetain = 3
+
+// ErrRetain means purge was asked to keep fewer than MinRetain snapshots.
+var ErrRetain = fmt.Errorf("purge must keep at least %d snapshots", MinRetain)
+
+// Purged lists the files a purge removed.
+type Purged struct {
+	Snapshots []string
+	Logs      []string
+	// Oldest is the zxid of the oldest snapshot kept; -1 when there was
+	// no valid snapshot and nothing was removed.
+	Oldest int64
+}
+
+// Purge keeps the newest keep (>= 3) valid snapshots and the logs needed to
+// replay from the oldest of them, and removes older snapshots and logs, as
+// ZooKeeper's PurgeTxnLog does (zk-disk-format.md §8). Files that are not
+// named like logs or snapshots, and the epoch files, are never touched.
+func Purge(fsys disk.FS, dirs Dirs, keep int) (Purged, error) {
+	p := Purged{Oldest: -1}
+	if keep < MinRetain {
+		return p, fmt.Errorf("%w, not %d", ErrRetain, keep)
+	}
+	snaps, err := snap.List(fsys, dirs.Snap)
+	if err != nil {
+		return p, fmt.Errorf("purge %s: %w", dirs.Snap, err)
+	}
+	var valid []snap.Entry
+	for _, e := range snaps {
+		if len(valid) == keep {
+			break
+		}
+		if snap.Valid(fsys, e.Path) == nil {
+			valid = append(valid, e)
+		}
+	}
+	if len(valid) == 0 {
+		return p, nil
+	}
+	p.Oldest = valid[len(valid)-1].Zxid
+	logs, err := txnlog.ListFiles(fsys, dirs.Log)
+	if err != nil {
+		return p, fmt.Errorf("purge %s: %w", dirs.Log, err)
+	}
+	// The log files needed from the oldest kept snapshot on: the newest
+	// one starting at or before it, and every later one.
+	needed := map[string]bool{}
+	for _, f := range txnlog.SelectFiles(logs, p.Oldest+1) {
+		needed[f.Path] = true
+	}
+	for _, f := range logs {
+		if f.Zxid < p.Oldest && !needed[f.Path] {
+			if err := fsys.Remove(f.Path); err != nil {
+				return p, fmt.Errorf("purge: remove %s: %w", f.Path, err)
+			}
+			p.Logs = append(p.Logs, f.Path)
+		}
+	}
+	for _, e := range snaps {
+		if e.Zxid < p.Oldest {
+			if err := fsys.Remove(e.Path); err != nil {
+				return p, fmt.Errorf("purge: remove %s: %w", e.Path, err)
+			}
+			p.Snapshots = append(p.Snapshots, e.Path)
+		}
+	}
+	return p, nil
+}
+
+// RunPurger purges every interval until ctx is done, as ZooKeeper's
+// autopurge task does when autopurge.purgeInterval > 0. Each round's
+// outcome goes to report (which may be nil).
+func RunPurger(ctx context.Context, fsys disk.FS, dirs Dirs, keep int, interval time.Duration, report func(Purged, error)) error {
+	if interval <= 0 {
+		return errors.New("purge interval must be positive")
+	}
+	if keep < MinRetain {
+		return fmt.Errorf("%w, not %d", ErrRetain, keep)
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			p, err := Purge(fsys, dirs, keep)
+			if report != nil {
+				report(p, err)
+			}
+		}
+	}
+}
