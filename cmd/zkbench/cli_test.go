@@ -199,3 +199,45 @@ func TestExitCodes(t *testing.T) {
 		})
 	}
 }
+
+func TestPurge(t *testing.T) {
+	data := t.TempDir()
+	v2 := filepath.Join(data, "version-2")
+	os.MkdirAll(v2, 0o755)
+	snapshot, _ := os.ReadFile("testdata/snapshot.9f")
+	log, _ := os.ReadFile("testdata/log.a0")
+	// Four snapshots and three logs: keeping 3 snapshots (oldest 0x30)
+	// needs log.20 (the newest at or before 0x30) and log.40.
+	for _, n := range []string{"snapshot.10", "snapshot.30", "snapshot.50", "snapshot.70"} {
+		os.WriteFile(filepath.Join(v2, n), snapshot, 0o644)
+	}
+	for _, n := range []string{"log.1", "log.20", "log.40"} {
+		os.WriteFile(filepath.Join(v2, n), log, 0o644)
+	}
+	code, out, errOut := runCLI(t, "purge", "--data-dir", data)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var left []string
+	ents, _ := os.ReadDir(v2)
+	for _, e := range ents {
+		left = append(left, e.Name())
+	}
+	if got := strings.Join(left, " "); got != "log.20 log.40 snapshot.30 snapshot.50 snapshot.70" {
+		t.Errorf("left %s\noutput:\n%s", got, out)
+	}
+	for _, tt := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"purge"}, "--data-dir is required"},
+		{[]string{"purge", "--data-dir", data, "--count", "2"}, "--count 2"},
+		{[]string{"purge", "--data-dir", t.TempDir()}, "no version-2 folder"},
+		{[]string{"purge", "--data-dir", data, "--data-log-dir", "/nonexistent"}, "--data-log-dir /nonexistent"},
+	} {
+		code, _, errOut := runCLI(t, tt.args...)
+		if code != 2 || !strings.Contains(errOut, tt.msg) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tt.args, code, errOut, tt.msg)
+		}
+	}
+}
