@@ -250,7 +250,7 @@ func (s *Server) waitServing(limit time.Duration) error {
 
 // Connect opens a client session (go-zookeeper) to the server.
 func (s *Server) Connect() (*zk.Conn, error) {
-	c, ev, err := zk.Connect([]string{s.Addr}, 4*time.Second, zk.WithLogInfo(false))
+	c, ev, err := zk.Connect([]string{s.Addr}, 4*time.Second, zk.WithLogInfo(false), zk.WithLogger(quiet{}))
 	if err != nil {
 		return nil, err
 	}
@@ -268,6 +268,12 @@ func (s *Server) Connect() (*zk.Conn, error) {
 		}
 	}
 }
+
+// quiet drops go-zookeeper's log lines: while a server starts up every
+// refused connection attempt would otherwise be printed.
+type quiet struct{}
+
+func (quiet) Printf(string, ...any) {}
 
 func drain(ev <-chan zk.Event) {
 	for range ev {
