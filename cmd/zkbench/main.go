@@ -41,6 +41,7 @@ type command struct {
 }
 
 var commands = map[string]command{
+	"probe":    {"measure whether a directory is good enough for a ZooKeeper log", runProbe},
 	"purge":    {"keep the newest N snapshots and the logs they need", runPurge},
 	"snapshot": {"dump or verify a ZooKeeper snapshot file", runSnapshot},
 	"txnlog":   {"dump or verify a ZooKeeper transaction log file", runTxnlog},

@@ -1,0 +1,404 @@
+package fsprobe_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"zkbench/engine/disk"
+	"zkbench/engine/disk/faultfs"
+	"zkbench/fsprobe"
+)
+
+var (
+	allSyncs    = []disk.SyncMethod{disk.SyncFdatasync, disk.SyncFsync, disk.SyncODsync, disk.SyncNone}
+	allPrealloc = []disk.PreallocMode{disk.PreallocZooKeeper, disk.PreallocFallocate, disk.PreallocZero, disk.PreallocNone}
+)
+
+// assertEmpty fails unless dir holds exactly the names in keep.
+func assertEmpty(t *testing.T, fsys disk.FS, dir string, keep ...string) {
+	t.Helper()
+	names, err := fsys.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(names)
+	slices.Sort(keep)
+	if !slices.Equal(names, keep) {
+		t.Errorf("%s holds %q after the probe, want %q", dir, names, keep)
+	}
+}
+
+func mkdir(t *testing.T, fsys *faultfs.FS, dir string) {
+	t.Helper()
+	if err := fsys.MkdirAll(dir); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestEveryMethodOnRealDir runs every sync method and preallocation mode on
+// the machine's temporary directory: counts, extensions, file length, and
+// nothing left behind but what was there before.
+func TestEveryMethodOnRealDir(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/keep", []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const count, block, step = 40, 2300, 64 << 10
+	res, err := fsprobe.Run(context.Background(), fsprobe.Config{
+		Dirs: []string{dir}, BlockSize: block, Count: count,
+		Syncs: allSyncs, Preallocs: allPrealloc, PreAllocSize: step,
+		BandwidthSize: 3 << 20,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Cases) != len(allSyncs)*len(allPrealloc) {
+		t.Fatalf("%d cases, want %d", len(res.Cases), len(allSyncs)*len(allPrealloc))
+	}
+	for _, c := range res.Cases {
+		t.Run(c.Name(), func(t *testing.T) {
+			if c.Err != nil {
+				if c.Prealloc == disk.PreallocFallocate && errors.Is(c.Err, syscall.EOPNOTSUPP) {
+					t.Skipf("file system without fallocate: %v", c.Err)
+				}
+				t.Fatal(c.Err)
+			}
+			if c.Count != count || c.Latency.TotalCount() != count || c.Interrupted {
+				t.Errorf("count %d, %d recorded, interrupted %v; want %d", c.Count, c.Latency.TotalCount(), c.Interrupted, count)
+			}
+			// 40 blocks of 2300 bytes: extended before blocks 0 and 27.
+			wantExtends, wantSize := 2, int64(2*step)
+			if c.Prealloc == disk.PreallocNone {
+				wantExtends, wantSize = 0, count*block
+			}
+			if c.Extends.Count != wantExtends || c.FileSize != wantSize {
+				t.Errorf("%d extends to %d bytes, want %d to %d", c.Extends.Count, c.FileSize, wantExtends, wantSize)
+			}
+			if c.IOPS() <= 0 || len(c.Intervals) == 0 {
+				t.Errorf("IOPS %v, %d intervals", c.IOPS(), len(c.Intervals))
+			}
+			var n int64
+			for _, h := range c.Intervals {
+				n += h.TotalCount()
+			}
+			if n != count {
+				t.Errorf("intervals hold %d values, want %d", n, count)
+			}
+		})
+	}
+	if len(res.Bandwidth) != 1 || res.Bandwidth[0].Err != nil || res.Bandwidth[0].Bytes != 3<<20 || res.Bandwidth[0].BytesPerSecond() <= 0 {
+		t.Errorf("bandwidth = %+v", res.Bandwidth)
+	}
+	assertEmpty(t, disk.OS, dir, "keep")
+}
+
+// TestExtendsMidRun: a file that outgrows its preallocation is extended
+// step by step, each extension counted and timed.
+func TestExtendsMidRun(t *testing.T) {
+	for _, tc := range []struct {
+		count       int
+		step        int64
+		wantExtends int
+		wantSize    int64
+	}{
+		{1, 64 << 10, 1, 64 << 10},
+		{100, 64 << 10, 4, 256 << 10},
+		{100, 1 << 20, 1, 1 << 20},
+		{10, 1000, 10, 23_000}, // step below the block: past the end each time
+		{100, 0, 0, 230_000},   // 0 switches preallocation off
+	} {
+		for _, mode := range []disk.PreallocMode{disk.PreallocZooKeeper, disk.PreallocFallocate, disk.PreallocZero} {
+			fsys := faultfs.New(faultfs.Options{})
+			mkdir(t, fsys, "/d")
+			res, err := fsprobe.Run(context.Background(), fsprobe.Config{
+				FS: fsys, Dirs: []string{"/d"}, BlockSize: 2300, Count: tc.count,
+				Preallocs: []disk.PreallocMode{mode}, PreAllocSize: tc.step,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := res.Cases[0]
+			if c.Err != nil || c.Extends.Count != tc.wantExtends || c.FileSize != tc.wantSize {
+				t.Errorf("%s, %d blocks, step %d: %d extends to %d bytes (err %v); want %d to %d",
+					mode, tc.count, tc.step, c.Extends.Count, c.FileSize, c.Err, tc.wantExtends, tc.wantSize)
+			}
+			if c.Extends.Count > 0 && (c.Extends.Total < c.Extends.Max || c.Extends.Max <= 0) {
+				t.Errorf("%s: extension times total %v max %v", mode, c.Extends.Total, c.Extends.Max)
+			}
+			assertEmpty(t, fsys, "/d")
+		}
+	}
+}
+
+// TestPercentiles injects a known latency distribution and finds it in the
+// histogram: 99 in 100 syncs take 1 ms, one takes 50 ms.
+func TestPercentiles(t *testing.T) {
+	samples := slices.Repeat([]time.Duration{time.Millisecond}, 99)
+	samples = append(samples, 50*time.Millisecond)
+	const seed, count = 7, 300
+	// The same seed draws the same sequence: count the slow ones.
+	draw := faultfs.Samples(seed, samples...)
+	slow := 0
+	for range count {
+		if draw() == 50*time.Millisecond {
+			slow++
+		}
+	}
+	if slow == 0 {
+		t.Fatal("the seed draws no slow sync; pick another")
+	}
+
+	for _, tc := range []struct {
+		sync     disk.SyncMethod
+		prealloc disk.PreallocMode // odsync: writes pay the latency, so no extensions
+	}{
+		{disk.SyncFdatasync, disk.PreallocZooKeeper},
+		{disk.SyncFsync, disk.PreallocFallocate},
+		{disk.SyncODsync, disk.PreallocNone},
+	} {
+		t.Run(tc.sync.String(), func(t *testing.T) {
+			t.Parallel()
+			fsys := faultfs.New(faultfs.Options{SyncLatency: faultfs.Samples(seed, samples...)})
+			mkdir(t, fsys, "/log")
+			res, err := fsprobe.Run(context.Background(), fsprobe.Config{
+				FS: fsys, Dirs: []string{"/log"}, BlockSize: 2300, Count: count,
+				Syncs: []disk.SyncMethod{tc.sync}, Preallocs: []disk.PreallocMode{tc.prealloc},
+				PreAllocSize: 64 << 20,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := res.Cases[0].Latency
+			p50, max := h.ValueAtQuantile(50), h.Max()
+			// A sleep never ends early; it may end late, but not by 4 ms.
+			if !h.ValuesAreEquivalent(p50, 1000) && (p50 < 1000 || p50 > 5000) {
+				t.Errorf("p50 = %d µs, want about 1000", p50)
+			}
+			if (max < 50_000 && !h.ValuesAreEquivalent(max, 50_000)) || max > 100_000 {
+				t.Errorf("max = %d µs, want about 50000", max)
+			}
+			var over int64
+			for _, b := range h.Distribution() {
+				if b.From >= 40_000 {
+					over += b.Count
+				}
+			}
+			if over != int64(slow) {
+				t.Errorf("%d syncs of 40 ms or more, want the %d slow ones injected", over, slow)
+			}
+			if h.TotalCount() != count {
+				t.Errorf("%d recorded, want %d", h.TotalCount(), count)
+			}
+			assertEmpty(t, fsys, "/log")
+		})
+	}
+}
+
+// TestInterrupt: a cancelled probe stops, keeps what it measured and removes
+// its files, background writer included.
+func TestInterrupt(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var syncs atomic.Int64
+	fsys := faultfs.New(faultfs.Options{SyncLatency: func() time.Duration {
+		if syncs.Add(1) == 25 {
+			cancel()
+		}
+		return 0
+	}})
+	mkdir(t, fsys, "/a")
+	mkdir(t, fsys, "/b")
+	res, err := fsprobe.Run(ctx, fsprobe.Config{
+		FS: fsys, Dirs: []string{"/a", "/b"}, BlockSize: 100, Count: 1000,
+		Syncs: allSyncs, PreAllocSize: 64 << 10, BandwidthSize: 1 << 20,
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if len(res.Cases) != 1 {
+		t.Fatalf("%d cases, want the one interrupted", len(res.Cases))
+	}
+	c := res.Cases[0]
+	if !c.Interrupted || c.Err != nil || c.Count == 0 || c.Count >= 1000 || c.Latency.TotalCount() != int64(c.Count) {
+		t.Errorf("interrupted case: interrupted %v err %v count %d recorded %d", c.Interrupted, c.Err, c.Count, c.Latency.TotalCount())
+	}
+	if len(res.Bandwidth) != 0 {
+		t.Errorf("bandwidth measured after the interrupt: %+v", res.Bandwidth)
+	}
+	assertEmpty(t, fsys, "/a")
+	assertEmpty(t, fsys, "/b")
+}
+
+// TestBackground: with a background rate every combination runs twice, and
+// the background writer's file is gone afterwards.
+func TestBackground(t *testing.T) {
+	fsys := faultfs.New(faultfs.Options{SyncLatency: faultfs.Fixed(200 * time.Microsecond)})
+	mkdir(t, fsys, "/d")
+	res, err := fsprobe.Run(context.Background(), fsprobe.Config{
+		FS: fsys, Dirs: []string{"/d"}, BlockSize: 2300, Count: 200,
+		Preallocs: []disk.PreallocMode{disk.PreallocZooKeeper, disk.PreallocNone}, PreAllocSize: 64 << 10,
+		Background: 64 << 20,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range res.Cases {
+		names = append(names, c.Name())
+		if c.Err != nil || c.Count != 200 {
+			t.Errorf("%s: count %d, err %v", c.Name(), c.Count, c.Err)
+		}
+		if bg := c.Background > 0; bg != (c.BackgroundBytes > 0) {
+			t.Errorf("%s: background %d, %d bytes written by it", c.Name(), c.Background, c.BackgroundBytes)
+		}
+	}
+	want := []string{"fdatasync/zookeeper", "fdatasync/zookeeper+background", "fdatasync/none", "fdatasync/none+background"}
+	if !slices.Equal(names, want) {
+		t.Errorf("cases %q, want %q", names, want)
+	}
+	assertEmpty(t, fsys, "/d")
+}
+
+// TestBackgroundRealDir runs the background writer against a real file
+// system briefly.
+func TestBackgroundRealDir(t *testing.T) {
+	dir := t.TempDir()
+	res, err := fsprobe.Run(context.Background(), fsprobe.Config{
+		Dirs: []string{dir}, BlockSize: 2300, Count: 20, PreAllocSize: 1 << 20, Background: 32 << 20,
+		Syncs: []disk.SyncMethod{disk.SyncNone},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Cases) != 2 || res.Cases[0].Err != nil || res.Cases[1].Err != nil || res.Cases[1].Background == 0 {
+		t.Errorf("cases = %+v", res.Cases)
+	}
+	assertEmpty(t, disk.OS, dir)
+}
+
+// noFallocate is a file system whose files cannot be preallocated.
+type noFallocate struct{ disk.FS }
+
+func (f noFallocate) Create(name string) (disk.File, error) {
+	file, err := f.FS.Create(name)
+	if err != nil {
+		return nil, err
+	}
+	return noAllocFile{file}, nil
+}
+
+type noAllocFile struct{ disk.File }
+
+func (noAllocFile) Allocate(off, n int64) error { return syscall.EOPNOTSUPP }
+
+// TestFailedCase: a case that fails is reported and the others still run.
+func TestFailedCase(t *testing.T) {
+	fsys := faultfs.New(faultfs.Options{})
+	mkdir(t, fsys, "/d")
+	res, err := fsprobe.Run(context.Background(), fsprobe.Config{
+		FS: noFallocate{fsys}, Dirs: []string{"/d"}, BlockSize: 2300, Count: 10,
+		Preallocs: []disk.PreallocMode{disk.PreallocFallocate, disk.PreallocZooKeeper}, PreAllocSize: 64 << 10,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Cases) != 2 {
+		t.Fatalf("%d cases, want 2", len(res.Cases))
+	}
+	if c := res.Cases[0]; !errors.Is(c.Err, syscall.EOPNOTSUPP) || c.Count != 0 {
+		t.Errorf("fallocate case: count %d err %v; want 0 and EOPNOTSUPP", c.Count, c.Err)
+	}
+	if c := res.Cases[1]; c.Err != nil || c.Count != 10 {
+		t.Errorf("zookeeper case: count %d err %v", c.Count, c.Err)
+	}
+	assertEmpty(t, fsys, "/d")
+}
+
+// readOnly is a file system on which nothing can be created.
+type readOnly struct{ disk.FS }
+
+func (readOnly) Create(name string) (disk.File, error) {
+	return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EACCES}
+}
+
+func TestCheckDir(t *testing.T) {
+	fsys := faultfs.New(faultfs.Options{})
+	mkdir(t, fsys, "/ok")
+	f, err := fsys.Create("/file")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for _, tc := range []struct {
+		fsys disk.FS
+		dir  string
+		want string // "" for no error
+	}{
+		{fsys, "/ok", ""},
+		{fsys, "/missing", "/missing: does not exist"},
+		{fsys, "/file", "/file: is not a directory"},
+		{readOnly{fsys}, "/ok", "/ok: is not writable: permission denied"},
+	} {
+		err := fsprobe.CheckDir(tc.fsys, tc.dir)
+		if (err == nil) != (tc.want == "") || (err != nil && err.Error() != tc.want) {
+			t.Errorf("CheckDir(%s) = %v, want %q", tc.dir, err, tc.want)
+		}
+		var de *fsprobe.DirError
+		if err != nil && !errors.As(err, &de) {
+			t.Errorf("CheckDir(%s) = %T, want a *DirError", tc.dir, err)
+		}
+	}
+	assertEmpty(t, fsys, "/ok")
+	// Run checks every directory before it writes anything.
+	_, err = fsprobe.Run(context.Background(), fsprobe.Config{FS: fsys, Dirs: []string{"/ok", "/missing"}, BlockSize: 1, Count: 1})
+	if err == nil || !strings.Contains(err.Error(), "/missing: does not exist") {
+		t.Errorf("Run with a missing dir = %v", err)
+	}
+	if st := fsys.Stats(); st.Datasyncs != 0 {
+		t.Errorf("%d syncs before the directory check failed", st.Datasyncs)
+	}
+}
+
+func TestRunRejectsBadConfig(t *testing.T) {
+	fsys := faultfs.New(faultfs.Options{})
+	for _, cfg := range []fsprobe.Config{
+		{BlockSize: 1, Count: 1},
+		{Dirs: []string{"/"}, BlockSize: 0, Count: 1},
+		{Dirs: []string{"/"}, BlockSize: 1, Count: 0},
+		{Dirs: []string{"/"}, BlockSize: 1 << 40, Count: 1 << 30},
+		{Dirs: []string{"/"}, BlockSize: 1, Count: 1, PreAllocSize: -1},
+		{Dirs: []string{"/"}, BlockSize: 1, Count: 1, Syncs: []disk.SyncMethod{9}},
+		{Dirs: []string{"/"}, BlockSize: 1, Count: 1, Preallocs: []disk.PreallocMode{-1}},
+	} {
+		cfg.FS = fsys
+		if _, err := fsprobe.Run(context.Background(), cfg); err == nil {
+			t.Errorf("Run(%+v): no error", cfg)
+		}
+	}
+}
+
+func TestSpaceNeeded(t *testing.T) {
+	const margin, pad = 64 << 20, 4096
+	for _, tc := range []struct {
+		cfg  fsprobe.Config
+		want int64
+	}{
+		{fsprobe.Config{BlockSize: 2300, Count: 100, PreAllocSize: 64 << 10}, 230_000 + 64<<10 + pad + margin},
+		{fsprobe.Config{BlockSize: 2300, Count: 100, PreAllocSize: 64 << 10, Preallocs: []disk.PreallocMode{disk.PreallocNone}}, 230_000 + margin},
+		{fsprobe.Config{BlockSize: 2300, Count: 100}, 230_000 + margin}, // step 0: preallocation off
+		{fsprobe.Config{BlockSize: 2300, Count: 2000, PreAllocSize: 64 << 20, BandwidthSize: 256 << 20}, 4_600_000 + 64<<20 + pad + 256<<20 + margin},
+		{fsprobe.Config{BlockSize: 2300, Count: 100, PreAllocSize: 64 << 10, Background: 1}, 230_000 + 64<<10 + pad + 256<<20 + margin},
+		{fsprobe.Config{BlockSize: 1 << 30, Count: 1 << 20}, 1<<50 + margin}, // no loop over the writes
+	} {
+		if got := tc.cfg.SpaceNeeded(); got != tc.want {
+			t.Errorf("SpaceNeeded(%+v) = %d, want %d", tc.cfg, got, tc.want)
+		}
+	}
+}
