@@ -16,10 +16,10 @@ type CommitterOptions struct {
 	// though more are queued. 0 means DefaultMaxBatchSize.
 	MaxBatchSize int
 	// AfterAppend, when set, runs on the committer goroutine after each
-	// successful append; returning true rolls the log right there (the
-	// pending batch is committed first). This is where ZooKeeper's
-	// SyncRequestProcessor decides to snapshot.
-	AfterAppend func(t *jute.Txn) (roll bool)
+	// successful append, with the record's size on disk; returning true
+	// rolls the log right there (the pending batch is committed first).
+	// This is where ZooKeeper's SyncRequestProcessor decides to snapshot.
+	AfterAppend func(t *jute.Txn, size int64) (roll bool)
 }
 
 // Committer is ZooKeeper's SyncRequestProcessor: callers submit txns from
@@ -32,7 +32,7 @@ type CommitterOptions struct {
 type Committer struct {
 	w        *Writer
 	maxBatch int
-	after    func(*jute.Txn) bool
+	after    func(*jute.Txn, int64) bool
 
 	mu     sync.Mutex
 	queue  []pending
@@ -164,7 +164,7 @@ func (c *Committer) run() {
 			p := q[i]
 			p.err = c.w.Append(p.t)
 			batch = append(batch, p)
-			if p.err == nil && c.after != nil && c.after(p.t) {
+			if p.err == nil && c.after != nil && c.after(p.t, c.w.lastSize) {
 				batch = finish(batch, c.w.Roll())
 			} else if len(batch) >= c.maxBatch {
 				batch = finish(batch, c.w.Commit())

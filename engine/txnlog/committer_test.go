@@ -110,7 +110,7 @@ func TestCommitterAfterAppendRolls(t *testing.T) {
 	fsys := faultfs.New(faultfs.Options{})
 	var rolls []RollEvent
 	w := mustOpen(t, fsys, "v2", Options{PreAllocSize: 4096, OnRoll: func(e RollEvent) { rolls = append(rolls, e) }})
-	c := NewCommitter(w, CommitterOptions{AfterAppend: func(t *jute.Txn) bool { return t.Header.Zxid%10 == 0 }})
+	c := NewCommitter(w, CommitterOptions{AfterAppend: func(t *jute.Txn, _ int64) bool { return t.Header.Zxid%10 == 0 }})
 	for z := int64(1); z <= 35; z++ {
 		must(t, c.Submit(setData(z, 10), func(err error) {
 			if err != nil {
@@ -258,7 +258,7 @@ func crashRun(t *testing.T, seed uint64, st *crashStats) {
 		rollEvery := int64(5 + rng.IntN(60))
 		c := NewCommitter(w, CommitterOptions{
 			MaxBatchSize: 1 + rng.IntN(20),
-			AfterAppend:  func(t *jute.Txn) bool { return t.Header.Zxid%rollEvery == 0 },
+			AfterAppend:  func(t *jute.Txn, _ int64) bool { return t.Header.Zxid%rollEvery == 0 },
 		})
 		syncCount.Store(0)
 		crashAt.Store(int64(1 + rng.IntN(25)))

@@ -131,6 +131,7 @@ type Writer struct {
 	batchTxns int         // txns appended since the last commit
 	unsynced  int64       // bytes written or buffered since the last sync
 	lastZxid  int64
+	lastSize  int64 // on-disk size of the last appended record
 	err       error // sticky failure
 	closed    bool
 
@@ -248,7 +249,8 @@ func (w *Writer) Append(t *jute.Txn) error {
 	w.batch = binary.BigEndian.AppendUint32(w.batch, uint32(len(entry)))
 	w.batch = append(w.batch, entry...)
 	w.batch = append(w.batch, recordTrailer)
-	w.unsynced += int64(len(entry)) + RecordOverhead
+	w.lastSize = int64(len(entry)) + RecordOverhead
+	w.unsynced += w.lastSize
 	w.batchTxns++
 	w.fileTxns++
 	w.lastZxid = z
