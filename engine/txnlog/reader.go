@@ -60,6 +60,12 @@ func NewReader(rd io.Reader, name string) (*Reader, error) {
 	case err != nil:
 		return nil, fmt.Errorf("log %s: read header: %w", name, err)
 	}
+	if b == [jute.FileHeaderSize]byte{} {
+		// The file was extended (preallocated) but its header never reached
+		// the disk: a crash right after the file was created. Like a file
+		// cut inside its header, it holds no txns.
+		return nil, &CorruptError{File: name, Offset: 0, Err: fmt.Errorf("%w: all zeros", ErrShortHeader)}
+	}
 	jr := jute.NewReader(b[:])
 	r.hdr.Decode(jr)
 	// Like ZooKeeper, only the magic is checked; version and dbid are not.
@@ -118,7 +124,15 @@ func (r *Reader) Next() (Record, error) {
 	}
 	start := r.off
 	var h [recordHeaderSize]byte
-	if _, err := io.ReadFull(r.br, h[:]); err != nil {
+	if n, err := io.ReadFull(r.br, h[:]); err != nil {
+		// Zeros up to the end of the file are padding, however few: the
+		// writer pads from its last commit, so a batch may end a few bytes
+		// short of the preallocated end. Only non-zero bytes are a torn
+		// record.
+		if errors.Is(err, io.ErrUnexpectedEOF) && allZero(h[:n]) {
+			r.done = true
+			return Record{}, io.EOF
+		}
 		return Record{}, r.end(err, start, false)
 	}
 	sum := binary.BigEndian.Uint64(h[:8])
@@ -182,4 +196,13 @@ func (r *Reader) end(err error, start int64, partial bool) error {
 	}
 	r.err = &CorruptError{File: r.name, Offset: start, Err: err}
 	return r.err
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
