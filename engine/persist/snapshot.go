@@ -24,13 +24,21 @@ var ErrSnapshotExists = errors.New("snapshot for this zxid already exists")
 // repairs the fuzz.
 func WriteSnapshot(fsys disk.FS, dir string, tree *datatree.Tree, opts snap.Options) (snap.Result, error) {
 	zxid := tree.LastProcessedZxid()
-	res, err := snap.WriteFile(fsys, dir, zxid, opts, func(w *snap.Writer) (*snap.Digest, error) {
-		return fillSnapshot(w, tree)
-	})
-	if errors.Is(err, fs.ErrExist) {
+	fill := func(w *snap.Writer) (*snap.Digest, error) { return fillSnapshot(w, tree) }
+	res, err := snap.WriteFile(fsys, dir, zxid, opts, fill)
+	if !errors.Is(err, fs.ErrExist) {
+		return res, err
+	}
+	// A snapshot torn by a crash may carry the very name we need: restore
+	// skipped it and ended at its zxid. ZooKeeper writes over it; we replace
+	// it only when it fails the validity test, never a good one.
+	if verr := snap.Valid(fsys, res.Path); !errors.Is(verr, snap.ErrInvalid) {
 		return res, fmt.Errorf("%s: %w", res.Path, ErrSnapshotExists)
 	}
-	return res, err
+	if err := fsys.Remove(res.Path); err != nil {
+		return res, fmt.Errorf("replace torn snapshot %s: %w", res.Path, err)
+	}
+	return snap.WriteFile(fsys, dir, zxid, opts, fill)
 }
 
 func fillSnapshot(w *snap.Writer, tree *datatree.Tree) (*snap.Digest, error) {

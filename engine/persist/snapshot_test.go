@@ -173,3 +173,23 @@ func TestSnapshotterTooBusy(t *testing.T) {
 		t.Errorf("second end = %+v", ends[1:])
 	}
 }
+
+// A crash inside a snapshot can leave a torn file under the name the next
+// snapshot needs; it is replaced, while a good one is never overwritten.
+func TestWriteSnapshotReplacesOnlyATornFile(t *testing.T) {
+	dir := t.TempDir()
+	torn := filepath.Join(dir, "snapshot.0")
+	if err := os.WriteFile(torn, []byte("ZKSN\x00\x00\x00\x02 torn"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := WriteSnapshot(disk.OS, dir, datatree.New(), snap.Options{})
+	if err != nil {
+		t.Fatalf("torn file not replaced: %v", err)
+	}
+	if _, err := snap.Verify(disk.OS, res.Path); err != nil {
+		t.Fatalf("replacement does not verify: %v", err)
+	}
+	if _, err := WriteSnapshot(disk.OS, dir, datatree.New(), snap.Options{}); !errors.Is(err, ErrSnapshotExists) {
+		t.Fatalf("a valid snapshot was not protected: %v", err)
+	}
+}
