@@ -1,5 +1,7 @@
 // Package jute implements ZooKeeper's binary record encoding ("jute") and the
-// records that ZooKeeper 3.8 writes to its transaction logs and snapshots.
+// records of ZooKeeper 3.8: those it writes to its transaction logs and
+// snapshots (txn.go, records.go), those a client and a server exchange
+// (requests.go) and those the members of an ensemble exchange (quorum.go).
 //
 // The archive has no tags and no framing: fields are concatenated big-endian
 // in declaration order. Buffers, strings and vectors carry an int length, with

@@ -6,15 +6,23 @@ import (
 	"strconv"
 )
 
-// Op codes of TxnHeader.Type (and of Op.Type inside a multi).
+// Op codes (ZooDefs.OpCode): TxnHeader.Type, Op.Type inside a multi, and
+// RequestHeader.Type on the client wire. Only the write codes ever reach a
+// log; the read and session-management codes travel between client and
+// server (and, wrapped in a LearnerRequest, from a learner to the leader).
 const (
-	OpCreateSession   int32 = -10
-	OpCloseSession    int32 = -11
-	OpError           int32 = -1
+	OpNotification    int32 = 0
 	OpCreate          int32 = 1
 	OpDelete          int32 = 2
+	OpExists          int32 = 3
+	OpGetData         int32 = 4
 	OpSetData         int32 = 5
+	OpGetACL          int32 = 6
 	OpSetACL          int32 = 7
+	OpGetChildren     int32 = 8
+	OpSync            int32 = 9
+	OpPing            int32 = 11
+	OpGetChildren2    int32 = 12
 	OpCheck           int32 = 13
 	OpMulti           int32 = 14
 	OpCreate2         int32 = 15
@@ -22,25 +30,42 @@ const (
 	OpCreateContainer int32 = 19
 	OpDeleteContainer int32 = 20
 	OpCreateTTL       int32 = 21
+	OpMultiRead       int32 = 22
+	OpAuth            int32 = 100
+	OpSetWatches      int32 = 101
+	OpCreateSession   int32 = -10
+	OpCloseSession    int32 = -11
+	OpError           int32 = -1
 )
 
-// OpName returns the name ZooKeeper's TxnLogToolkit prints for an op code.
+// OpName returns the name ZooKeeper gives an op code (Request.op2String,
+// which TxnLogToolkit prints).
 func OpName(op int32) string {
 	switch op {
-	case OpCreateSession:
-		return "createSession"
-	case OpCloseSession:
-		return "closeSession"
-	case OpError:
-		return "error"
+	case OpNotification:
+		return "notification"
 	case OpCreate:
 		return "create"
 	case OpDelete:
 		return "delete"
+	case OpExists:
+		return "exists"
+	case OpGetData:
+		return "getData"
 	case OpSetData:
 		return "setData"
+	case OpGetACL:
+		return "getACL"
 	case OpSetACL:
 		return "setACL"
+	case OpGetChildren:
+		return "getChildren"
+	case OpSync:
+		return "sync"
+	case OpPing:
+		return "ping"
+	case OpGetChildren2:
+		return "getChildren2"
 	case OpCheck:
 		return "check"
 	case OpMulti:
@@ -55,6 +80,18 @@ func OpName(op int32) string {
 		return "deleteContainer"
 	case OpCreateTTL:
 		return "createTtl"
+	case OpMultiRead:
+		return "multiRead"
+	case OpAuth:
+		return "auth"
+	case OpSetWatches:
+		return "setWatches"
+	case OpCreateSession:
+		return "createSession"
+	case OpCloseSession:
+		return "closeSession"
+	case OpError:
+		return "error"
 	}
 	return "unknown " + strconv.Itoa(int(op))
 }
