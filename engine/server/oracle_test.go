@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -14,14 +13,12 @@ import (
 
 	"zkbench/engine/datatree"
 	"zkbench/engine/jute"
+	"zkbench/internal/zkref"
 )
 
 // TestZooKeeperOracle is a differential test against ZooKeeper's own
-// PrepRequestProcessor. It runs only when ZKBENCH_ZK_CLASSPATH names the
-// ZooKeeper 3.8 jars (zookeeper, zookeeper-jute, slf4j-api, commons-cli),
-// e.g. on Debian 12 with the zookeeper package installed:
-//
-//	ZKBENCH_ZK_CLASSPATH=/usr/share/java/zookeeper.jar:/usr/share/java/zookeeper-jute.jar:/usr/share/java/slf4j-api.jar:/usr/share/java/slf4j-nop.jar:/usr/share/java/commons-cli.jar
+// PrepRequestProcessor, from the Debian zookeeper package's jars (see
+// internal/zkref; it needs a JDK for javac).
 //
 // The property test's random requests — pipelined up to six deep, with
 // multis that fail and roll back, sessions that close with outstanding
@@ -30,9 +27,10 @@ import (
 // time is ZooKeeper's wall clock, which the Go side is given).
 // testdata/Oracle.java drives the Java side through stdin.
 func TestZooKeeperOracle(t *testing.T) {
-	cp := os.Getenv("ZKBENCH_ZK_CLASSPATH")
-	if cp == "" {
-		t.Skip("ZKBENCH_ZK_CLASSPATH not set")
+	zkref.Need(t)
+	cp, err := zkref.Classpath()
+	if err != nil {
+		t.Fatal(err)
 	}
 	classes := t.TempDir()
 	if out, err := exec.Command("javac", "-nowarn", "-cp", cp, "-d", classes, "testdata/Oracle.java").CombinedOutput(); err != nil {
