@@ -342,18 +342,15 @@ func (t *Tree) EphemeralCount() int {
 }
 
 // Containers returns the paths of all container nodes, sorted.
-func (t *Tree) Containers() []string {
-	t.meta.Lock()
-	out := keys(t.containers)
-	t.meta.Unlock()
-	slices.Sort(out)
-	return out
-}
+func (t *Tree) Containers() []string { return t.sortedMeta(t.containers) }
 
 // TTLNodes returns the paths of all TTL nodes, sorted.
-func (t *Tree) TTLNodes() []string {
+func (t *Tree) TTLNodes() []string { return t.sortedMeta(t.ttls) }
+
+// sortedMeta copies one of the path sets guarded by t.meta, sorted.
+func (t *Tree) sortedMeta(set map[string]struct{}) []string {
 	t.meta.Lock()
-	out := keys(t.ttls)
+	out := keys(set)
 	t.meta.Unlock()
 	slices.Sort(out)
 	return out
