@@ -105,7 +105,7 @@ func FuzzDecodeNotification(f *testing.F) {
 
 func TestLearnerInfo(t *testing.T) {
 	li := LearnerInfo{ServerID: 7, ProtocolVersion: ProtocolVersion, ConfigVersion: 0x100000000}
-	b := li.Encode(nil)
+	b := encodeLearnerInfo(li)
 	if want := "0000000000000007" + "00010000" + "0000000100000000"; hex.EncodeToString(b) != want {
 		t.Fatalf("LearnerInfo %x", b)
 	}

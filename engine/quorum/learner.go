@@ -61,7 +61,7 @@ func (p *Peer) follow(leader uint64, role Role) {
 		t = PacketObserverInfo
 	}
 	info := LearnerInfo{ServerID: int64(p.id), ProtocolVersion: ProtocolVersion}
-	p.send(Message{Type: t, To: leader, Conn: ln.conn, Zxid: makeZxid(p.acceptedEpoch, 0), Data: info.Encode(nil)})
+	p.send(Message{Type: t, To: leader, Conn: ln.conn, Zxid: makeZxid(p.acceptedEpoch, 0), Data: encodeLearnerInfo(info)})
 }
 
 func (p *Peer) nextConn() uint64 {

@@ -49,7 +49,7 @@ const (
 )
 
 // ProtocolVersion is what LEADERINFO and LearnerInfo carry (Zab 1.0).
-const ProtocolVersion = 0x10000
+const ProtocolVersion = jute.LearnerProtocolVersion
 
 // PacketName returns ZooKeeper's name for a message type.
 func PacketName(t int32) string {
@@ -178,17 +178,13 @@ func DecodeNotification(b []byte) (Notification, error) {
 }
 
 // LearnerInfo is the jute record a learner sends in FOLLOWERINFO/OBSERVERINFO.
-type LearnerInfo struct {
-	ServerID        int64
-	ProtocolVersion int32
-	ConfigVersion   int64
-}
+type LearnerInfo = jute.LearnerInfo
 
-// Encode appends the jute encoding (long, int, long).
-func (li LearnerInfo) Encode(buf []byte) []byte {
-	buf = binary.BigEndian.AppendUint64(buf, uint64(li.ServerID))
-	buf = binary.BigEndian.AppendUint32(buf, uint32(li.ProtocolVersion))
-	return binary.BigEndian.AppendUint64(buf, uint64(li.ConfigVersion))
+// encodeLearnerInfo returns li's jute encoding (long, int, long).
+func encodeLearnerInfo(li LearnerInfo) []byte {
+	w := jute.NewWriter(nil)
+	li.Encode(w)
+	return w.Bytes()
 }
 
 // DecodeLearnerInfo parses a LearnerInfo; older learners send only the sid.
