@@ -214,3 +214,61 @@ func lastSync(n *simNode, peer uint64) Event {
 	}
 	return last
 }
+
+func TestSyncAnsweredAfterOutstandingCommits(t *testing.T) {
+	s := newSim(t, 7, []uint64{1, 2, 3}, []uint64{4}, nil)
+	s.startAll()
+	l := s.awaitStable(200)
+	s.propose(2)
+	s.settle()
+	// Nothing outstanding: the SYNC goes at once.
+	if err := l.p.Sync(1); err != nil {
+		t.Fatal(err)
+	}
+	s.drain(l)
+	s.settle()
+	if got := s.node(1).syncAt; !slices.Equal(got, []int{2}) {
+		t.Fatalf("follower syncs answered at %v, want [2]", got)
+	}
+	// Followers sync slowly: three proposals stay outstanding while the
+	// observer and a follower ask; each answer must come with all three applied.
+	s.syncLag = func(n *simNode) int64 { return 3 }
+	s.propose(3)
+	for _, id := range []uint64{2, 4} {
+		if err := l.p.Sync(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.drain(l)
+	if st := l.p.Status(); st.Outstanding != 3 {
+		t.Fatalf("outstanding %d, want 3 (the test needs them pending)", st.Outstanding)
+	}
+	s.settle()
+	s.run(20)
+	for _, id := range []uint64{2, 4} {
+		if got := s.node(id).syncAt; !slices.Equal(got, []int{5}) {
+			t.Errorf("member %d syncs answered at %v, want [5]", id, got)
+		}
+	}
+	if err := s.node(1).p.Sync(2); err != ErrNotLeader {
+		t.Errorf("Sync on a follower: %v, want ErrNotLeader", err)
+	}
+	s.checkFinal()
+}
+
+func TestPingCarriesSessionTouches(t *testing.T) {
+	s := newSim(t, 8, []uint64{1, 2, 3}, []uint64{4}, nil)
+	s.startAll()
+	l := s.awaitStable(200)
+	s.node(1).p.SetPingData([]byte("f1"))
+	s.node(4).p.SetPingData([]byte("o4"))
+	s.run(60) // several ping rounds: each payload travels once
+	var got []string
+	for _, r := range l.touches {
+		got = append(got, fmt.Sprintf("%d:%s", r.From, r.Data))
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"1:f1", "4:o4"}) {
+		t.Fatalf("leader got touches %v", got)
+	}
+}

@@ -69,6 +69,7 @@ type leaderState struct {
 	handlers []*learnerHandler // sorted by id
 
 	outstanding   fifo[proposal]
+	pendingSyncs  []pendingSync // learners' syncs waiting for a commit, zxid order
 	lastCommitted int64
 	lastProposed  int64
 	counter       int64
@@ -346,9 +347,15 @@ func (p *Peer) leaderStep(m Message) {
 			r := p.stage(effOther)
 			r.Requests = append(r.Requests, Request{From: h.id, Data: m.Data})
 		}
-	case PacketPing, PacketRevalidate:
-		// Session touches and revalidation are the runtime's business; the
-		// packet already counted as a sign of life.
+	case PacketPing:
+		// The packet already counted as a sign of life; the sessions it
+		// touches are the runtime's (LeaderSessionTracker).
+		if h.state == hActive && len(m.Data) > 0 {
+			r := p.stage(effOther)
+			r.Touches = append(r.Touches, Request{From: h.id, Data: m.Data})
+		}
+	case PacketRevalidate:
+		// Session revalidation is the runtime's business.
 	}
 }
 
@@ -458,6 +465,50 @@ func (p *Peer) propose(txn []byte) (int64, error) {
 	return z, nil
 }
 
+// pendingSync is a learner's sync that waits for proposal zxid to commit.
+type pendingSync struct {
+	zxid     int64
+	id, conn uint64
+}
+
+// Sync answers a sync request that learner forwarded (Leader.processSync):
+// a SYNC packet goes back once every proposal made so far is committed, so
+// that it reaches the learner behind their COMMITs and the learner's
+// client reads at least what was committed when it asked.
+func (p *Peer) Sync(learner uint64) error {
+	l := p.ld
+	if p.role != RoleLeading || l == nil {
+		return ErrNotLeader
+	}
+	if !l.established {
+		return ErrNotServing
+	}
+	h := p.handler(learner)
+	if h == nil || h.state != hActive {
+		return nil // its connection is gone, and the client's request with it
+	}
+	if l.outstanding.len() == 0 {
+		p.send(Message{Type: PacketSync, To: h.id, Conn: h.conn})
+		return nil
+	}
+	l.pendingSyncs = append(l.pendingSyncs, pendingSync{zxid: l.lastProposed, id: h.id, conn: h.conn})
+	return nil
+}
+
+// releaseSyncs sends the SYNC packets waiting for proposals up to zxid.
+func (p *Peer) releaseSyncs(zxid int64) {
+	l := p.ld
+	n := 0
+	for n < len(l.pendingSyncs) && l.pendingSyncs[n].zxid <= zxid {
+		ps := l.pendingSyncs[n]
+		if h := p.handler(ps.id); h != nil && h.conn == ps.conn {
+			p.send(Message{Type: PacketSync, To: ps.id, Conn: ps.conn})
+		}
+		n++
+	}
+	l.pendingSyncs = l.pendingSyncs[n:]
+}
+
 // processAck counts a voter's ACK (Leader.processAck).
 func (p *Peer) processAck(sid uint64, zxid int64) {
 	l := p.ld
@@ -497,6 +548,9 @@ func (p *Peer) tryToCommit() {
 			} else {
 				p.send(Message{Type: PacketCommit, To: h.id, Conn: h.conn, Zxid: e.Zxid})
 			}
+		}
+		if len(l.pendingSyncs) > 0 {
+			p.releaseSyncs(e.Zxid)
 		}
 	}
 }

@@ -405,7 +405,7 @@ func (p *Peer) followerPacket(m Message) {
 	ln := p.ln
 	switch m.Type {
 	case PacketPing:
-		p.send(Message{Type: PacketPing, To: ln.leader, Conn: ln.conn, Zxid: m.Zxid})
+		p.send(Message{Type: PacketPing, To: ln.leader, Conn: ln.conn, Zxid: m.Zxid, Data: p.takePingData()})
 	case PacketProposal:
 		ln.lastQueued = m.Zxid
 		if m.Zxid <= p.appended {
@@ -416,27 +416,42 @@ func (p *Peer) followerPacket(m Message) {
 		p.toAck = append(p.toAck, m.Zxid)
 	case PacketCommit:
 		p.commitFollower(m.Zxid)
+	case PacketSync:
+		p.stage(effOther).Syncs++
 	case PacketUpToDate:
 		p.stopLearning("UPTODATE after the follower started", true)
 	}
-	// SYNC and REVALIDATE are the runtime's (not modelled).
+	// REVALIDATE is the runtime's (not modelled).
 }
 
 func (p *Peer) observerPacket(m Message) {
 	ln := p.ln
 	switch m.Type {
 	case PacketPing:
-		p.send(Message{Type: PacketPing, To: ln.leader, Conn: ln.conn, Zxid: m.Zxid})
+		p.send(Message{Type: PacketPing, To: ln.leader, Conn: ln.conn, Zxid: m.Zxid, Data: p.takePingData()})
 	case PacketInform:
 		if m.Zxid <= p.processed {
 			return
 		}
 		p.appendLog(Entry{Zxid: m.Zxid, Txn: m.Data})
 		p.applyPendingHead(m.Zxid)
+	case PacketSync:
+		p.stage(effOther).Syncs++
 	case PacketUpToDate:
 		p.stopLearning("UPTODATE after the observer started", true)
 	}
 	// An observer ignores PROPOSAL and COMMIT.
+}
+
+// SetPingData sets what this learner's next PING reply carries: the
+// sessions its clients touched since the last one, as LearnerSessionTracker
+// reports them (the runtime's encoding). Each reply takes it once.
+func (p *Peer) SetPingData(data []byte) { p.pingData = data }
+
+func (p *Peer) takePingData() []byte {
+	d := p.pingData
+	p.pingData = nil
+	return d
 }
 
 func (p *Peer) learnerLogged() {

@@ -57,6 +57,8 @@ type Peer struct {
 	// before our acceptor runs; ZooKeeper's learner retries the connect.
 	stash map[uint64]stashed
 
+	pingData []byte // learner: the next PING reply's payload (SetPingData)
+
 	stages []Ready
 	handed bool
 	spare  []Ready // emptied slices of advanced Readys, for reuse

@@ -160,7 +160,8 @@ type SnapshotRequest struct {
 //  7. SaveAcceptedEpoch, SaveCurrentEpoch: write the epoch files (durably,
 //     persist.WriteEpochFile) before sending anything of this Ready.
 //  8. Messages: send, FIFO per destination; fill SNAP data (see Message).
-//  9. Requests: hand forwarded client writes to the leader's pipeline.
+//  9. Requests: hand forwarded client writes to the leader's pipeline;
+//     Touches to the session tracker; Syncs answer forwarded syncs.
 //
 // A Ready's slices belong to the Peer again after Advance (it reuses
 // them): copy whatever must outlive it. The entries' and messages' byte
@@ -185,7 +186,16 @@ type Ready struct {
 	SaveCurrentEpoch  *int64
 	Messages          []Message
 	Requests          []Request
-	Events            []Event
+	// Touches are the PING payloads of learners (leader only): the sessions
+	// their clients kept alive since the last ping, for the runtime's
+	// session tracker (LearnerSessionTracker → LeaderSessionTracker).
+	Touches []Request
+	// Syncs counts SYNC packets from the leader (learner only): answer
+	// this many of the oldest syncs forwarded with Forward, in order. Every
+	// commit that preceded them on the connection is in this or an earlier
+	// Ready's Commit.
+	Syncs  int
+	Events []Event
 
 	snapMsg bool // a SNAP message is queued: its data depends on the tree
 }
@@ -193,7 +203,8 @@ type Ready struct {
 func (r *Ready) empty() bool {
 	return r.Truncate == nil && !r.Reload && r.LoadSnapshot == nil && len(r.Append) == 0 && len(r.Commit) == 0 &&
 		r.LastProcessedZxid == nil && r.TakeSnapshot == nil && r.SaveAcceptedEpoch == nil &&
-		r.SaveCurrentEpoch == nil && len(r.Messages) == 0 && len(r.Requests) == 0 && len(r.Events) == 0
+		r.SaveCurrentEpoch == nil && len(r.Messages) == 0 && len(r.Requests) == 0 && len(r.Touches) == 0 &&
+		r.Syncs == 0 && len(r.Events) == 0
 }
 
 // effect kinds, in the order a Ready is executed
@@ -286,10 +297,11 @@ func (p *Peer) Advance() {
 		clear(done.Commit)
 		clear(done.Messages)
 		clear(done.Requests)
+		clear(done.Touches)
 		clear(done.Events)
 		p.spare = append(p.spare, Ready{
 			Append: done.Append[:0], Commit: done.Commit[:0], Messages: done.Messages[:0],
-			Requests: done.Requests[:0], Events: done.Events[:0],
+			Requests: done.Requests[:0], Touches: done.Touches[:0], Events: done.Events[:0],
 		})
 	}
 }

@@ -71,6 +71,9 @@ type simNode struct {
 	events   []Event
 	readys   []Ready // recorded when sim.record is set
 	requests []Request
+	touches  []Request
+	// syncAt: for each SYNC answered, how many txns the tree held then
+	syncAt []int
 }
 
 type simMsg struct {
@@ -636,6 +639,10 @@ func (s *sim) do(n *simNode, rd Ready) {
 		s.enqueue(m)
 	}
 	n.requests = append(n.requests, rd.Requests...)
+	n.touches = append(n.touches, rd.Touches...)
+	for range rd.Syncs {
+		n.syncAt = append(n.syncAt, len(n.tree))
+	}
 	for i, e := range rd.Events {
 		n.events = append(n.events, e)
 		s.tracef("%d event %v", n.id, e)
