@@ -174,23 +174,43 @@ func LoadSnapshot(fsys disk.FS, path string) (*datatree.Tree, int64, error) {
 		return nil, 0, fmt.Errorf("%s: not a snapshot file name", path)
 	}
 	l := datatree.NewLoader()
-	info, err := snap.ReadFile(fsys, path, snap.Handler{
-		Session: func(s snap.Session) error { l.AddSession(s.ID, s.Timeout); return nil },
-		ACL:     func(a snap.ACLEntry) error { l.AddACL(a.Ref, a.ACL); return nil },
-		Node:    func(n snap.Node) error { return l.AddNode(n.Path, n.Data, n.ACLRef, n.Stat) },
-	})
+	info, err := snap.ReadFile(fsys, path, loaderHandler(l))
 	if err != nil {
 		return nil, 0, err
 	}
-	var d *datatree.ZxidDigest
-	if info.Digest != nil {
-		d = &datatree.ZxidDigest{Zxid: info.Digest.Zxid, Version: info.Digest.Version, Digest: info.Digest.Value}
-	}
-	t, err := l.Finish(zxid, d)
+	t, err := finishLoad(l, zxid, info)
 	if err != nil {
 		return nil, 0, fmt.Errorf("snapshot %s: %w", path, err)
 	}
 	return t, zxid, nil
+}
+
+// DecodeSnapshot reads a snapshot stream (what EncodeSnapshot wrote, or a
+// snapshot file's bytes) into a new tree whose last processed zxid is zxid:
+// a learner loading the tree its leader sent with SNAP.
+func DecodeSnapshot(r io.Reader, zxid int64) (*datatree.Tree, error) {
+	l := datatree.NewLoader()
+	info, err := snap.Read(r, "SNAP", loaderHandler(l))
+	if err != nil {
+		return nil, err
+	}
+	return finishLoad(l, zxid, info)
+}
+
+func loaderHandler(l *datatree.Loader) snap.Handler {
+	return snap.Handler{
+		Session: func(s snap.Session) error { l.AddSession(s.ID, s.Timeout); return nil },
+		ACL:     func(a snap.ACLEntry) error { l.AddACL(a.Ref, a.ACL); return nil },
+		Node:    func(n snap.Node) error { return l.AddNode(n.Path, n.Data, n.ACLRef, n.Stat) },
+	}
+}
+
+func finishLoad(l *datatree.Loader, zxid int64, info snap.Info) (*datatree.Tree, error) {
+	var d *datatree.ZxidDigest
+	if info.Digest != nil {
+		d = &datatree.ZxidDigest{Zxid: info.Digest.Zxid, Version: info.Digest.Version, Digest: info.Digest.Value}
+	}
+	return l.Finish(zxid, d)
 }
 
 // replay applies every logged txn after the tree's zxid. Apply tolerates

@@ -3,6 +3,7 @@ package persist
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"sync"
 	"time"
@@ -39,6 +40,18 @@ func WriteSnapshot(fsys disk.FS, dir string, tree *datatree.Tree, opts snap.Opti
 		return res, fmt.Errorf("replace torn snapshot %s: %w", res.Path, err)
 	}
 	return snap.WriteFile(fsys, dir, zxid, opts, fill)
+}
+
+// EncodeSnapshot serializes tree to w in the snapshot file format: what a
+// leader streams to a learner after SNAP (ZooKeeper sends the same
+// serialization, sessions and then the tree, over the learner's socket).
+func EncodeSnapshot(w io.Writer, tree *datatree.Tree) error {
+	sw := snap.NewWriter(w)
+	d, err := fillSnapshot(sw, tree)
+	if err != nil {
+		return err
+	}
+	return sw.Finish(d)
 }
 
 func fillSnapshot(w *snap.Writer, tree *datatree.Tree) (*snap.Digest, error) {
