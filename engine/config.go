@@ -1,0 +1,185 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"zkbench/engine/disk"
+	"zkbench/engine/persist"
+	"zkbench/engine/txnlog"
+)
+
+// ErrConfig wraps every configuration error Start reports.
+var ErrConfig = errors.New("engine: invalid config")
+
+// Transport names.
+const (
+	TransportInProc = "inproc" // channels between goroutines, optional latency and jitter
+	TransportTCP    = "tcp"    // real loopback sockets
+)
+
+// Config is an ensemble's configuration: the zoo.cfg and system-property
+// knobs of ZooKeeper 3.8 that change what the disks and the network see.
+// Start from DefaultConfig: the zero value of a bool here is a choice, not
+// "unset".
+type Config struct {
+	Servers   int // voting members (server.N lines), ids 1..Servers
+	Observers int // observers, ids Servers+1..Servers+Observers
+
+	// DataDir is the parent under which member N keeps its dataDir,
+	// DataDir/serverN (myid, version-2/ snapshots and epoch files).
+	DataDir string
+	// DataLogDir, when set, is the parent of the members' dataLogDirs
+	// (DataLogDir/serverN/version-2/ txn logs); empty keeps logs in dataDir.
+	DataLogDir string
+	// FS gives each member its file system; nil means the real one. Tests
+	// give each member its own faultfs so that a crash loses only its
+	// unsynced writes.
+	FS func(member uint64) disk.FS
+
+	PreAllocSize  int64             // zookeeper.preAllocSize, bytes
+	PreallocMode  disk.PreallocMode // how a log file is extended
+	SyncMethod    disk.SyncMethod   // how a group commit is made durable
+	ForceSync     bool              // zookeeper.forceSync; false never syncs the log
+	MaxBatchSize  int               // txns appended before a commit is forced (zookeeper.syncRequestProcessor.maxBatchSize)
+	SnapCount     int               // zookeeper.snapCount
+	SnapRandomize bool              // draw each threshold from [snapCount/2+1, snapCount]
+	SnapSizeLimit int64             // zookeeper.snapSizeLimitInKb × 1024; 0 = no size trigger
+	// SnapshotFsync fsyncs background snapshots (ZooKeeper does not).
+	SnapshotFsync bool
+	// CommitLogCount is the committed-proposal window a leader can DIFF from.
+	CommitLogCount int
+	// FsyncWarningThreshold is fsync.warningthresholdms.
+	FsyncWarningThreshold time.Duration
+	// SnapRetainCount and PurgeInterval are autopurge's; 0 interval = off.
+	SnapRetainCount int
+	PurgeInterval   time.Duration
+
+	TickTime          time.Duration // zoo.cfg tickTime
+	InitLimit         int           // in ticks
+	SyncLimit         int           // in ticks
+	MinSessionTimeout time.Duration // 0 = 2 × tickTime
+	MaxSessionTimeout time.Duration // 0 = 20 × tickTime
+	// TickInterval is the resolution of every protocol timer (how often a
+	// member's state machine is ticked); 0 = TickTime/20.
+	TickInterval time.Duration
+
+	Transport   string        // TransportInProc or TransportTCP
+	PeerLatency time.Duration // in-process one-way delay of every peer frame
+	PeerJitter  time.Duration // in-process extra uniform delay in [0, PeerJitter)
+
+	// Seed makes snapshot thresholds, jitter and connection ids repeatable.
+	Seed uint64
+	// Events receives everything the ensemble reports; nil drops it.
+	Events Sink
+}
+
+// DefaultConfig is ZooKeeper 3.8's defaults for a three-member ensemble,
+// with the data under dataDir.
+func DefaultConfig(dataDir string) Config {
+	return Config{
+		Servers:               3,
+		DataDir:               dataDir,
+		PreAllocSize:          txnlog.DefaultPreAllocSize,
+		PreallocMode:          disk.PreallocZooKeeper,
+		SyncMethod:            disk.SyncFdatasync,
+		ForceSync:             true,
+		MaxBatchSize:          txnlog.DefaultMaxBatchSize,
+		SnapCount:             100000,
+		SnapRandomize:         true,
+		SnapSizeLimit:         4 << 30,
+		CommitLogCount:        500,
+		FsyncWarningThreshold: time.Second,
+		SnapRetainCount:       persist.MinRetain,
+		TickTime:              2 * time.Second,
+		InitLimit:             10,
+		SyncLimit:             5,
+		Transport:             TransportInProc,
+	}
+}
+
+func (c *Config) validate() error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, a...)...)
+	}
+	switch {
+	case c.Servers < 1:
+		return bad("servers %d: need at least 1", c.Servers)
+	case c.Observers < 0:
+		return bad("observers %d", c.Observers)
+	case c.Servers+c.Observers > 64:
+		return bad("%d members: at most 64", c.Servers+c.Observers)
+	case c.DataDir == "":
+		return bad("no dataDir")
+	case c.SnapCount < persist.MinSnapCount:
+		return bad("snapCount %d: at least %d", c.SnapCount, persist.MinSnapCount)
+	case c.SnapSizeLimit < 0:
+		return bad("snapSizeLimit %d", c.SnapSizeLimit)
+	case c.MaxBatchSize < 0:
+		return bad("maxBatchSize %d", c.MaxBatchSize)
+	case c.TickTime < 2*time.Millisecond || c.TickTime > math.MaxInt32*time.Millisecond:
+		return bad("tickTime %v", c.TickTime)
+	case c.InitLimit < 1 || c.SyncLimit < 1:
+		return bad("initLimit %d, syncLimit %d: both at least 1", c.InitLimit, c.SyncLimit)
+	case c.Transport != TransportInProc && c.Transport != TransportTCP:
+		return bad("transport %q: %s or %s", c.Transport, TransportInProc, TransportTCP)
+	case c.Transport == TransportTCP && (c.PeerLatency != 0 || c.PeerJitter != 0):
+		return bad("peer latency and jitter need the %s transport", TransportInProc)
+	case c.SnapRetainCount != 0 && c.SnapRetainCount < persist.MinRetain:
+		return bad("snapRetainCount %d: at least %d", c.SnapRetainCount, persist.MinRetain)
+	}
+	if c.TickInterval <= 0 {
+		c.TickInterval = max(time.Millisecond, c.TickTime/20)
+	}
+	if c.TickInterval > c.TickTime/2 {
+		return bad("tick interval %v above half the tickTime %v", c.TickInterval, c.TickTime)
+	}
+	if c.MinSessionTimeout == 0 {
+		c.MinSessionTimeout = 2 * c.TickTime
+	}
+	if c.MaxSessionTimeout == 0 {
+		c.MaxSessionTimeout = 20 * c.TickTime
+	}
+	if c.MinSessionTimeout > c.MaxSessionTimeout {
+		return bad("minSessionTimeout %v above maxSessionTimeout %v", c.MinSessionTimeout, c.MaxSessionTimeout)
+	}
+	if c.SnapRetainCount == 0 {
+		c.SnapRetainCount = persist.MinRetain
+	}
+	return nil
+}
+
+// Knobs returns every effective setting flat, under the names
+// result-schema.md's config object uses.
+func (c Config) Knobs() map[string]any {
+	return map[string]any{
+		"servers": c.Servers, "observers": c.Observers,
+		"dataDir": c.DataDir, "dataLogDir": c.DataLogDir,
+		"preAllocSize": c.PreAllocSize, "preallocMode": c.PreallocMode.String(),
+		"syncMethod": c.SyncMethod.String(), "forceSync": c.ForceSync,
+		"maxBatchSize": c.MaxBatchSize,
+		"snapCount":    c.SnapCount, "snapRandomize": c.SnapRandomize,
+		"snapSizeLimit": c.SnapSizeLimit, "snapshotFsync": c.SnapshotFsync,
+		"commitLogCount":          c.CommitLogCount,
+		"fsyncWarningThresholdMs": c.FsyncWarningThreshold.Milliseconds(),
+		"snapRetainCount":         c.SnapRetainCount, "purgeIntervalS": c.PurgeInterval.Seconds(),
+		"tickTimeMs": c.TickTime.Milliseconds(), "initLimit": c.InitLimit, "syncLimit": c.SyncLimit,
+		"minSessionTimeoutMs": c.MinSessionTimeout.Milliseconds(),
+		"maxSessionTimeoutMs": c.MaxSessionTimeout.Milliseconds(),
+		"transport":           c.Transport,
+		"peerLatencyUs":       c.PeerLatency.Microseconds(), "peerJitterUs": c.PeerJitter.Microseconds(),
+	}
+}
+
+// ids returns the voters' and observers' server ids.
+func (c *Config) ids() (voters, observers []uint64) {
+	for i := 1; i <= c.Servers; i++ {
+		voters = append(voters, uint64(i))
+	}
+	for i := c.Servers + 1; i <= c.Servers+c.Observers; i++ {
+		observers = append(observers, uint64(i))
+	}
+	return voters, observers
+}

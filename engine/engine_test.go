@@ -1,0 +1,117 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"zkbench/engine/disk"
+	"zkbench/engine/disk/faultfs"
+	"zkbench/engine/jute"
+)
+
+// testConfig is a small, fast ensemble: short ticks so that failures are
+// noticed in a fraction of a second.
+func testConfig(t testing.TB, servers, observers int) Config {
+	cfg := DefaultConfig(t.TempDir())
+	cfg.Servers, cfg.Observers = servers, observers
+	cfg.TickTime = 100 * time.Millisecond
+	cfg.TickInterval = 10 * time.Millisecond
+	cfg.InitLimit, cfg.SyncLimit = 10, 5
+	cfg.PreAllocSize = 1 << 20
+	cfg.Seed = 1
+	return cfg
+}
+
+// memFS gives every member its own in-memory disk.
+func memFS(cfg *Config) map[uint64]*faultfs.FS {
+	fss := map[uint64]*faultfs.FS{}
+	for i := 1; i <= cfg.Servers+cfg.Observers; i++ {
+		fss[uint64(i)] = faultfs.New(faultfs.Options{Seed: int64(i)})
+	}
+	cfg.FS = func(id uint64) disk.FS { return fss[id] }
+	return fss
+}
+
+func start(t testing.TB, cfg Config) *Ensemble {
+	t.Helper()
+	e, err := Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Stop() })
+	waitServing(t, e)
+	return e
+}
+
+func waitServing(t testing.TB, e *Ensemble) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.WaitServing(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func client(t testing.TB, e *Ensemble, id uint64) *Client {
+	t.Helper()
+	c, err := e.Client(id)
+	if err != nil {
+		t.Fatalf("client on %d: %v", id, err)
+	}
+	return c
+}
+
+func TestWritesAnywhereReadEverywhere(t *testing.T) {
+	cfg := testConfig(t, 3, 1)
+	memFS(&cfg)
+	e := start(t, cfg)
+	if l := e.Leader(); l != 3 {
+		t.Fatalf("leader %d, want 3 (highest id of a fresh ensemble)", l)
+	}
+	clients := map[uint64]*Client{}
+	for _, id := range e.Members() {
+		clients[id] = client(t, e, id)
+	}
+	for _, id := range e.Members() {
+		p := fmt.Sprintf("/n%d", id)
+		if got, err := clients[id].Create(p, []byte("v"), jute.FlagPersistent, OpenACL); err != nil || got != p {
+			t.Fatalf("create %s on %d: %q %v", p, id, got, err)
+		}
+		if _, err := clients[id].SetData(p, []byte(fmt.Sprint("x", id)), 0); err != nil {
+			t.Fatalf("setData on %d: %v", id, err)
+		}
+	}
+	for _, id := range e.Members() {
+		c := clients[id]
+		if err := c.Sync("/"); err != nil {
+			t.Fatalf("sync on %d: %v", id, err)
+		}
+		kids, err := c.GetChildren("/", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(kids)
+		if want := []string{"n1", "n2", "n3", "n4", "zookeeper"}; !slices.Equal(kids, want) {
+			t.Errorf("member %d children %v, want %v", id, kids, want)
+		}
+		for _, w := range e.Members() {
+			data, st, err := c.GetData(fmt.Sprintf("/n%d", w), false)
+			if err != nil || string(data) != fmt.Sprint("x", w) || st.Version != 1 {
+				t.Errorf("member %d reads /n%d: %q v%d %v", id, w, data, st.Version, err)
+			}
+		}
+	}
+	if _, err := clients[1].Create("/n1", nil, jute.FlagPersistent, OpenACL); !errors.Is(err, ErrNodeExists) {
+		t.Errorf("duplicate create: %v", err)
+	}
+	if _, err := clients[2].SetData("/n1", nil, 7); !errors.Is(err, ErrBadVersion) {
+		t.Errorf("bad version: %v", err)
+	}
+	if err := clients[4].Delete("/nope", -1); !errors.Is(err, ErrNoNode) {
+		t.Errorf("delete missing: %v", err)
+	}
+}

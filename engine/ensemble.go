@@ -1,0 +1,321 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"zkbench/engine/disk"
+	"zkbench/engine/quorum"
+	"zkbench/engine/transport"
+)
+
+// Errors about members.
+var (
+	ErrNoMember    = errors.New("engine: no such member")
+	ErrMemberDown  = errors.New("engine: member is down")
+	ErrMemberUp    = errors.New("engine: member is running")
+	ErrNoPartition = errors.New("engine: partitions need the in-process transport")
+)
+
+// DefaultSessionTimeout is what Client asks for (ZooKeeper clients
+// commonly ask for 30 s; the server clamps it into its bounds).
+const DefaultSessionTimeout = 30 * time.Second
+
+// Ensemble is a running ZooKeeper-compatible ensemble inside this process.
+type Ensemble struct {
+	cfg    Config
+	net    transport.Network
+	inproc *transport.InProc // nil with TCP
+	sink   Sink
+
+	mu      sync.Mutex
+	members map[uint64]*member // nil while a member is down
+	fs      map[uint64]disk.FS
+	stopped bool
+}
+
+// Start starts every member of cfg. It returns once they all run; use
+// WaitServing to wait for a leader and synced learners.
+func Start(cfg Config) (*Ensemble, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	e := &Ensemble{cfg: cfg, sink: cfg.Events, members: map[uint64]*member{}, fs: map[uint64]disk.FS{}}
+	if e.sink == nil {
+		e.sink = discardSink{}
+	}
+	if err := e.openNetwork(); err != nil {
+		return nil, err
+	}
+	voters, observers := cfg.ids()
+	for _, id := range append(voters, observers...) {
+		e.fs[id] = disk.OS
+		if cfg.FS != nil {
+			e.fs[id] = cfg.FS(id)
+		}
+		if err := e.startMember(id); err != nil {
+			e.Stop()
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+func (e *Ensemble) openNetwork() error {
+	if e.cfg.Transport == TransportTCP {
+		n, err := transport.NewTCP(transport.TCPOptions{})
+		if err != nil {
+			return fmt.Errorf("engine: %w", err)
+		}
+		e.net = n
+		return nil
+	}
+	opts := transport.InProcOptions{Jitter: e.cfg.PeerJitter, Seed: e.cfg.Seed}
+	if d := e.cfg.PeerLatency; d > 0 {
+		opts.Latency = func(_, _ uint64) time.Duration { return d }
+	}
+	e.inproc = transport.NewInProc(opts)
+	e.net = e.inproc
+	return nil
+}
+
+func (e *Ensemble) startMember(id uint64) error {
+	m, err := startMember(&e.cfg, id, int(id) > e.cfg.Servers, e.fs[id], e.net, e.sink.Publish)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.members[id] = m
+	e.mu.Unlock()
+	return nil
+}
+
+// Config returns the effective configuration (defaults filled in).
+func (e *Ensemble) Config() Config { return e.cfg }
+
+// Members returns every member's id, voters first.
+func (e *Ensemble) Members() []uint64 {
+	v, o := e.cfg.ids()
+	return append(v, o...)
+}
+
+// Dirs returns member id's dataDir and dataLogDir (empty: logs in dataDir).
+func (e *Ensemble) Dirs(id uint64) (dataDir, dataLogDir string) { return memberDirs(&e.cfg, id) }
+
+// FS returns the file system member id writes to.
+func (e *Ensemble) FS(id uint64) disk.FS { return e.fs[id] }
+
+func (e *Ensemble) member(id uint64) *member {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.members[id]
+}
+
+// MemberStatus is what a member is doing.
+type MemberStatus struct {
+	ID       uint64
+	Up       bool
+	Observer bool
+	Role     string // LOOKING, FOLLOWING, LEADING, OBSERVING
+	Serving  bool
+	Zxid     int64 // its tree's last processed zxid
+	Nodes    int
+}
+
+// Status describes member id.
+func (e *Ensemble) Status(id uint64) MemberStatus {
+	s := MemberStatus{ID: id, Observer: int(id) > e.cfg.Servers}
+	m := e.member(id)
+	if m == nil || m.stopped() {
+		return s
+	}
+	t := m.tree.Load()
+	s.Up, s.Role, s.Serving = true, quorum.Role(m.role.Load()).String(), m.serving.Load()
+	s.Zxid, s.Nodes = t.LastProcessedZxid(), t.NodeCount()
+	return s
+}
+
+// Leader returns the id of the member that leads and serves, or 0.
+func (e *Ensemble) Leader() uint64 {
+	for _, id := range e.Members() {
+		if m := e.member(id); m != nil && m.leading.Load() && m.serving.Load() {
+			return id
+		}
+	}
+	return 0
+}
+
+// WaitServing waits until a leader serves and every running member
+// serves with it.
+func (e *Ensemble) WaitServing(ctx context.Context) error {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if e.allServing() {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("engine: waiting for the ensemble to serve: %w (%s)", ctx.Err(), e.describe())
+		case <-t.C:
+		}
+	}
+}
+
+func (e *Ensemble) allServing() bool {
+	if e.Leader() == 0 {
+		return false
+	}
+	for _, id := range e.Members() {
+		if m := e.member(id); m != nil && !m.stopped() && !m.serving.Load() {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *Ensemble) describe() string {
+	s := ""
+	for _, id := range e.Members() {
+		st := e.Status(id)
+		s += fmt.Sprintf("%d:%s/serving=%v/0x%x ", id, st.Role, st.Serving, st.Zxid)
+	}
+	return s
+}
+
+// Client opens a session on member id with DefaultSessionTimeout.
+func (e *Ensemble) Client(id uint64) (*Client, error) {
+	return e.Connect(id, DefaultSessionTimeout)
+}
+
+// Connect opens a session on member id asking for the given timeout.
+func (e *Ensemble) Connect(id uint64, sessionTimeout time.Duration) (*Client, error) {
+	m := e.member(id)
+	if m == nil {
+		if _, ok := e.fs[id]; !ok {
+			return nil, fmt.Errorf("%w: %d", ErrNoMember, id)
+		}
+		return nil, ErrConnectionLoss
+	}
+	return connect(e, m, sessionTimeout)
+}
+
+// StopMember shuts member id down cleanly (its log is committed).
+func (e *Ensemble) StopMember(id uint64) error { return e.down(id, false) }
+
+// CrashMember stops member id abruptly. With a file system that can
+// simulate power loss (faultfs), everything it had not synced is lost,
+// possibly with a torn last write.
+func (e *Ensemble) CrashMember(id uint64) error { return e.down(id, true) }
+
+func (e *Ensemble) down(id uint64, crash bool) error {
+	e.mu.Lock()
+	m, known := e.members[id]
+	if !known {
+		e.mu.Unlock()
+		return fmt.Errorf("%w: %d", ErrNoMember, id)
+	}
+	if m == nil {
+		e.mu.Unlock()
+		return fmt.Errorf("%w: %d", ErrMemberDown, id)
+	}
+	e.members[id] = nil
+	e.mu.Unlock()
+	err := m.stop(crash)
+	kind := "stopped"
+	if crash {
+		kind = "crashed"
+	}
+	e.sink.Publish(Event{Time: time.Now(), Member: id, Kind: EventMemberDown, Mode: kind, Err: err})
+	return err
+}
+
+// RestartMember starts a stopped or crashed member from its disk.
+func (e *Ensemble) RestartMember(id uint64) error {
+	e.mu.Lock()
+	m, known := e.members[id]
+	e.mu.Unlock()
+	switch {
+	case !known:
+		return fmt.Errorf("%w: %d", ErrNoMember, id)
+	case m != nil:
+		return fmt.Errorf("%w: %d", ErrMemberUp, id)
+	}
+	return e.startMember(id)
+}
+
+// Failed returns the error that stopped a member on its own (a disk
+// error, a corrupt log), or nil.
+func (e *Ensemble) Failed(id uint64) error {
+	m := e.member(id)
+	if m == nil || !m.stopped() {
+		return nil
+	}
+	return m.err
+}
+
+// Partition cuts the links between a and b both ways.
+func (e *Ensemble) Partition(a, b uint64) error {
+	if e.inproc == nil {
+		return ErrNoPartition
+	}
+	e.inproc.Partition(a, b)
+	return nil
+}
+
+// Heal undoes Partition(a, b).
+func (e *Ensemble) Heal(a, b uint64) error {
+	if e.inproc == nil {
+		return ErrNoPartition
+	}
+	e.inproc.Heal(a, b)
+	return nil
+}
+
+// Isolate cuts member id off from every other member.
+func (e *Ensemble) Isolate(id uint64) error {
+	if e.inproc == nil {
+		return ErrNoPartition
+	}
+	e.inproc.Isolate(id)
+	return nil
+}
+
+// HealAll removes every partition and isolation.
+func (e *Ensemble) HealAll() error {
+	if e.inproc == nil {
+		return ErrNoPartition
+	}
+	e.inproc.HealAll()
+	return nil
+}
+
+// Stop shuts every member down cleanly and closes the network.
+func (e *Ensemble) Stop() error {
+	e.mu.Lock()
+	if e.stopped {
+		e.mu.Unlock()
+		return nil
+	}
+	e.stopped = true
+	ids := slices.Sorted(func(yield func(uint64) bool) {
+		for id, m := range e.members {
+			if m != nil && !yield(id) {
+				return
+			}
+		}
+	})
+	e.mu.Unlock()
+	var errs []error
+	for _, id := range ids {
+		if err := e.StopMember(id); err != nil {
+			errs = append(errs, fmt.Errorf("member %d: %w", id, err))
+		}
+	}
+	errs = append(errs, e.net.Close())
+	return errors.Join(errs...)
+}

@@ -1,0 +1,218 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"path/filepath"
+	"time"
+
+	"zkbench/engine/datatree"
+	"zkbench/engine/disk"
+	"zkbench/engine/jute"
+	"zkbench/engine/persist"
+	"zkbench/engine/quorum"
+	"zkbench/engine/snap"
+	"zkbench/engine/txnlog"
+)
+
+// store is one member's disk: the txn log behind its group-commit
+// Committer (ZooKeeper's SyncRequestProcessor), the snapshot trigger and
+// the background snapshotter, and the epoch files.
+type store struct {
+	id      uint64
+	fs      disk.FS
+	dirs    persist.Dirs
+	cfg     *Config
+	publish func(Event)
+	tree    func() *datatree.Tree // the tree a background snapshot copies
+
+	log     *txnlog.Committer
+	trigger *persist.SnapTrigger
+	snapper *persist.Snapshotter
+}
+
+func newStore(id uint64, fs disk.FS, dirs persist.Dirs, cfg *Config, publish func(Event), tree func() *datatree.Tree) *store {
+	s := &store{id: id, fs: fs, dirs: dirs, cfg: cfg, publish: publish, tree: tree}
+	rng := rand.New(rand.NewPCG(cfg.Seed, id))
+	s.trigger = persist.NewSnapTrigger(cfg.SnapCount, cfg.SnapSizeLimit, cfg.SnapRandomize, rng)
+	s.snapper = persist.NewSnapshotter(fs, dirs.Snap, persist.SnapshotterOptions{
+		Snap:    snap.Options{Fsync: cfg.SnapshotFsync},
+		OnBegin: func(e persist.SnapshotEvent) { s.snapshotEvent(EventSnapshotStart, e) },
+		OnEnd:   func(e persist.SnapshotEvent) { s.snapshotEvent(EventSnapshotEnd, e) },
+	})
+	return s
+}
+
+func (s *store) snapshotEvent(k EventKind, e persist.SnapshotEvent) {
+	s.publish(Event{Time: e.Start, Member: s.id, Kind: k, Duration: e.Duration, Bytes: e.Bytes,
+		Nodes: e.Nodes, Zxid: e.Zxid, Path: e.Path, Err: e.Err})
+}
+
+// openLog starts a new log writer; its first append opens a new file, as
+// ZooKeeper's does after every start.
+func (s *store) openLog() error {
+	sync := s.cfg.SyncMethod
+	if !s.cfg.ForceSync {
+		sync = disk.SyncNone
+	}
+	w, err := txnlog.Open(s.fs, s.dirs.Log, txnlog.Options{
+		PreAllocSize:  s.cfg.PreAllocSize,
+		PreallocMode:  s.cfg.PreallocMode,
+		SyncMethod:    sync,
+		Sink:          logSink{s},
+		WarnThreshold: s.cfg.FsyncWarningThreshold,
+		OnRoll: func(r txnlog.RollEvent) {
+			s.publish(Event{Time: time.Now(), Member: s.id, Kind: EventLogRoll, Path: r.Path,
+				Txns: int(r.Txns), Zxid: r.LastZxid, Bytes: r.Size, Mode: r.Reason.String()})
+		},
+	})
+	if err != nil {
+		return err
+	}
+	s.log = txnlog.NewCommitter(w, txnlog.CommitterOptions{MaxBatchSize: s.cfg.MaxBatchSize, AfterAppend: s.afterAppend})
+	return nil
+}
+
+// afterAppend is SyncRequestProcessor's snapshot decision: once the
+// randomized count or the size limit is reached, roll the log and start a
+// background snapshot unless one is still running ("Too busy to snap").
+func (s *store) afterAppend(_ *jute.Txn, size int64) bool {
+	if !s.trigger.Appended(size) {
+		return false
+	}
+	s.snapper.Start(s.tree())
+	return true
+}
+
+// closeLog commits what was submitted and closes the writer.
+func (s *store) closeLog() error {
+	if s.log == nil {
+		return nil
+	}
+	err := s.log.Close()
+	s.log = nil
+	return err
+}
+
+// close stops everything: the log is committed and closed, a running
+// snapshot finishes.
+func (s *store) close() error {
+	err := s.closeLog()
+	s.snapper.Wait()
+	return err
+}
+
+// truncate cuts the log after zxid, drops the snapshots beyond it and
+// restores the tree from what is left (ZKDatabase.truncateLog).
+func (s *store) truncate(zxid int64) (*persist.Restored, error) {
+	if err := s.close(); err != nil {
+		return nil, err
+	}
+	if err := txnlog.Truncate(s.fs, s.dirs.Log, zxid); err != nil {
+		return nil, err
+	}
+	snaps, err := snap.List(s.fs, s.dirs.Snap)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range snaps {
+		if e.Zxid > zxid {
+			if err := s.fs.Remove(e.Path); err != nil {
+				return nil, fmt.Errorf("truncate to 0x%x: %w", zxid, err)
+			}
+		}
+	}
+	return s.reopen()
+}
+
+// reload rebuilds the tree from disk without cutting anything.
+func (s *store) reload() (*persist.Restored, error) {
+	if err := s.close(); err != nil {
+		return nil, err
+	}
+	return s.reopen()
+}
+
+func (s *store) reopen() (*persist.Restored, error) {
+	res, err := persist.Restore(s.fs, s.dirs, persist.RestoreOptions{RepairTornTail: true})
+	if err != nil {
+		return nil, err
+	}
+	return res, s.openLog()
+}
+
+// snapshotNow writes a snapshot of tree in the foreground: a new leader's
+// (ZooKeeperServer.loadData) or a learner's at NEWLEADER after SNAP/TRUNC
+// (synced, it stands in for txns the log does not have).
+func (s *store) snapshotNow(tree *datatree.Tree, sync bool) error {
+	s.snapper.Wait()
+	start := time.Now()
+	zxid := tree.LastProcessedZxid()
+	s.publish(Event{Time: start, Member: s.id, Kind: EventSnapshotStart, Zxid: zxid})
+	res, err := persist.WriteSnapshot(s.fs, s.dirs.Snap, tree, snap.Options{Fsync: sync || s.cfg.SnapshotFsync})
+	if errors.Is(err, persist.ErrSnapshotExists) {
+		err = nil // nothing applied since that one was written
+	}
+	s.publish(Event{Time: start, Member: s.id, Kind: EventSnapshotEnd, Duration: time.Since(start),
+		Bytes: res.Bytes, Nodes: res.Nodes, Zxid: zxid, Path: res.Path, Err: err})
+	return err
+}
+
+func (s *store) saveEpoch(name string, epoch int64) error {
+	return persist.WriteEpochFile(s.fs, filepath.Join(s.dirs.Snap, name), epoch)
+}
+
+// durable gathers what the state machine needs from a restored database:
+// the epochs and the txns replayed after the snapshot (the committed
+// window ZooKeeper rebuilds on start).
+func (s *store) durable(res *persist.Restored) (quorum.Durable, error) {
+	ep, err := persist.LoadEpochs(s.fs, s.dirs.Snap, res.LastZxid)
+	if err != nil {
+		return quorum.Durable{}, err
+	}
+	d := quorum.Durable{
+		AcceptedEpoch: ep.Accepted, CurrentEpoch: ep.Current,
+		LastLoggedZxid: res.LastZxid, SnapshotZxid: res.SnapshotZxid,
+	}
+	if res.Replayed == 0 {
+		return d, nil
+	}
+	keep := max(s.cfg.CommitLogCount, quorum.DefaultCommitLogCount) + 1
+	it, err := txnlog.NewIterator(s.fs, s.dirs.Log, res.SnapshotZxid+1)
+	if err != nil {
+		return d, err
+	}
+	defer it.Close()
+	for {
+		r, err := it.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return d, err
+		}
+		if r.Txn.Header.Zxid > res.LastZxid {
+			break
+		}
+		if len(d.Recent) == keep {
+			d.Recent = d.Recent[1:]
+		}
+		d.Recent = append(d.Recent, quorum.Entry{Zxid: r.Txn.Header.Zxid, Txn: append([]byte(nil), r.Entry...)})
+	}
+	return d, nil
+}
+
+// logSink turns the log writer's sync and extension reports into events.
+type logSink struct{ s *store }
+
+func (l logSink) Synced(e disk.SyncEvent) {
+	l.s.publish(Event{Time: e.Start, Member: l.s.id, Kind: EventFsync, Duration: e.Duration,
+		Bytes: e.Bytes, Txns: e.Txns, Path: e.Path})
+}
+
+func (l logSink) Extended(e disk.ExtendEvent) {
+	l.s.publish(Event{Time: time.Now(), Member: l.s.id, Kind: EventPreallocExtend, Duration: e.Duration,
+		Bytes: e.To, Path: e.Path, Mode: e.Mode.String()})
+}
