@@ -57,6 +57,10 @@ type Config struct {
 	SnapRetainCount int
 	PurgeInterval   time.Duration
 
+	// ContainerCheckInterval is how often the leader deletes empty
+	// containers and expired TTL nodes (znode.container.checkIntervalMs).
+	ContainerCheckInterval time.Duration
+
 	TickTime          time.Duration // zoo.cfg tickTime
 	InitLimit         int           // in ticks
 	SyncLimit         int           // in ticks
@@ -80,23 +84,24 @@ type Config struct {
 // with the data under dataDir.
 func DefaultConfig(dataDir string) Config {
 	return Config{
-		Servers:               3,
-		DataDir:               dataDir,
-		PreAllocSize:          txnlog.DefaultPreAllocSize,
-		PreallocMode:          disk.PreallocZooKeeper,
-		SyncMethod:            disk.SyncFdatasync,
-		ForceSync:             true,
-		MaxBatchSize:          txnlog.DefaultMaxBatchSize,
-		SnapCount:             100000,
-		SnapRandomize:         true,
-		SnapSizeLimit:         4 << 30,
-		CommitLogCount:        500,
-		FsyncWarningThreshold: time.Second,
-		SnapRetainCount:       persist.MinRetain,
-		TickTime:              2 * time.Second,
-		InitLimit:             10,
-		SyncLimit:             5,
-		Transport:             TransportInProc,
+		Servers:                3,
+		DataDir:                dataDir,
+		PreAllocSize:           txnlog.DefaultPreAllocSize,
+		PreallocMode:           disk.PreallocZooKeeper,
+		SyncMethod:             disk.SyncFdatasync,
+		ForceSync:              true,
+		MaxBatchSize:           txnlog.DefaultMaxBatchSize,
+		SnapCount:              100000,
+		SnapRandomize:          true,
+		SnapSizeLimit:          4 << 30,
+		CommitLogCount:         500,
+		FsyncWarningThreshold:  time.Second,
+		SnapRetainCount:        persist.MinRetain,
+		ContainerCheckInterval: time.Minute,
+		TickTime:               2 * time.Second,
+		InitLimit:              10,
+		SyncLimit:              5,
+		Transport:              TransportInProc,
 	}
 }
 
@@ -145,6 +150,9 @@ func (c *Config) validate() error {
 	if c.MinSessionTimeout > c.MaxSessionTimeout {
 		return bad("minSessionTimeout %v above maxSessionTimeout %v", c.MinSessionTimeout, c.MaxSessionTimeout)
 	}
+	if c.ContainerCheckInterval <= 0 {
+		c.ContainerCheckInterval = time.Minute
+	}
 	if c.SnapRetainCount == 0 {
 		c.SnapRetainCount = persist.MinRetain
 	}
@@ -166,10 +174,11 @@ func (c Config) Knobs() map[string]any {
 		"fsyncWarningThresholdMs": c.FsyncWarningThreshold.Milliseconds(),
 		"snapRetainCount":         c.SnapRetainCount, "purgeIntervalS": c.PurgeInterval.Seconds(),
 		"tickTimeMs": c.TickTime.Milliseconds(), "initLimit": c.InitLimit, "syncLimit": c.SyncLimit,
-		"minSessionTimeoutMs": c.MinSessionTimeout.Milliseconds(),
-		"maxSessionTimeoutMs": c.MaxSessionTimeout.Milliseconds(),
-		"transport":           c.Transport,
-		"peerLatencyUs":       c.PeerLatency.Microseconds(), "peerJitterUs": c.PeerJitter.Microseconds(),
+		"minSessionTimeoutMs":      c.MinSessionTimeout.Milliseconds(),
+		"maxSessionTimeoutMs":      c.MaxSessionTimeout.Milliseconds(),
+		"containerCheckIntervalMs": c.ContainerCheckInterval.Milliseconds(),
+		"transport":                c.Transport,
+		"peerLatencyUs":            c.PeerLatency.Microseconds(), "peerJitterUs": c.PeerJitter.Microseconds(),
 	}
 }
 

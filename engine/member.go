@@ -48,6 +48,7 @@ type member struct {
 	ldSyncs     []leaderSync      // leader: local syncs waiting for a commit
 	tracker     *sessionTracker   // leader only, while serving
 	lastPropose int64
+	lastReap    int64           // ms: the container manager's last pass
 	pendTouch   map[int64]int32 // learner: touches not yet carried by a PING
 	frame       []byte
 	enc         *jute.Writer
@@ -274,8 +275,22 @@ func (m *member) tick() {
 			m.publish(Event{Time: time.Now(), Member: m.id, Kind: EventSessionExpired, Zxid: id})
 			m.propose(server.Request{SessionID: id, Type: jute.OpCloseSession}, nil)
 		}
+		m.reapContainers(now)
 	} else if len(m.pendTouch) > 0 {
 		m.peer.SetPingData(encodeTouches(m.pendTouch))
+	}
+}
+
+// reapContainers is the leader's ContainerManager: every check interval
+// it deletes empty containers and expired TTL nodes with deleteContainer
+// requests of session 0.
+func (m *member) reapContainers(now int64) {
+	if now-m.lastReap < m.cfg.ContainerCheckInterval.Milliseconds() {
+		return
+	}
+	m.lastReap = now
+	for _, path := range m.tree.Load().ReapCandidates(now) {
+		m.propose(server.Request{Type: jute.OpDeleteContainer, Record: &jute.DeleteRequest{Path: path, Version: -1}}, nil)
 	}
 }
 
@@ -474,6 +489,7 @@ func (m *member) event(e quorum.Event) {
 		m.tracker = newSessionTracker(m.tree.Load().Sessions(), now.UnixMilli())
 		m.prep.Reset()
 		m.lastPropose = e.Zxid
+		m.lastReap = now.UnixMilli()
 		m.leading.Store(true)
 		m.serving.Store(true)
 		m.publish(Event{Time: now, Member: m.id, Kind: EventLeaderElected, Peer: m.id, Zxid: e.Zxid})

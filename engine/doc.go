@@ -1,0 +1,35 @@
+// Package engine is a ZooKeeper 3.8-compatible ensemble inside one
+// process: voting members and observers, each with its own dataDir and
+// dataLogDir, replicating through ZAB (package quorum) over jute-encoded
+// peer frames, logging with preallocation and group commit (txnlog),
+// snapshotting in the background at a randomized snapCount (persist, snap),
+// and answering clients through ZooKeeper's request pipeline (server).
+//
+// A member is a runtime around a quorum.Peer, the way etcd's raft node is
+// a runtime around raft's state machine: one goroutine owns the Peer and
+// carries out each Ready in order — rebuild the tree (TRUNC, SNAP),
+// append to the log (synced by the log's own goroutine, which reports
+// back), apply committed txns and answer the clients waiting for them,
+// persist the epoch files, send frames. The leader prepares writes
+// (PrepRequestProcessor) and proposes them; learners forward their
+// clients' writes and syncs to it. Reads are answered on the client's
+// goroutine from the member's own tree, which is safe to read while the
+// member applies.
+//
+// What a measurement needs to see is published on one Sink: every log
+// sync (duration, bytes, txns), log rolls, preallocation steps, snapshot
+// windows, elections, learner syncs with their mode, members going down
+// and coming up. Faults are injected at the seams: Config.FS gives each
+// member its file system (faultfs simulates power loss on CrashMember),
+// the in-process transport partitions links and adds latency.
+//
+// Sessions follow ZooKeeper: createSession and closeSession are txns; the
+// leader tracks every session's deadline, refreshed by its own clients
+// and by the touches learners report in their PING replies, and expires
+// a session with a closeSession that removes its ephemerals. A connected
+// Client keeps its session alive as a client library's pings would.
+//
+// Not modelled: dynamic reconfiguration, local sessions, read-only mode,
+// SASL, quotas, and the auth ids of forwarded requests (ACL checks on the
+// leader see only the ids of sessions connected to the leader itself).
+package engine
