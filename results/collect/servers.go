@@ -1,0 +1,226 @@
+// Package collect gathers what a run measures besides client latencies:
+// the ensemble's events (every log sync, roll, preallocation step,
+// snapshot window, election and learner sync) and a system sample each
+// second, and turns them into result.json's servers, snapshot windows,
+// events and time-series fields.
+package collect
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"zkbench/engine"
+	"zkbench/results"
+	"zkbench/results/hlog"
+)
+
+// Servers is an engine.Sink that keeps per-member figures. Publish is
+// called from the members' goroutines; everything else after the run.
+type Servers struct {
+	start time.Time
+	warn  time.Duration
+
+	mu      sync.Mutex
+	members map[uint64]*memberFigures
+	events  []results.Event
+	open    map[uint64]time.Time // snapshot windows in progress, by member
+	windows []Window
+	// fsync latencies split by whether a snapshot window was open
+	inside, outside *hdrhistogram.Histogram
+	openWindows     atomic.Int32
+}
+
+// Window is one snapshot window: from the trigger to the file's close.
+type Window struct {
+	Member     uint64
+	Start, End time.Time
+}
+
+type memberFigures struct {
+	fsync                 *hlog.Recorder
+	bytes, txns, slow     int64
+	snapshots             []results.Snapshot
+	rolls, extends, syncs int
+}
+
+// NewServers starts collecting at start; warn is the fsync warning
+// threshold (fsync.warningthresholdms).
+func NewServers(start time.Time, warn time.Duration) *Servers {
+	return &Servers{start: start, warn: warn, members: map[uint64]*memberFigures{},
+		open: map[uint64]time.Time{}, inside: hlog.NewHistogram(), outside: hlog.NewHistogram()}
+}
+
+// InSnapshot reports whether any member is writing a snapshot now: client
+// latencies recorded meanwhile count as inside a snapshot window.
+func (s *Servers) InSnapshot() bool { return s.openWindows.Load() > 0 }
+
+func (s *Servers) member(id uint64) *memberFigures {
+	m := s.members[id]
+	if m == nil {
+		m = &memberFigures{fsync: hlog.NewRecorder(s.start)}
+		s.members[id] = m
+	}
+	return m
+}
+
+// Publish implements engine.Sink.
+func (s *Servers) Publish(e engine.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.member(e.Member)
+	switch e.Kind {
+	case engine.EventFsync:
+		s.fsync(m, e)
+		return // too many to list as events
+	case engine.EventPreallocExtend:
+		m.extends++
+	case engine.EventLogRoll:
+		m.rolls++
+	case engine.EventSnapshotStart:
+		if _, ok := s.open[e.Member]; !ok {
+			s.open[e.Member] = e.Time
+			s.openWindows.Add(1)
+		}
+	case engine.EventSnapshotEnd:
+		s.snapshotEnd(m, e)
+	}
+	s.events = append(s.events, results.Event{T: e.Time.Sub(s.start).Seconds(), Server: int(e.Member),
+		Kind: e.Kind.String(), Detail: detail(e)})
+}
+
+func (s *Servers) fsync(m *memberFigures, e engine.Event) {
+	end := e.Time.Add(e.Duration)
+	if !end.Before(s.start) {
+		m.fsync.Record(end, e.Duration)
+	}
+	m.bytes += e.Bytes
+	m.txns += int64(e.Txns)
+	if s.warn > 0 && e.Duration > s.warn {
+		m.slow++
+	}
+	h := s.outside
+	if s.openWindows.Load() > 0 {
+		h = s.inside
+	}
+	h.RecordValue(max(hlog.Lowest, hlog.Micros(e.Duration)))
+}
+
+func (s *Servers) snapshotEnd(m *memberFigures, e engine.Event) {
+	start, ok := s.open[e.Member]
+	if !ok {
+		start = e.Time
+	} else {
+		delete(s.open, e.Member)
+		s.openWindows.Add(-1)
+	}
+	end := e.Time.Add(e.Duration)
+	s.windows = append(s.windows, Window{Member: e.Member, Start: start, End: end})
+	if e.Err == nil {
+		m.snapshots = append(m.snapshots, results.Snapshot{Start: e.Time.UTC(), DurationMs: float64(e.Duration.Microseconds()) / 1000,
+			Bytes: e.Bytes, Zxid: fmt.Sprintf("0x%x", e.Zxid), Nodes: int64(e.Nodes)})
+	}
+}
+
+func detail(e engine.Event) string {
+	switch e.Kind {
+	case engine.EventSnapshotStart:
+		return fmt.Sprintf("zxid 0x%x", e.Zxid)
+	case engine.EventSnapshotEnd:
+		if e.Err != nil {
+			return "failed: " + e.Err.Error()
+		}
+		return fmt.Sprintf("%s: %d nodes, %d bytes in %v", e.Path, e.Nodes, e.Bytes, e.Duration.Round(time.Microsecond))
+	case engine.EventLogRoll:
+		return fmt.Sprintf("%s: %d txns up to 0x%x (%s)", e.Path, e.Txns, e.Zxid, e.Mode)
+	case engine.EventPreallocExtend:
+		return fmt.Sprintf("%s to %d bytes (%s) in %v", e.Path, e.Bytes, e.Mode, e.Duration.Round(time.Microsecond))
+	case engine.EventLeaderElected:
+		return fmt.Sprintf("leads epoch %d", e.Zxid>>32)
+	case engine.EventLearnerSynced:
+		return fmt.Sprintf("%s from leader %d, %d txns, zxid 0x%x", e.Mode, e.Peer, e.Txns, e.Zxid)
+	case engine.EventMemberDown:
+		if e.Err != nil {
+			return e.Mode + ": " + e.Err.Error()
+		}
+		return e.Mode
+	case engine.EventSessionExpired:
+		return fmt.Sprintf("session 0x%x", e.Zxid)
+	}
+	return ""
+}
+
+// Finish ends the collection at end: open snapshot windows are closed
+// there and the fsync recorders are stamped.
+func (s *Servers) Finish(end time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, start := range s.open {
+		s.windows = append(s.windows, Window{Member: id, Start: start, End: end})
+	}
+	clear(s.open)
+	s.openWindows.Store(0)
+	for _, m := range s.members {
+		m.fsync.Finish(end)
+	}
+}
+
+// Results returns result.json's servers, in member order; roles names
+// each member's role at the end of the run; hlogName names a member's
+// fsync log file.
+func (s *Servers) Results(roles map[uint64]string, hlogName func(id uint64) string) []results.Server {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := slices.Sorted(func(yield func(uint64) bool) {
+		for id := range roles {
+			if !yield(id) {
+				return
+			}
+		}
+	})
+	out := make([]results.Server, 0, len(ids))
+	for _, id := range ids {
+		m := s.member(id)
+		total := m.fsync.Total()
+		out = append(out, results.Server{
+			ID: int(id), Role: roles[id],
+			Fsync: results.Fsync{Count: total.TotalCount(), Bytes: m.bytes, Txns: m.txns,
+				Latency: results.PercentilesOf(total), OverWarningThreshold: m.slow, Hlog: hlogName(id)},
+			Snapshots: append([]results.Snapshot{}, m.snapshots...),
+			LogRolls:  m.rolls, PreallocExtends: m.extends,
+		})
+	}
+	return out
+}
+
+// FsyncIntervals returns member id's per-second fsync histograms.
+func (s *Servers) FsyncIntervals(id uint64) []*hdrhistogram.Histogram {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.member(id).fsync.Intervals()
+}
+
+// Windows returns the snapshot windows, in the order they ended.
+func (s *Servers) Windows() []Window {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.windows)
+}
+
+// Events returns the recorded events, oldest first.
+func (s *Servers) Events() []results.Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.events)
+}
+
+// FsyncStall returns fsync p99 inside and outside snapshot windows.
+func (s *Servers) FsyncStall() (inside, outside int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inside.ValueAtQuantile(99), s.outside.ValueAtQuantile(99)
+}
