@@ -1,0 +1,13 @@
+# Does a separate dataLogDir device pay off? The same write workload with
+# the txn log next to the snapshots (dataLogDir = same), then on its own
+# mount (set
+# dataLogDir to a directory on the other device; /dev/shm stands in for a
+# fast one).
+workload = write
+clients = 16
+warmup = 2s
+duration = 20s
+keys = 5000
+valueSize = 1KiB
+snapCount = 5000
+vary dataLogDir = same, /dev/shm

@@ -1,0 +1,62 @@
+package profiles
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestBuiltinsParseAndSayWhatTheyAnswer(t *testing.T) {
+	want := []string{"datalogdir-split", "nightly", "prealloc-sweep", "quick", "read-heavy",
+		"snapcount-sweep", "snapshot-stall", "ssd-vs-hdd", "write-heavy"}
+	if got := Names(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("built-ins %v, want %v", got, want)
+	}
+	for _, n := range want {
+		p, err := Builtin(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Summary() == "" || len(p.Settings) == 0 {
+			t.Errorf("%s: no doc or no settings", n)
+		}
+	}
+	p, _ := Builtin("prealloc-sweep")
+	if len(p.Vary) != 1 || p.Vary[0].Key != "preallocMode" || len(p.Vary[0].Values) != 3 {
+		t.Errorf("prealloc-sweep vary %+v", p.Vary)
+	}
+	if p, _ := Builtin("nightly"); p.Repeat != 5 {
+		t.Errorf("nightly repeat %d", p.Repeat)
+	}
+}
+
+func TestParseErrorsNameTheLine(t *testing.T) {
+	cases := map[string]string{
+		"clients 16\n":           "x.profile:1",
+		"# doc\n\nvary a = 1,,2": "x.profile:3: empty value in vary a",
+		"repeat = 0\n":           "x.profile:1: repeat",
+		"bad key = 1\n":          "x.profile:1: bad key",
+	}
+	for in, want := range cases {
+		_, err := Parse("x", "x.profile", strings.NewReader(in))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", in, err, want)
+		}
+	}
+}
+
+func TestLoad(t *testing.T) {
+	if _, err := Load("nope"); err == nil || !strings.Contains(err.Error(), "quick") {
+		t.Errorf("unknown profile: %v", err)
+	}
+	f := filepath.Join(t.TempDir(), "mine.profile")
+	os.WriteFile(f, []byte("# mine\nclients = 3\n"), 0o644)
+	p, err := Load(f)
+	if err != nil || p.Name != "mine" || p.Settings[0] != (Setting{"clients", "3", f + ":2"}) {
+		t.Errorf("%+v %v", p, err)
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.profile")); err == nil {
+		t.Error("missing file loaded")
+	}
+}
