@@ -1,8 +1,7 @@
 # Does a separate dataLogDir device pay off? The same write workload with
 # the txn log next to the snapshots (dataLogDir = same), then on its own
-# mount (set
-# dataLogDir to a directory on the other device; /dev/shm stands in for a
-# fast one).
+# mount (/dev/shm stands in for a fast device; --vary dataLogDir=same,DIR
+# names another).
 workload = write
 clients = 16
 warmup = 2s
