@@ -22,8 +22,10 @@ import (
 	"zkbench/engine/disk"
 	"zkbench/fsprobe"
 	"zkbench/internal/size"
+	"zkbench/results"
 	"zkbench/results/device"
 	"zkbench/results/hlog"
+	htmlreport "zkbench/results/report"
 )
 
 // Seams for tests: the file system the probe writes through, how device
@@ -74,7 +76,7 @@ type probeFlags struct {
 // (sync method, preallocation mode) and, with --background-write, again
 // beside a snapshot-like writer; then a sequential-bandwidth pass. It
 // prints a table, the device facts and a verdict per directory, and
-// writes probe.json and one .hlog per combination into --out.
+// writes probe.json, one .hlog per combination and report.html into --out.
 //
 // Exit codes: 1 when a combination that syncs has its p99 above
 // --max-p99; 2 for bad input (checked before anything is written), for a
@@ -151,6 +153,7 @@ func runProbe(args []string, stdout, stderr io.Writer) error {
 		return writeErr
 	}
 	fmt.Fprintf(stdout, "results: %s\n", filepath.Join(out, "probe.json"))
+	fmt.Fprintf(stdout, "report: %s\n", filepath.Join(out, reportFile))
 
 	switch failed := rep.failed(); {
 	case interrupted:
@@ -336,7 +339,7 @@ func (r *probeReport) hlogName(c fsprobe.Case) string {
 	return name + ".hlog"
 }
 
-// writeFiles writes one .hlog per measured case and probe.json.
+// writeFiles writes one .hlog per measured case, probe.json and report.html.
 func (r *probeReport) writeFiles() error {
 	r.hlogs = make([]string, len(r.res.Cases))
 	for i, c := range r.res.Cases {
@@ -359,97 +362,24 @@ func (r *probeReport) writeFiles() error {
 	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return nil
+	return htmlreport.WriteFile(filepath.Join(r.out, reportFile), []string{r.out})
 }
 
-// probe.json: result-schema.md's entry fields first, then more.
+// probe.json's model is shared with the report: results.Probe.
 type (
-	probeJSON struct {
-		Schema      int               `json:"schema"`
-		Kind        string            `json:"kind"`
-		Version     string            `json:"zkbench_version"`
-		Started     string            `json:"started"`
-		DurationS   float64           `json:"duration_s"`
-		Interrupted bool              `json:"interrupted"`
-		Config      probeConfigJSON   `json:"config"`
-		Dirs        []probeDirJSON    `json:"dirs"`
-		Probes      []probeEntryJSON  `json:"probes"`
-		Guidance    probeGuidanceJSON `json:"guidance"`
-	}
-	probeConfigJSON struct {
-		Dirs          []string `json:"dirs"`
-		BlockSize     int      `json:"blockSize"`
-		Count         int      `json:"count"`
-		Sync          []string `json:"sync"`
-		PreallocMode  []string `json:"preallocMode"`
-		PreAllocSize  int64    `json:"preAllocSize"`
-		Background    int64    `json:"backgroundWrite_bytes_s"`
-		BandwidthSize int64    `json:"bandwidthSize"`
-		MaxP99Us      int64    `json:"maxP99_us"`
-	}
-	probeGuidanceJSON struct {
-		GoodP99Us         int64 `json:"goodP99_us"`
-		ZKWarningThreshMs int64 `json:"fsyncWarningThresholdMs"`
-	}
-	probeDirJSON struct {
-		Dir       string              `json:"dir"`
-		Device    device.Facts        `json:"deviceFacts"`
-		Bandwidth *probeBandwidthJSON `json:"bandwidth,omitempty"`
-	}
-	probeBandwidthJSON struct {
-		Bytes     int64   `json:"bytes"`
-		DurationS float64 `json:"duration_s"`
-		MBs       float64 `json:"mb_s"`
-		Error     string  `json:"error,omitempty"`
-	}
-	probeEntryJSON struct {
-		Dir          string           `json:"dir"`
-		Device       string           `json:"device"`
-		FSType       string           `json:"fstype"`
-		Rotational   *bool            `json:"rotational"`
-		Sync         string           `json:"sync"`
-		PreallocMode string           `json:"preallocMode"`
-		BlockSize    int              `json:"blockSize"`
-		Count        int              `json:"count"`
-		Latency      probeLatencyJSON `json:"latency_us"`
-		IOPS         float64          `json:"iops"`
-		Hlog         string           `json:"hlog"`
-
-		// The same in nanoseconds: tmpfs syncs take less than 1 µs.
-		LatencyNs probeLatencyJSON `json:"latency_ns"`
-
-		PreAllocSize       int64            `json:"preAllocSize"`
-		Background         int64            `json:"background_bytes_s"`
-		BackgroundAchieved float64          `json:"background_achieved_bytes_s"`
-		Extends            probeExtendsJSON `json:"extends"`
-		FileSize           int64            `json:"fileSize"`
-		DurationS          float64          `json:"duration_s"`
-		BandwidthMBs       float64          `json:"bandwidth_mb_s"`
-		Mount              string           `json:"mount"`
-		Scheduler          string           `json:"scheduler"`
-		OverMaxP99         bool             `json:"over_max_p99"`
-		Interrupted        bool             `json:"interrupted,omitempty"`
-		Error              string           `json:"error,omitempty"`
-	}
-	probeLatencyJSON struct {
-		Min  int64   `json:"min"`
-		Mean float64 `json:"mean"`
-		P50  int64   `json:"p50"`
-		P90  int64   `json:"p90"`
-		P99  int64   `json:"p99"`
-		P999 int64   `json:"p999"`
-		Max  int64   `json:"max"`
-	}
-	probeExtendsJSON struct {
-		Count   int   `json:"count"`
-		TotalUs int64 `json:"total_us"`
-		MaxUs   int64 `json:"max_us"`
-	}
+	probeJSON          = results.Probe
+	probeConfigJSON    = results.ProbeConfig
+	probeGuidanceJSON  = results.ProbeGuidance
+	probeDirJSON       = results.ProbeDir
+	probeBandwidthJSON = results.ProbeBandwidth
+	probeEntryJSON     = results.ProbeEntry
+	probeLatencyJSON   = results.Percentiles
+	probeExtendsJSON   = results.ProbeExtends
 )
 
 func (r *probeReport) json() probeJSON {
 	j := probeJSON{
-		Schema: 1, Kind: "probe", Version: zkbenchVersion(),
+		Schema: results.Schema, Kind: "probe", ZkbenchVersion: zkbenchVersion(),
 		Started:     r.res.Start.UTC().Format(time.RFC3339),
 		DurationS:   r.res.Elapsed.Seconds(),
 		Interrupted: r.interrupted,
@@ -509,12 +439,7 @@ func (r *probeReport) json() probeJSON {
 	return j
 }
 
-func probeLatency(h *hdrhistogram.Histogram) probeLatencyJSON {
-	return probeLatencyJSON{
-		Min: h.Min(), Mean: h.Mean(), P50: h.ValueAtQuantile(50), P90: h.ValueAtQuantile(90),
-		P99: h.ValueAtQuantile(99), P999: h.ValueAtQuantile(99.9), Max: h.Max(),
-	}
-}
+func probeLatency(h *hdrhistogram.Histogram) probeLatencyJSON { return results.PercentilesOf(h) }
 
 // probeSyncs reports whether c measured syncs: sync none measures plain writes,
 // which no verdict is about.

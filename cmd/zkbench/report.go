@@ -1,0 +1,45 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+
+	// Named apart from main's report, which reports a command's error.
+	htmlreport "zkbench/results/report"
+)
+
+// reportFile is the name of a report, in a result folder or, for a
+// report of several folders, in the current directory.
+const reportFile = "report.html"
+
+// runReport is `zkbench report DIR... [--out FILE.html]`: one HTML report
+// of any mix of run, sweep and probe folders, self-contained so that it
+// opens offline. Any unreadable folder or file is bad input (exit 2).
+func runReport(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("report", stderr)
+	out := fs.String("out", "", "the HTML file to write (default: DIR/"+reportFile+" for one folder, ./"+reportFile+" for several)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	dirs := fs.Args()
+	if len(dirs) == 0 {
+		return usagef("no folder given: zkbench report DIR [DIR...] [--out FILE.html]")
+	}
+	path := *out
+	switch {
+	case path != "":
+	case len(dirs) == 1 && filepath.Ext(dirs[0]) == ".json":
+		path = filepath.Join(filepath.Dir(dirs[0]), reportFile) // a result.json given by name
+	case len(dirs) == 1:
+		path = filepath.Join(dirs[0], reportFile)
+	default:
+		// A comparison belongs to none of its folders.
+		path = reportFile
+	}
+	if err := htmlreport.WriteFile(path, dirs); err != nil {
+		return usagef("%v", err)
+	}
+	fmt.Fprintf(stdout, "report: %s\n", path)
+	return nil
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"zkbench/engine/disk/faultfs"
+)
+
+// reportFixture copies one of the report package's synthetic result
+// folders into a temp dir, where the command may write its report.
+func reportFixture(t *testing.T, name string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), name)
+	if err := os.CopyFS(dst, os.DirFS(filepath.Join("..", "..", "results", "report", "testdata", name))); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func TestReport(t *testing.T) {
+	runA, runB, probe := reportFixture(t, "run-a"), reportFixture(t, "run-b"), reportFixture(t, "probe-a")
+	cwd := t.TempDir()
+	t.Chdir(cwd)
+	out := filepath.Join(t.TempDir(), "cmp.html")
+	tests := []struct {
+		name  string
+		args  []string
+		file  string // the report written
+		title string
+	}{
+		{"one run", []string{runA}, filepath.Join(runA, "report.html"), "zkbench run run-a"},
+		{"result.json", []string{filepath.Join(runB, "result.json")}, filepath.Join(runB, "report.html"), "zkbench run run-b"},
+		{"one probe", []string{probe}, filepath.Join(probe, "report.html"), "zkbench probe probe-a"},
+		{"several", []string{runA, runB}, "report.html", "zkbench: 2 runs compared"},
+		{"--out", []string{runA, "--out", out, probe}, out, "zkbench: 1 run and 1 probe"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, append([]string{"report"}, tt.args...)...)
+			if code != exitOK || stderr != "" || stdout != "report: "+tt.file+"\n" {
+				t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+			}
+			b, err := os.ReadFile(tt.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(b), "<title>"+tt.title+"</title>") {
+				t.Errorf("%s is not the report %q", tt.file, tt.title)
+			}
+		})
+	}
+}
+
+func TestReportBadInput(t *testing.T) {
+	runA := reportFixture(t, "run-a")
+	corrupt := t.TempDir()
+	if err := os.WriteFile(filepath.Join(corrupt, "result.json"), []byte(`{"schema": 1,`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no folder", nil, "no folder given"},
+		{"missing", []string{runA, "/no/such/run"}, "/no/such/run: no such folder"},
+		{"no result", []string{empty}, empty + ": no result.json, sweep.json or probe.json in it"},
+		{"corrupt", []string{corrupt}, filepath.Join(corrupt, "result.json") + ": line 1: unexpected end of JSON input"},
+		{"unwritable --out", []string{runA, "--out", "/no/such/dir/r.html"}, "open /no/such/dir/r.html"},
+		{"bad flag", []string{runA, "--bogus"}, "unknown flag: --bogus"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, append([]string{"report"}, tt.args...)...)
+			if code != exitUsage || stdout != "" || !strings.HasPrefix(stderr, "zkbench report: ") || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and %q", code, stdout, stderr, tt.want)
+			}
+			oneLine(t, stderr)
+		})
+	}
+	if _, err := os.Stat(filepath.Join(empty, "report.html")); err == nil {
+		t.Error("a report was written for a folder without results")
+	}
+}
+
+// TestProbeWritesReport: zkbench probe leaves report.html beside
+// probe.json, a report of what it measured.
+func TestProbeWritesReport(t *testing.T) {
+	fsys := faultfs.New(faultfs.Options{SyncLatency: faultfs.Fixed(200 * time.Microsecond)})
+	if err := fsys.MkdirAll("/d"); err != nil {
+		t.Fatal(err)
+	}
+	probeFake(t, fsys, 1<<40)
+	out := t.TempDir()
+	code, stdout, stderr := runCLI(t, "probe", "--dir", "/d", "--count", "50", "--bandwidth-size", "0", "--out", out)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	path := filepath.Join(out, "report.html")
+	if !strings.Contains(stdout, "\nreport: "+path+"\n") {
+		t.Errorf("stdout does not name the report:\n%s", stdout)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<title>zkbench probe ", "<td>/d</td>", "fdatasync/zookeeper", `<div class="chart" id="chart1">`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+}

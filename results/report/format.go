@@ -1,0 +1,65 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// Cell constructors: text, numbers (right-aligned) and deltas.
+
+func text(s string) cell { return cell{Text: s} }
+
+func integer(v int64) cell { return cell{Text: strconv.FormatInt(v, 10), Class: "num"} }
+
+// decimal prints v with the decimals its size deserves: 12345, 123.4, 1.23.
+func decimal(v float64) cell { return cell{Text: formatFloat(v), Class: "num"} }
+
+func formatFloat(v float64) string {
+	switch a := math.Abs(v); {
+	case a >= 1000 || v == math.Trunc(v):
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case a >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+// delta compares v with base: the value and its change in percent,
+// coloured by whether the change is for the better. Changes under 1%
+// are not coloured: that much is noise.
+func delta(v, base float64, higherIsBetter bool) cell {
+	if base == 0 {
+		return cell{Text: formatFloat(v), Class: "num"}
+	}
+	pct := (v - base) / base * 100
+	c := cell{Text: fmt.Sprintf("%s (%+.1f%%)", formatFloat(v), pct), Class: "num"}
+	switch {
+	case math.Abs(pct) < 1:
+	case (pct > 0) == higherIsBetter:
+		c.Class = "better"
+	default:
+		c.Class = "worse"
+	}
+	return c
+}
+
+// knob prints a config value the way it was given: 67108864, not 6.7e+07.
+func knob(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(v)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}

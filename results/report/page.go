@@ -1,0 +1,110 @@
+package report
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"regexp"
+	"strings"
+)
+
+// page is a report being built: sections of headings, notes, tables and
+// charts, and each chart's ECharts option.
+type page struct {
+	Title    string
+	Sections []*section
+	Charts   []chartOption
+}
+
+type section struct {
+	Title  string
+	Blocks []block
+}
+
+// block is one element of a section; exactly one field is set.
+type block struct {
+	Heading string
+	Note    string
+	Table   *table
+	ChartID string
+}
+
+type table struct {
+	Head []string
+	Rows [][]cell
+}
+
+// cell is a table cell; Class styles it (see page.html.tmpl): num for
+// numbers, better/worse for deltas, good/bad for verdicts, diff for a
+// knob that differs between runs.
+type cell struct {
+	Text  string
+	Class string
+}
+
+// chartOption is one chart's container id and its ECharts option, a
+// JavaScript expression.
+type chartOption struct {
+	ID     string
+	Option template.JS
+}
+
+func (p *page) section(title string) *section {
+	s := &section{Title: title}
+	p.Sections = append(p.Sections, s)
+	return s
+}
+
+func (s *section) heading(h string) { s.Blocks = append(s.Blocks, block{Heading: h}) }
+
+func (s *section) note(format string, args ...any) {
+	s.Blocks = append(s.Blocks, block{Note: fmt.Sprintf(format, args...)})
+}
+
+func (s *section) table(t *table) { s.Blocks = append(s.Blocks, block{Table: t}) }
+
+// charter is the part of a go-echarts chart a page needs.
+type charter interface {
+	Validate()
+	JSONNotEscaped() template.HTML
+}
+
+// chart adds c to s. go-echarts builds the option; the page, not
+// go-echarts' own templates, draws it, so that the page has tables and
+// loads ECharts from itself instead of a CDN.
+func (p *page) chart(s *section, c charter) {
+	id := fmt.Sprintf("chart%d", len(p.Charts)+1)
+	p.Charts = append(p.Charts, chartOption{ID: id, Option: optionJS(c)})
+	s.Blocks = append(s.Blocks, block{ChartID: id})
+}
+
+// jsFuncMarker is how go-echarts marks a JavaScript function (a
+// formatter) inside its JSON: "__f__function …__f__".
+var jsFuncMarker = regexp.MustCompile(`"__f__|__f__"|__f__`)
+
+// scriptEscaper keeps text from the data (a folder name, an event's
+// detail) from ending the script element: inside a JavaScript string
+// "<\/" is "</".
+var scriptEscaper = strings.NewReplacer("</", `<\/`, "<!--", `<\!--`)
+
+func optionJS(c charter) template.JS {
+	c.Validate()
+	js := string(c.JSONNotEscaped())
+	js = jsFuncMarker.ReplaceAllString(strings.TrimSpace(js), "")
+	return template.JS(scriptEscaper.Replace(js))
+}
+
+//go:embed page.html.tmpl
+var pageSource string
+
+var pageTemplate = template.Must(template.New("page").Parse(pageSource))
+
+// write renders the page with ECharts inlined.
+func (p *page) write(w io.Writer) error {
+	return pageTemplate.Execute(w, struct {
+		*page
+		ECharts        template.JS
+		EChartsVersion string
+	}{p, template.JS(echartsJS), echartsVersion})
+}

@@ -1,0 +1,91 @@
+// Package report renders zkbench result folders as one self-contained
+// HTML file: tables and go-echarts charts, with Apache ECharts inlined so
+// that the file renders offline, from a file://, years later.
+//
+// A folder is a run (result.json and its .hlog files), a sweep (sweep.json
+// and a run folder per combination) or a disk probe (probe.json and an
+// .hlog per case). A run's report has its configuration, environment and
+// per-op numbers; latency spectra; latency and throughput per second with
+// snapshot windows, log rolls and leader elections marked; fsync latency
+// per member; the snapshot stall; CPU and disks. A probe's has the verdict
+// per directory, every case and the sync latency spectra. Given several
+// folders (or a sweep), every chart overlays them and tables compare each
+// with the first.
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Render writes the report of the folders in dirs to w. Every error
+// names the folder or file at fault.
+func Render(w io.Writer, dirs []string) error {
+	f, err := load(dirs)
+	if err != nil {
+		return err
+	}
+	return render(w, f)
+}
+
+// WriteFile renders the report of dirs into the file at path, replacing
+// it. The folders are read first, so that a bad one leaves no file.
+func WriteFile(path string, dirs []string) error {
+	f, err := load(dirs)
+	if err != nil {
+		return err
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(out)
+	err = render(bw, f)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func render(w io.Writer, f *folders) error {
+	p := &page{Title: title(f)}
+	if len(f.runs) > 0 {
+		p.addRuns(f.runs)
+	}
+	if len(f.probes) > 0 {
+		p.addProbes(f.probes)
+	}
+	return p.write(w)
+}
+
+// title says what the report is about: "zkbench run quick-1",
+// "zkbench: 3 runs compared", "zkbench probe p1".
+func title(f *folders) string {
+	switch {
+	case len(f.runs) == 1 && len(f.probes) == 0:
+		return "zkbench run " + f.runs[0].label
+	case len(f.probes) == 1 && len(f.runs) == 0:
+		return "zkbench probe " + f.probes[0].label
+	case len(f.probes) == 0:
+		return fmt.Sprintf("zkbench: %d runs compared", len(f.runs))
+	case len(f.runs) == 0:
+		return fmt.Sprintf("zkbench: %d probes compared", len(f.probes))
+	}
+	return fmt.Sprintf("zkbench: %s and %s", plural(len(f.runs), "run"), plural(len(f.probes), "probe"))
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}

@@ -1,0 +1,346 @@
+package report
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"zkbench/results"
+)
+
+// renderString renders dirs and returns the page without the inlined
+// ECharts, which is checked once, in TestEChartsInlined.
+func renderString(t *testing.T, dirs ...string) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := Render(&b, dirs); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	if strings.Count(page, echartsJS) != 1 {
+		t.Fatalf("ECharts is not inlined exactly once")
+	}
+	return strings.Replace(page, echartsJS, "", 1)
+}
+
+var (
+	sectionTitle = regexp.MustCompile(`<h2>([^<]*)</h2>`)
+	chartDiv     = regexp.MustCompile(`<div class="chart" id="(chart\d+)"></div>`)
+)
+
+func TestRenderKinds(t *testing.T) {
+	runSections := []string{"Latency by percentile", "Over time", "fsync per member", "Snapshots", "CPU and disks"}
+	tests := []struct {
+		name     string
+		dirs     []string
+		title    string
+		sections []string
+		charts   int
+	}{
+		{"run", []string{"testdata/run-a"}, "zkbench run run-a",
+			append([]string{"Run"}, runSections...), 11},
+		{"runs", []string{"testdata/run-a", "testdata/run-b"}, "zkbench: 2 runs compared",
+			append([]string{"2 runs", "Compared with run-a"}, runSections...), 13},
+		{"sweep", []string{"testdata/sweep"}, "zkbench: 2 runs compared",
+			append([]string{"2 runs", "Compared with snapCount=5000"}, runSections...), 13},
+		{"probe", []string{"testdata/probe-a"}, "zkbench probe probe-a", []string{"Disk probe"}, 1},
+		{"probes", []string{"testdata/probe-a", "testdata/probe-b"}, "zkbench: 2 probes compared",
+			[]string{"2 disk probes", "Probes compared with probe-a"}, 1},
+		{"mix", []string{"testdata/run-a", "testdata/probe-a/probe.json"}, "zkbench: 1 run and 1 probe",
+			append(append([]string{"Run"}, runSections...), "Disk probe"), 12},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page := renderString(t, tt.dirs...)
+			if !strings.Contains(page, "<title>"+tt.title+"</title>") {
+				t.Errorf("title is not %q", tt.title)
+			}
+			var got []string
+			for _, m := range sectionTitle.FindAllStringSubmatch(page, -1) {
+				got = append(got, m[1])
+			}
+			if strings.Join(got, "|") != strings.Join(tt.sections, "|") {
+				t.Errorf("sections %q, want %q", got, tt.sections)
+			}
+			divs := chartDiv.FindAllStringSubmatch(page, -1)
+			if len(divs) != tt.charts {
+				t.Errorf("%d charts, want %d", len(divs), tt.charts)
+			}
+			for _, d := range divs {
+				if !strings.Contains(page, "\n    \""+d[1]+"\": {") {
+					t.Errorf("chart %s has no option", d[1])
+				}
+			}
+			// Self-contained: nothing to fetch, not even a link.
+			for _, ref := range []string{"http://", "https://", "src=", "<link", "url("} {
+				if strings.Contains(page, ref) {
+					t.Errorf("the page refers to %q", ref)
+				}
+			}
+		})
+	}
+}
+
+// TestRenderRunCharts checks what the run charts are made of: the
+// percentile axis, the marks from events, the overlaid runs.
+func TestRenderRunCharts(t *testing.T) {
+	page := renderString(t, "testdata/run-a", "testdata/run-b")
+	for _, want := range []string{
+		`"type":"log","name":"percentile"`,                   // the spectrum's x axis
+		`"formatter":function (x) { return +(100 - 100 / x)`, // labelled in percent, a function, not a string
+		`{"name":"leader s1","xAxis":0.5,"lineStyle":`,       // leader election from events
+		`{"name":"log roll s2","xAxis":6,"lineStyle":`,       // log roll from events
+		`[{"name":"snapshot s1","xAxis":4},{"xAxis":5.5}]`,   // snapshot window from events
+		`"name":"run-b p99"`,                                 // overlaid runs are named
+		`"name":"run-a server 3"`,                            // fsync per member
+		`"name":"run-b vdc"`,                                 // disks per device
+		`<td class="worse">`,                                 // run-b's slower fsync is a regression
+		`<td class="diff">snapCount</td>`,                    // not in these two: both 100000
+	} {
+		if want == `<td class="diff">snapCount</td>` {
+			if strings.Contains(page, want) {
+				t.Errorf("snapCount is the same in both runs but marked as differing")
+			}
+			continue
+		}
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	sweep := renderString(t, "testdata/sweep")
+	if !strings.Contains(sweep, `<td class="diff">snapCount</td>`) {
+		t.Errorf("the sweep's varied knob is not highlighted")
+	}
+}
+
+func TestRenderProbe(t *testing.T) {
+	page := renderString(t, "testdata/probe-a", "testdata/probe-b")
+	for _, want := range []string{
+		`<td class="good">good for a ZooKeeper transaction log (p99 under 10 ms)</td>`,
+		`<td class="bad">too slow for a ZooKeeper transaction log`,
+		`"name":"probe-b: /mnt/nvme fdatasync/zookeeper"`,
+		`<td>dir 1 fdatasync/zookeeper</td>`,
+		`"yAxis":[{"name":"µs","type":"log"`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+}
+
+func TestRenderIsDeterministic(t *testing.T) {
+	a := renderString(t, "testdata/run-a", "testdata/probe-a")
+	b := renderString(t, "testdata/run-a", "testdata/probe-a")
+	if a != b {
+		t.Error("two renders of the same folders differ")
+	}
+}
+
+// writeResult writes a result.json into a new folder, after edit.
+func writeResult(t *testing.T, edit func(*results.Result)) string {
+	t.Helper()
+	res, err := results.ReadFile("testdata/run-a/result.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(res)
+	dir := t.TempDir()
+	if err := res.WriteFile(filepath.Join(dir, results.ResultFile)); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func withoutHlogs(r *results.Result) {
+	for i := range r.Ops {
+		r.Ops[i].Hlog = ""
+	}
+	for i := range r.Servers {
+		r.Servers[i].Fsync.Hlog = ""
+	}
+}
+
+// TestRenderWithoutHlogs: a result.json alone still gives every chart,
+// from its summaries and time series.
+func TestRenderWithoutHlogs(t *testing.T) {
+	dir := writeResult(t, withoutHlogs)
+	page := renderString(t, dir)
+	if n := len(chartDiv.FindAllString(page, -1)); n != 11 {
+		t.Errorf("%d charts, want 11", n)
+	}
+	if !strings.Contains(page, `"name":"fsync p99"`) {
+		t.Error("no fsync p99 from the time series")
+	}
+}
+
+// TestRenderEscapes: text from the data cannot end a script element or
+// add markup.
+func TestRenderEscapes(t *testing.T) {
+	const evil = `x</script><script>alert(1)</script><!--`
+	dir := writeResult(t, func(r *results.Result) {
+		r.Ops[0].Op = evil
+		r.Profile = evil
+		withoutHlogs(r)
+	})
+	page := renderString(t, dir)
+	if n := strings.Count(page, "</script>"); n != 2 { // ECharts and the charts
+		t.Errorf("%d </script> in the page, want 2", n)
+	}
+	// In a script element, "<!--" could start the HTML parser's escaped
+	// states; "<script>" alone is just text.
+	if strings.Contains(page, "<!--") {
+		t.Error("<!-- in the page")
+	}
+	if !strings.Contains(page, "<td>x&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;!--</td>") {
+		t.Error("the op's name is not escaped in its table")
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tmp := t.TempDir()
+	mk := func(name string, files map[string]string) string {
+		dir := filepath.Join(tmp, name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for f, content := range files {
+			if err := os.WriteFile(filepath.Join(dir, f), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
+	good, err := os.ReadFile("testdata/run-a/result.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		dir  string
+		want string // in the error, after the path
+	}{
+		{"missing", filepath.Join(tmp, "nope"), filepath.Join(tmp, "nope") + ": no such folder"},
+		{"empty", mk("empty", nil), "no result.json, sweep.json or probe.json in it"},
+		{"file", filepath.Join(mk("file", map[string]string{"x.txt": "x"}), "x.txt"), "x.txt: not a folder"},
+		{"corrupt", mk("corrupt", map[string]string{"result.json": `{"schema": 1, "ops": [`}), "corrupt/result.json: line 1: unexpected end of JSON input"},
+		{"schema", mk("schema", map[string]string{"result.json": `{"schema": 7}`}), "schema/result.json: schema 7, this zkbench reads schema 1"},
+		{"no hlog", mk("nohlog", map[string]string{"result.json": string(good)}), "nohlog/setData.hlog: no such file"},
+		{"bad hlog", mk("badhlog", map[string]string{"result.json": string(good), "setData.hlog": "0.0,1.0,0.1,AAAA\n"}), "badhlog/setData.hlog"},
+		{"probe", mk("probe", map[string]string{"probe.json": `{"schema": 1, "probes": 3}`}), "probe/probe.json: line 1"},
+		{"sweep", mk("sweep", map[string]string{"sweep.json": `{"schema": 1, "vary": ["snapCount"], "runs": [{"dir": "gone"}]}`}), "sweep/gone/result.json: no such file"},
+		{"empty sweep", mk("sweep0", map[string]string{"sweep.json": `{"schema": 1, "runs": []}`}), "sweep0/sweep.json: no runs"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "report.html")
+			err := WriteFile(out, []string{"testdata/run-a", tt.dir})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want one saying %q", err, tt.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "\n") {
+				t.Errorf("error spans lines: %q", err)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Error("a report was written anyway")
+			}
+		})
+	}
+	if err := Render(&bytes.Buffer{}, nil); err == nil {
+		t.Error("no folders: no error")
+	}
+}
+
+func TestFolderLabels(t *testing.T) {
+	got := folderLabels([]string{"a/run-1", "b/run-1", "c/run-2/result.json", "run-3/"})
+	want := []string{"a/run-1", "b/run-1", "run-2", "run-3"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("folderLabels = %q, want %q", got, want)
+	}
+}
+
+func TestSnapshotWindows(t *testing.T) {
+	started := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ev := func(t float64, server int, kind string) results.Event {
+		return results.Event{T: t, Server: server, Kind: kind}
+	}
+	tests := []struct {
+		name string
+		res  results.Result
+		want []window
+	}{
+		{"events", results.Result{DurationS: 10, Events: []results.Event{
+			ev(1, 1, results.EventSnapshotStart), ev(2, 2, results.EventSnapshotStart), ev(3, 1, results.EventSnapshotEnd),
+			ev(4, 2, results.EventLogRoll), ev(5, 2, results.EventSnapshotEnd), ev(8, 3, results.EventSnapshotStart),
+		}}, []window{{1, 1, 3}, {2, 2, 5}, {3, 8, 10}}},
+		{"servers", results.Result{Started: started, Servers: []results.Server{
+			{ID: 2, Snapshots: []results.Snapshot{{Start: started.Add(1500 * time.Millisecond), DurationMs: 250}}},
+		}}, []window{{2, 1.5, 1.75}}},
+		{"none", results.Result{}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := snapshotWindows(&tt.res)
+			if len(got) != len(tt.want) {
+				t.Fatalf("windows %v, want %v", got, tt.want)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Errorf("windows %v, want %v", got, tt.want)
+				}
+			}
+		})
+	}
+}
+
+func TestCells(t *testing.T) {
+	tests := []struct {
+		got, want cell
+	}{
+		{decimal(12345.6), cell{"12346", "num"}},
+		{decimal(12.34), cell{"12.3", "num"}},
+		{decimal(1.234), cell{"1.23", "num"}},
+		{decimal(7), cell{"7", "num"}},
+		{delta(110, 100, true), cell{"110 (+10.0%)", "better"}},
+		{delta(110, 100, false), cell{"110 (+10.0%)", "worse"}},
+		{delta(90, 100, false), cell{"90 (-10.0%)", "better"}},
+		{delta(100.5, 100, false), cell{"100.5 (+0.5%)", "num"}},
+		{delta(5, 0, false), cell{"5", "num"}},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("got %+v, want %+v", tt.got, tt.want)
+		}
+	}
+	for v, want := range map[any]string{67108864.0: "67108864", 0.75: "0.75", true: "true", "zipf": "zipf", nil: ""} {
+		if got := knob(v); got != want {
+			t.Errorf("knob(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+// TestEChartsInlined: the embedded ECharts is the release assets/README.md
+// records, and nothing in it ends the script element it is inlined into.
+func TestEChartsInlined(t *testing.T) {
+	readme, err := os.ReadFile("assets/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(echartsJS))
+	for _, want := range []string{"ECharts **" + echartsVersion + "**", hex.EncodeToString(sum[:])} {
+		if !bytes.Contains(readme, []byte(want)) {
+			t.Errorf("assets/README.md does not record %s", want)
+		}
+	}
+	if !strings.Contains(echartsJS, `version="`+echartsVersion+`"`) {
+		t.Errorf("assets/echarts.min.js is not ECharts %s", echartsVersion)
+	}
+	if strings.Contains(echartsJS, "</script") || strings.Contains(echartsJS, "<!--") {
+		t.Error("assets/echarts.min.js would end its script element")
+	}
+}

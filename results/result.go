@@ -1,0 +1,281 @@
+// Package results is the model of what zkbench writes into a result
+// folder: result.json for a run (result-schema.md, the contract other
+// tools read), probe.json for a disk probe and sweep.json for a sweep,
+// with the functions that write them and read them back.
+//
+// Latencies are microseconds, sizes bytes, times RFC 3339 UTC; a JSON
+// name ending in _us, _s, _ms or _pct says its unit.
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"zkbench/results/device"
+)
+
+// Schema is the version of result.json, probe.json and sweep.json this
+// package writes and the only one it reads.
+const Schema = 1
+
+// The file that marks each kind of result folder.
+const (
+	ResultFile = "result.json"
+	ProbeFile  = "probe.json"
+	SweepFile  = "sweep.json"
+)
+
+// Result is one run: result.json.
+type Result struct {
+	Schema         int       `json:"schema"`
+	ZkbenchVersion string    `json:"zkbench_version"`
+	Profile        string    `json:"profile"`
+	Started        time.Time `json:"started"`
+	DurationS      float64   `json:"duration_s"`
+	// Target is "embedded" or "zk://host:port,…".
+	Target        string        `json:"target"`
+	Config        Config        `json:"config"`
+	Environment   Environment   `json:"environment"`
+	Ops           []OpStats     `json:"ops"`
+	Total         Total         `json:"total"`
+	Servers       []Server      `json:"servers"`
+	SnapshotStall SnapshotStall `json:"snapshot_stall"`
+	// Timeseries has one point per second of the measured phase.
+	Timeseries []TimePoint `json:"timeseries"`
+	Events     []Event     `json:"events"`
+}
+
+// Environment is the machine a run ran on.
+type Environment struct {
+	Hostname string `json:"hostname"`
+	OS       string `json:"os"`
+	Kernel   string `json:"kernel"`
+	CPUs     int    `json:"cpus"`
+	// Memory is the machine's RAM in bytes.
+	Memory  uint64   `json:"memory"`
+	Devices []Device `json:"devices"`
+}
+
+// Device is the storage behind one of a run's directories: its role
+// (dataDir, dataLogDir) and the device facts, flattened into the same
+// object as result-schema.md has it.
+type Device struct {
+	Role string `json:"role"`
+	device.Facts
+}
+
+// OpStats is the latency and throughput of one op type (setData,
+// getData, create…).
+type OpStats struct {
+	Op             string      `json:"op"`
+	Count          int64       `json:"count"`
+	Errors         int64       `json:"errors"`
+	ThroughputOpsS float64     `json:"throughput_ops_s"`
+	Latency        Percentiles `json:"latency_us"`
+	// Hlog is the op's interval log, relative to the result folder.
+	Hlog string `json:"hlog"`
+}
+
+// Percentiles summarize a latency histogram, in microseconds.
+type Percentiles struct {
+	Min  int64   `json:"min"`
+	Mean float64 `json:"mean"`
+	P50  int64   `json:"p50"`
+	P90  int64   `json:"p90"`
+	P99  int64   `json:"p99"`
+	P999 int64   `json:"p999"`
+	Max  int64   `json:"max"`
+}
+
+// PercentilesOf summarizes h; an empty histogram gives zeros.
+func PercentilesOf(h *hdrhistogram.Histogram) Percentiles {
+	if h.TotalCount() == 0 {
+		return Percentiles{}
+	}
+	return Percentiles{
+		Min: h.Min(), Mean: h.Mean(),
+		P50: h.ValueAtQuantile(50), P90: h.ValueAtQuantile(90),
+		P99: h.ValueAtQuantile(99), P999: h.ValueAtQuantile(99.9),
+		Max: h.Max(),
+	}
+}
+
+// Total is every op of the measured phase together.
+type Total struct {
+	Count          int64   `json:"count"`
+	Errors         int64   `json:"errors"`
+	ThroughputOpsS float64 `json:"throughput_ops_s"`
+}
+
+// Server is what one ensemble member did to its disks.
+type Server struct {
+	ID int `json:"id"`
+	// Role is the member's role at the end: leader, follower or observer.
+	Role      string     `json:"role"`
+	Fsync     Fsync      `json:"fsync"`
+	Snapshots []Snapshot `json:"snapshots"`
+	// LogRolls counts the transaction log files started during the run.
+	LogRolls int `json:"log_rolls"`
+	// PreallocExtends counts the preallocation steps of the log.
+	PreallocExtends int `json:"prealloc_extends"`
+}
+
+// Fsync is a member's transaction log syncs (group commits).
+type Fsync struct {
+	Count int64 `json:"count"`
+	// Bytes and Txns are what the syncs made durable.
+	Bytes   int64       `json:"bytes"`
+	Txns    int64       `json:"txns"`
+	Latency Percentiles `json:"latency_us"`
+	// OverWarningThreshold counts the syncs over ZooKeeper's
+	// fsync.warningthresholdms, the ones ZooKeeper would have logged.
+	OverWarningThreshold int64 `json:"over_warning_threshold"`
+	// Hlog is the member's fsync interval log, relative to the folder.
+	Hlog string `json:"hlog"`
+}
+
+// Snapshot is one snapshot a member wrote.
+type Snapshot struct {
+	// Start is the snapshot trigger; the window ends DurationMs later,
+	// when the snapshot file was synced.
+	Start      time.Time `json:"start"`
+	DurationMs float64   `json:"duration_ms"`
+	Bytes      int64     `json:"bytes"`
+	// Zxid is the snapshot's name suffix as ZooKeeper prints it: "0x…".
+	Zxid  string `json:"zxid"`
+	Nodes int64  `json:"nodes"`
+}
+
+// SnapshotStall compares client writes and fsyncs inside snapshot windows
+// with those outside them.
+type SnapshotStall struct {
+	Windows           int   `json:"windows"`
+	WriteP99UsInside  int64 `json:"write_p99_us_inside"`
+	WriteP99UsOutside int64 `json:"write_p99_us_outside"`
+	FsyncP99UsInside  int64 `json:"fsync_p99_us_inside"`
+	FsyncP99UsOutside int64 `json:"fsync_p99_us_outside"`
+}
+
+// TimePoint is one second of a run.
+type TimePoint struct {
+	// T is the end of the second, in seconds since the measured phase began.
+	T          float64 `json:"t"`
+	OpsS       float64 `json:"ops_s"`
+	P50Us      int64   `json:"p50_us"`
+	P99Us      int64   `json:"p99_us"`
+	MaxUs      int64   `json:"max_us"`
+	FsyncP99Us int64   `json:"fsync_p99_us"`
+	CPUPct     float64 `json:"cpu_pct"`
+	// Disk is keyed by device name (vda, nvme0n1).
+	Disk map[string]DiskPoint `json:"disk"`
+}
+
+// DiskPoint is one device during one second.
+type DiskPoint struct {
+	WriteBytesS float64 `json:"write_bytes_s"`
+	UtilPct     float64 `json:"util_pct"`
+}
+
+// Event is something a member did at a moment of the run.
+type Event struct {
+	// T is seconds since the measured phase began.
+	T      float64 `json:"t"`
+	Server int     `json:"server"`
+	Kind   string  `json:"kind"`
+	Detail string  `json:"detail"`
+}
+
+// Event kinds. The report draws snapshot windows, log rolls and leader
+// changes from them.
+const (
+	EventSnapshotStart  = "snapshot-start"
+	EventSnapshotEnd    = "snapshot-end"
+	EventLogRoll        = "log-roll"
+	EventPreallocExtend = "prealloc-extend"
+	EventLeaderElected  = "leader-elected"
+	EventLearnerSynced  = "learner-synced"
+)
+
+// WriteFile writes r as indented JSON to path, replacing it. A zero
+// Schema is written as the current one.
+func (r *Result) WriteFile(path string) error {
+	if r.Schema == 0 {
+		r.Schema = Schema
+	}
+	return writeJSON(path, r)
+}
+
+// ReadFile reads a result.json. It refuses another schema version, and
+// every error names the file.
+func ReadFile(path string) (*Result, error) {
+	var r Result
+	if err := readJSON(path, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// readJSON decodes the file at path into v after checking its schema
+// number, so that a file from another zkbench version is refused with a
+// message that says so instead of being half-read.
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s: no such file", path)
+	}
+	if err != nil {
+		return err // *PathError names the file
+	}
+	var head struct {
+		Schema *int `json:"schema"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return fmt.Errorf("%s: %w", path, describeJSONError(b, err))
+	}
+	switch {
+	case head.Schema == nil:
+		return fmt.Errorf("%s: no \"schema\" field: not a zkbench result", path)
+	case *head.Schema != Schema:
+		return fmt.Errorf("%s: schema %d, this zkbench reads schema %d", path, *head.Schema, Schema)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, describeJSONError(b, err))
+	}
+	return nil
+}
+
+// describeJSONError adds the line of a syntax or type error, which
+// encoding/json gives only as a byte offset.
+func describeJSONError(b []byte, err error) error {
+	var off int64
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	default:
+		return err
+	}
+	line := 1 + bytes.Count(b[:min(int(off), len(b))], []byte("\n"))
+	return fmt.Errorf("line %d: %w", line, err)
+}
