@@ -41,8 +41,10 @@ type command struct {
 }
 
 var commands = map[string]command{
+	"compare":  {"compare a candidate's runs with a baseline's; exit 1 on a regression", runCompare},
 	"probe":    {"measure whether a directory is good enough for a ZooKeeper log", runProbe},
 	"purge":    {"keep the newest N snapshots and the logs they need", runPurge},
+	"report":   {"render run, sweep and probe folders as one HTML report", runReport},
 	"snapshot": {"dump or verify a ZooKeeper snapshot file", runSnapshot},
 	"txnlog":   {"dump or verify a ZooKeeper transaction log file", runTxnlog},
 	"version":  {"print the version", runVersion},

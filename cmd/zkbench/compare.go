@@ -1,0 +1,59 @@
+package main
+
+import (
+	"errors"
+	"io"
+
+	"zkbench/results/compare"
+)
+
+// compareWriters are the --format choices.
+var compareWriters = map[string]func(*compare.Report, io.Writer) error{
+	"text":     (*compare.Report).WriteText,
+	"json":     (*compare.Report).WriteJSON,
+	"markdown": (*compare.Report).WriteMarkdown,
+}
+
+func runCompare(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("compare", stderr)
+	maxRegression := fs.String("max-regression", "10%", "how much worse a metric may get, significantly, before the compare fails")
+	metrics := fs.StringSlice("metric", compare.DefaultMetrics,
+		"metrics: throughput, min, mean, p50, p90, p99, p999, max (per op type), OP.STAT such as setData.p99, fsync_STAT such as fsync_p99")
+	format := fs.String("format", "text", "output: text, json or markdown")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return usagef("want BASELINE and CANDIDATE (run folders, result.json files or folders of repeated runs), got %d arguments", fs.NArg())
+	}
+	threshold, err := compare.ParseMaxRegression(*maxRegression)
+	if err != nil {
+		return usagef("--max-regression %v", err)
+	}
+	if len(*metrics) == 0 {
+		return usagef("--metric is empty: name at least one metric, such as p99")
+	}
+	write, ok := compareWriters[*format]
+	if !ok {
+		return usagef("--format %q: want text, json or markdown", *format)
+	}
+	base, err := compare.Load(fs.Arg(0))
+	if err != nil {
+		return usagef("baseline %v", err)
+	}
+	cand, err := compare.Load(fs.Arg(1))
+	if err != nil {
+		return usagef("candidate %v", err)
+	}
+	rep, err := compare.Compare(base, cand, compare.Options{Metrics: *metrics, MaxRegression: threshold})
+	if err != nil {
+		return usagef("%v", err) // an unknown metric, or one a run lacks
+	}
+	if err := write(rep, stdout); err != nil {
+		return err
+	}
+	if rep.Regressed() {
+		return &problemError{errors.New(rep.Conclusion())}
+	}
+	return nil
+}
