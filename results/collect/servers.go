@@ -55,6 +55,21 @@ func NewServers(start time.Time, warn time.Duration) *Servers {
 		open: map[uint64]time.Time{}, inside: hlog.NewHistogram(), outside: hlog.NewHistogram()}
 }
 
+// Reset forgets everything collected so far and starts again at start:
+// the measured phase begins after preload and warm-up. Snapshot windows
+// still open stay open.
+func (s *Servers) Reset(start time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.start = start
+	s.members = map[uint64]*memberFigures{}
+	s.events, s.windows = nil, nil
+	s.inside, s.outside = hlog.NewHistogram(), hlog.NewHistogram()
+	for id := range s.open {
+		s.open[id] = start
+	}
+}
+
 // InSnapshot reports whether any member is writing a snapshot now: client
 // latencies recorded meanwhile count as inside a snapshot window.
 func (s *Servers) InSnapshot() bool { return s.openWindows.Load() > 0 }
