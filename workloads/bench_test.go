@@ -1,0 +1,81 @@
+package workloads_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"zkbench/workloads"
+	"zkbench/workloads/memtarget"
+)
+
+// BenchmarkRecordingOverhead compares the driver's closed loop (clock
+// read, op picked and issued, latency recorded into the shard's
+// histogram) with the same ops issued bare, against memtarget with no
+// latency: the cheapest target there is, so the overhead is as large a
+// share as it can be.
+//
+// Bare and recorded run alternately: as many ops bare as the driver's
+// loop ran in the last pair, then the loop for a millisecond, as in a
+// run's measured phase. The figures are medians over these pairs, so that
+// a burst of noise (another process, a GC cycle) spoils a few pairs, not
+// the result: ns per op of each, and the overhead in percent and in ns
+// per op. One benchmark op is one op of either kind.
+func BenchmarkRecordingOverhead(b *testing.B) {
+	for _, name := range []string{"read", "write", "mixed"} {
+		b.Run(name, func(b *testing.B) {
+			s, err := workloads.Named(name)
+			if err != nil {
+				b.Fatal(err)
+			}
+			s.Clients = 1
+			c, err := memtarget.New(0).Connect(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			client, err := workloads.NewBenchClient(s, c)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var bare, recorded, ratio, diff []float64
+			b.ResetTimer()
+			n := 1000 // bare ops of the first pair; then as many as the last recorded millisecond ran
+			for done := 0; done < b.N; {
+				start := time.Now()
+				client.Bare(n)
+				tb := float64(time.Since(start)) / float64(n)
+				start = time.Now()
+				n = client.Recorded(time.Millisecond)
+				tr := float64(time.Since(start)) / float64(n)
+				done += 2 * n
+				bare = append(bare, tb)
+				recorded = append(recorded, tr)
+				ratio = append(ratio, tr/tb)
+				diff = append(diff, tr-tb)
+			}
+			b.ReportMetric(median(bare), "bare-ns/op")
+			b.ReportMetric(median(recorded), "recorded-ns/op")
+			b.ReportMetric(100*(median(ratio)-1), "overhead-%")
+			b.ReportMetric(median(diff), "overhead-ns/op")
+		})
+	}
+}
+
+func median(v []float64) float64 {
+	slices.Sort(v)
+	return v[len(v)/2]
+}
+
+// BenchmarkClockRead is the clock read the driver makes per op, most of
+// its overhead: its cost depends on the machine's clock source (a few ns
+// with the TSC through the vDSO, far more on some virtual machines).
+func BenchmarkClockRead(b *testing.B) {
+	base := time.Now()
+	var sink time.Duration
+	for b.Loop() {
+		sink += time.Since(base)
+	}
+	_ = sink
+}

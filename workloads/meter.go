@@ -1,0 +1,226 @@
+package workloads
+
+import (
+	"sync"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"zkbench/results/hlog"
+)
+
+// meter records the latencies of the measured phase into one histogram per
+// op and second.
+//
+// Clients record into shards, one per CPU, not one each: a histogram of
+// hlog's range and precision is 139 KiB, so a recorder per client would
+// cost a thousand clients hundreds of megabytes before the first second
+// is over. Each shard has its own lock, so the clients of different
+// shards do not contend, and holds only the current second; when a value
+// for a later second arrives, the shard merges what it has into the run's
+// series and starts over. Memory is then the series itself plus a
+// histogram per shard and op. (An hlog.Recorder per shard would keep
+// every second of every shard until the end; the cut works the same way.)
+//
+// Times are offsets from start, the beginning of the measured phase.
+type meter struct {
+	start  time.Time
+	shards []shard
+
+	mu     sync.Mutex
+	series [numOps][]*hdrhistogram.Histogram // [op][second], nil where nothing was merged yet
+	// The live figures of second liveSec, computed once per second.
+	liveSec     int
+	liveOps     float64
+	liveP99     time.Duration
+	liveScratch *hdrhistogram.Histogram
+}
+
+type shard struct {
+	mu     sync.Mutex
+	sec    int // the second cur is for
+	cur    [numOps]*hdrhistogram.Histogram
+	count  int64 // values recorded
+	errors int64
+	kinds  [numOps]map[string]int64
+	closed bool     // finish has read the shard: a straggler's value is dropped
+	_      [64]byte // keeps neighbouring shards' locks off one cache line
+}
+
+func newMeter(start time.Time, shards int) *meter {
+	return &meter{start: start, shards: make([]shard, shards), liveSec: -1}
+}
+
+// shard returns client's shard.
+func (m *meter) shard(client int) *shard { return &m.shards[client%len(m.shards)] }
+
+// second is the measured second that holds t.
+func (m *meter) second(t time.Duration) int {
+	return max(0, int(t/time.Second))
+}
+
+// record records an op that ended at end after d, or its error: errors
+// are counted by kind, not timed, since a failure's latency says little
+// about the service.
+func (m *meter) record(s *shard, op Op, end, d time.Duration, err error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	if err != nil {
+		if s.kinds[op] == nil {
+			s.kinds[op] = map[string]int64{}
+		}
+		s.kinds[op][errorKind(err)]++
+		s.errors++
+		s.mu.Unlock()
+		return
+	}
+	v := hlog.Micros(d)
+	s.count++
+	sec := m.second(end)
+	if sec < s.sec {
+		// A Live call cut this shard past sec while the op was finishing.
+		s.mu.Unlock()
+		m.mu.Lock()
+		_ = m.interval(op, sec).RecordValue(v) // Micros keeps v in range
+		m.mu.Unlock()
+		return
+	}
+	if sec > s.sec {
+		m.flush(s)
+		s.sec = sec
+	}
+	h := s.cur[op]
+	if h == nil {
+		h = hlog.NewHistogram()
+		s.cur[op] = h
+	}
+	_ = h.RecordValue(v)
+	s.mu.Unlock()
+}
+
+// flush merges s's current second into the series. s.mu must be held.
+func (m *meter) flush(s *shard) {
+	m.mu.Lock()
+	for op, h := range s.cur {
+		if h != nil && h.TotalCount() > 0 {
+			m.interval(Op(op), s.sec).Merge(h)
+			h.Reset()
+		}
+	}
+	m.mu.Unlock()
+}
+
+// interval returns op's histogram of second sec. m.mu must be held.
+func (m *meter) interval(op Op, sec int) *hdrhistogram.Histogram {
+	for len(m.series[op]) <= sec {
+		m.series[op] = append(m.series[op], nil)
+	}
+	if m.series[op][sec] == nil {
+		m.series[op][sec] = hlog.NewHistogram()
+	}
+	return m.series[op][sec]
+}
+
+// cut moves every shard to the second that holds now, so that the seconds
+// before it are complete in the series, and returns the counts so far.
+func (m *meter) cut(now time.Duration) (count, errors int64) {
+	sec := m.second(now)
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.Lock()
+		if sec > s.sec {
+			m.flush(s)
+			s.sec = sec
+		}
+		count += s.count
+		errors += s.errors
+		s.mu.Unlock()
+	}
+	return count, errors
+}
+
+// live fills in the measured figures of l at now.
+func (m *meter) live(now time.Duration, l *Live) {
+	l.Elapsed = now
+	l.Count, l.Errors = m.cut(now)
+	last := m.second(now) - 1
+	if last < 0 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if last != m.liveSec {
+		if m.liveScratch == nil {
+			m.liveScratch = hlog.NewHistogram()
+		}
+		all := m.liveScratch
+		all.Reset()
+		for op := range m.series {
+			if last < len(m.series[op]) && m.series[op][last] != nil {
+				all.Merge(m.series[op][last])
+			}
+		}
+		m.liveSec = last
+		m.liveOps = float64(all.TotalCount())
+		m.liveP99 = time.Duration(all.ValueAtQuantile(99)) * time.Microsecond
+	}
+	l.OpsPerSec, l.P99 = m.liveOps, m.liveP99
+}
+
+// finish ends the recording at stop and returns the results of ops. Values
+// that ended after stop (ops in flight at the end) go into the last
+// second, so that there is one interval per second of the measured phase.
+func (m *meter) finish(stop time.Duration, ops []Op) []OpResult {
+	last := 0
+	if stop > 0 {
+		last = m.second(stop - 1)
+	}
+	var kinds [numOps]map[string]int64
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.Lock()
+		m.flush(s)
+		s.closed = true
+		for op, k := range s.kinds {
+			for kind, n := range k {
+				if kinds[op] == nil {
+					kinds[op] = map[string]int64{}
+				}
+				kinds[op][kind] += n
+			}
+		}
+		s.mu.Unlock()
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]OpResult, len(ops))
+	for i, op := range ops {
+		out[i] = OpResult{Op: op, ErrorKinds: map[string]int64{}}
+		for kind, n := range kinds[op] {
+			out[i].ErrorKinds[kind] = n
+			out[i].Errors += n
+		}
+		for sec := range last + 1 {
+			m.interval(op, sec)
+		}
+		for _, h := range m.series[op][last+1:] {
+			if h != nil {
+				m.series[op][last].Merge(h)
+			}
+		}
+		out[i].Intervals = m.series[op][:last+1]
+		for sec, h := range out[i].Intervals {
+			from := time.Duration(sec) * time.Second
+			h.SetStartTimeMs(m.start.Add(from).UnixMilli())
+			h.SetEndTimeMs(m.start.Add(min(from+time.Second, stop)).UnixMilli())
+		}
+		out[i].Latency = hlog.Merge(out[i].Intervals)
+		out[i].Latency.SetStartTimeMs(m.start.UnixMilli())
+		out[i].Latency.SetEndTimeMs(m.start.Add(stop).UnixMilli())
+		out[i].Count = out[i].Latency.TotalCount()
+	}
+	return out
+}

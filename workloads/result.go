@@ -1,0 +1,72 @@
+package workloads
+
+import (
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Result is what a run measured: the measured phase only, warm-up,
+// preload and cleanup excluded.
+type Result struct {
+	Start time.Time // when the measured phase began
+	// Duration is the measured phase: the planned duration, or until the
+	// op count was reached, or until the run was interrupted. Throughput
+	// is Count / Duration.
+	Duration time.Duration
+	Ops      []OpResult // one per op of the mix, in the mix's order
+	// Interrupted says the context ended the run before its planned end.
+	Interrupted bool
+	// Unstarted counts open-loop ops scheduled inside the measured phase
+	// that no client had started when it ended: the backlog of a target
+	// that fell behind the rate.
+	Unstarted int64
+	// Unfinished counts ops started inside the measured phase that had no
+	// reply when the run was interrupted, or a minute after its end.
+	Unfinished int64
+}
+
+// OpResult is one op type's share of a run.
+type OpResult struct {
+	Op Op
+	// Count is the ops that succeeded: the ones in the histograms.
+	Count int64
+	// Errors is the ops that failed, by kind (the ZooKeeper error name:
+	// NoNode, ConnectionLoss, …) in ErrorKinds.
+	Errors     int64
+	ErrorKinds map[string]int64
+	// Intervals has one latency histogram per second of the measured
+	// phase, stamped with its start and end, empty seconds included; the
+	// last may be shorter. Microseconds, hlog's range and precision.
+	Intervals []*hdrhistogram.Histogram
+	// Latency is all of Intervals together.
+	Latency *hdrhistogram.Histogram
+}
+
+// Phase is what a run is doing.
+type Phase int32
+
+const (
+	Connecting Phase = iota // opening the sessions
+	Preloading              // creating the folders and keys
+	WarmingUp               // running the workload, not yet measuring
+	Measuring
+	CleaningUp // deleting what the run created
+	Done
+)
+
+func (p Phase) String() string {
+	return [...]string{"connecting", "preloading", "warming up", "measuring", "cleaning up", "done"}[p]
+}
+
+// Live is a progress snapshot of a run.
+type Live struct {
+	Phase   Phase
+	Elapsed time.Duration // into the measured phase
+	Count   int64         // ops that succeeded so far in the measured phase
+	Errors  int64
+	// OpsPerSec and P99 are of the last complete second; zero before
+	// there is one.
+	OpsPerSec float64
+	P99       time.Duration
+}

@@ -1,0 +1,201 @@
+package workloads
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+)
+
+// connectParallelism bounds the sessions being opened at once: a real
+// ensemble throttles a burst of connection requests
+// (zookeeper.connection_throttle_*), and a thousand simultaneous
+// handshakes measure nothing useful.
+const connectParallelism = 32
+
+// sessions are a run's Conns, one per client.
+type sessions struct {
+	conns []Conn
+	once  sync.Once
+}
+
+// connect opens n sessions. On error it closes the ones it opened.
+func connect(ctx context.Context, t Target, n int) (*sessions, error) {
+	s := &sessions{conns: make([]Conn, n)}
+	err := each(ctx, connectParallelism, n, func(ctx context.Context, _, i int) error {
+		c, err := t.Connect(ctx)
+		if err != nil {
+			return fmt.Errorf("session %d of %d: %w", i+1, n, err)
+		}
+		s.conns[i] = c
+		return nil
+	})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// close closes every session once. Calls in flight return (Conn's
+// contract), so close also cuts off a stuck run.
+func (s *sessions) close() {
+	s.once.Do(func() {
+		var wg sync.WaitGroup
+		for _, c := range s.conns {
+			if c != nil {
+				wg.Go(func() { c.Close() })
+			}
+		}
+		wg.Wait()
+	})
+}
+
+// each calls fn(ctx, slot, i) for i in [0, n) from `slots` goroutines at
+// once, slot being the goroutine's number. It stops at the first error or
+// when ctx ends, and returns that error; the ctx fn gets ends then too,
+// so that the calls in flight can give up.
+func each(ctx context.Context, slots, n int, fn func(ctx context.Context, slot, i int) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for slot := range min(slots, n) {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if err := fn(ctx, slot, i); err != nil {
+					cancel(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return context.Cause(ctx)
+}
+
+// eachPath runs fn on every path over all sessions at once, one path per
+// session at a time.
+func (s *sessions) eachPath(ctx context.Context, paths []string, fn func(c Conn, slot int, path string) error) error {
+	return each(ctx, len(s.conns), len(paths), func(_ context.Context, slot, i int) error {
+		return fn(s.conns[slot], slot, paths[i])
+	})
+}
+
+// ensure creates path with data unless it exists: a preload may find the
+// nodes of an earlier run that did not clean up, and they serve as well.
+func ensure(c Conn, path string, data []byte) error {
+	_, err := c.Create(path, data, Persistent)
+	if err != nil && !errors.Is(err, ErrNodeExists) {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	return nil
+}
+
+// prepare builds the tree the workload runs on: the root and its
+// ancestors, an empty folder per client (leftovers of an interrupted run
+// are removed first, so that names do not collide), and with preload the
+// keys' folders and the keys themselves, each with a value.
+func prepare(ctx context.Context, s *sessions, spec *Spec, l *layout, v *values) error {
+	first := s.conns[0]
+	for _, p := range append(ancestors(l.root), l.root) {
+		if err := ensure(first, p, nil); err != nil {
+			return err
+		}
+	}
+	if err := deleteTree(ctx, s, l.clientsDir); err != nil {
+		return err
+	}
+	if err := ensure(first, l.clientsDir, nil); err != nil {
+		return err
+	}
+	dirs := make([]string, spec.Clients)
+	for i := range dirs {
+		dirs[i] = l.clientDir(i)
+	}
+	create := func(c Conn, _ int, p string) error { return ensure(c, p, nil) }
+	if err := s.eachPath(ctx, dirs, create); err != nil || !spec.Preload {
+		return err
+	}
+	if err := ensure(first, l.keysDir, nil); err != nil {
+		return err
+	}
+	for _, level := range l.dirs {
+		if err := s.eachPath(ctx, level, create); err != nil {
+			return err
+		}
+	}
+	rs := make([]*rand.Rand, len(s.conns))
+	for i := range rs {
+		rs[i] = rand.New(rand.NewPCG(spec.Seed, 1<<32+uint64(i)))
+	}
+	return s.eachPath(ctx, l.keys, func(c Conn, slot int, p string) error {
+		return ensure(c, p, v.next(rs[slot]))
+	})
+}
+
+// deleteTree deletes path and everything under it, over all sessions at
+// once. A path that does not exist is not an error.
+func deleteTree(ctx context.Context, s *sessions, path string) error {
+	levels := [][]string{{path}}
+	for {
+		parents := levels[len(levels)-1]
+		children := make([][]string, len(parents))
+		err := each(ctx, len(s.conns), len(parents), func(_ context.Context, slot, i int) error {
+			names, err := s.conns[slot].GetChildren(parents[i])
+			if err != nil && !errors.Is(err, ErrNoNode) {
+				return fmt.Errorf("list %s: %w", parents[i], err)
+			}
+			for _, name := range names {
+				children[i] = append(children[i], parents[i]+"/"+name)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		next := flatten(children)
+		if len(next) == 0 {
+			break
+		}
+		levels = append(levels, next)
+	}
+	for i := len(levels) - 1; i >= 0; i-- {
+		err := s.eachPath(ctx, levels[i], func(c Conn, _ int, p string) error {
+			if err := c.Delete(p, AnyVersion); err != nil && !errors.Is(err, ErrNoNode) {
+				return fmt.Errorf("delete %s: %w", p, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func flatten(lists [][]string) []string {
+	var out []string
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
+}
+
+// ancestors lists the folders above path, top first: /a/b/c gives /a,
+// /a/b.
+func ancestors(path string) []string {
+	var out []string
+	for i := 1; i < len(path); i++ {
+		if path[i] == '/' {
+			out = append(out, path[:i])
+		}
+	}
+	return out
+}

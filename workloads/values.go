@@ -1,0 +1,91 @@
+package workloads
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"zkbench/internal/size"
+)
+
+// MaxValueSize is the largest value a workload writes: ZooKeeper refuses
+// a request above jute.maxbuffer, 1 MiB by default.
+const MaxValueSize = 1 << 20
+
+// ValueSizes is the size of the values a workload writes, in bytes: Min
+// when Min == Max, otherwise uniform in [Min, Max].
+type ValueSizes struct{ Min, Max int }
+
+// ParseValueSizes reads "1KiB" (fixed) or "uniform:512..4KiB".
+func ParseValueSizes(s string) (ValueSizes, error) {
+	body, isUniform := strings.CutPrefix(s, "uniform:")
+	if !isUniform {
+		n, err := parseValueSize(s)
+		return ValueSizes{n, n}, err
+	}
+	lo, hi, ok := strings.Cut(body, "..")
+	if !ok {
+		return ValueSizes{}, errors.New("want uniform:MIN..MAX, e.g. uniform:512..4KiB")
+	}
+	min, err := parseValueSize(lo)
+	if err != nil {
+		return ValueSizes{}, err
+	}
+	max, err := parseValueSize(hi)
+	if err != nil {
+		return ValueSizes{}, err
+	}
+	if min > max {
+		return ValueSizes{}, errors.New("MIN above MAX")
+	}
+	return ValueSizes{min, max}, nil
+}
+
+func parseValueSize(s string) (int, error) {
+	n, err := size.Parse(s)
+	if err != nil {
+		return 0, err
+	}
+	if n > MaxValueSize {
+		return 0, fmt.Errorf("%s is above %s, ZooKeeper's jute.maxbuffer", s, size.Format(MaxValueSize))
+	}
+	return int(n), nil
+}
+
+// String writes the sizes as ParseValueSizes reads them.
+func (v ValueSizes) String() string {
+	if v.Min == v.Max {
+		return size.Format(int64(v.Min))
+	}
+	return "uniform:" + size.Format(int64(v.Min)) + ".." + size.Format(int64(v.Max))
+}
+
+// Mean is the average value size.
+func (v ValueSizes) Mean() int { return (v.Min + v.Max) / 2 }
+
+// values hands out values: prefixes of one random buffer shared by every
+// client. Random bytes so that nothing on the way (a compressing file
+// system, say) makes them cheaper than real data; one shared buffer so
+// that a thousand clients do not need a thousand copies.
+type values struct {
+	sizes ValueSizes
+	buf   []byte
+}
+
+func newValues(sizes ValueSizes, seed uint64) *values {
+	buf := make([]byte, sizes.Max)
+	r := rand.New(rand.NewPCG(seed, 0x76616c756573)) // "values"
+	for i := range buf {
+		buf[i] = byte(r.Uint32())
+	}
+	return &values{sizes, buf}
+}
+
+// next returns a value drawn with r. Callers only read it.
+func (v *values) next(r *rand.Rand) []byte {
+	if v.sizes.Min == v.sizes.Max {
+		return v.buf[:v.sizes.Min]
+	}
+	return v.buf[:v.sizes.Min+r.IntN(v.sizes.Max-v.sizes.Min+1)]
+}
