@@ -45,6 +45,7 @@ var commands = map[string]command{
 	"probe":    {"measure whether a directory is good enough for a ZooKeeper log", runProbe},
 	"purge":    {"keep the newest N snapshots and the logs they need", runPurge},
 	"report":   {"render run, sweep and probe folders as one HTML report", runReport},
+	"run":      {"start an ensemble (or use a real one), run a workload, write results", runRun},
 	"snapshot": {"dump or verify a ZooKeeper snapshot file", runSnapshot},
 	"txnlog":   {"dump or verify a ZooKeeper transaction log file", runTxnlog},
 	"version":  {"print the version", runVersion},

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/pflag"
+
+	"zkbench/profiles"
+)
+
+// runFlags maps cli.md's `zkbench run` flags onto profile keys: a flag
+// given on the command line overrides the profile, --set overrides both.
+var runFlagKeys = []struct {
+	flag, key, def, usage string
+}{
+	{"servers", "servers", "3", "voting members"},
+	{"observers", "observers", "0", "observers"},
+	{"data-dir", "dataDir", "", "parent of the members' dataDirs (<dir>/server<id>); default a fresh temporary directory"},
+	{"data-log-dir", "dataLogDir", "", "parent of the members' dataLogDirs (default: logs in the dataDirs)"},
+	{"pre-alloc-size", "preAllocSize", "64MiB", "txn log preallocation step"},
+	{"prealloc-mode", "preallocMode", "zookeeper", "zookeeper|fallocate|zero|none"},
+	{"snap-count", "snapCount", "100000", "txns between snapshots (zookeeper.snapCount)"},
+	{"snap-randomize", "snapRandomize", "true", "draw each snapshot threshold from [snapCount/2+1, snapCount]"},
+	{"snap-size-limit", "snapSizeLimit", "4GiB", "log bytes that also trigger a snapshot"},
+	{"force-sync", "forceSync", "true", "fdatasync the txn log (zookeeper.forceSync)"},
+	{"max-batch-size", "maxBatchSize", "1000", "txns per group commit at most"},
+	{"workload", "workload", "mixed", "write|read|mixed|create-delete or a profile's"},
+	{"read-ratio", "readRatio", "0.9", "getData share of the mixed workload"},
+	{"clients", "clients", "16", "concurrent sessions"},
+	{"rate", "rate", "0", "ops/s in total, open loop; 0 = closed loop"},
+	{"duration", "duration", "30s", "measured phase"},
+	{"warmup", "warmup", "5s", "unmeasured phase before it"},
+	{"value-size", "valueSize", "1KiB", "bytes per value (or min-max)"},
+	{"keys", "keys", "1000", "keys the ops spread over"},
+	{"key-dist", "keyDist", "uniform", "uniform|zipf|sequential"},
+	{"target", "target", "embedded", "embedded, or zk://host:port[,host:port...] for a real ensemble"},
+}
+
+type runOptions struct {
+	profile  string
+	out      string
+	sets     []string
+	keepData bool
+	progress bool
+}
+
+func runRun(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("run", stderr)
+	var o runOptions
+	fs.StringVar(&o.profile, "profile", "quick", "built-in profile name or profile file (list: --profile list)")
+	fs.StringVar(&o.out, "out", "", "output folder (default results/<UTC timestamp>-<profile>)")
+	values := map[string]*string{}
+	for _, f := range runFlagKeys {
+		values[f.key] = fs.String(f.flag, f.def, f.usage)
+	}
+	fs.StringArrayVar(&o.sets, "set", nil, "key=value for any profile key (repeatable)")
+	fs.BoolVar(&o.keepData, "keep-data", false, "keep the members' data folders after the run")
+	fs.BoolVar(&o.progress, "progress", false, "print progress lines even when stderr is not a terminal")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if o.profile == "list" {
+		return listProfiles(stdout)
+	}
+	plan, err := resolvePlan(fs, o, values)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	r := &runner{plan: plan, out: o.out, stdout: stdout, stderr: stderr,
+		progress: o.progress || probeIsTerminal(stderr)}
+	return r.run(ctx)
+}
+
+// resolvePlan builds the plan: profile, then flags given, then --set.
+func resolvePlan(fs *pflag.FlagSet, o runOptions, values map[string]*string) (*runPlan, error) {
+	p, err := profiles.Load(o.profile)
+	if err != nil {
+		return nil, usagef("--profile: %v", err)
+	}
+	if len(p.Vary) > 0 {
+		return nil, usagef("--profile %s is a sweep (it varies %s): use zkbench sweep", o.profile, p.Vary[0].Key)
+	}
+	plan, err := newRunPlan(p)
+	if err != nil {
+		return nil, usagef("--profile %v", err)
+	}
+	for _, f := range runFlagKeys {
+		if fs.Changed(f.flag) {
+			if err := plan.set(f.key, *values[f.key]); err != nil {
+				return nil, usagef("--%s: %v", f.flag, err)
+			}
+		}
+	}
+	for _, s := range o.sets {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok {
+			return nil, usagef("--set %q: want key=value", s)
+		}
+		if !knownKey(k) {
+			return nil, usagef("--set %s: unknown key", k)
+		}
+		if err := plan.set(k, v); err != nil {
+			return nil, usagef("--set %v", err)
+		}
+	}
+	if o.keepData {
+		plan.keepData = true
+	}
+	if err := plan.spec.Validate(); err != nil {
+		return nil, usagef("%v", err)
+	}
+	return plan, nil
+}
+
+func listProfiles(w io.Writer) error {
+	for _, n := range profiles.Names() {
+		p, err := profiles.Builtin(n)
+		if err != nil {
+			return err
+		}
+		kind := "run"
+		if len(p.Vary) > 0 {
+			kind = "sweep"
+		}
+		fmt.Fprintf(w, "%-18s %-5s %s\n", n, kind, p.Summary())
+	}
+	return nil
+}
+
+// relPath shortens p to a path relative to the working directory when it
+// is under it.
+func relPath(p string) string {
+	if wd, err := os.Getwd(); err == nil {
+		if r, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(r, "..") {
+			return r
+		}
+	}
+	return p
+}

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"zkbench/results"
+	"zkbench/internal/zkref"
+	"zkbench/results/hlog"
+)
+
+// A short run end to end: every file of cli.md's run folder, result.json
+// with the schema's fields, .hlog files whose totals are result.json's,
+// and the member folders gone afterwards.
+func TestRunWritesTheResultFolder(t *testing.T) {
+	data, out := t.TempDir(), filepath.Join(t.TempDir(), "run")
+	code, stdout, stderr := runCLI(t, "run", "--duration", "2s", "--warmup", "500ms", "--clients", "4",
+		"--keys", "50", "--workload", "write", "--snap-count", "200", "--pre-alloc-size", "1MiB",
+		"--data-dir", data, "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "setData") || !strings.Contains(stdout, "results: ") {
+		t.Errorf("summary:\n%s", stdout)
+	}
+	res, err := results.ReadFile(filepath.Join(out, "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Ops) != 1 || res.Ops[0].Op != "setData" || res.Ops[0].Count == 0 || res.Total.ThroughputOpsS <= 0 {
+		t.Fatalf("ops %+v total %+v", res.Ops, res.Total)
+	}
+	if len(res.Servers) != 3 || res.Config.Servers != 3 || res.Config.SnapCount != 200 || len(res.Timeseries) < 2 {
+		t.Errorf("servers %d, config %+v, %d points", len(res.Servers), res.Config, len(res.Timeseries))
+	}
+	var fsyncs, snaps int64
+	for _, s := range res.Servers {
+		fsyncs += s.Fsync.Count
+		snaps += int64(len(s.Snapshots))
+		hs, err := hlog.ReadFile(filepath.Join(out, s.Fsync.Hlog))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := hlog.Merge(hs).TotalCount(); got != s.Fsync.Count {
+			t.Errorf("%s holds %d syncs, result.json says %d", s.Fsync.Hlog, got, s.Fsync.Count)
+		}
+	}
+	if fsyncs == 0 || snaps == 0 || res.SnapshotStall.Windows == 0 {
+		t.Errorf("fsyncs %d, snapshots %d, windows %d", fsyncs, snaps, res.SnapshotStall.Windows)
+	}
+	hs, err := hlog.ReadFile(filepath.Join(out, "setData.hlog"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := hlog.Merge(hs).TotalCount(); got != res.Ops[0].Count {
+		t.Errorf("setData.hlog holds %d ops, result.json says %d", got, res.Ops[0].Count)
+	}
+	if _, err := os.Stat(filepath.Join(out, "report.html")); err != nil {
+		t.Error(err)
+	}
+	if left, _ := os.ReadDir(data); len(left) != 0 {
+		t.Errorf("member folders left behind: %v", left)
+	}
+}
+
+func TestRunRefusesBadInput(t *testing.T) {
+	used := t.TempDir()
+	os.Mkdir(filepath.Join(used, "server2"), 0o755)
+	os.WriteFile(filepath.Join(used, "server2", "precious"), []byte("x"), 0o644)
+	full := t.TempDir()
+	os.WriteFile(filepath.Join(full, "x"), []byte("x"), 0o644)
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown profile", []string{"--profile", "nope"}, "--profile"},
+		{"sweep profile", []string{"--profile", "prealloc-sweep"}, "zkbench sweep"},
+		{"unknown key", []string{"--set", "bogus=1"}, "--set bogus: unknown key"},
+		{"bad size", []string{"--pre-alloc-size", "64MB"}, "--pre-alloc-size"},
+		{"bad duration", []string{"--duration", "ten"}, "--duration"},
+		{"bad workload", []string{"--workload", "nope"}, "--workload"},
+		{"missing data dir", []string{"--data-dir", filepath.Join(used, "missing")}, "--data-dir"},
+		{"foreign member folder", []string{"--data-dir", used}, "server2 exists already"},
+		{"out not empty", []string{"--out", full}, "not empty"},
+		{"bad target", []string{"--target", "http://x"}, "--target"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"run", "--duration", "1s"}, tc.args...)
+			if !contains(tc.args, "--out") {
+				args = append(args, "--out", filepath.Join(t.TempDir(), "o"))
+			}
+			code, _, stderr := runCLI(t, args...)
+			if code != 2 || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("exit %d, stderr %q; want 2 and a line with %q", code, stderr, tc.want)
+			}
+		})
+	}
+	if b, err := os.ReadFile(filepath.Join(used, "server2", "precious")); err != nil || string(b) != "x" {
+		t.Errorf("a refused run touched a foreign file: %q %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(used, "server1")); err == nil {
+		t.Error("a refused run left server1 behind")
+	}
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func TestRunListsProfiles(t *testing.T) {
+	code, stdout, _ := runCLI(t, "run", "--profile", "list")
+	if code != 0 || !strings.Contains(stdout, "quick") || !strings.Contains(stdout, "prealloc-sweep     sweep") {
+		t.Errorf("exit %d:\n%s", code, stdout)
+	}
+}
+
+// The same workload against a real ZooKeeper 3.8 server.
+func TestRunAgainstRealZooKeeper(t *testing.T) {
+	zkref.Need(t)
+	srv, err := zkref.StartServer(t.TempDir(), zkref.ServerOptions{Props: []string{"-Dzookeeper.4lw.commands.whitelist=mntr"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	out := filepath.Join(t.TempDir(), "run")
+	code, _, stderr := runCLI(t, "run", "--target", "zk://"+srv.Addr, "--workload", "mixed", "--clients", "4",
+		"--keys", "50", "--duration", "2s", "--warmup", "500ms", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	res, err := results.ReadFile(filepath.Join(out, "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Target != "zk://"+srv.Addr || res.Total.Count == 0 || len(res.Ops) != 2 {
+		t.Errorf("target %s, total %+v, ops %d", res.Target, res.Total, len(res.Ops))
+	}
+	if len(res.Servers) != 1 || res.Servers[0].Role != "standalone" {
+		t.Errorf("servers from mntr: %+v", res.Servers)
+	}
+}

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"zkbench/engine"
+	"zkbench/engine/disk"
+	"zkbench/internal/size"
+	"zkbench/profiles"
+	"zkbench/workloads"
+)
+
+// runPlan is one run, fully resolved: the ensemble's config, the
+// workload's spec, and where things go. Every knob has a key (the names of
+// result-schema.md's config and of workloads.Spec.Set) so that profiles,
+// flags, --set and sweeps all set them the same way.
+type runPlan struct {
+	profile  string
+	target   string // "embedded" or zk://...
+	engine   engine.Config
+	spec     workloads.Spec
+	dataDir  string // parent given by the user, "" = a fresh temporary one
+	logDir   string // parent for dataLogDirs, "" = in the dataDirs
+	keepData bool
+	settings map[string]string // every key set, for result.json's config
+}
+
+func newRunPlan(p *profiles.Profile) (*runPlan, error) {
+	spec := workloads.Default()
+	plan := &runPlan{profile: p.Name, target: "embedded", engine: engine.DefaultConfig(""), spec: spec, settings: map[string]string{}}
+	for _, s := range p.Settings {
+		if err := plan.set(s.Key, s.Value); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.Where, err)
+		}
+	}
+	return plan, nil
+}
+
+// engineKeys are the ensemble's knobs; everything else is the workload's.
+var engineKeys = map[string]func(c *engine.Config, v string) error{
+	"servers":        intKey(func(c *engine.Config, n int) { c.Servers = n }),
+	"observers":      intKey(func(c *engine.Config, n int) { c.Observers = n }),
+	"preAllocSize":   sizeKey(func(c *engine.Config, n int64) { c.PreAllocSize = n }),
+	"snapSizeLimit":  sizeKey(func(c *engine.Config, n int64) { c.SnapSizeLimit = n }),
+	"snapCount":      intKey(func(c *engine.Config, n int) { c.SnapCount = n }),
+	"maxBatchSize":   intKey(func(c *engine.Config, n int) { c.MaxBatchSize = n }),
+	"commitLogCount": intKey(func(c *engine.Config, n int) { c.CommitLogCount = n }),
+	"snapRandomize":  boolKey(func(c *engine.Config, b bool) { c.SnapRandomize = b }),
+	"forceSync":      boolKey(func(c *engine.Config, b bool) { c.ForceSync = b }),
+	"snapshotFsync":  boolKey(func(c *engine.Config, b bool) { c.SnapshotFsync = b }),
+	"tickTime":       durationKey(func(c *engine.Config, d time.Duration) { c.TickTime = d }),
+	"peerLatency":    durationKey(func(c *engine.Config, d time.Duration) { c.PeerLatency = d }),
+	"peerJitter":     durationKey(func(c *engine.Config, d time.Duration) { c.PeerJitter = d }),
+	"initLimit":      intKey(func(c *engine.Config, n int) { c.InitLimit = n }),
+	"syncLimit":      intKey(func(c *engine.Config, n int) { c.SyncLimit = n }),
+	"preallocMode": func(c *engine.Config, v string) error {
+		m, err := disk.ParsePreallocMode(v)
+		c.PreallocMode = m
+		return err
+	},
+	"syncMethod": func(c *engine.Config, v string) error {
+		m, err := disk.ParseSyncMethod(v)
+		c.SyncMethod = m
+		return err
+	},
+	"transport": func(c *engine.Config, v string) error {
+		if v != engine.TransportInProc && v != engine.TransportTCP {
+			return fmt.Errorf("%q: want %s or %s", v, engine.TransportInProc, engine.TransportTCP)
+		}
+		c.Transport = v
+		return nil
+	},
+}
+
+// set applies one key = value.
+func (p *runPlan) set(key, value string) error {
+	if err := p.apply(key, value); err != nil {
+		return fmt.Errorf("%s=%s: %w", key, value, err)
+	}
+	p.settings[key] = value
+	return nil
+}
+
+func (p *runPlan) apply(key, value string) error {
+	switch key {
+	case "dataDir":
+		p.dataDir = value
+		return nil
+	case "dataLogDir":
+		p.logDir = value
+		if value == "same" {
+			p.logDir = "" // the logs stay in the dataDirs
+		}
+		return nil
+	case "target":
+		return p.setTarget(value)
+	case "keepData":
+		b, err := strconv.ParseBool(value)
+		p.keepData = b
+		return err
+	}
+	if f, ok := engineKeys[key]; ok {
+		return f(&p.engine, value)
+	}
+	return p.spec.Set(key, value)
+}
+
+func (p *runPlan) setTarget(v string) error {
+	if v != "embedded" && !strings.HasPrefix(v, "zk://") {
+		return fmt.Errorf("want embedded or zk://host:port[,host:port...]")
+	}
+	p.target = v
+	return nil
+}
+
+// knownKey reports whether key names a knob.
+func knownKey(key string) bool {
+	switch key {
+	case "dataDir", "dataLogDir", "target", "keepData":
+		return true
+	}
+	if _, ok := engineKeys[key]; ok {
+		return true
+	}
+	for _, k := range workloads.Keys() {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+func intKey(f func(*engine.Config, int)) func(*engine.Config, string) error {
+	return func(c *engine.Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", v)
+		}
+		f(c, n)
+		return nil
+	}
+}
+
+func sizeKey(f func(*engine.Config, int64)) func(*engine.Config, string) error {
+	return func(c *engine.Config, v string) error {
+		n, err := size.Parse(v)
+		if err != nil {
+			return err
+		}
+		f(c, n)
+		return nil
+	}
+}
+
+func boolKey(f func(*engine.Config, bool)) func(*engine.Config, string) error {
+	return func(c *engine.Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		f(c, b)
+		return nil
+	}
+}
+
+func durationKey(f func(*engine.Config, time.Duration)) func(*engine.Config, string) error {
+	return func(c *engine.Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return fmt.Errorf("%q is not a duration like 30s", v)
+		}
+		f(c, d)
+		return nil
+	}
+}

@@ -1,0 +1,286 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/shirou/gopsutil/v3/host"
+	"github.com/shirou/gopsutil/v3/mem"
+
+	"zkbench/results"
+	"zkbench/results/collect"
+	"zkbench/results/device"
+	"zkbench/results/hlog"
+	reportpkg "zkbench/results/report"
+	"zkbench/workloads"
+)
+
+// assemble builds result.json from the driver's and the servers' figures.
+func (r *runner) assemble(res *workloads.Result, started time.Time, roles map[uint64]string) (*results.Result, error) {
+	p := r.plan
+	out := &results.Result{
+		Schema: results.Schema, ZkbenchVersion: zkbenchVersion(), Profile: p.profile,
+		Started: res.Start.UTC(), DurationS: res.Duration.Seconds(), Target: p.target,
+		Config:      r.config(),
+		Environment: r.environment(),
+	}
+	secs := res.Duration.Seconds()
+	for _, op := range res.Ops {
+		out.Ops = append(out.Ops, results.OpStats{
+			Op: op.Op.String(), Count: op.Count, Errors: op.Errors,
+			ThroughputOpsS: float64(op.Count) / secs,
+			Latency:        results.PercentilesOf(op.Latency), Hlog: op.Op.String() + ".hlog",
+		})
+		out.Total.Count += op.Count
+		out.Total.Errors += op.Errors
+	}
+	out.Total.ThroughputOpsS = float64(out.Total.Count) / secs
+	if r.servers != nil {
+		out.Servers = r.servers.Results(roles, func(id uint64) string { return fmt.Sprintf("fsync-%d.hlog", id) })
+		out.Events = r.servers.Events()
+		out.SnapshotStall = r.stall(res)
+	}
+	if r.external != nil {
+		out.Servers = r.externalServers(context.Background(), r.external)
+	}
+	out.Timeseries = r.timeseries(res)
+	if out.Events == nil {
+		out.Events = []results.Event{}
+	}
+	return out, nil
+}
+
+func (r *runner) config() results.Config {
+	p := r.plan
+	c := results.Config{
+		Workload: p.spec.Workload, Clients: p.spec.Clients, Rate: p.spec.Rate,
+		ValueSize: (p.spec.Values.Min + p.spec.Values.Max) / 2, Keys: p.spec.Keys,
+		Other: map[string]any{"target": p.target},
+	}
+	for k, v := range p.spec.Knobs() {
+		c.Other[k] = v
+	}
+	if r.ens != nil {
+		e := r.ens.Config()
+		c.Servers, c.Observers = e.Servers, e.Observers
+		c.DataDir, c.DataLogDir = e.DataDir, e.DataLogDir
+		c.PreAllocSize, c.PreallocMode = e.PreAllocSize, e.PreallocMode.String()
+		c.SnapCount, c.SnapRandomize = e.SnapCount, e.SnapRandomize
+		c.ForceSync, c.MaxBatchSize = e.ForceSync, e.MaxBatchSize
+		for k, v := range e.Knobs() {
+			c.Other[k] = v
+		}
+	}
+	return c
+}
+
+func (r *runner) deviceFacts() []results.Device {
+	var ds []results.Device
+	logDir := r.plan.logDir
+	if logDir == "" {
+		logDir = r.plan.dataDir // the logs live in the dataDirs
+	}
+	for _, d := range []struct{ role, dir string }{{"dataDir", r.plan.dataDir}, {"dataLogDir", logDir}} {
+		if d.dir == "" {
+			continue
+		}
+		if f, err := device.Lookup(d.dir); err == nil {
+			ds = append(ds, results.Device{Role: d.role, Facts: f})
+		}
+	}
+	return ds
+}
+
+func (r *runner) environment() results.Environment {
+	env := results.Environment{OS: runtime.GOOS, CPUs: runtime.NumCPU(), Devices: r.deviceFacts()}
+	env.Hostname, _ = os.Hostname()
+	if v, err := host.KernelVersion(); err == nil {
+		env.Kernel = v
+	}
+	if m, err := mem.VirtualMemory(); err == nil {
+		env.Memory = m.Total
+	}
+	if env.Devices == nil {
+		env.Devices = []results.Device{}
+	}
+	return env
+}
+
+// stall compares write latency and fsync latency inside snapshot windows
+// with outside them. Client latencies are attributed by the second they
+// ended in (a second that overlaps a window counts as inside); fsyncs
+// were split as they happened.
+func (r *runner) stall(res *workloads.Result) results.SnapshotStall {
+	windows := r.servers.Windows()
+	st := results.SnapshotStall{Windows: len(windows)}
+	inside, outside := hlog.NewHistogram(), hlog.NewHistogram()
+	for _, op := range res.Ops {
+		if !isWrite(op.Op) {
+			continue
+		}
+		for _, iv := range op.Intervals {
+			from, to := time.UnixMilli(iv.StartTimeMs()), time.UnixMilli(iv.EndTimeMs())
+			if overlaps(windows, from, to) {
+				inside.Merge(iv)
+			} else {
+				outside.Merge(iv)
+			}
+		}
+	}
+	st.WriteP99UsInside, st.WriteP99UsOutside = inside.ValueAtQuantile(99), outside.ValueAtQuantile(99)
+	st.FsyncP99UsInside, st.FsyncP99UsOutside = r.servers.FsyncStall()
+	return st
+}
+
+// isWrite: the ops that become txns (a watch op's setData among them).
+func isWrite(op workloads.Op) bool {
+	switch op {
+	case workloads.OpGetData, workloads.OpExists, workloads.OpGetChildren:
+		return false
+	}
+	return true
+}
+
+func overlaps(ws []collect.Window, from, to time.Time) bool {
+	for _, w := range ws {
+		if w.Start.Before(to) && w.End.After(from) {
+			return true
+		}
+	}
+	return false
+}
+
+// timeseries has one point per second of the measured phase.
+func (r *runner) timeseries(res *workloads.Result) []results.TimePoint {
+	n := 0
+	for _, op := range res.Ops {
+		n = max(n, len(op.Intervals))
+	}
+	fsyncs := r.fsyncIntervals()
+	samples := r.system.Samples()
+	points := make([]results.TimePoint, 0, n)
+	for i := range n {
+		all := hlog.NewHistogram()
+		var length float64
+		for _, op := range res.Ops {
+			if i < len(op.Intervals) {
+				iv := op.Intervals[i]
+				all.Merge(iv)
+				length = max(length, float64(iv.EndTimeMs()-iv.StartTimeMs())/1000)
+			}
+		}
+		pt := results.TimePoint{T: float64(i + 1), P50Us: all.ValueAtQuantile(50), P99Us: all.ValueAtQuantile(99), MaxUs: all.Max(),
+			Disk: map[string]results.DiskPoint{}}
+		if length > 0 {
+			pt.OpsS = float64(all.TotalCount()) / length
+		}
+		if i < len(fsyncs) {
+			pt.FsyncP99Us = fsyncs[i].ValueAtQuantile(99)
+		}
+		if s, ok := sampleAt(samples, res.Start.Add(time.Duration(i+1)*time.Second)); ok {
+			pt.CPUPct = s.CPUPct
+			for name, d := range s.Disk {
+				pt.Disk[name] = results.DiskPoint{WriteBytesS: d.WriteBytesS, UtilPct: d.UtilPct}
+			}
+		}
+		points = append(points, pt)
+	}
+	return points
+}
+
+// fsyncIntervals merges every member's per-second fsync histograms.
+func (r *runner) fsyncIntervals() []*hdrhistogram.Histogram {
+	if r.ens == nil {
+		return nil
+	}
+	var merged []*hdrhistogram.Histogram
+	for _, id := range r.ens.Members() {
+		for i, iv := range r.servers.FsyncIntervals(id) {
+			if i == len(merged) {
+				merged = append(merged, hlog.NewHistogram())
+			}
+			merged[i].Merge(iv)
+		}
+	}
+	return merged
+}
+
+// sampleAt returns the system sample taken closest to t (within a second).
+func sampleAt(ss []collect.Sample, t time.Time) (collect.Sample, bool) {
+	best, found := collect.Sample{}, false
+	for _, s := range ss {
+		if d := s.T.Sub(t).Abs(); d <= time.Second && (!found || d < best.T.Sub(t).Abs()) {
+			best, found = s, true
+		}
+	}
+	return best, found
+}
+
+// write puts result.json, the .hlog files and report.html into the
+// output folder.
+func (r *runner) write(result *results.Result, res *workloads.Result) error {
+	for _, op := range res.Ops {
+		path := filepath.Join(r.out, op.Op.String()+".hlog")
+		if err := hlog.WriteFile(path, res.Start, op.Intervals, "zkbench: "+op.Op.String()+" latency"); err != nil {
+			return err
+		}
+	}
+	if r.ens != nil {
+		for _, id := range r.ens.Members() {
+			path := filepath.Join(r.out, fmt.Sprintf("fsync-%d.hlog", id))
+			if err := hlog.WriteFile(path, res.Start, r.servers.FsyncIntervals(id), fmt.Sprintf("zkbench: txn log sync latency of member %d", id)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := result.WriteFile(filepath.Join(r.out, results.ResultFile)); err != nil {
+		return err
+	}
+	return reportpkg.WriteFile(filepath.Join(r.out, "report.html"), []string{r.out})
+}
+
+// summary prints the end-of-run table.
+func (r *runner) summary(res *results.Result) {
+	w := tabwriter.NewWriter(r.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "OP\tCOUNT\tERRORS\tOPS/S\tP50\tP99\tP99.9\tMAX\t")
+	for _, op := range res.Ops {
+		l := op.Latency
+		fmt.Fprintf(w, "%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t\n", op.Op, op.Count, op.Errors, op.ThroughputOpsS,
+			probeMicros(l.P50), probeMicros(l.P99), probeMicros(l.P999), probeMicros(l.Max))
+	}
+	fmt.Fprintf(w, "total\t%d\t%d\t%.0f\t\t\t\t\t\n", res.Total.Count, res.Total.Errors, res.Total.ThroughputOpsS)
+	w.Flush()
+	if len(res.Servers) > 0 {
+		fmt.Fprintln(r.stdout)
+		w = tabwriter.NewWriter(r.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(w, "SERVER\tROLE\tFSYNCS\tTXNS/SYNC\tFSYNC P50\tFSYNC P99\tSNAPSHOTS\tROLLS\t")
+		for _, s := range res.Servers {
+			perSync := 0.0
+			if s.Fsync.Count > 0 {
+				perSync = float64(s.Fsync.Txns) / float64(s.Fsync.Count)
+			}
+			fmt.Fprintf(w, "%d\t%s\t%d\t%.1f\t%s\t%s\t%d\t%d\t\n", s.ID, s.Role, s.Fsync.Count, perSync,
+				probeMicros(s.Fsync.Latency.P50), probeMicros(s.Fsync.Latency.P99), len(s.Snapshots), s.LogRolls)
+		}
+		w.Flush()
+	}
+	if st := res.SnapshotStall; st.Windows > 0 {
+		fmt.Fprintf(r.stdout, "\nsnapshot windows: %d; write p99 inside %s vs outside %s; fsync p99 inside %s vs outside %s\n",
+			st.Windows, probeMicros(st.WriteP99UsInside), probeMicros(st.WriteP99UsOutside),
+			probeMicros(st.FsyncP99UsInside), probeMicros(st.FsyncP99UsOutside))
+	}
+	names := make([]string, 0, len(res.Ops))
+	for _, op := range res.Ops {
+		names = append(names, op.Op)
+	}
+	sort.Strings(names)
+	fmt.Fprintf(r.stdout, "\nresults: %s (result.json, report.html, %s.hlog)\n", relPath(r.out), strings.Join(names, ".hlog, "))
+}
