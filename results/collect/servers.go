@@ -33,6 +33,7 @@ type Servers struct {
 	// fsync latencies split by whether a snapshot window was open
 	inside, outside *hdrhistogram.Histogram
 	openWindows     atomic.Int32
+	finished        bool // after Finish, events are not the run's any more
 }
 
 // Window is one snapshot window: from the trigger to the file's close.
@@ -61,7 +62,7 @@ func NewServers(start time.Time, warn time.Duration) *Servers {
 func (s *Servers) Reset(start time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.start = start
+	s.start, s.finished = start, false
 	s.members = map[uint64]*memberFigures{}
 	s.events, s.windows = nil, nil
 	s.inside, s.outside = hlog.NewHistogram(), hlog.NewHistogram()
@@ -87,6 +88,9 @@ func (s *Servers) member(id uint64) *memberFigures {
 func (s *Servers) Publish(e engine.Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.finished {
+		return
+	}
 	m := s.member(e.Member)
 	switch e.Kind {
 	case engine.EventFsync:
@@ -170,10 +174,15 @@ func detail(e engine.Event) string {
 }
 
 // Finish ends the collection at end: open snapshot windows are closed
-// there and the fsync recorders are stamped.
+// there, the fsync recorders are stamped, and later events are ignored.
+// Only the first call counts.
 func (s *Servers) Finish(end time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.finished {
+		return
+	}
+	s.finished = true
 	for id, start := range s.open {
 		s.windows = append(s.windows, Window{Member: id, Start: start, End: end})
 	}
