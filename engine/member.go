@@ -70,6 +70,10 @@ type member struct {
 	stopCh  chan struct{}
 	done    chan struct{}
 	err     error // why run ended, if it failed (read after done)
+	// crashing: stop(crash) cut the disk's power. The run loop may still
+	// hit the dead file handles before it sees stopCh; that error is the
+	// crash, not a failure of the member.
+	crashing atomic.Bool
 }
 
 type callKey struct {
@@ -187,6 +191,9 @@ func (m *member) installTree(t *datatree.Tree) {
 
 func (m *member) run() {
 	defer func() {
+		if m.err != nil && m.crashing.Load() {
+			m.err = nil // CrashMember's power loss broke the disk under us
+		}
 		if m.err != nil {
 			m.publish(Event{Time: time.Now(), Member: m.id, Kind: EventMemberDown, Mode: "failed", Err: m.err})
 		}
@@ -748,6 +755,7 @@ func (m *member) stop(crash bool) error {
 	}
 	if crash {
 		if c, ok := m.fs.(interface{ Crash(tear bool) }); ok {
+			m.crashing.Store(true) // before the handles die: see run
 			c.Crash(true)
 		}
 	}

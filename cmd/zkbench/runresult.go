@@ -247,6 +247,14 @@ func (r *runner) write(result *results.Result, res *workloads.Result) error {
 	return reportpkg.WriteFile(filepath.Join(r.out, "report.html"), []string{r.out})
 }
 
+// orNone prints a latency, or "none" for a side without samples.
+func orNone(us int64) string {
+	if us == 0 {
+		return "none"
+	}
+	return probeMicros(us)
+}
+
 // summary prints the end-of-run table.
 func (r *runner) summary(res *results.Result) {
 	w := tabwriter.NewWriter(r.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -274,8 +282,8 @@ func (r *runner) summary(res *results.Result) {
 	}
 	if st := res.SnapshotStall; st.Windows > 0 {
 		fmt.Fprintf(r.stdout, "\nsnapshot windows: %d; write p99 inside %s vs outside %s; fsync p99 inside %s vs outside %s\n",
-			st.Windows, probeMicros(st.WriteP99UsInside), probeMicros(st.WriteP99UsOutside),
-			probeMicros(st.FsyncP99UsInside), probeMicros(st.FsyncP99UsOutside))
+			st.Windows, orNone(st.WriteP99UsInside), orNone(st.WriteP99UsOutside),
+			orNone(st.FsyncP99UsInside), orNone(st.FsyncP99UsOutside))
 	}
 	names := make([]string, 0, len(res.Ops))
 	for _, op := range res.Ops {
