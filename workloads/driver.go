@@ -43,7 +43,14 @@ type Driver struct {
 	abandon atomic.Bool   // replies from now on come too late to count
 	quit    chan struct{} // closed when the run is cut short
 	tickets atomic.Int64  // ops taken: the open-loop schedule and the op limit
+	window  func() bool   // SplitWrites' test, nil: no split
 }
+
+// SplitWrites makes the driver sort every measured write's latency by
+// inWindow(), asked when the write completes: the snapshot-stall
+// comparison (writes while a snapshot is being written vs the rest).
+// inWindow must be cheap and safe for concurrent use. Call before Run.
+func (d *Driver) SplitWrites(inWindow func() bool) { d.window = inWindow }
 
 // plan is when the phases of a run begin and end. Times are offsets from
 // base, read with clock: time.Since on a monotonic base reads one clock
@@ -271,7 +278,7 @@ func (d *Driver) settle(w *worker, m *meter, op Op, start, end time.Duration, er
 		w.unfinished++
 		return
 	}
-	m.record(w.shard, op, end-d.plan.start, end-start, err)
+	m.record(w.shard, op, end-d.plan.start, end-start, err, d.window)
 	w.lastEnd = max(w.lastEnd, end)
 }
 
@@ -302,6 +309,9 @@ func (d *Driver) result(workers []*worker, m *meter, interrupted bool, at time.D
 		Ops:         m.finish(stop-p.start, d.spec.Mix.Ops()),
 		Interrupted: interrupted,
 		Unfinished:  unfinished,
+	}
+	if d.window != nil {
+		res.WritesInside, res.WritesOutside = m.splitWrites()
 	}
 	if p.period > 0 {
 		res.Unstarted = max(0, p.scheduled(stop)-started)

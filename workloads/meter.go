@@ -44,6 +44,8 @@ type shard struct {
 	errors int64
 	kinds  [numOps]map[string]int64
 	closed bool     // finish has read the shard: a straggler's value is dropped
+	// write latencies split by the driver's window test (SplitWrites)
+	inside, outside *hdrhistogram.Histogram
 	_      [64]byte // keeps neighbouring shards' locks off one cache line
 }
 
@@ -62,7 +64,7 @@ func (m *meter) second(t time.Duration) int {
 // record records an op that ended at end after d, or its error: errors
 // are counted by kind, not timed, since a failure's latency says little
 // about the service.
-func (m *meter) record(s *shard, op Op, end, d time.Duration, err error) {
+func (m *meter) record(s *shard, op Op, end, d time.Duration, err error, window func() bool) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -79,6 +81,9 @@ func (m *meter) record(s *shard, op Op, end, d time.Duration, err error) {
 	}
 	v := hlog.Micros(d)
 	s.count++
+	if window != nil && op.IsWrite() {
+		split(s, window()).RecordValue(v)
+	}
 	sec := m.second(end)
 	if sec < s.sec {
 		// A Live call cut this shard past sec while the op was finishing.
@@ -99,6 +104,36 @@ func (m *meter) record(s *shard, op Op, end, d time.Duration, err error) {
 	}
 	_ = h.RecordValue(v)
 	s.mu.Unlock()
+}
+
+// split returns s's histogram of writes inside or outside windows.
+func split(s *shard, inside bool) *hdrhistogram.Histogram {
+	h := &s.outside
+	if inside {
+		h = &s.inside
+	}
+	if *h == nil {
+		*h = hlog.NewHistogram()
+	}
+	return *h
+}
+
+// splitWrites merges the shards' write latencies inside and outside the
+// windows; call after finish.
+func (m *meter) splitWrites() (inside, outside *hdrhistogram.Histogram) {
+	inside, outside = hlog.NewHistogram(), hlog.NewHistogram()
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.Lock()
+		if s.inside != nil {
+			inside.Merge(s.inside)
+		}
+		if s.outside != nil {
+			outside.Merge(s.outside)
+		}
+		s.mu.Unlock()
+	}
+	return inside, outside
 }
 
 // flush merges s's current second into the series. s.mu must be held.

@@ -10,12 +10,12 @@ func TestMeter(t *testing.T) {
 	start := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	m := newMeter(start, 2)
 	a, b := m.shard(0), m.shard(1)
-	m.record(a, OpSetData, 100*time.Millisecond, 5*time.Millisecond, nil)
-	m.record(b, OpSetData, 900*time.Millisecond, 7*time.Millisecond, nil)
-	m.record(a, OpGetData, 1500*time.Millisecond, time.Millisecond, nil)
-	m.record(a, OpSetData, 3200*time.Millisecond, 9*time.Millisecond, nil) // second 2 stays empty
-	m.record(b, OpSetData, 1100*time.Millisecond, 0, ErrNoNode)
-	m.record(b, OpSetData, 1200*time.Millisecond, 0, errors.New("unmapped"))
+	m.record(a, OpSetData, 100*time.Millisecond, 5*time.Millisecond, nil, nil)
+	m.record(b, OpSetData, 900*time.Millisecond, 7*time.Millisecond, nil, nil)
+	m.record(a, OpGetData, 1500*time.Millisecond, time.Millisecond, nil, nil)
+	m.record(a, OpSetData, 3200*time.Millisecond, 9*time.Millisecond, nil, nil) // second 2 stays empty
+	m.record(b, OpSetData, 1100*time.Millisecond, 0, ErrNoNode, nil)
+	m.record(b, OpSetData, 1200*time.Millisecond, 0, errors.New("unmapped"), nil)
 
 	// A Live call moves the shards on; a value for an earlier second
 	// arriving after it still lands in its own second.
@@ -27,9 +27,9 @@ func TestMeter(t *testing.T) {
 	if l.OpsPerSec != 0 || l.P99 != 0 {
 		t.Errorf("live second 2: %v ops/s p99 %v, want the empty second", l.OpsPerSec, l.P99)
 	}
-	m.record(b, OpGetData, 1900*time.Millisecond, 2*time.Millisecond, nil)
+	m.record(b, OpGetData, 1900*time.Millisecond, 2*time.Millisecond, nil, nil)
 	// Ops in flight at the end land in the last second.
-	m.record(b, OpSetData, 3700*time.Millisecond, 11*time.Millisecond, nil)
+	m.record(b, OpSetData, 3700*time.Millisecond, 11*time.Millisecond, nil, nil)
 
 	res := m.finish(3600*time.Millisecond, []Op{OpSetData, OpGetData})
 	set, get := res[0], res[1]
@@ -65,7 +65,7 @@ func TestMeter(t *testing.T) {
 	}
 	// A straggler after finish is dropped.
 	before := a.count
-	m.record(a, OpSetData, 3650*time.Millisecond, time.Millisecond, nil)
+	m.record(a, OpSetData, 3650*time.Millisecond, time.Millisecond, nil, nil)
 	if a.count != before {
 		t.Error("a value recorded after finish was counted")
 	}
@@ -88,7 +88,7 @@ func TestMeterLive(t *testing.T) {
 	start := time.Unix(1000, 0)
 	m := newMeter(start, 3)
 	for i := range 100 {
-		m.record(m.shard(i), OpGetData, time.Duration(i)*time.Millisecond, time.Duration(i+1)*time.Millisecond, nil)
+		m.record(m.shard(i), OpGetData, time.Duration(i)*time.Millisecond, time.Duration(i+1)*time.Millisecond, nil, nil)
 	}
 	var l Live
 	m.live(1500*time.Millisecond, &l)
@@ -97,5 +97,22 @@ func TestMeterLive(t *testing.T) {
 	}
 	if want := 99 * time.Millisecond; l.P99 < want || l.P99 > want+100*time.Microsecond {
 		t.Errorf("live p99 %v, want 99ms", l.P99)
+	}
+}
+
+func TestMeterSplitsWrites(t *testing.T) {
+	m := newMeter(time.Unix(0, 0), 2)
+	inside := false
+	window := func() bool { return inside }
+	a := m.shard(0)
+	m.record(a, OpSetData, 100*time.Millisecond, 5*time.Millisecond, nil, window)
+	m.record(a, OpGetData, 150*time.Millisecond, 50*time.Millisecond, nil, window) // a read: not split
+	inside = true
+	m.record(m.shard(1), OpCreate, 200*time.Millisecond, 40*time.Millisecond, nil, window)
+	m.record(a, OpSetData, 300*time.Millisecond, time.Millisecond, ErrBadVersion, window) // failed: not timed
+	m.finish(time.Second, []Op{OpSetData, OpGetData, OpCreate})
+	in, out := m.splitWrites()
+	if in.TotalCount() != 1 || out.TotalCount() != 1 || in.Max() < 39000 || out.Max() > 6000 {
+		t.Errorf("inside %d (max %d µs), outside %d (max %d µs)", in.TotalCount(), in.Max(), out.TotalCount(), out.Max())
 	}
 }

@@ -38,6 +38,16 @@ func (o Op) String() string {
 	return fmt.Sprintf("Op(%d)", o)
 }
 
+// IsWrite reports whether o changes the tree (it becomes a txn that is
+// logged and synced): the ops a snapshot stall is measured on.
+func (o Op) IsWrite() bool {
+	switch o {
+	case OpCreate, OpCreateSequential, OpCreateEphemeral, OpDelete, OpSetData, OpMulti:
+		return true
+	}
+	return false
+}
+
 // Ops lists every op, in a fixed order.
 func Ops() []Op {
 	ops := make([]Op, numOps)

@@ -24,6 +24,9 @@ type Result struct {
 	// Unfinished counts ops started inside the measured phase that had no
 	// reply when the run was interrupted, or a minute after its end.
 	Unfinished int64
+	// WritesInside and WritesOutside are the measured writes' latencies
+	// sorted by the test given to SplitWrites; nil without one.
+	WritesInside, WritesOutside *hdrhistogram.Histogram
 }
 
 // OpResult is one op type's share of a run.

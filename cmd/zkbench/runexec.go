@@ -57,6 +57,9 @@ func (r *runner) run(ctx context.Context) (err error) {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	if r.servers != nil {
+		drv.SplitWrites(r.servers.InSnapshot)
+	}
 	sysCtx, stopSys := context.WithCancel(context.Background())
 	defer stopSys()
 	r.system = collect.NewSystem(r.devices(), time.Second)

@@ -115,47 +115,15 @@ func (r *runner) environment() results.Environment {
 }
 
 // stall compares write latency and fsync latency inside snapshot windows
-// with outside them. Client latencies are attributed by the second they
-// ended in (a second that overlaps a window counts as inside); fsyncs
-// were split as they happened.
+// (some member writing a snapshot) with outside them; both were sorted
+// as they completed.
 func (r *runner) stall(res *workloads.Result) results.SnapshotStall {
-	windows := r.servers.Windows()
-	st := results.SnapshotStall{Windows: len(windows)}
-	inside, outside := hlog.NewHistogram(), hlog.NewHistogram()
-	for _, op := range res.Ops {
-		if !isWrite(op.Op) {
-			continue
-		}
-		for _, iv := range op.Intervals {
-			from, to := time.UnixMilli(iv.StartTimeMs()), time.UnixMilli(iv.EndTimeMs())
-			if overlaps(windows, from, to) {
-				inside.Merge(iv)
-			} else {
-				outside.Merge(iv)
-			}
-		}
+	st := results.SnapshotStall{Windows: len(r.servers.Windows())}
+	if res.WritesInside != nil {
+		st.WriteP99UsInside, st.WriteP99UsOutside = res.WritesInside.ValueAtQuantile(99), res.WritesOutside.ValueAtQuantile(99)
 	}
-	st.WriteP99UsInside, st.WriteP99UsOutside = inside.ValueAtQuantile(99), outside.ValueAtQuantile(99)
 	st.FsyncP99UsInside, st.FsyncP99UsOutside = r.servers.FsyncStall()
 	return st
-}
-
-// isWrite: the ops that become txns (a watch op's setData among them).
-func isWrite(op workloads.Op) bool {
-	switch op {
-	case workloads.OpGetData, workloads.OpExists, workloads.OpGetChildren:
-		return false
-	}
-	return true
-}
-
-func overlaps(ws []collect.Window, from, to time.Time) bool {
-	for _, w := range ws {
-		if w.Start.Before(to) && w.End.After(from) {
-			return true
-		}
-	}
-	return false
 }
 
 // timeseries has one point per second of the measured phase.
