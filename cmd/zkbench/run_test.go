@@ -2,6 +2,9 @@ package main
 
 import (
 	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -57,6 +60,8 @@ func TestRunWritesTheResultFolder(t *testing.T) {
 	if got := hlog.Merge(hs).TotalCount(); got != res.Ops[0].Count {
 		t.Errorf("setData.hlog holds %d ops, result.json says %d", got, res.Ops[0].Count)
 	}
+	javaCount(t, filepath.Join(out, "setData.hlog"), res.Ops[0].Count)
+	javaCount(t, filepath.Join(out, res.Servers[0].Fsync.Hlog), res.Servers[0].Fsync.Count)
 	if _, err := os.Stat(filepath.Join(out, "report.html")); err != nil {
 		t.Error(err)
 	}
@@ -146,5 +151,34 @@ func TestRunAgainstRealZooKeeper(t *testing.T) {
 	}
 	if len(res.Servers) != 1 || res.Servers[0].Role != "standalone" {
 		t.Errorf("servers from mntr: %+v", res.Servers)
+	}
+}
+
+// javaCount checks that HdrHistogram's own HistogramLogProcessor reads an
+// .hlog of a run and counts want values in it. It needs a JRE and
+// Debian's libhdrhistogram-java (CI installs both).
+func javaCount(t *testing.T, hlogPath string, want int64) {
+	t.Helper()
+	const jar = "/usr/share/java/hdrhistogram.jar"
+	java, err := exec.LookPath("java")
+	if _, jerr := os.Stat(jar); err != nil || jerr != nil {
+		if os.Getenv(zkref.RequireEnv) != "" {
+			t.Fatalf("java or %s missing", jar)
+		}
+		t.Log("no java or libhdrhistogram-java: HistogramLogProcessor check skipped")
+		return
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	cmd := exec.Command(java, "-cp", jar, "org.HdrHistogram.HistogramLogProcessor", "-i", hlogPath, "-o", out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("HistogramLogProcessor on %s: %v\n%s", hlogPath, err, b)
+	}
+	hgrm, err := os.ReadFile(out + ".hgrm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`Total count\s*=\s*([0-9]+)`).FindSubmatch(hgrm)
+	if m == nil || string(m[1]) != strconv.FormatInt(want, 10) {
+		t.Errorf("HistogramLogProcessor read %s from %s, want %d values", m, filepath.Base(hlogPath), want)
 	}
 }
