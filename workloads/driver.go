@@ -44,7 +44,14 @@ type Driver struct {
 	quit    chan struct{} // closed when the run is cut short
 	tickets atomic.Int64  // ops taken: the open-loop schedule and the op limit
 	window  func() bool   // SplitWrites' test, nil: no split
+	onPlan  func(start time.Time)
 }
+
+// OnMeasure makes the driver call f with the instant the measured phase
+// will begin, as soon as it is fixed (when warm-up begins), so that
+// figures collected elsewhere can cover exactly the same phase. Call
+// before Run.
+func (d *Driver) OnMeasure(f func(start time.Time)) { d.onPlan = f }
 
 // SplitWrites makes the driver sort every measured write's latency by
 // inWindow(), asked when the write completes: the snapshot-stall
@@ -154,6 +161,9 @@ func (d *Driver) drive(ctx context.Context, sess *sessions, l *layout, v *values
 		p.k0 = int64(math.Ceil(float64(s.Warmup) / p.period))
 	}
 	m := newMeter(p.base.Add(p.start), min(s.Clients, runtime.GOMAXPROCS(0)))
+	if d.onPlan != nil {
+		d.onPlan(p.base.Add(p.start))
+	}
 	d.meter.Store(m)
 	d.phase.Store(int32(WarmingUp)) // Live reports Measuring from plan.start on
 

@@ -59,6 +59,7 @@ func (r *runner) run(ctx context.Context) (err error) {
 	}
 	if r.servers != nil {
 		drv.SplitWrites(r.servers.InSnapshot)
+		drv.OnMeasure(r.servers.Reset)
 	}
 	sysCtx, stopSys := context.WithCancel(context.Background())
 	defer stopSys()
@@ -219,11 +220,8 @@ func (r *runner) watch(drv *workloads.Driver) func() {
 				return
 			case now := <-t.C:
 				live := drv.Live()
-				if !measuring && live.Phase == workloads.Measuring {
+				if live.Phase == workloads.Measuring {
 					measuring = true
-					if r.servers != nil {
-						r.servers.Reset(now)
-					}
 				}
 				if measuring && live.Phase > workloads.Measuring && r.servers != nil {
 					r.servers.Finish(now) // cleanup's syncs are not the run's

@@ -56,9 +56,10 @@ func NewServers(start time.Time, warn time.Duration) *Servers {
 		open: map[uint64]time.Time{}, inside: hlog.NewHistogram(), outside: hlog.NewHistogram()}
 }
 
-// Reset forgets everything collected so far and starts again at start:
-// the measured phase begins after preload and warm-up. Snapshot windows
-// still open stay open.
+// Reset forgets everything collected so far and starts again at start,
+// which may lie ahead: the measured phase begins after preload and
+// warm-up, and events before it are dropped. Snapshot windows still open
+// stay open.
 func (s *Servers) Reset(start time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -88,7 +89,7 @@ func (s *Servers) member(id uint64) *memberFigures {
 func (s *Servers) Publish(e engine.Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.finished {
+	if s.finished || e.Time.Add(e.Duration).Before(s.start) {
 		return
 	}
 	m := s.member(e.Member)
