@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"zkbench/engine/datatree"
@@ -31,6 +32,12 @@ type store struct {
 	log     *txnlog.Committer
 	trigger *persist.SnapTrigger
 	snapper *persist.Snapshotter
+	// foreground is held by snapshotNow. The log's goroutine starts a
+	// background snapshot only if it can take it: one started while a
+	// foreground snapshot of the same zxid is being written would find that
+	// unfinished file, take it for a torn one, remove it and write its own,
+	// unsynced, in its place.
+	foreground sync.Mutex
 }
 
 func newStore(id uint64, fs disk.FS, dirs persist.Dirs, cfg *Config, publish func(Event), tree func() *datatree.Tree) *store {
@@ -82,7 +89,10 @@ func (s *store) afterAppend(_ *jute.Txn, size int64) bool {
 	if !s.trigger.Appended(size) {
 		return false
 	}
-	s.snapper.Start(s.tree())
+	if s.foreground.TryLock() { // else "Too busy to snap": the log still rolls
+		s.snapper.Start(s.tree())
+		s.foreground.Unlock()
+	}
 	return true
 }
 
@@ -147,16 +157,43 @@ func (s *store) reopen() (*persist.Restored, error) {
 // (ZooKeeperServer.loadData) or a learner's at NEWLEADER after SNAP/TRUNC
 // (synced, it stands in for txns the log does not have).
 func (s *store) snapshotNow(tree *datatree.Tree, sync bool) error {
+	s.foreground.Lock()
+	defer s.foreground.Unlock()
 	s.snapper.Wait()
 	start := time.Now()
 	zxid := tree.LastProcessedZxid()
 	s.publish(Event{Time: start, Member: s.id, Kind: EventSnapshotStart, Zxid: zxid})
 	res, err := persist.WriteSnapshot(s.fs, s.dirs.Snap, tree, snap.Options{Fsync: sync || s.cfg.SnapshotFsync})
 	if errors.Is(err, persist.ErrSnapshotExists) {
-		err = nil // nothing applied since that one was written
+		// Nothing applied since that one was written. But it may be a
+		// background snapshot of this very tree that nobody synced (an
+		// append just before could trigger one): when this snapshot must be
+		// durable — a SNAP/TRUNC sync's stands in for txns the log lacks —
+		// sync that file, or a crash tears it and the restore falls back to
+		// an older snapshot and replays the log across the gap.
+		err = nil
+		if sync && !s.cfg.SnapshotFsync {
+			err = syncFile(s.fs, res.Path)
+		}
 	}
 	s.publish(Event{Time: start, Member: s.id, Kind: EventSnapshotEnd, Duration: time.Since(start),
 		Bytes: res.Bytes, Nodes: res.Nodes, Zxid: zxid, Path: res.Path, Err: err})
+	return err
+}
+
+// syncFile makes an existing file durable.
+func syncFile(fsys disk.FS, path string) error {
+	f, err := fsys.Open(path)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = fsys.SyncDir(filepath.Dir(path))
+	}
 	return err
 }
 
