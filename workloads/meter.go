@@ -43,10 +43,10 @@ type shard struct {
 	count  int64 // values recorded
 	errors int64
 	kinds  [numOps]map[string]int64
-	closed bool     // finish has read the shard: a straggler's value is dropped
+	closed bool // finish has read the shard: a straggler's value is dropped
 	// write latencies split by the driver's window test (SplitWrites)
 	inside, outside *hdrhistogram.Histogram
-	_      [64]byte // keeps neighbouring shards' locks off one cache line
+	_               [64]byte // keeps neighbouring shards' locks off one cache line
 }
 
 func newMeter(start time.Time, shards int) *meter {

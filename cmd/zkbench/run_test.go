@@ -3,14 +3,14 @@ package main
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"zkbench/results"
 	"zkbench/internal/zkref"
+	"zkbench/results"
 	"zkbench/results/hlog"
 )
 
