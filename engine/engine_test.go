@@ -115,3 +115,25 @@ func TestWritesAnywhereReadEverywhere(t *testing.T) {
 		t.Errorf("delete missing: %v", err)
 	}
 }
+
+// The same ensemble over real loopback sockets.
+func TestEnsembleOverTCP(t *testing.T) {
+	cfg := testConfig(t, 3, 1)
+	cfg.Transport = TransportTCP
+	memFS(&cfg)
+	e := start(t, cfg)
+	w, r := client(t, e, 1), client(t, e, 4)
+	mustCreate(t, w, "/tcp", jute.FlagPersistent)
+	if _, err := w.SetData("/tcp", []byte("over sockets"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Sync("/"); err != nil {
+		t.Fatal(err)
+	}
+	if data, _, err := r.GetData("/tcp", false); err != nil || string(data) != "over sockets" {
+		t.Fatalf("observer reads %q %v", data, err)
+	}
+	if err := e.Partition(1, 2); !errors.Is(err, ErrNoPartition) {
+		t.Errorf("partition over TCP: %v", err)
+	}
+}
