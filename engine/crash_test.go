@@ -544,12 +544,15 @@ func TestSyncModesOnRestart(t *testing.T) {
 	tests := []struct {
 		name           string
 		commitLogCount int
+		bulk           int // bytes of data in the tree before the follower stops
 		writes         int // while the follower is down
 		mode           string
 	}{
-		{"nothing missed", 500, 0, "DIFF"},
-		{"a few txns missed", 500, 5, "DIFF"},
-		{"more missed than the window holds", 5, 30, "SNAP"},
+		{"nothing missed", 500, 0, 0, "DIFF"},
+		{"a few txns missed", 500, 0, 5, "DIFF"},
+		{"more missed than the window holds", 5, 0, 30, "SNAP"},
+		// The snapshot is larger than a jute buffer may be (2 × 0xfffff).
+		{"a SNAP of a tree over 2 MiB", 5, 3 << 20, 30, "SNAP"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -570,6 +573,11 @@ func TestSyncModesOnRestart(t *testing.T) {
 			}
 			c := client(t, e, leader)
 			mustCreate(t, c, "/s", jute.FlagPersistent)
+			for i := 0; i*(256<<10) < tc.bulk; i++ {
+				if _, err := c.Create(fmt.Sprintf("/bulk%d", i), make([]byte, 256<<10), jute.FlagPersistent, OpenACL); err != nil {
+					t.Fatal(err)
+				}
+			}
 			// The follower has /s before it stops: sync a session there.
 			fc := client(t, e, follower)
 			if err := fc.Sync("/s"); err != nil {

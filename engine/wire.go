@@ -66,7 +66,15 @@ func decodeFrame(from, to uint64, f []byte) (quorum.Message, error) {
 		// committed window) keeps the frame alive: its ~30 header bytes.
 		r := jute.NewReader(f[9:])
 		m.Type, m.Zxid = r.Int(), r.Long()
-		m.Data = r.Buffer()
+		if m.Type == quorum.PacketSnap && r.Err() == nil {
+			// ZooKeeper streams the snapshot after the SNAP packet, so no
+			// jute.maxbuffer limits it; here it rides in Data, and a tree
+			// of a few MB would fail the Buffer length check: the learner
+			// would drop the connection and ask for a SNAP again, forever.
+			m.Data, r = snapData(f[9+12:])
+		} else {
+			m.Data = r.Buffer()
+		}
 		jute.DecodeIDs(r) // authinfo: the runtime forwards no auth
 		if err := r.Err(); err != nil {
 			return m, fmt.Errorf("quorum packet from %d: %w", from, err)
@@ -74,6 +82,22 @@ func decodeFrame(from, to uint64, f []byte) (quorum.Message, error) {
 		return m, nil
 	}
 	return m, fmt.Errorf("frame from %d: unknown kind 0x%02x", from, f[0])
+}
+
+// snapData reads a SNAP packet's Data (a jute buffer of any length) and
+// returns a Reader over what follows it.
+func snapData(b []byte) ([]byte, *jute.Reader) {
+	if len(b) >= 4 {
+		n := int64(int32(binary.BigEndian.Uint32(b)))
+		if n == -1 {
+			return nil, jute.NewReader(b[4:])
+		}
+		if n >= 0 && n <= int64(len(b)-4) {
+			return b[4 : 4+n : 4+n], jute.NewReader(b[4+n:])
+		}
+	}
+	r := jute.NewReader(b)
+	return r.Buffer(), r // short or negative: let Buffer report it
 }
 
 // Session touches travel in a learner's PING reply as ZooKeeper's
