@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -47,6 +49,14 @@ type crashWriter struct {
 	acks     int
 }
 
+// TestMinorityCrashLosesNoAcknowledgedWrite crashes one member at a time
+// — the leader, a follower, the observer — on in-memory disks that lose
+// whatever was not synced (the last write possibly torn), while writers
+// create and overwrite nodes. After each crash, the database the member's
+// disk restores must hold the history up to the zxid it claims; at the end
+// every acknowledged write must be on every member, with the acknowledged
+// data and version, the members must agree, and the same must hold after a
+// clean restart and after a power loss of the whole ensemble.
 func TestMinorityCrashLosesNoAcknowledgedWrite(t *testing.T) {
 	rounds, writers := 8, 4
 	if longTests() {
@@ -77,7 +87,7 @@ func TestMinorityCrashLosesNoAcknowledgedWrite(t *testing.T) {
 		defer evMu.Unlock()
 		var b strings.Builder
 		for _, ev := range events {
-			fmt.Fprintf(&b, "%s %v\n", ev.Time.Format("15:04:05.000000"), ev)
+			fmt.Fprintf(&b, "%s %v %s\n", ev.Time.Format("15:04:05.000000"), ev, ev.Path)
 		}
 		if f, err := os.CreateTemp("", "zkbench-crash-events-*.txt"); err == nil {
 			f.WriteString(b.String())
@@ -207,71 +217,77 @@ func crashTree(tr *datatree.Tree) map[string]nodeState {
 }
 
 // checkRestore restores member id's database from its disk, as a restart
-// would (without repairing anything), and checks it against ref, the
-// ensemble's agreed /crash: the restored tree is the state at its last
-// processed zxid z, so every node ref shows last modified at or before z
-// must be there, modified no earlier than ref has it. On a mismatch it reports how the database
-// was restored.
+// would (without repairing anything), and checks it against ref, /crash as
+// the ensemble has it: the restored tree is the state at its last processed
+// zxid z, so every node ref shows last modified at or before z must be
+// there, modified no earlier than ref has it (a disk may also hold txns
+// nobody committed, logged under a leader that failed: those make a node
+// newer, never older). On a mismatch it reports how the database was
+// restored and where each member's log has the first missing txn.
 func checkRestore(t *testing.T, e *Ensemble, id uint64, ref map[string]nodeState, stage string) {
 	t.Helper()
 	dataDir, logDir := e.Dirs(id)
-	dirs := persist.NewDirs(dataDir, logDir)
-	res, err := persist.Restore(e.FS(id), dirs, persist.RestoreOptions{})
+	res, err := persist.Restore(e.FS(id), persist.NewDirs(dataDir, logDir), persist.RestoreOptions{})
 	if err != nil {
 		t.Errorf("%s: member %d does not restore: %v", stage, id, err)
 		return
 	}
 	z := res.Tree.LastProcessedZxid()
 	var bad []string
-	var badZxid int64
-	for _, p := range slices.Sorted(mapKeys(ref)) {
+	var firstPath string
+	var firstZxid int64
+	for _, p := range slices.Sorted(maps.Keys(ref)) {
 		want := ref[p]
 		if want.mzxid > z {
 			continue
 		}
-		// A disk may also hold txns nobody committed (logged by a member
-		// whose leader failed): those make a node newer, never older.
 		data, st, err := res.Tree.GetData(p, nil)
-		if badZxid == 0 && (err != nil || st.Mzxid < want.mzxid) {
-			badZxid = want.mzxid
-		}
-		if err != nil {
+		got := nodeState{string(data), st.Version, st.Mzxid}
+		switch {
+		case err != nil:
 			bad = append(bad, fmt.Sprintf("%s (mzxid 0x%x) missing", p, want.mzxid))
-		} else if got := (nodeState{string(data), st.Version, st.Mzxid}); got.mzxid < want.mzxid {
+		case got.mzxid < want.mzxid:
 			bad = append(bad, fmt.Sprintf("%s is %+v, want %+v", p, got, want))
+		default:
+			continue
+		}
+		if firstPath == "" {
+			firstPath, firstZxid = p, want.mzxid
 		}
 	}
 	if len(bad) == 0 {
 		return
 	}
-	n := len(bad)
-	// Debug: every txn touching the first bad node, in every member's log.
-	if i := strings.Index(bad[0], " "); i > 0 {
-		path := bad[0][:i]
-		for _, j := range e.Members() {
-			dd, ld := e.Dirs(j)
-			dj := persist.NewDirs(dd, ld)
-			it, err := txnlog.NewIterator(e.FS(j), dj.Log, 0)
-			if err != nil {
-				continue
+	var logs strings.Builder
+	for _, j := range e.Members() {
+		fmt.Fprintf(&logs, "  member %d's log on %s and around 0x%x: %s\n", j, firstPath, firstZxid, txnsAround(e, j, firstPath, firstZxid))
+	}
+	t.Errorf("%s: member %d restores a tree at 0x%x that lacks %d nodes the ensemble had by then, e.g. %s\n%s%s",
+		stage, id, z, len(bad), strings.Join(bad[:min(len(bad), 3)], "; "), describeRestore(e, id, res), logs.String())
+}
+
+// txnsAround lists the txns in member id's log that touch path or are
+// within 2 of zxid.
+func txnsAround(e *Ensemble, id uint64, path string, zxid int64) string {
+	dataDir, logDir := e.Dirs(id)
+	it, err := txnlog.NewIterator(e.FS(id), persist.NewDirs(dataDir, logDir).Log, 0)
+	if err != nil {
+		return err.Error()
+	}
+	defer it.Close()
+	var out []string
+	for {
+		r, err := it.Next()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				out = append(out, err.Error())
 			}
-			var lines []string
-			for {
-				r, err := it.Next()
-				if err != nil {
-					lines = append(lines, fmt.Sprint("end: ", err))
-					break
-				}
-				if r.Txn.Path() == path || r.Txn.Header.Zxid >= badZxid-2 && r.Txn.Header.Zxid <= badZxid+2 {
-					lines = append(lines, fmt.Sprintf("0x%x type %d %s %s@%d", r.Txn.Header.Zxid, r.Txn.Header.Type, r.Txn.Path(), filepath.Base(r.File), r.Offset))
-				}
-			}
-			it.Close()
-			t.Logf("member %d log, txns on %s:\n  %s", j, path, strings.Join(lines, "\n  "))
+			return strings.Join(out, ", ")
+		}
+		if h := r.Txn.Header; r.Txn.Path() == path || zxid-2 <= h.Zxid && h.Zxid <= zxid+2 {
+			out = append(out, fmt.Sprintf("0x%x op %d %s (%s)", h.Zxid, h.Type, r.Txn.Path(), filepath.Base(r.File)))
 		}
 	}
-	t.Errorf("%s: member %d restores a tree at 0x%x that lacks %d nodes the ensemble had by then, e.g. %s\n%s",
-		stage, id, z, n, strings.Join(bad[:min(n, 3)], "; "), describeRestore(e, id, res))
 }
 
 // describeRestore says how a member's database was restored: the
@@ -372,6 +388,8 @@ func (w *crashWriter) create() error {
 		w.acks++
 	case errors.Is(err, ErrConnectionLoss):
 		w.maybe[path] = ackedWrite{data, 0}
+	default:
+		return fmt.Errorf("create %s: %w", path, err)
 	}
 	return err
 }
@@ -392,6 +410,8 @@ func (w *crashWriter) set() error {
 	case errors.Is(err, ErrConnectionLoss):
 		w.maybe[path] = ackedWrite{data, prev.version + 1}
 		w.live = slices.Delete(w.live, i, i+1)
+	default: // NoNode here: its acknowledged create was lost
+		return fmt.Errorf("setData %s (acknowledged version %d): %w", path, prev.version, err)
 	}
 	return err
 }
@@ -516,14 +536,14 @@ func readCrashTrees(t *testing.T, e *Ensemble) (map[uint64]map[string]nodeState,
 
 func diffTrees(a, b map[string]nodeState) string {
 	var d []string
-	for _, p := range slices.Sorted(mapKeys(a)) {
+	for _, p := range slices.Sorted(maps.Keys(a)) {
 		if y, ok := b[p]; !ok {
 			d = append(d, "only first has "+p)
 		} else if x := a[p]; x != y {
 			d = append(d, fmt.Sprintf("%s: %+v vs %+v", p, x, y))
 		}
 	}
-	for _, p := range slices.Sorted(mapKeys(b)) {
+	for _, p := range slices.Sorted(maps.Keys(b)) {
 		if _, ok := a[p]; !ok {
 			d = append(d, "only second has "+p)
 		}

@@ -771,6 +771,14 @@ func (m *member) stop(crash bool) error {
 	err := m.st.close()
 	if crash {
 		err = nil // the disk is gone mid-write; nothing to report
+		// Our goroutines ran on after the cut: a background snapshot may
+		// have created its file since and written all of it, unsynced, to
+		// the rebooted disk, where a restart would take it for good and a
+		// later crash tear it (its txns in no log). Cut the power again
+		// now that nothing runs: only what was synced survives.
+		if c, ok := m.fs.(interface{ Crash(tear bool) }); ok {
+			c.Crash(true)
+		}
 	}
 	m.clientsMu.Lock()
 	clients := m.clients
