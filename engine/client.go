@@ -415,9 +415,6 @@ func (c *Client) sessionClosed() {
 	c.state.CompareAndSwap(clientOpen, clientExpired)
 }
 
-// memberGone: the member stopped; the session lives on (for Reconnect).
-func (c *Client) memberGone() {}
-
 // watchQueue queues notifications without ever blocking the tree's apply
 // goroutine and hands them to the client in order.
 type watchQueue struct {

@@ -132,7 +132,7 @@ func (m *member) open(dataDir string) error {
 		return err
 	}
 	m.st = newStore(m.id, m.fs, m.dirs, m.cfg, m.publish, func() *datatree.Tree { return m.tree.Load() })
-	res, err := persist.Restore(m.fs, m.dirs, persist.RestoreOptions{RepairTornTail: true})
+	res, err := persist.Restore(m.fs, m.dirs, persist.RestoreOptions{RepairTornTail: true, KeepRecent: m.st.recentTxns()})
 	if err != nil {
 		return err
 	}
@@ -780,13 +780,10 @@ func (m *member) stop(crash bool) error {
 			c.Crash(true)
 		}
 	}
+	// Sessions live on for Reconnect; this member forgets them.
 	m.clientsMu.Lock()
-	clients := m.clients
 	m.clients = map[int64]*Client{}
 	m.clientsMu.Unlock()
-	for _, c := range clients {
-		c.memberGone()
-	}
 	return errors.Join(m.err, err)
 }
 

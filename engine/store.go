@@ -3,7 +3,6 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"path/filepath"
 	"sync"
@@ -201,9 +200,9 @@ func (s *store) saveEpoch(name string, epoch int64) error {
 	return persist.WriteEpochFile(s.fs, filepath.Join(s.dirs.Snap, name), epoch)
 }
 
-// durable gathers what the state machine needs from a restored database:
-// the epochs and the txns replayed after the snapshot (the committed
-// window ZooKeeper rebuilds on start).
+// durable gathers what the state machine needs from a restored database
+// (restored with recentTxns): the epochs and the txns replayed after the
+// snapshot, the committed window ZooKeeper rebuilds on start.
 func (s *store) durable(res *persist.Restored) (quorum.Durable, error) {
 	ep, err := persist.LoadEpochs(s.fs, s.dirs.Snap, res.LastZxid)
 	if err != nil {
@@ -213,32 +212,15 @@ func (s *store) durable(res *persist.Restored) (quorum.Durable, error) {
 		AcceptedEpoch: ep.Accepted, CurrentEpoch: ep.Current,
 		LastLoggedZxid: res.LastZxid, SnapshotZxid: res.SnapshotZxid,
 	}
-	if res.Replayed == 0 {
-		return d, nil
-	}
-	keep := max(s.cfg.CommitLogCount, quorum.DefaultCommitLogCount) + 1
-	it, err := txnlog.NewIterator(s.fs, s.dirs.Log, res.SnapshotZxid+1)
-	if err != nil {
-		return d, err
-	}
-	defer it.Close()
-	for {
-		r, err := it.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return d, err
-		}
-		if r.Txn.Header.Zxid > res.LastZxid {
-			break
-		}
-		if len(d.Recent) == keep {
-			d.Recent = d.Recent[1:]
-		}
-		d.Recent = append(d.Recent, quorum.Entry{Zxid: r.Txn.Header.Zxid, Txn: append([]byte(nil), r.Entry...)})
+	for _, t := range res.Recent {
+		d.Recent = append(d.Recent, quorum.Entry{Zxid: t.Zxid, Txn: t.Entry})
 	}
 	return d, nil
+}
+
+// recentTxns is how many replayed txns a start keeps for the Peer.
+func (s *store) recentTxns() int {
+	return max(s.cfg.CommitLogCount, quorum.DefaultCommitLogCount) + 1
 }
 
 // logSink turns the log writer's sync and extension reports into events.

@@ -6,6 +6,7 @@
 package persist
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -86,6 +87,10 @@ type RestoreOptions struct {
 	// ZooKeeper leaves it (readers skip it); zkbench repairs the files it
 	// owns so that a later append can never follow garbage.
 	RepairTornTail bool
+	// KeepRecent keeps the raw entries of the last KeepRecent txns
+	// replayed in Restored.Recent: a quorum member's committed-proposal
+	// window, gathered during the one pass over the log.
+	KeepRecent int
 	// Skipped, when set, hears about each snapshot that could not be
 	// loaded, newest first (ZooKeeper logs "problem reading snap file").
 	Skipped func(path string, err error)
@@ -99,12 +104,21 @@ type Restored struct {
 	Snapshot     string
 	SnapshotZxid int64
 	// Replayed counts txns applied from the logs after the snapshot.
-	Replayed                         int
-	FirstReplayed, LastReplayed      int64 // -1 when nothing was replayed
-	LastZxid                         int64 // highest zxid in the database
-	TornTails                        []txnlog.TornTail
-	Repaired                         string // the log file whose torn tail was cut, if any
+	Replayed                    int
+	FirstReplayed, LastReplayed int64 // -1 when nothing was replayed
+	LastZxid                    int64 // highest zxid in the database
+	TornTails                   []txnlog.TornTail
+	Repaired                    string // the log file whose torn tail was cut, if any
+	// Recent are the last RestoreOptions.KeepRecent txns replayed, oldest
+	// first.
+	Recent                           []LoggedTxn
 	SkippedSnapshots, TriedSnapshots int
+}
+
+// LoggedTxn is one txn as the log holds it: TxnHeader ‖ body ‖ digest.
+type LoggedTxn struct {
+	Zxid  int64
+	Entry []byte
 }
 
 // Restore loads a member's database: the newest snapshot that validates
@@ -142,7 +156,7 @@ func Restore(fsys disk.FS, dirs Dirs, opts RestoreOptions) (*Restored, error) {
 	default:
 		res.Snapshot = choice.Path
 	}
-	if err := replay(fsys, dirs.Log, res); err != nil {
+	if err := replay(fsys, dirs.Log, res, opts.KeepRecent); err != nil {
 		return nil, err
 	}
 	if opts.RepairTornTail {
@@ -216,7 +230,7 @@ func finishLoad(l *datatree.Loader, zxid int64, info snap.Info) (*datatree.Tree,
 // replay applies every logged txn after the tree's zxid. Apply tolerates
 // what a fuzzy snapshot already contains (a create of an existing node, a
 // delete of a missing one), so its result codes are not errors here.
-func replay(fsys disk.FS, logDir string, res *Restored) error {
+func replay(fsys disk.FS, logDir string, res *Restored, keep int) error {
 	it, err := txnlog.NewIterator(fsys, logDir, res.Tree.LastProcessedZxid()+1)
 	if err != nil {
 		return fmt.Errorf("replay %s: %w", logDir, err)
@@ -236,6 +250,12 @@ func replay(fsys disk.FS, logDir string, res *Restored) error {
 		}
 		res.LastReplayed = rec.Zxid()
 		res.Replayed++
+		if keep > 0 {
+			if len(res.Recent) == keep {
+				res.Recent = res.Recent[1:]
+			}
+			res.Recent = append(res.Recent, LoggedTxn{Zxid: rec.Zxid(), Entry: bytes.Clone(rec.Entry)})
+		}
 	}
 	res.TornTails = it.TornTails()
 	return nil

@@ -271,3 +271,25 @@ func TestRepairTornTail(t *testing.T) {
 		t.Fatalf("second restore = %+v, %v", res, err)
 	}
 }
+
+// KeepRecent keeps the last replayed entries, as the log holds them.
+func TestRestoreKeepsRecentTxns(t *testing.T) {
+	dirs := NewDirs(t.TempDir(), "")
+	writeTxns(t, dirs.Log, 1, 5)
+	res, err := Restore(disk.OS, dirs, RestoreOptions{TrustEmpty: true, KeepRecent: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Recent) != 3 || res.Recent[0].Zxid != 3 || res.Recent[2].Zxid != 5 {
+		t.Fatalf("recent %+v", res.Recent)
+	}
+	for _, r := range res.Recent {
+		txn, err := jute.DecodeTxn(r.Entry)
+		if err != nil || txn.Header.Zxid != r.Zxid {
+			t.Errorf("entry 0x%x decodes to %+v, %v", r.Zxid, txn, err)
+		}
+	}
+	if res, _ := Restore(disk.OS, dirs, RestoreOptions{TrustEmpty: true}); res.Recent != nil {
+		t.Errorf("kept %d entries without KeepRecent", len(res.Recent))
+	}
+}
