@@ -540,12 +540,11 @@ func (p *prober) appendBlock(f disk.File, sm disk.SyncMethod, pm disk.PreallocMo
 	switch sm {
 	case disk.SyncODsync, disk.SyncNone:
 		// The write is the sync (O_DSYNC) or there is none: time the write.
-		start := time.Now()
-		if _, err := f.Write(p.block); err != nil {
+		start, d, err := disk.Time(func() error { _, err := f.Write(p.block); return err })
+		if err != nil {
 			return fmt.Errorf("write %s: %w", f.Name(), err)
 		}
-		end := time.Now()
-		sink.record(end, end.Sub(start))
+		sink.record(start.Add(d), d)
 	default:
 		if _, err := f.Write(p.block); err != nil {
 			return fmt.Errorf("write %s: %w", f.Name(), err)

@@ -10,20 +10,20 @@ import (
 
 const oDsync = unix.O_DSYNC
 
-func fdatasync(f *os.File) error {
+func fdatasync(fd int, name string) error {
 	for {
-		err := unix.Fdatasync(int(f.Fd()))
+		err := unix.Fdatasync(fd)
 		if err != unix.EINTR {
-			return wrapPath("fdatasync", f.Name(), err)
+			return wrapPath("fdatasync", name, err)
 		}
 	}
 }
 
-func fallocate(f *os.File, off, n int64) error {
+func fallocate(fd int, name string, off, n int64) error {
 	for {
-		err := unix.Fallocate(int(f.Fd()), 0, off, n)
+		err := unix.Fallocate(fd, 0, off, n)
 		if err != unix.EINTR {
-			return wrapPath("fallocate", f.Name(), err)
+			return wrapPath("fallocate", name, err)
 		}
 	}
 }
