@@ -6,23 +6,50 @@ import (
 	"testing"
 	"time"
 
+	"zkbench/engine"
 	"zkbench/workloads"
+	"zkbench/workloads/embedded"
 	"zkbench/workloads/memtarget"
 )
 
 // BenchmarkRecordingOverhead compares the driver's closed loop (clock
 // read, op picked and issued, latency recorded into the shard's
-// histogram) with the same ops issued bare, against memtarget with no
-// latency: the cheapest target there is, so the overhead is as large a
-// share as it can be.
+// histogram) with the same ops issued bare, on two targets:
+//
+//   - memtarget with no latency, the cheapest target there is, so that the
+//     overhead is as large a share as it can be: this is the driver's
+//     own cost in ns per op;
+//   - the embedded ensemble (3 members, logs in a temporary folder on the
+//     test's disk), the target a run measures: this is what recording
+//     costs a run's throughput.
 //
 // Bare and recorded run alternately: as many ops bare as the driver's
-// loop ran in the last pair, then the loop for a millisecond, as in a
-// run's measured phase. The figures are medians over these pairs, so that
-// a burst of noise (another process, a GC cycle) spoils a few pairs, not
-// the result: ns per op of each, and the overhead in percent and in ns
-// per op. One benchmark op is one op of either kind.
+// loop ran in the last pair, then the loop for a slice (1 ms on
+// memtarget, 20 ms on the ensemble, whose writes wait for a sync), as in
+// a run's measured phase. The figures are medians over these pairs, so
+// that a burst of noise (another process, a GC cycle) spoils a few pairs,
+// not the result: ns per op of each, and the overhead in percent and in
+// ns per op. One benchmark op is one op of either kind.
 func BenchmarkRecordingOverhead(b *testing.B) {
+	b.Run("memtarget", func(b *testing.B) {
+		overheadByWorkload(b, memtarget.New(0), time.Millisecond)
+	})
+	b.Run("embedded", func(b *testing.B) {
+		e, err := engine.Start(engine.DefaultConfig(b.TempDir()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer e.Stop()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := e.WaitServing(ctx); err != nil {
+			b.Fatal(err)
+		}
+		overheadByWorkload(b, embedded.New(e), 20*time.Millisecond)
+	})
+}
+
+func overheadByWorkload(b *testing.B, target workloads.Target, slice time.Duration) {
 	for _, name := range []string{"read", "write", "mixed"} {
 		b.Run(name, func(b *testing.B) {
 			s, err := workloads.Named(name)
@@ -30,7 +57,7 @@ func BenchmarkRecordingOverhead(b *testing.B) {
 				b.Fatal(err)
 			}
 			s.Clients = 1
-			c, err := memtarget.New(0).Connect(context.Background())
+			c, err := target.Connect(context.Background())
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -41,13 +68,13 @@ func BenchmarkRecordingOverhead(b *testing.B) {
 			}
 			var bare, recorded, ratio, diff []float64
 			b.ResetTimer()
-			n := 1000 // bare ops of the first pair; then as many as the last recorded millisecond ran
+			n := 100 // bare ops of the first pair; then as many as the last recorded slice ran
 			for done := 0; done < b.N; {
 				start := time.Now()
 				client.Bare(n)
 				tb := float64(time.Since(start)) / float64(n)
 				start = time.Now()
-				n = client.Recorded(time.Millisecond)
+				n = max(1, client.Recorded(slice))
 				tr := float64(time.Since(start)) / float64(n)
 				done += 2 * n
 				bare = append(bare, tb)
