@@ -105,6 +105,11 @@ func DefaultConfig(dataDir string) Config {
 	}
 }
 
+// Validate reports the first knob of c that Start would refuse, without
+// starting anything: a sweep checks every combination before its first
+// run.
+func (c Config) Validate() error { return c.validate() }
+
 func (c *Config) validate() error {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, a...)...)

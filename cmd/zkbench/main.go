@@ -46,6 +46,7 @@ var commands = map[string]command{
 	"purge":    {"keep the newest N snapshots and the logs they need", runPurge},
 	"report":   {"render run, sweep and probe folders as one HTML report", runReport},
 	"run":      {"start an ensemble (or use a real one), run a workload, write results", runRun},
+	"sweep":    {"run the cross product of varied knobs, one run folder each, and compare them", runSweep},
 	"snapshot": {"dump or verify a ZooKeeper snapshot file", runSnapshot},
 	"txnlog":   {"dump or verify a ZooKeeper transaction log file", runTxnlog},
 	"version":  {"print the version", runVersion},

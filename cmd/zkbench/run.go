@@ -17,9 +17,9 @@ import (
 
 // runFlags maps cli.md's `zkbench run` flags onto profile keys: a flag
 // given on the command line overrides the profile, --set overrides both.
-var runFlagKeys = []struct {
-	flag, key, def, usage string
-}{
+type runFlagKey struct{ flag, key, def, usage string }
+
+var runFlagKeys = []runFlagKey{
 	{"servers", "servers", "3", "voting members"},
 	{"observers", "observers", "0", "observers"},
 	{"data-dir", "dataDir", "", "parent of the members' dataDirs (<dir>/server<id>); default a fresh temporary directory"},
@@ -54,15 +54,7 @@ type runOptions struct {
 func runRun(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", stderr)
 	var o runOptions
-	fs.StringVar(&o.profile, "profile", "quick", "built-in profile name or profile file (list: --profile list)")
-	fs.StringVar(&o.out, "out", "", "output folder (default results/<UTC timestamp>-<profile>)")
-	values := map[string]*string{}
-	for _, f := range runFlagKeys {
-		values[f.key] = fs.String(f.flag, f.def, f.usage)
-	}
-	fs.StringArrayVar(&o.sets, "set", nil, "key=value for any profile key (repeatable)")
-	fs.BoolVar(&o.keepData, "keep-data", false, "keep the members' data folders after the run")
-	fs.BoolVar(&o.progress, "progress", false, "print progress lines even when stderr is not a terminal")
+	values := addRunFlags(fs, &o)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -72,7 +64,14 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if o.profile == "list" {
 		return listProfiles(stdout)
 	}
-	plan, err := resolvePlan(fs, o, values)
+	p, err := profiles.Load(o.profile)
+	if err != nil {
+		return usagef("--profile: %v", err)
+	}
+	if len(p.Vary) > 0 {
+		return usagef("--profile %s is a sweep (it varies %s): use zkbench sweep", o.profile, p.Vary[0].Key)
+	}
+	plan, err := resolvePlan(p, fs, o, values, nil)
 	if err != nil {
 		return err
 	}
@@ -83,15 +82,28 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	return r.run(ctx)
 }
 
-// resolvePlan builds the plan: profile, then flags given, then --set.
-func resolvePlan(fs *pflag.FlagSet, o runOptions, values map[string]*string) (*runPlan, error) {
-	p, err := profiles.Load(o.profile)
-	if err != nil {
-		return nil, usagef("--profile: %v", err)
+// addRunFlags registers the flags run and sweep share: cli.md's run
+// flags, --profile, --out, --set, --keep-data, --progress. It returns the
+// knob flags' values by profile key.
+func addRunFlags(fs *pflag.FlagSet, o *runOptions) map[string]*string {
+	fs.StringVar(&o.profile, "profile", "quick", "built-in profile name or profile file (list: zkbench run --profile list)")
+	fs.StringVar(&o.out, "out", "", "output folder (default results/<UTC timestamp>-<profile>)")
+	values := map[string]*string{}
+	for _, f := range runFlagKeys {
+		values[f.key] = fs.String(f.flag, f.def, f.usage)
 	}
-	if len(p.Vary) > 0 {
-		return nil, usagef("--profile %s is a sweep (it varies %s): use zkbench sweep", o.profile, p.Vary[0].Key)
-	}
+	fs.StringArrayVar(&o.sets, "set", nil, "key=value for any profile key (repeatable)")
+	fs.BoolVar(&o.keepData, "keep-data", false, "keep the members' data folders after the run")
+	fs.BoolVar(&o.progress, "progress", false, "print progress lines even when stderr is not a terminal")
+	return values
+}
+
+// setting is one key = value given to a plan.
+type setting struct{ key, value string }
+
+// resolvePlan builds the plan: profile, then flags given, then --set, then
+// extra (a sweep's varied values, which no flag or --set may also set).
+func resolvePlan(p *profiles.Profile, fs *pflag.FlagSet, o runOptions, values map[string]*string, extra []setting) (*runPlan, error) {
 	plan, err := newRunPlan(p)
 	if err != nil {
 		return nil, usagef("--profile %v", err)
@@ -115,11 +127,23 @@ func resolvePlan(fs *pflag.FlagSet, o runOptions, values map[string]*string) (*r
 			return nil, usagef("--set %v", err)
 		}
 	}
+	for _, s := range extra {
+		if err := plan.set(s.key, s.value); err != nil {
+			return nil, usagef("--vary %v", err)
+		}
+	}
 	if o.keepData {
 		plan.keepData = true
 	}
 	if err := plan.spec.Validate(); err != nil {
 		return nil, usagef("%v", err)
+	}
+	if plan.target == "embedded" {
+		c := plan.engine
+		c.DataDir = "checked when the run starts" // the runner picks the member folders
+		if err := c.Validate(); err != nil {
+			return nil, usagef("%v", err)
+		}
 	}
 	return plan, nil
 }
