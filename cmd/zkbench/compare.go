@@ -3,7 +3,10 @@ package main
 import (
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 
+	"zkbench/results"
 	"zkbench/results/compare"
 )
 
@@ -23,8 +26,8 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 2 {
-		return usagef("want BASELINE and CANDIDATE (run folders, result.json files or folders of repeated runs), got %d arguments", fs.NArg())
+	if fs.NArg() < 1 || fs.NArg() > 2 {
+		return usagef("want BASELINE and CANDIDATE (run folders, result.json files or folders of repeated runs), or one sweep of two combinations; got %d arguments", fs.NArg())
 	}
 	threshold, err := compare.ParseMaxRegression(*maxRegression)
 	if err != nil {
@@ -37,13 +40,9 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	if !ok {
 		return usagef("--format %q: want text, json or markdown", *format)
 	}
-	base, err := compare.Load(fs.Arg(0))
+	base, cand, err := loadSides(fs.Args())
 	if err != nil {
-		return usagef("baseline %v", err)
-	}
-	cand, err := compare.Load(fs.Arg(1))
-	if err != nil {
-		return usagef("candidate %v", err)
+		return err
 	}
 	rep, err := compare.Compare(base, cand, compare.Options{Metrics: *metrics, MaxRegression: threshold})
 	if err != nil {
@@ -56,4 +55,26 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 		return &problemError{errors.New(rep.Conclusion())}
 	}
 	return nil
+}
+
+// loadSides reads BASELINE and CANDIDATE, or the two combinations of one
+// sweep.
+func loadSides(args []string) (base, cand *compare.Runs, err error) {
+	if len(args) == 1 {
+		if _, err := os.Stat(filepath.Join(args[0], results.SweepFile)); err != nil {
+			return nil, nil, usagef("want BASELINE and CANDIDATE, or one sweep of two combinations: %s holds no %s", args[0], results.SweepFile)
+		}
+		base, cand, err = compare.LoadSweepSides(args[0])
+		if err != nil {
+			return nil, nil, usagef("%v", err)
+		}
+		return base, cand, nil
+	}
+	if base, err = compare.Load(args[0]); err != nil {
+		return nil, nil, usagef("baseline %v", err)
+	}
+	if cand, err = compare.Load(args[1]); err != nil {
+		return nil, nil, usagef("candidate %v", err)
+	}
+	return base, cand, nil
 }

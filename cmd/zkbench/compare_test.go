@@ -140,7 +140,8 @@ func TestCompareBadInput(t *testing.T) {
 		{"malformed threshold", []string{"--max-regression", "ten%", good, good}, `--max-regression "ten%" is not a percentage such as 10%`},
 		{"threshold without %", []string{"--max-regression", "10", good, good}, `--max-regression "10" is not a percentage`},
 		{"unknown format", []string{"--format", "html", good, good}, `--format "html": want text, json or markdown`},
-		{"one argument", []string{good}, "want BASELINE and CANDIDATE"},
+		{"one argument, not a sweep", []string{good}, "want BASELINE and CANDIDATE, or one sweep of two combinations"},
+		{"three arguments", []string{good, good, good}, "got 3 arguments"},
 		{"unknown flag", []string{"--alpha", "0.01", good, good}, "unknown flag: --alpha"},
 	}
 	for _, tt := range tests {
@@ -148,6 +149,53 @@ func TestCompareBadInput(t *testing.T) {
 			code, out, errOut := runCLI(t, append([]string{"compare"}, tt.args...)...)
 			if code != 2 || !strings.Contains(errOut, tt.wantErr) || strings.Count(errOut, "\n") != 1 || out != "" {
 				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and one line with %q", code, out, errOut, tt.wantErr)
+			}
+		})
+	}
+}
+
+// One sweep of two combinations compares them: the first is the baseline.
+func TestCompareSweepSides(t *testing.T) {
+	sweep := func(t *testing.T, p99s ...[]int64) string {
+		dir := t.TempDir()
+		sw := &results.Sweep{Vary: []string{"dataDir"}, Repeat: len(p99s[0])}
+		for i, side := range p99s {
+			value := "/mnt/" + string(rune('a'+i))
+			runs := writeCompareRuns(t, side...)
+			entries, _ := os.ReadDir(runs)
+			for rep, e := range entries {
+				name := strconv.Itoa(i) + "-" + e.Name()
+				if err := os.Rename(filepath.Join(runs, e.Name()), filepath.Join(dir, name)); err != nil {
+					t.Fatal(err)
+				}
+				sw.Runs = append(sw.Runs, results.SweepRun{Dir: name, Values: map[string]string{"dataDir": value}, Repeat: rep + 1})
+			}
+		}
+		if err := sw.WriteFile(filepath.Join(dir, results.SweepFile)); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	same := []int64{2000, 2040, 1960, 2020, 1980}
+	worse := []int64{2600, 2652, 2548, 2626, 2574}
+	tests := []struct {
+		name     string
+		dir      string
+		wantCode int
+		want     string
+	}{
+		{"same", sweep(t, same, same), 0, "candidate: "},
+		{"second mount 30% slower", sweep(t, same, worse), 1, "setData.p99"},
+		{"three combinations", sweep(t, same, same, same), 2, "a sweep of 3 combinations; comparing one sweep needs two"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, "compare", tt.dir)
+			if code != tt.wantCode || !strings.Contains(out+errOut, tt.want) {
+				t.Errorf("exit %d, want %d; want %q in:\n%s%s", code, tt.wantCode, tt.want, out, errOut)
+			}
+			if code != 2 && !strings.Contains(out, "baseline:  "+filepath.Join(tt.dir, "dataDir=/mnt/a")) {
+				t.Errorf("the baseline is not the first combination:\n%s", out)
 			}
 		})
 	}
