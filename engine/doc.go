@@ -21,7 +21,11 @@
 // windows, elections, learner syncs with their mode, members going down
 // and coming up. Faults are injected at the seams: Config.FS gives each
 // member its file system (faultfs simulates power loss on CrashMember),
-// the in-process transport partitions links and adds latency.
+// the in-process transport partitions links and adds latency. A member
+// whose disk fails it (a log write or sync, a foreground snapshot, an
+// epoch file; a full disk, say) stops, as a ZooKeeper server does, and
+// the others carry on; Ensemble.Failure tells whoever needs the whole
+// ensemble.
 //
 // Sessions follow ZooKeeper: createSession and closeSession are txns; the
 // leader tracks every session's deadline, refreshed by its own clients

@@ -19,7 +19,22 @@ var (
 	ErrMemberDown  = errors.New("engine: member is down")
 	ErrMemberUp    = errors.New("engine: member is running")
 	ErrNoPartition = errors.New("engine: partitions need the in-process transport")
+	// ErrMemberFailed matches a *MemberError: a member that could not
+	// start, or that stopped on its own (a write or sync of its log,
+	// snapshot or epoch file failed, say on a full disk).
+	ErrMemberFailed = errors.New("engine: member failed")
 )
+
+// MemberError says which member failed and why. It matches
+// ErrMemberFailed and wraps the cause, so that errors.Is(err,
+// syscall.ENOSPC) and errors.As(err, **fs.PathError) see through it.
+type MemberError struct {
+	ID  uint64
+	Err error
+}
+
+func (e *MemberError) Error() string   { return fmt.Sprintf("member %d: %v", e.ID, e.Err) }
+func (e *MemberError) Unwrap() []error { return []error{ErrMemberFailed, e.Err} }
 
 // DefaultSessionTimeout is what Client asks for (ZooKeeper clients
 // commonly ask for 30 s; the server clamps it into its bounds).
@@ -36,6 +51,10 @@ type Ensemble struct {
 	members map[uint64]*member // nil while a member is down
 	fs      map[uint64]disk.FS
 	stopped bool
+
+	failOnce sync.Once
+	failed   chan struct{} // closed by the first member failure
+	failure  error         // that failure; read after failed is closed
 }
 
 // Start starts every member of cfg. It returns once they all run; use
@@ -44,7 +63,8 @@ func Start(cfg Config) (*Ensemble, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	e := &Ensemble{cfg: cfg, sink: cfg.Events, members: map[uint64]*member{}, fs: map[uint64]disk.FS{}}
+	e := &Ensemble{cfg: cfg, sink: cfg.Events, members: map[uint64]*member{}, fs: map[uint64]disk.FS{},
+		failed: make(chan struct{})}
 	if e.sink == nil {
 		e.sink = discardSink{}
 	}
@@ -91,7 +111,39 @@ func (e *Ensemble) startMember(id uint64) error {
 	e.mu.Lock()
 	e.members[id] = m
 	e.mu.Unlock()
+	go e.watch(m)
 	return nil
+}
+
+// watch records m's failure once its run loop has ended. A failed member
+// stays down, as a ZooKeeper server whose log cannot be written shuts
+// down; whoever relies on the whole ensemble learns of it through Failure.
+func (e *Ensemble) watch(m *member) {
+	<-m.done
+	if m.err == nil {
+		return
+	}
+	err := &MemberError{ID: m.id, Err: m.err}
+	e.failOnce.Do(func() {
+		e.failure = err
+		close(e.failed)
+	})
+}
+
+// Failure returns a channel that is closed when a member first stops on
+// its own (not by StopMember, CrashMember or Stop); FirstFailure then
+// says which and why. The other members carry on.
+func (e *Ensemble) Failure() <-chan struct{} { return e.failed }
+
+// FirstFailure returns the first member failure, a *MemberError, or nil
+// while no member has failed.
+func (e *Ensemble) FirstFailure() error {
+	select {
+	case <-e.failed:
+		return e.failure
+	default:
+		return nil
+	}
 }
 
 // Config returns the effective configuration (defaults filled in).

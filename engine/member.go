@@ -110,12 +110,12 @@ func startMember(cfg *Config, id uint64, observer bool, fs disk.FS, net transpor
 	// the start time (SessionTrackerImpl.initializeNextSessionId).
 	m.nextSess.Store(int64(id)<<56 | (time.Now().UnixMilli()<<24)>>8&(1<<56-1))
 	if err := m.open(dataDir); err != nil {
-		return nil, fmt.Errorf("member %d: %w", id, err)
+		return nil, &MemberError{ID: id, Err: err}
 	}
 	ep, err := net.Endpoint(id)
 	if err != nil {
 		m.st.close()
-		return nil, fmt.Errorf("member %d: %w", id, err)
+		return nil, &MemberError{ID: id, Err: err}
 	}
 	m.ep = ep
 	go m.run()
@@ -197,6 +197,9 @@ func (m *member) run() {
 		if m.err != nil {
 			m.publish(Event{Time: time.Now(), Member: m.id, Kind: EventMemberDown, Mode: "failed", Err: m.err})
 		}
+		// Nobody takes the calls in flight from here on: fail them now,
+		// and stop looking like a server (or a leader) to new ones.
+		m.stopServing()
 		close(m.done)
 	}()
 	ticker := time.NewTicker(m.cfg.TickInterval)
@@ -738,6 +741,8 @@ func (m *member) submit(c *call) {
 	select {
 	case m.inbox <- c:
 	case <-m.stopCh:
+		c.fail(ErrConnectionLoss)
+	case <-m.done: // failed on its own: the inbox has no reader any more
 		c.fail(ErrConnectionLoss)
 	}
 }

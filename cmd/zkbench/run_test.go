@@ -76,6 +76,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 	os.WriteFile(filepath.Join(used, "server2", "precious"), []byte("x"), 0o644)
 	full := t.TempDir()
 	os.WriteFile(filepath.Join(full, "x"), []byte("x"), 0o644)
+	small := t.TempDir() // smaller than a run that preallocates 100000 TiB per member
 	cases := []struct {
 		name string
 		args []string
@@ -89,6 +90,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"bad workload", []string{"--workload", "nope"}, "--workload"},
 		{"missing data dir", []string{"--data-dir", filepath.Join(used, "missing")}, "--data-dir"},
 		{"foreign member folder", []string{"--data-dir", used}, "server2 exists already"},
+		{"data dir too full", []string{"--data-dir", small, "--pre-alloc-size", "100000TiB"}, "bytes free, a run needs at least"},
 		{"out not empty", []string{"--out", full}, "not empty"},
 		{"bad target", []string{"--target", "http://x"}, "--target"},
 	}
@@ -109,6 +111,9 @@ func TestRunRefusesBadInput(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(used, "server1")); err == nil {
 		t.Error("a refused run left server1 behind")
+	}
+	if left, _ := os.ReadDir(small); len(left) != 0 {
+		t.Errorf("a refused run left %v behind", left)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,6 +32,7 @@ type runner struct {
 
 	removeDirs []string // what this run created and removes at the end
 	ens        *engine.Ensemble
+	failRoles  map[uint64]string // the members' roles when a failure stopped them
 	external   *zktarget.Target
 	servers    *collect.Servers
 	system     *collect.System
@@ -67,10 +69,15 @@ func (r *runner) run(ctx context.Context) (err error) {
 	go r.system.Run(sysCtx)
 	stopWatch := r.watch(drv)
 	started := time.Now()
-	res, runErr := drv.Run(ctx)
+	runCtx, stopRun := r.untilFailure(ctx)
+	res, runErr := drv.Run(runCtx)
+	stopRun()
 	stopWatch()
 	stopSys()
 	if res == nil {
+		if failed := r.failed(); failed != nil {
+			return usagef("%v (before anything was measured)", failed)
+		}
 		if ctx.Err() != nil {
 			return usagef("interrupted before anything was measured")
 		}
@@ -78,6 +85,7 @@ func (r *runner) run(ctx context.Context) (err error) {
 	}
 	end := res.Start.Add(res.Duration)
 	roles := r.stopEnsemble(end)
+	failed := r.failed() // checked once all have stopped: any failure until then counts
 	result, err := r.assemble(res, started, roles)
 	if err != nil {
 		return err
@@ -86,6 +94,12 @@ func (r *runner) run(ctx context.Context) (err error) {
 		return err
 	}
 	r.summary(result)
+	if failed != nil {
+		// What was measured until then is written: the figures up to a
+		// full disk are often the point.
+		return usagef("%v (the run stopped after %v of measuring; results so far in %s)",
+			failed, res.Duration.Round(time.Millisecond), relPath(r.out))
+	}
 	if runErr != nil {
 		fmt.Fprintf(r.stderr, "zkbench run: warning: %v\n", runErr)
 	}
@@ -183,15 +197,77 @@ func (r *runner) startEnsemble(ctx context.Context) error {
 	cfg.Events = r.servers
 	e, err := engine.Start(cfg)
 	if err != nil {
-		if errors.Is(err, engine.ErrConfig) {
+		switch {
+		case errors.Is(err, engine.ErrConfig):
 			return usagef("%v", err)
+		case errors.Is(err, engine.ErrMemberFailed):
+			return usagef("start the ensemble: %v", memberFailure(err))
 		}
 		return fmt.Errorf("start the ensemble: %w", err)
 	}
 	r.ens = e
 	wctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	return e.WaitServing(wctx)
+	wctx, stop := r.untilFailure(wctx)
+	defer stop()
+	if err := e.WaitServing(wctx); err != nil {
+		if failed := r.failed(); failed != nil {
+			return usagef("start the ensemble: %v", failed)
+		}
+		return err
+	}
+	return nil
+}
+
+// untilFailure returns ctx, ended also when a member fails on its own
+// (its disk filled, say). The engine keeps the others going, as
+// ZooKeeper does, but a benchmark of what is left is not the one asked
+// for: the run stops and says why. The ensemble is stopped at once, with
+// the members' roles noted first: calls waiting for a quorum that went
+// with the failed members would otherwise hold the end of the run until
+// the survivors give up their leader (syncLimit ticks). The returned
+// func ends the watch; r.failRoles may be read after it returns.
+func (r *runner) untilFailure(ctx context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	if r.ens == nil {
+		return ctx, cancel
+	}
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		select {
+		case <-r.ens.Failure():
+			cancel()
+			r.failRoles = r.roles()
+			r.ens.Stop()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { cancel(); <-exited }
+}
+
+// failed returns the line for the first member that failed on its own,
+// or nil.
+func (r *runner) failed() error {
+	if r.ens == nil {
+		return nil
+	}
+	if err := r.ens.FirstFailure(); err != nil {
+		return memberFailure(err)
+	}
+	return nil
+}
+
+// memberFailure words a member's failure as the member and, when a file
+// operation failed (a full disk), the OS's own words for it: operation,
+// file, reason. The engine's wrapping around them only repeats the file.
+func memberFailure(err error) error {
+	var me *engine.MemberError
+	var pe *fs.PathError
+	if errors.As(err, &me) && errors.As(me.Err, &pe) {
+		return usagef("member %d: %v", me.ID, pe)
+	}
+	return usagef("%v", err)
 }
 
 func (r *runner) target(ctx context.Context) (workloads.Target, error) {
@@ -251,6 +327,17 @@ func (r *runner) stopEnsemble(end time.Time) map[uint64]string {
 	if r.ens == nil {
 		return nil
 	}
+	roles := r.failRoles
+	if roles == nil {
+		roles = r.roles()
+	}
+	r.ens.Stop()
+	r.servers.Finish(end)
+	return roles
+}
+
+// roles returns each member's role now.
+func (r *runner) roles() map[uint64]string {
 	roles := map[uint64]string{}
 	for _, id := range r.ens.Members() {
 		st := r.ens.Status(id)
@@ -266,12 +353,7 @@ func (r *runner) stopEnsemble(end time.Time) map[uint64]string {
 			role = "down"
 		}
 		roles[id] = role
-		if err := r.ens.Failed(id); err != nil {
-			fmt.Fprintf(r.stderr, "zkbench run: warning: member %d failed: %v\n", id, err)
-		}
 	}
-	r.ens.Stop()
-	r.servers.Finish(end)
 	return roles
 }
 

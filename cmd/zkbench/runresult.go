@@ -36,13 +36,13 @@ func (r *runner) assemble(res *workloads.Result, started time.Time, roles map[ui
 	for _, op := range res.Ops {
 		out.Ops = append(out.Ops, results.OpStats{
 			Op: op.Op.String(), Count: op.Count, Errors: op.Errors,
-			ThroughputOpsS: float64(op.Count) / secs,
+			ThroughputOpsS: perSecond(op.Count, secs),
 			Latency:        results.PercentilesOf(op.Latency), Hlog: op.Op.String() + ".hlog",
 		})
 		out.Total.Count += op.Count
 		out.Total.Errors += op.Errors
 	}
-	out.Total.ThroughputOpsS = float64(out.Total.Count) / secs
+	out.Total.ThroughputOpsS = perSecond(out.Total.Count, secs)
 	if r.servers != nil {
 		out.Servers = r.servers.Results(roles, func(id uint64) string { return fmt.Sprintf("fsync-%d.hlog", id) })
 		out.Events = r.servers.Events()
@@ -56,6 +56,15 @@ func (r *runner) assemble(res *workloads.Result, started time.Time, roles map[ui
 		out.Events = []results.Event{}
 	}
 	return out, nil
+}
+
+// perSecond is a throughput; 0 for a run stopped before it measured
+// (JSON has no NaN).
+func perSecond(n int64, secs float64) float64 {
+	if secs <= 0 {
+		return 0
+	}
+	return float64(n) / secs
 }
 
 func (r *runner) config() results.Config {
