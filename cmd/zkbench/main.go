@@ -44,7 +44,7 @@ var commands = map[string]command{
 	"compare":  {"compare a candidate's runs with a baseline's; exit 1 on a regression", runCompare},
 	"probe":    {"measure whether a directory is good enough for a ZooKeeper log", runProbe},
 	"purge":    {"keep the newest N snapshots and the logs they need", runPurge},
-	"report":   {"render run, sweep and probe folders as one HTML report", runReport},
+	"report":   {"render run, sweep and probe folders as one HTML report; --trend: a history of runs", runReport},
 	"run":      {"start an ensemble (or use a real one), run a workload, write results", runRun},
 	"sweep":    {"run the cross product of varied knobs, one run folder each, and compare them", runSweep},
 	"snapshot": {"dump or verify a ZooKeeper snapshot file", runSnapshot},

@@ -115,3 +115,71 @@ func TestProbeWritesReport(t *testing.T) {
 		}
 	}
 }
+
+// TestReportTrend: --trend draws one point per folder, into ./trend.html
+// unless --out says otherwise.
+func TestReportTrend(t *testing.T) {
+	history := reportFixture(t, "history")
+	nights := []string{filepath.Join(history, "2026-11-23"), filepath.Join(history, "2026-11-24"), filepath.Join(history, "2026-11-25")}
+	cwd := t.TempDir()
+	t.Chdir(cwd)
+	out := filepath.Join(t.TempDir(), "nightly.html")
+	tests := []struct {
+		name  string
+		args  []string
+		file  string
+		title string
+	}{
+		{"default out", append([]string{"--trend"}, nights...), "trend.html", "zkbench trend: 3 points"},
+		{"--out, flags after", append(nights[:2:2], "--trend", "--out", out), out, "zkbench trend: 2 points"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, append([]string{"report"}, tt.args...)...)
+			if code != exitOK || stderr != "" || stdout != "report: "+tt.file+"\n" {
+				t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+			}
+			b, err := os.ReadFile(tt.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(b), "<title>"+tt.title+"</title>") {
+				t.Errorf("%s is not the trend %q", tt.file, tt.title)
+			}
+		})
+	}
+	for _, night := range nights {
+		if _, err := os.Stat(filepath.Join(night, "trend.html")); err == nil {
+			t.Errorf("a trend was written into %s", night)
+		}
+	}
+}
+
+func TestReportTrendBadInput(t *testing.T) {
+	night := filepath.Join(reportFixture(t, "history"), "2026-11-23")
+	probe, sweep := reportFixture(t, "probe-a"), reportFixture(t, "sweep-repeats")
+	cwd := t.TempDir()
+	t.Chdir(cwd)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no folder", nil, "no folder given: zkbench report --trend DIR"},
+		{"not a run", []string{night, probe}, probe + ": no result.json there or in its subfolders"},
+		{"several combinations", []string{night, sweep}, sweep + ": a sweep of 6 combinations, not repeats of one"},
+		{"missing", []string{night, "/no/such/night"}, "/no/such/night: no such file or folder"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, append([]string{"report", "--trend"}, tt.args...)...)
+			if code != exitUsage || stdout != "" || !strings.HasPrefix(stderr, "zkbench report: ") || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and %q", code, stdout, stderr, tt.want)
+			}
+			oneLine(t, stderr)
+		})
+	}
+	if _, err := os.Stat(filepath.Join(cwd, "trend.html")); err == nil {
+		t.Error("a trend was written from bad input")
+	}
+}

@@ -40,6 +40,9 @@ func Load(path string) (*Runs, error) {
 	return rs, nil
 }
 
+// Results are the runs' result.json, in the order of Files.
+func (rs *Runs) Results() []*results.Result { return rs.results }
+
 func resultFiles(path string) ([]string, error) {
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -75,7 +78,7 @@ func sweepFiles(dir, index string) ([]string, error) {
 		files = append(files, filepath.Join(dir, r.Dir, results.ResultFile))
 	}
 	if len(combos) > 1 {
-		return nil, fmt.Errorf("%s: a sweep of %d combinations; compare needs repeats of one", dir, len(combos))
+		return nil, fmt.Errorf("%s: a sweep of %d combinations, not repeats of one", dir, len(combos))
 	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("%s: a sweep without runs", index)

@@ -26,20 +26,28 @@ import (
 func TestReportInBrowser(t *testing.T) {
 	chromium := findChromium(t)
 	tests := []struct {
-		name string
-		dirs []string
+		name  string
+		dirs  []string
+		trend bool
 	}{
-		{"run", []string{"testdata/run-a"}},
-		{"probe", []string{"testdata/probe-a"}},
+		{"run", []string{"testdata/run-a"}, false},
+		{"probe", []string{"testdata/probe-a"}, false},
 		// Several runs, a sweep's among them, and several probes: every
 		// overlay and comparison on one page.
-		{"several", []string{"testdata/run-a", "testdata/run-b", "testdata/sweep", "testdata/probe-a", "testdata/probe-b"}},
+		{"several", []string{"testdata/run-a", "testdata/run-b", "testdata/sweep", "testdata/probe-a", "testdata/probe-b"}, false},
+		// Two varied keys with repeats: medians as lines, repeats as dots.
+		{"sweep with repeats", []string{"testdata/sweep-repeats"}, false},
+		{"trend", []string{"testdata/history/2026-11-23", "testdata/history/2026-11-24", "testdata/history/2026-11-25"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			page := filepath.Join(dir, "report.html")
-			if err := WriteFile(page, tt.dirs); err != nil {
+			write := WriteFile
+			if tt.trend {
+				write = WriteTrendFile
+			}
+			if err := write(page, tt.dirs); err != nil {
 				t.Fatal(err)
 			}
 			raw, err := os.ReadFile(page)

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"math"
@@ -23,14 +24,18 @@ import (
 //
 // run-a and run-b are runs of a 3-member ensemble (run-b with a slower
 // log disk), sweep holds two runs that differ in snapCount, probe-a and
-// probe-b are disk probes of two directories.
+// probe-b are disk probes of two directories. sweep-repeats varies
+// snapCount and preAllocSize with 2 repeats, history is a nightly job's
+// folders, one per date, one of each kind a trend point can be. Those
+// two have no .hlog files, to keep testdata small: their sections read
+// result.json alone.
 var update = flag.Bool("update", false, "rewrite the fixture folders in testdata")
 
 func TestWriteFixtures(t *testing.T) {
 	if !*update {
 		t.Skip("-update not given")
 	}
-	for _, dir := range []string{"run-a", "run-b", "sweep", "probe-a", "probe-b"} {
+	for _, dir := range []string{"run-a", "run-b", "sweep", "sweep-repeats", "history", "probe-a", "probe-b"} {
 		if err := os.RemoveAll(filepath.Join("testdata", dir)); err != nil {
 			t.Fatal(err)
 		}
@@ -47,6 +52,8 @@ func TestWriteFixtures(t *testing.T) {
 	if err := sw.WriteFile("testdata/sweep/sweep.json"); err != nil {
 		t.Fatal(err)
 	}
+	writeSweepRepeats(t, "testdata/sweep-repeats")
+	writeHistory(t, "testdata/history")
 	writeProbe(t, "testdata/probe-a", 3, []string{"/mnt/ssd", "/mnt/hdd"})
 	writeProbe(t, "testdata/probe-b", 4, []string{"/mnt/nvme", "/mnt/hdd"})
 }
@@ -54,16 +61,84 @@ func TestWriteFixtures(t *testing.T) {
 var fixtureStart = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
 type fixtureRun struct {
-	seed      uint64
-	fsyncUs   float64 // median fsync latency
-	snapCount int
+	seed         uint64
+	fsyncUs      float64 // median fsync latency
+	snapCount    int
+	preAllocSize int64 // 0: 64 MiB
+	writesPerSec int   // setData ops per second; 0: 100
+	noSnapshots  bool  // no snapshot in the measured phase
+	noHlogs      bool  // result.json alone
+}
+
+// windows are the run's snapshot windows.
+func (f fixtureRun) windows() []window {
+	if f.noSnapshots {
+		return nil
+	}
+	return fixtureWindows
+}
+
+// writeSweepRepeats writes a sweep of snapCount × preAllocSize, repeated
+// twice, in the order zkbench sweep runs them: every combination once,
+// then again. A smaller snapCount or preAllocSize makes fsyncs slower and
+// so fewer writes get through; snapCount=100000 has no snapshot in the
+// measured phase.
+func writeSweepRepeats(t *testing.T, dir string) {
+	t.Helper()
+	sw := &results.Sweep{ZkbenchVersion: "fixture", Profile: "quick", Started: fixtureStart,
+		Vary: []string{"snapCount", "preAllocSize"}, Repeat: 2}
+	sizes := []struct {
+		name  string
+		bytes int64
+		slow  float64
+	}{{"64MiB", 64 << 20, 1}, {"16MiB", 16 << 20, 1.3}}
+	for rep := 1; rep <= 2; rep++ {
+		for _, sc := range []int{2000, 20000, 100000} {
+			for _, size := range sizes {
+				n := len(sw.Runs) + 1
+				name := fmt.Sprintf("%02d-snapCount=%d-preAllocSize=%s-r%d", n, sc, size.name, rep)
+				fsync := 400 * (1 + 1000/float64(sc)) * size.slow
+				writeRun(t, filepath.Join(dir, name), fixtureRun{seed: uint64(100 + n), fsyncUs: fsync, snapCount: sc,
+					preAllocSize: size.bytes, writesPerSec: int(100*400/fsync) + 3*rep, noSnapshots: sc == 100000, noHlogs: true})
+				sw.Runs = append(sw.Runs, results.SweepRun{Dir: name, Repeat: rep,
+					Values: map[string]string{"snapCount": fmt.Sprint(sc), "preAllocSize": size.name}})
+			}
+		}
+	}
+	if err := sw.WriteFile(filepath.Join(dir, results.SweepFile)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeHistory writes three nights of a nightly job: a run folder, a
+// folder of two repeated runs, and a sweep of two repeats of one
+// combination, on which the log disk got slower.
+func writeHistory(t *testing.T, dir string) {
+	t.Helper()
+	night := func(name string, seed uint64, fsync float64) {
+		writeRun(t, filepath.Join(dir, name), fixtureRun{seed: seed, fsyncUs: fsync, snapCount: 100000,
+			writesPerSec: int(100 * 400 / fsync), noHlogs: true})
+	}
+	night("2026-11-23", 200, 400)
+	night("2026-11-24/r1", 201, 410)
+	night("2026-11-24/r2", 202, 430)
+	sw := &results.Sweep{ZkbenchVersion: "fixture", Profile: "quick", Started: fixtureStart,
+		Vary: []string{"snapCount"}, Repeat: 2}
+	for rep := 1; rep <= 2; rep++ {
+		name := fmt.Sprintf("%d-snapCount=100000-r%d", rep, rep)
+		night(filepath.Join("2026-11-25", name), uint64(202+rep), 700+20*float64(rep))
+		sw.Runs = append(sw.Runs, results.SweepRun{Dir: name, Repeat: rep, Values: map[string]string{"snapCount": "100000"}})
+	}
+	if err := sw.WriteFile(filepath.Join(dir, "2026-11-25", results.SweepFile)); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Snapshot windows of the fixture runs, seconds into the run, by member.
 var fixtureWindows = []window{{server: 1, from: 4, to: 5.5}, {server: 2, from: 6, to: 7.2}}
 
-func inWindow(t float64) bool {
-	for _, w := range fixtureWindows {
+func inWindow(ws []window, t float64) bool {
+	for _, w := range ws {
 		if t >= w.from && t < w.to {
 			return true
 		}
@@ -72,9 +147,9 @@ func inWindow(t float64) bool {
 }
 
 // lognormal draws a latency around median µs, worse inside snapshots.
-func lognormal(rng *rand.Rand, median float64, t float64) time.Duration {
+func lognormal(rng *rand.Rand, median float64, ws []window, t float64) time.Duration {
 	v := median * math.Exp(rng.NormFloat64()*0.5)
-	if inWindow(t) {
+	if inWindow(ws, t) {
 		v *= 4
 	}
 	return time.Duration(v * float64(time.Microsecond))
@@ -88,9 +163,11 @@ func writeRun(t *testing.T, dir string, f fixtureRun) {
 	const seconds = 10
 	rng := rand.New(rand.NewPCG(f.seed, 0))
 	rot, ssd := true, false
+	ws := f.windows()
+	preAlloc := cmp.Or(f.preAllocSize, 64<<20)
 	res := &results.Result{
 		ZkbenchVersion: "fixture", Profile: "quick", Started: fixtureStart, DurationS: seconds, Target: "embedded",
-		Config: results.Config{Servers: 3, DataDir: "/data", DataLogDir: "/log", PreAllocSize: 64 << 20,
+		Config: results.Config{Servers: 3, DataDir: "/data", DataLogDir: "/log", PreAllocSize: preAlloc,
 			PreallocMode: "zookeeper", SnapCount: f.snapCount, SnapRandomize: true, ForceSync: true, MaxBatchSize: 1000,
 			Workload: "mixed", Clients: 16, ValueSize: 1024, Keys: 1000, Other: map[string]any{"readRatio": 0.75}},
 		Environment: results.Environment{Hostname: "fixture", OS: "linux", Kernel: "6.1.0", CPUs: 4, Memory: 8 << 30,
@@ -103,18 +180,18 @@ func writeRun(t *testing.T, dir string, f fixtureRun) {
 		name   string
 		perSec int
 		median float64
-	}{{"setData", 100, 2 * f.fsyncUs}, {"getData", 300, 80}}
+	}{{"setData", cmp.Or(f.writesPerSec, 100), 2 * f.fsyncUs}, {"getData", 300, 80}}
 	all := make([]*hlog.Recorder, 0, len(ops))
 	inside, outside := hlog.NewHistogram(), hlog.NewHistogram()
 	for _, op := range ops {
 		rec := hlog.NewRecorder(fixtureStart)
 		for i := range seconds * op.perSec {
 			at := float64(i) / float64(op.perSec)
-			d := lognormal(rng, op.median, at)
+			d := lognormal(rng, op.median, ws, at)
 			rec.Record(fixtureStart.Add(time.Duration(at*float64(time.Second))), d)
 			if op.name == "setData" {
 				h := outside
-				if inWindow(at) {
+				if inWindow(ws, at) {
 					h = inside
 				}
 				_ = h.RecordValue(hlog.Micros(d))
@@ -122,10 +199,7 @@ func writeRun(t *testing.T, dir string, f fixtureRun) {
 		}
 		rec.Finish(fixtureStart.Add(seconds * time.Second))
 		all = append(all, rec)
-		name := op.name + ".hlog"
-		if err := hlog.WriteFile(filepath.Join(dir, name), fixtureStart, rec.Intervals(), "zkbench fixture: "+op.name); err != nil {
-			t.Fatal(err)
-		}
+		name := writeFixtureHlog(t, f, dir, op.name+".hlog", rec.Intervals(), "zkbench fixture: "+op.name)
 		tot := rec.Total()
 		res.Ops = append(res.Ops, results.OpStats{Op: op.name, Count: tot.TotalCount(), ThroughputOpsS: float64(op.perSec),
 			Latency: results.PercentilesOf(tot), Hlog: name})
@@ -139,20 +213,17 @@ func writeRun(t *testing.T, dir string, f fixtureRun) {
 		const perSec = 50
 		for i := range seconds * perSec {
 			at := float64(i) / perSec
-			d := lognormal(rng, f.fsyncUs, at)
+			d := lognormal(rng, f.fsyncUs, ws, at)
 			rec.Record(fixtureStart.Add(time.Duration(at*float64(time.Second))), d)
 			h := fsyncOut
-			if inWindow(at) {
+			if inWindow(ws, at) {
 				h = fsyncIn
 			}
 			_ = h.RecordValue(hlog.Micros(d))
 		}
 		rec.Finish(fixtureStart.Add(seconds * time.Second))
 		fsyncs = append(fsyncs, rec)
-		name := fmt.Sprintf("fsync-%d.hlog", id)
-		if err := hlog.WriteFile(filepath.Join(dir, name), fixtureStart, rec.Intervals(), "zkbench fixture: fsync"); err != nil {
-			t.Fatal(err)
-		}
+		name := writeFixtureHlog(t, f, dir, fmt.Sprintf("fsync-%d.hlog", id), rec.Intervals(), "zkbench fixture: fsync")
 		role := "follower"
 		if id == 1 {
 			role = "leader"
@@ -160,7 +231,7 @@ func writeRun(t *testing.T, dir string, f fixtureRun) {
 		n := rec.Total().TotalCount()
 		srv := results.Server{ID: id, Role: role, LogRolls: 1, PreallocExtends: 2,
 			Fsync: results.Fsync{Count: n, Txns: n * 2, Bytes: n * 2 * 1100, Latency: results.PercentilesOf(rec.Total()), Hlog: name}}
-		for _, w := range fixtureWindows {
+		for _, w := range ws {
 			if w.server == id {
 				srv.Snapshots = append(srv.Snapshots, results.Snapshot{
 					Start:      fixtureStart.Add(time.Duration(w.from * float64(time.Second))),
@@ -169,7 +240,7 @@ func writeRun(t *testing.T, dir string, f fixtureRun) {
 		}
 		res.Servers = append(res.Servers, srv)
 	}
-	res.SnapshotStall = results.SnapshotStall{Windows: len(fixtureWindows),
+	res.SnapshotStall = results.SnapshotStall{Windows: len(ws),
 		WriteP99UsInside: inside.ValueAtQuantile(99), WriteP99UsOutside: outside.ValueAtQuantile(99),
 		FsyncP99UsInside: fsyncIn.ValueAtQuantile(99), FsyncP99UsOutside: fsyncOut.ValueAtQuantile(99)}
 	for s := range seconds {
@@ -181,7 +252,7 @@ func writeRun(t *testing.T, dir string, f fixtureRun) {
 			fsync.Merge(r.Intervals()[s])
 		}
 		busy := 20.0
-		if inWindow(float64(s)) {
+		if inWindow(ws, float64(s)) {
 			busy = 70
 		}
 		res.Timeseries = append(res.Timeseries, results.TimePoint{T: float64(s + 1), OpsS: float64(merged.TotalCount()),
@@ -193,7 +264,7 @@ func writeRun(t *testing.T, dir string, f fixtureRun) {
 			}})
 	}
 	res.Events = []results.Event{{T: 0.5, Server: 1, Kind: results.EventLeaderElected, Detail: "epoch 1"}}
-	for _, w := range fixtureWindows {
+	for _, w := range ws {
 		res.Events = append(res.Events,
 			results.Event{T: w.from, Server: w.server, Kind: results.EventLogRoll, Detail: "log rolled before snapshot"},
 			results.Event{T: w.from, Server: w.server, Kind: results.EventSnapshotStart},
@@ -202,6 +273,20 @@ func writeRun(t *testing.T, dir string, f fixtureRun) {
 	if err := res.WriteFile(filepath.Join(dir, results.ResultFile)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// writeFixtureHlog writes intervals as the .hlog name in dir and returns
+// the name for result.json, or, for a run without .hlog files, writes
+// nothing and returns "".
+func writeFixtureHlog(t *testing.T, f fixtureRun, dir, name string, intervals []*hdrhistogram.Histogram, comment string) string {
+	t.Helper()
+	if f.noHlogs {
+		return ""
+	}
+	if err := hlog.WriteFile(filepath.Join(dir, name), fixtureStart, intervals, comment); err != nil {
+		t.Fatal(err)
+	}
+	return name
 }
 
 func writeProbe(t *testing.T, dir string, seed uint64, dirs []string) {
@@ -235,7 +320,7 @@ func writeProbe(t *testing.T, dir string, seed uint64, dirs []string) {
 				h.SetStartTimeMs(fixtureStart.Add(time.Duration(s) * time.Second).UnixMilli())
 				h.SetEndTimeMs(fixtureStart.Add(time.Duration(s+1) * time.Second).UnixMilli())
 				for range 250 {
-					v := hlog.Micros(lognormal(rng, m, -1))
+					v := hlog.Micros(lognormal(rng, m, nil, 0))
 					_ = h.RecordValue(v)
 					_ = total.RecordValue(v)
 				}

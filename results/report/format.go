@@ -34,15 +34,28 @@ func delta(v, base float64, higherIsBetter bool) cell {
 		return cell{Text: formatFloat(v), Class: "num"}
 	}
 	pct := (v - base) / base * 100
-	c := cell{Text: fmt.Sprintf("%s (%+.1f%%)", formatFloat(v), pct), Class: "num"}
+	return cell{Text: fmt.Sprintf("%s (%+.1f%%)", formatFloat(v), pct), Class: changeClass(pct, higherIsBetter)}
+}
+
+// change is delta without the value, for a table that has it in a
+// column of its own: "+4.2%". Against 0 there is no percentage.
+func change(v, base float64, higherIsBetter bool) cell {
+	if base == 0 {
+		return cell{Text: "—", Class: "num"}
+	}
+	pct := (v - base) / base * 100
+	return cell{Text: fmt.Sprintf("%+.1f%%", pct), Class: changeClass(pct, higherIsBetter)}
+}
+
+// changeClass colours a change of pct percent.
+func changeClass(pct float64, higherIsBetter bool) string {
 	switch {
 	case math.Abs(pct) < 1:
+		return "num"
 	case (pct > 0) == higherIsBetter:
-		c.Class = "better"
-	default:
-		c.Class = "worse"
+		return "better"
 	}
-	return c
+	return "worse"
 }
 
 // knob prints a config value the way it was given: 67108864, not 6.7e+07.

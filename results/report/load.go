@@ -36,11 +36,22 @@ type probe struct {
 	hists []*hdrhistogram.Histogram
 }
 
+// sweep is a sweep folder: its sweep.json and its runs, in the order
+// of Index.Runs.
+type sweep struct {
+	// label names the folder where the report has others too; "" alone.
+	label string
+	index *results.Sweep
+	runs  []*run
+}
+
 // folders is everything a report shows: run folders (a sweep's runs
-// among them) and probe folders, in the order given.
+// among them) and probe folders, in the order given, and the sweeps
+// again as such.
 type folders struct {
 	runs   []*run
 	probes []*probe
+	sweeps []*sweep
 }
 
 // load reads every folder in dirs, telling a run, a sweep and a probe
@@ -65,15 +76,16 @@ func load(dirs []string) (*folders, error) {
 			}
 			f.runs = append(f.runs, r)
 		case results.SweepFile:
-			prefix := labels[i] + ": "
+			label := labels[i]
 			if len(dirs) == 1 {
-				prefix = ""
+				label = ""
 			}
-			runs, err := loadSweep(dir, prefix)
+			sw, err := loadSweep(dir, label)
 			if err != nil {
 				return nil, err
 			}
-			f.runs = append(f.runs, runs...)
+			f.runs = append(f.runs, sw.runs...)
+			f.sweeps = append(f.sweeps, sw)
 		case results.ProbeFile:
 			p, err := loadProbe(dir, labels[i])
 			if err != nil {
@@ -165,24 +177,28 @@ func loadRun(dir, label string) (*run, error) {
 }
 
 // loadSweep loads every run of a sweep, each labelled by its varied
-// values after prefix.
-func loadSweep(dir, prefix string) ([]*run, error) {
-	sw, err := results.ReadSweep(filepath.Join(dir, results.SweepFile))
+// values after the sweep's label, if it has one.
+func loadSweep(dir, label string) (*sweep, error) {
+	index, err := results.ReadSweep(filepath.Join(dir, results.SweepFile))
 	if err != nil {
 		return nil, err
 	}
-	if len(sw.Runs) == 0 {
+	if len(index.Runs) == 0 {
 		return nil, fmt.Errorf("%s: no runs", filepath.Join(dir, results.SweepFile))
 	}
-	runs := make([]*run, 0, len(sw.Runs))
-	for _, sr := range sw.Runs {
-		r, err := loadRun(filepath.Join(dir, sr.Dir), prefix+sw.Label(sr))
+	prefix := ""
+	if label != "" {
+		prefix = label + ": "
+	}
+	sw := &sweep{label: label, index: index, runs: make([]*run, 0, len(index.Runs))}
+	for _, sr := range index.Runs {
+		r, err := loadRun(filepath.Join(dir, sr.Dir), prefix+index.Label(sr))
 		if err != nil {
 			return nil, err
 		}
-		runs = append(runs, r)
+		sw.runs = append(sw.runs, r)
 	}
-	return runs, nil
+	return sw, nil
 }
 
 func loadProbe(dir, label string) (*probe, error) {

@@ -28,6 +28,9 @@ type block struct {
 	Note    string
 	Table   *table
 	ChartID string
+	// ChartGrid holds charts side by side, as many as fit the width:
+	// small charts a reader compares at a glance.
+	ChartGrid []string
 }
 
 type table struct {
@@ -74,9 +77,23 @@ type charter interface {
 // go-echarts' own templates, draws it, so that the page has tables and
 // loads ECharts from itself instead of a CDN.
 func (p *page) chart(s *section, c charter) {
+	s.Blocks = append(s.Blocks, block{ChartID: p.option(c)})
+}
+
+// chartGrid adds cs to s side by side.
+func (p *page) chartGrid(s *section, cs []charter) {
+	b := block{}
+	for _, c := range cs {
+		b.ChartGrid = append(b.ChartGrid, p.option(c))
+	}
+	s.Blocks = append(s.Blocks, b)
+}
+
+// option records c's ECharts option and returns the id of its container.
+func (p *page) option(c charter) string {
 	id := fmt.Sprintf("chart%d", len(p.Charts)+1)
 	p.Charts = append(p.Charts, chartOption{ID: id, Option: optionJS(c)})
-	s.Blocks = append(s.Blocks, block{ChartID: id})
+	return id
 }
 
 // jsFuncMarker is how go-echarts marks a JavaScript function (a

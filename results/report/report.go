@@ -10,7 +10,11 @@
 // per member; the snapshot stall; CPU and disks. A probe's has the verdict
 // per directory, every case and the sync latency spectra. Given several
 // folders (or a sweep), every chart overlays them and tables compare each
-// with the first.
+// with the first; a sweep also has its headline figures plotted against
+// each varied key.
+//
+// A trend (RenderTrend) is another page: the headline figures of a
+// history of runs, one point per folder, such as a nightly job's.
 package report
 
 import (
@@ -27,7 +31,7 @@ func Render(w io.Writer, dirs []string) error {
 	if err != nil {
 		return err
 	}
-	return render(w, f)
+	return foldersPage(f).write(w)
 }
 
 // WriteFile renders the report of dirs into the file at path, replacing
@@ -37,12 +41,18 @@ func WriteFile(path string, dirs []string) error {
 	if err != nil {
 		return err
 	}
+	return writePage(path, foldersPage(f))
+}
+
+// writePage writes p into the file at path, replacing it; a write that
+// fails leaves no file behind.
+func writePage(path string, p *page) error {
 	out, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	bw := bufio.NewWriter(out)
-	err = render(bw, f)
+	err = p.write(bw)
 	if err == nil {
 		err = bw.Flush()
 	}
@@ -56,15 +66,15 @@ func WriteFile(path string, dirs []string) error {
 	return nil
 }
 
-func render(w io.Writer, f *folders) error {
+func foldersPage(f *folders) *page {
 	p := &page{Title: title(f)}
 	if len(f.runs) > 0 {
-		p.addRuns(f.runs)
+		p.addRuns(f.runs, f.sweeps)
 	}
 	if len(f.probes) > 0 {
 		p.addProbes(f.probes)
 	}
-	return p.write(w)
+	return p
 }
 
 // title says what the report is about: "zkbench run quick-1",

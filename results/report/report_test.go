@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"html"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -47,8 +49,15 @@ func TestRenderKinds(t *testing.T) {
 			append([]string{"Run"}, runSections...), 11},
 		{"runs", []string{"testdata/run-a", "testdata/run-b"}, "zkbench: 2 runs compared",
 			append([]string{"2 runs", "Compared with run-a"}, runSections...), 13},
+		// The sweep's own section: 5 charts against snapCount.
 		{"sweep", []string{"testdata/sweep"}, "zkbench: 2 runs compared",
-			append([]string{"2 runs", "Compared with snapCount=5000"}, runSections...), 13},
+			append([]string{"Sweep of snapCount", "2 runs", "Compared with snapCount=5000"}, runSections...), 13 + 5},
+		// Against each of 2 keys: throughput, 2 ops × 3 latency stats
+		// (a chart each: there are several series), fsync, stall.
+		{"sweep with repeats", []string{"testdata/sweep-repeats"}, "zkbench: 12 runs compared",
+			append([]string{"Sweep of snapCount × preAllocSize", "12 runs", "Compared with snapCount=2000 preAllocSize=64MiB"}, runSections...), 13 + 2*9},
+		{"sweep among others", []string{"testdata/run-a", "testdata/sweep"}, "zkbench: 3 runs compared",
+			append([]string{"3 runs", "sweep: sweep of snapCount", "Compared with run-a"}, runSections...), 13 + 5},
 		{"probe", []string{"testdata/probe-a"}, "zkbench probe probe-a", []string{"Disk probe"}, 1},
 		{"probes", []string{"testdata/probe-a", "testdata/probe-b"}, "zkbench: 2 probes compared",
 			[]string{"2 disk probes", "Probes compared with probe-a"}, 1},
@@ -311,6 +320,10 @@ func TestCells(t *testing.T) {
 		{delta(90, 100, false), cell{"90 (-10.0%)", "better"}},
 		{delta(100.5, 100, false), cell{"100.5 (+0.5%)", "num"}},
 		{delta(5, 0, false), cell{"5", "num"}},
+		{change(110, 100, true), cell{"+10.0%", "better"}},
+		{change(90, 100, true), cell{"-10.0%", "worse"}},
+		{change(100.5, 100, true), cell{"+0.5%", "num"}},
+		{change(5, 0, true), cell{"—", "num"}},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
@@ -342,5 +355,244 @@ func TestEChartsInlined(t *testing.T) {
 	}
 	if strings.Contains(echartsJS, "</script") || strings.Contains(echartsJS, "<!--") {
 		t.Error("assets/echarts.min.js would end its script element")
+	}
+}
+
+var (
+	tableElement = regexp.MustCompile(`(?s)<table>.*?</table>`)
+	headCell     = regexp.MustCompile(`<th>([^<]*)</th>`)
+	tableRow     = regexp.MustCompile(`<tr>(<td.*?)</tr>`)
+	dataCell     = regexp.MustCompile(`<td(?: class="([^"]*)")?>([^<]*)</td>`)
+)
+
+// tableAfter returns the head and the rows of the first table after the
+// heading (h2 or h3) whose text is heading.
+func tableAfter(t *testing.T, page, heading string) (head []string, rows [][]cell) {
+	t.Helper()
+	i := strings.Index(page, ">"+heading+"</h")
+	if i < 0 {
+		t.Fatalf("no heading %q", heading)
+	}
+	tb := tableElement.FindString(page[i:])
+	for _, m := range headCell.FindAllStringSubmatch(tb, -1) {
+		head = append(head, html.UnescapeString(m[1]))
+	}
+	for _, r := range tableRow.FindAllStringSubmatch(tb, -1) {
+		var row []cell
+		for _, c := range dataCell.FindAllStringSubmatch(r[1], -1) {
+			row = append(row, cell{Text: html.UnescapeString(c[2]), Class: c[1]})
+		}
+		rows = append(rows, row)
+	}
+	return head, rows
+}
+
+// lookup is the cell in the row that starts with rowLabel, in the
+// column headed column, or off columns after it.
+func lookup(t *testing.T, head []string, rows [][]cell, rowLabel, column string, off int) cell {
+	t.Helper()
+	col := slices.Index(head, column)
+	if col < 0 {
+		t.Fatalf("no column %q in %q", column, head)
+	}
+	for _, r := range rows {
+		if r[0].Text == rowLabel {
+			return r[col+off]
+		}
+	}
+	t.Fatalf("no row %q", rowLabel)
+	return cell{}
+}
+
+// TestRenderSweepSection checks the sweep's table of medians against
+// the fixture's result.json files (the median of 2 repeats is their
+// mean) and what its charts are made of.
+func TestRenderSweepSection(t *testing.T) {
+	page := renderString(t, "testdata/sweep-repeats")
+	head, rows := tableAfter(t, page, "Median per combination (latencies in µs), with the change from the first")
+	wantHead := []string{"combination", "runs", "ops/s", "setData p50", "setData p99", "setData p99.9",
+		"getData p50", "getData p99", "getData p99.9", "fsync p99", "write p99 inside snapshots", "write p99 outside snapshots"}
+	if !slices.Equal(head, wantHead) {
+		t.Errorf("columns %q, want %q", head, wantHead)
+	}
+	var combos []string
+	for _, r := range rows {
+		combos = append(combos, r[0].Text)
+	}
+	// In the order the sweep ran them, not sorted: 100000 after 20000.
+	wantCombos := []string{"snapCount=2000 preAllocSize=64MiB", "snapCount=2000 preAllocSize=16MiB",
+		"snapCount=20000 preAllocSize=64MiB", "snapCount=20000 preAllocSize=16MiB",
+		"snapCount=100000 preAllocSize=64MiB", "snapCount=100000 preAllocSize=16MiB"}
+	if !slices.Equal(combos, wantCombos) {
+		t.Errorf("rows %q, want %q", combos, wantCombos)
+	}
+	tests := []struct {
+		combo, column string
+		want          cell
+	}{
+		{"snapCount=2000 preAllocSize=64MiB", "runs", cell{"2", "num"}},
+		{"snapCount=2000 preAllocSize=64MiB", "ops/s", cell{"370.5", "num"}},                      // 369, 372
+		{"snapCount=2000 preAllocSize=64MiB", "setData p99", cell{"11831", "num"}},                // 12935, 10727
+		{"snapCount=2000 preAllocSize=64MiB", "write p99 inside snapshots", cell{"14067", "num"}}, // 14295, 13839
+		{"snapCount=2000 preAllocSize=16MiB", "ops/s", cell{"355.5 (-4.0%)", "worse"}},            // 354, 357
+		{"snapCount=2000 preAllocSize=16MiB", "setData p99", cell{"14539 (+22.9%)", "worse"}},     // 13703, 15375
+		{"snapCount=100000 preAllocSize=64MiB", "setData p99", cell{"2567 (-78.3%)", "better"}},   // 2725, 2409
+		{"snapCount=100000 preAllocSize=64MiB", "getData p50", cell{"79 (-22.5%)", "better"}},     // 79, 79 against 101, 103
+		// No snapshot in the measured phase: no stall to speak of.
+		{"snapCount=100000 preAllocSize=64MiB", "write p99 inside snapshots", cell{"—", ""}},
+		{"snapCount=100000 preAllocSize=64MiB", "write p99 outside snapshots", cell{"—", ""}},
+		{"snapCount=20000 preAllocSize=16MiB", "write p99 outside snapshots", cell{"3695 (-2.0%)", "better"}}, // 3641, 3749 against 3553, 3985
+		{"snapCount=20000 preAllocSize=64MiB", "getData p50", cell{"100.5 (-1.5%)", "better"}},                // 101, 100
+	}
+	for _, tt := range tests {
+		if got := lookup(t, head, rows, tt.combo, tt.column, 0); got != tt.want {
+			t.Errorf("%s %s: %+v, want %+v", tt.combo, tt.column, got, tt.want)
+		}
+	}
+	for _, want := range []string{
+		"<h3>Against snapCount</h3>", "<h3>Against preAllocSize</h3>",
+		`"text":"Throughput against snapCount"`,
+		`"text":"setData p99 against preAllocSize"`, // a chart per stat: there are several series
+		`"data":["2000","20000","100000"]`,          // the x axis, in the order the sweep ran
+		`"name":"preAllocSize=16MiB","type":"line"`, // a line per value of the other key
+		`{"name":"snapCount=2000, median of 2","value":370.5}`,
+		`{"name":"snapCount=2000 preAllocSize=64MiB #2","value":[0,372]}`, // each repeat a dot
+		`"name":"preAllocSize=64MiB","type":"scatter"`,
+		`{"name":"snapCount=100000","value":"-"}`, // no stall without a snapshot: a gap
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+}
+
+// TestRenderSweepOneKey: with one varied key and one run per
+// combination, a chart has a line per stat and no dots.
+func TestRenderSweepOneKey(t *testing.T) {
+	page := renderString(t, "testdata/sweep")
+	for _, want := range []string{`"text":"setData latency against snapCount"`, `"name":"p99.9","type":"line"`,
+		`"data":["5000","20000"]`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	if strings.Contains(page, `"type":"scatter"`) {
+		t.Error("dots without repeats")
+	}
+}
+
+// renderTrend renders the trend of dirs, without the inlined ECharts.
+func renderTrend(t *testing.T, dirs ...string) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := RenderTrend(&b, dirs); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Replace(b.String(), echartsJS, "", 1)
+}
+
+var history = []string{"testdata/history/2026-11-23", "testdata/history/2026-11-24", "testdata/history/2026-11-25"}
+
+// TestRenderTrend: a run folder, a folder of 2 repeated runs and a sweep
+// of 2 repeats, one point each, with the medians of their result.json.
+func TestRenderTrend(t *testing.T) {
+	page := renderTrend(t, history...)
+	if !strings.Contains(page, "<title>zkbench trend: 3 points</title>") {
+		t.Error("not the title of a trend of 3 points")
+	}
+	var sections []string
+	for _, m := range sectionTitle.FindAllStringSubmatch(page, -1) {
+		sections = append(sections, m[1])
+	}
+	if want := []string{"Trend", "Per point"}; !slices.Equal(sections, want) {
+		t.Errorf("sections %q, want %q", sections, want)
+	}
+	if n := len(chartDiv.FindAllString(page, -1)); n != 4 { // throughput, setData, getData, fsync
+		t.Errorf("%d charts, want 4", n)
+	}
+	head, rows := tableAfter(t, page, "Per point")
+	tests := []struct {
+		point, column string
+		want          [3]string // median, vs previous, vs first
+	}{
+		{"2026-11-23", "ops/s", [3]string{"400", "", ""}},
+		{"2026-11-24", "ops/s", [3]string{"395", "-1.2%", "-1.2%"}},           // 397, 393
+		{"2026-11-24", "setData p99", [3]string{"7725", "-3.8%", "-3.8%"}},    // 7707, 7743 against 8031
+		{"2026-11-25", "ops/s", [3]string{"354.5", "-10.3%", "-11.4%"}},       // 355, 354
+		{"2026-11-25", "setData p99", [3]string{"15059", "+94.9%", "+87.5%"}}, // 13935, 16183
+		{"2026-11-25", "fsync p99", [3]string{"7155", "+67.5%", "+75.4%"}},    // 7067, 7243 against 4271, 4079
+		{"2026-11-25", "getData p99.9", [3]string{"1269", "+13.7%", "+1.2%"}}, // 1247, 1291 against 1116, 1254
+	}
+	for _, tt := range tests {
+		var got [3]string
+		for i := range got {
+			got[i] = lookup(t, head, rows, tt.point, tt.column, i).Text
+		}
+		if got != tt.want {
+			t.Errorf("%s %s: %q, want %q", tt.point, tt.column, got, tt.want)
+		}
+	}
+	if c := lookup(t, head, rows, "2026-11-25", "setData p99", 1); c.Class != "worse" {
+		t.Errorf("a p99 twice as high is %q, not worse", c.Class)
+	}
+	for _, want := range []string{
+		`"data":["2026-11-23","2026-11-24","2026-11-25"]`,
+		`{"name":"2026-11-24, median of 2","value":395}`,
+		`{"name":"2026-11-24 r2","value":[1,393]}`,
+		`{"name":"2026-11-25 2-snapCount=100000-r2","value":[2,354]}`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	// The points keep the order given, dates or not.
+	reversed := renderTrend(t, history[2], history[0])
+	if !strings.Contains(reversed, `"data":["2026-11-25","2026-11-23"]`) ||
+		!strings.Contains(reversed, "<title>zkbench trend: 2 points</title>") {
+		t.Error("the points are not in the order given")
+	}
+}
+
+func TestTrendErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		dirs []string
+		want string
+	}{
+		{"none", nil, "no folder to draw a trend of"},
+		{"missing", []string{history[0], "testdata/nope"}, "testdata/nope: no such file or folder"},
+		{"probe", []string{history[0], "testdata/probe-a"}, "testdata/probe-a: no result.json there or in its subfolders"},
+		{"several combinations", []string{"testdata/sweep-repeats"}, "testdata/sweep-repeats: a sweep of 6 combinations, not repeats of one"},
+		{"twice", []string{history[0], history[0]}, history[0] + ": given twice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "trend.html")
+			err := WriteTrendFile(out, tt.dirs)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %v, want one line saying %q", err, tt.want)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Error("a trend was written anyway")
+			}
+		})
+	}
+}
+
+func TestMedian(t *testing.T) {
+	tests := []struct {
+		in   []float64
+		want float64
+		ok   bool
+	}{
+		{nil, 0, false},
+		{[]float64{7}, 7, true},
+		{[]float64{3, 1, 2}, 2, true},
+		{[]float64{4, 1, 3, 2}, 2.5, true},
+	}
+	for _, tt := range tests {
+		if got, ok := median(tt.in); got != tt.want || ok != tt.ok {
+			t.Errorf("median(%v) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
 	}
 }

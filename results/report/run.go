@@ -18,9 +18,25 @@ import (
 )
 
 // addRuns adds the sections about runs. With several runs every chart
-// overlays them and a table compares each with the first.
-func (p *page) addRuns(runs []*run) {
-	p.runSummary(runs)
+// overlays them and a table compares each with the first. Each sweep
+// among them has its figures against its varied keys: first when the
+// report is of sweeps alone (that is the question a sweep asks, and a
+// dozen runs' summary tables would push it off the first screen), else
+// after the summary of every run.
+func (p *page) addRuns(runs []*run, sweeps []*sweep) {
+	inSweeps := 0
+	for _, sw := range sweeps {
+		inSweeps += len(sw.runs)
+	}
+	if inSweeps < len(runs) {
+		p.runSummary(runs)
+	}
+	for _, sw := range sweeps {
+		p.addSweep(sw)
+	}
+	if inSweeps == len(runs) {
+		p.runSummary(runs)
+	}
 	if len(runs) > 1 {
 		p.runComparison(runs)
 	}
@@ -262,16 +278,14 @@ func (p *page) runComparison(runs []*run) {
 }
 
 // opNames are the op types of all runs, in the order they first appear.
-func opNames(runs []*run) []string {
-	var names []string
-	for _, r := range runs {
-		for _, o := range r.res.Ops {
-			if !slices.Contains(names, o.Op) {
-				names = append(names, o.Op)
-			}
-		}
+func opNames(runs []*run) []string { return opsOf(resultsOf(runs)) }
+
+func resultsOf(runs []*run) []*results.Result {
+	rs := make([]*results.Result, len(runs))
+	for i, r := range runs {
+		rs[i] = r.res
 	}
-	return names
+	return rs
 }
 
 // runLatency plots each op's latency spectrum, one chart per op.
