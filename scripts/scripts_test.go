@@ -1,0 +1,134 @@
+// Package scripts holds the shell scripts of zkbench's recurring jobs;
+// its tests run them end to end with short runs.
+package scripts
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"zkbench/results"
+)
+
+// bin is the zkbench binary the scripts run, built once by TestMain.
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "zkbench-scripts-")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "zkbench")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/zkbench")
+	cmd.Dir = ".."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		panic("go build: " + err.Error() + "\n" + string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// script runs a script with env added and returns its exit code and
+// output.
+func script(t *testing.T, env []string, name string, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command("bash", append([]string{name}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, string(out)
+}
+
+// short makes a run take about a second.
+const short = "--duration 1s --warmup 200ms --clients 2 --keys 20 --servers 1"
+
+// Two nights: the first becomes the baseline, the second is compared
+// with it; both are in the trend. A third run the same day gets its own
+// folder.
+func TestNightly(t *testing.T) {
+	history := filepath.Join(t.TempDir(), "nightly")
+	env := []string{"ZKBENCH=" + bin, "NIGHTLY_ARGS=--repeat 2 " + short,
+		"MAX_REGRESSION=1000%"} // two repeats cannot show significance: the threshold alone decides
+	code, out := script(t, append(env, "DATE=2026-11-24"), "nightly.sh", history)
+	if code != 0 || !strings.Contains(out, "first night: 2026-11-24 is the baseline") {
+		t.Fatalf("first night: exit %d\n%s", code, out)
+	}
+	if link, err := os.Readlink(filepath.Join(history, "baseline")); err != nil || link != "2026-11-24" {
+		t.Errorf("baseline -> %q, %v", link, err)
+	}
+	for _, night := range []string{"2026-11-25", "2026-11-25.2"} {
+		code, out = script(t, append(env, "DATE=2026-11-25"), "nightly.sh", history)
+		if code != 0 || !strings.Contains(out, "compared with the baseline (2026-11-24)") {
+			t.Fatalf("night %s: exit %d\n%s", night, code, out)
+		}
+		sw, err := results.ReadSweep(filepath.Join(history, night, results.SweepFile))
+		if err != nil || len(sw.Runs) != 2 {
+			t.Fatalf("night %s: %v, %+v", night, err, sw)
+		}
+		if md, err := os.ReadFile(filepath.Join(history, night, "compare.md")); err != nil || !strings.Contains(string(md), "throughput") {
+			t.Errorf("night %s compare.md: %v\n%s", night, err, md)
+		}
+	}
+	if !strings.Contains(out, "trend over 3 nights") {
+		t.Errorf("trend:\n%s", out)
+	}
+	if fi, err := os.Stat(filepath.Join(history, "trend.html")); err != nil || fi.Size() == 0 {
+		t.Errorf("trend.html: %v", err)
+	}
+}
+
+// Both mounts probed and run, the second compared with the first, one
+// report; nothing of zkbench's is left on the mounts.
+func TestSSDvsHDD(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	out := filepath.Join(t.TempDir(), "out")
+	env := []string{"ZKBENCH=" + bin, "SWEEP_ARGS=--repeat 2 " + short, "PROBE_ARGS=--count 50 --bandwidth-size 1MiB"}
+	code, log := script(t, env, "ssd-vs-hdd.sh", a, b, out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, log)
+	}
+	for _, f := range []string{"probe/probe.json", "sweep/sweep.json", "compare.md", "report.html"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "compare.md"))
+	if !strings.Contains(string(md), "dataDir="+a) || !strings.Contains(string(md), "dataDir="+b) {
+		t.Errorf("compare.md does not name both mounts:\n%s", md)
+	}
+	for _, m := range []string{a, b} {
+		if left, _ := os.ReadDir(m); len(left) != 0 {
+			t.Errorf("%s: left behind %v", m, left)
+		}
+	}
+}
+
+func TestSSDvsHDDRefusesBadUsage(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"one mount", []string{dir}, "usage:"},
+		{"missing mount", []string{dir, filepath.Join(dir, "nope")}, "is not a folder"},
+		{"same mount", []string{dir, dir + "/"}, "the same folder"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out := script(t, []string{"ZKBENCH=/bin/false"}, "ssd-vs-hdd.sh", tc.args...)
+			if code != 2 || !strings.Contains(out, tc.want) {
+				t.Errorf("exit %d, output %q; want 2 and %q", code, out, tc.want)
+			}
+		})
+	}
+}
