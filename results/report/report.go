@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // Render writes the report of the folders in dirs to w. Every error
@@ -78,9 +79,12 @@ func foldersPage(f *folders) *page {
 }
 
 // title says what the report is about: "zkbench run quick-1",
-// "zkbench: 3 runs compared", "zkbench probe p1".
+// "zkbench: 3 runs compared", "zkbench sweep of snapCount: 3 runs",
+// "zkbench probe p1".
 func title(f *folders) string {
 	switch {
+	case len(f.sweeps) == 1 && len(f.sweeps[0].runs) == len(f.runs) && len(f.probes) == 0:
+		return fmt.Sprintf("zkbench sweep of %s: %d runs", strings.Join(f.sweeps[0].index.Vary, " × "), len(f.runs))
 	case len(f.runs) == 1 && len(f.probes) == 0:
 		return "zkbench run " + f.runs[0].label
 	case len(f.probes) == 1 && len(f.runs) == 0:

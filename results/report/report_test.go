@@ -50,11 +50,11 @@ func TestRenderKinds(t *testing.T) {
 		{"runs", []string{"testdata/run-a", "testdata/run-b"}, "zkbench: 2 runs compared",
 			append([]string{"2 runs", "Compared with run-a"}, runSections...), 13},
 		// The sweep's own section: 5 charts against snapCount.
-		{"sweep", []string{"testdata/sweep"}, "zkbench: 2 runs compared",
+		{"sweep", []string{"testdata/sweep"}, "zkbench sweep of snapCount: 2 runs",
 			append([]string{"Sweep of snapCount", "2 runs", "Compared with snapCount=5000"}, runSections...), 13 + 5},
 		// Against each of 2 keys: throughput, 2 ops × 3 latency stats
 		// (a chart each: there are several series), fsync, stall.
-		{"sweep with repeats", []string{"testdata/sweep-repeats"}, "zkbench: 12 runs compared",
+		{"sweep with repeats", []string{"testdata/sweep-repeats"}, "zkbench sweep of snapCount × preAllocSize: 12 runs",
 			append([]string{"Sweep of snapCount × preAllocSize", "12 runs", "Compared with snapCount=2000 preAllocSize=64MiB"}, runSections...), 13 + 2*9},
 		{"sweep among others", []string{"testdata/run-a", "testdata/sweep"}, "zkbench: 3 runs compared",
 			append([]string{"3 runs", "sweep: sweep of snapCount", "Compared with run-a"}, runSections...), 13 + 5},

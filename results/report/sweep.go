@@ -17,7 +17,7 @@ func (p *page) addSweep(sw *sweep) {
 	}
 	s := p.section(sweepTitle(sw))
 	figs := headlineFigures(resultsOf(sw.runs), []latencyStat{statP50, statP99, statP999}, true)
-	s.note("Each figure is the median of a combination's runs; where there are repeats, the charts also show each run as a dot, so that the spread shows. Latencies are per op type, as in the per-op table above; fsync p99 is the slowest member's; the snapshot stall is the client write p99 inside snapshot windows and outside them, where a run had one.")
+	s.note("Each figure is the median of a combination's runs; where there are repeats, the charts also show each run as a dot, so that the spread shows. Latencies are per op type, as in the runs' per-op tables; fsync p99 is the slowest member's; the snapshot stall is the client write p99 inside snapshot windows and outside them, where a run had one.")
 	s.heading("Median per combination (latencies in µs), with the change from the first")
 	s.table(combinationTable(combinations(sw), tableHeadlines(figs)))
 	for _, key := range sw.index.Vary {
