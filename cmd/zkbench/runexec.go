@@ -34,6 +34,7 @@ type runner struct {
 	ens        *engine.Ensemble
 	failRoles  map[uint64]string // the members' roles when a failure stopped them
 	external   *zktarget.Target
+	mntrStart  <-chan []zktarget.ServerStats // the external servers' mntr at the measured start
 	servers    *collect.Servers
 	system     *collect.System
 }
@@ -62,6 +63,9 @@ func (r *runner) run(ctx context.Context) (err error) {
 	if r.servers != nil {
 		drv.SplitWrites(r.servers.InSnapshot)
 		drv.OnMeasure(r.servers.Reset)
+	}
+	if r.external != nil {
+		drv.OnMeasure(r.mntrAtStart)
 	}
 	sysCtx, stopSys := context.WithCancel(context.Background())
 	defer stopSys()

@@ -49,7 +49,7 @@ func (r *runner) assemble(res *workloads.Result, started time.Time, roles map[ui
 		out.SnapshotStall = r.stall(res)
 	}
 	if r.external != nil {
-		out.Servers = r.externalServers(context.Background(), r.external)
+		out.Servers = r.externalServers(context.Background(), r.external, r.baseline(res.Duration > 0))
 	}
 	out.Timeseries = r.timeseries(res)
 	if out.Events == nil {
@@ -243,7 +243,9 @@ func (r *runner) summary(res *results.Result) {
 	}
 	fmt.Fprintf(w, "total\t%d\t%d\t%.0f\t\t\t\t\t\n", res.Total.Count, res.Total.Errors, res.Total.ThroughputOpsS)
 	w.Flush()
-	if len(res.Servers) > 0 {
+	if len(res.Servers) > 0 && r.external != nil {
+		r.externalSummary(res.Servers)
+	} else if len(res.Servers) > 0 {
 		fmt.Fprintln(r.stdout)
 		w = tabwriter.NewWriter(r.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(w, "SERVER\tROLE\tFSYNCS\tTXNS/SYNC\tFSYNC P50\tFSYNC P99\tSNAPSHOTS\tROLLS\t")
@@ -268,4 +270,18 @@ func (r *runner) summary(res *results.Result) {
 	}
 	sort.Strings(names)
 	fmt.Fprintf(r.stdout, "\nresults: %s (result.json, report.html, %s.hlog)\n", relPath(r.out), strings.Join(names, ".hlog, "))
+}
+
+// externalSummary is the server table of a real ensemble: mntr has no
+// fsync percentiles, bytes or txns, only a count and a sum (in ms).
+func (r *runner) externalSummary(servers []results.Server) {
+	fmt.Fprintln(r.stdout)
+	w := tabwriter.NewWriter(r.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "SERVER\tROLE\tFSYNCS\tFSYNC MEAN\tOVER WARNING THRESHOLD\t")
+	for _, s := range servers {
+		fmt.Fprintf(w, "%d\t%s\t%d\t%s\t%d\t\n", s.ID, s.Role, s.Fsync.Count,
+			probeMicros(int64(s.Fsync.Latency.Mean)), s.Fsync.OverWarningThreshold)
+	}
+	w.Flush()
+	fmt.Fprintln(r.stdout, "(from mntr: ZooKeeper keeps fsync times in whole ms)")
 }

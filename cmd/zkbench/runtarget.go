@@ -29,9 +29,40 @@ func externalTarget(ctx context.Context, url string) (*zktarget.Target, error) {
 	return t, nil
 }
 
-// externalServers reads every server's mntr figures: result.json gets
-// each one's role and slow-fsync count, mntr.json all of it.
-func (r *runner) externalServers(ctx context.Context, t *zktarget.Target) []results.Server {
+// mntrAtStart schedules the reading of every server's mntr at start, the
+// beginning of the measured phase: ZooKeeper's counters run from each
+// server's start, so what the run did is the difference to the end.
+func (r *runner) mntrAtStart(start time.Time) {
+	t := r.external
+	ch := make(chan []zktarget.ServerStats, 1)
+	r.mntrStart = ch
+	time.AfterFunc(time.Until(start), func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		ch <- t.ServerStats(ctx)
+	})
+}
+
+// baseline waits for the mntr read at the measured start, if the run got
+// that far.
+func (r *runner) baseline(measured bool) []zktarget.ServerStats {
+	if r.mntrStart == nil || !measured {
+		return nil
+	}
+	select {
+	case b := <-r.mntrStart:
+		return b
+	case <-time.After(15 * time.Second):
+		return nil
+	}
+}
+
+// externalServers reads every server's mntr figures at the end: result.json
+// gets each one's role and, as differences to the measured start, its
+// fsync count and mean latency (ZooKeeper keeps only count, sum, min and
+// max of its fsynctime, in ms) and slow-fsync count; mntr.json keeps all
+// of both readings.
+func (r *runner) externalServers(ctx context.Context, t *zktarget.Target, base []zktarget.ServerStats) []results.Server {
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	stats := t.ServerStats(cctx)
@@ -39,16 +70,16 @@ func (r *runner) externalServers(ctx context.Context, t *zktarget.Target) []resu
 	raw := map[string]any{}
 	for i, s := range stats {
 		srv := results.Server{ID: i + 1, Role: "unknown", Snapshots: []results.Snapshot{}}
+		var before map[string]string
+		if i < len(base) && base[i].Err == nil {
+			before = base[i].Stats
+		}
 		if s.Err != nil {
-			raw[s.Addr] = map[string]string{"error": s.Err.Error()}
+			raw[s.Addr] = map[string]any{"error": s.Err.Error(), "start": before}
 		} else {
-			raw[s.Addr] = s.Stats
-			if role, ok := s.Stats["zk_server_state"]; ok {
-				srv.Role = role
-			}
-			if n, err := strconv.ParseInt(s.Stats["zk_fsync_threshold_exceed_count"], 10, 64); err == nil {
-				srv.Fsync.OverWarningThreshold = n
-			}
+			raw[s.Addr] = map[string]any{"start": before, "end": s.Stats}
+			srv.Role = cmpOr(s.Stats["zk_server_state"], "unknown")
+			srv.Fsync = mntrFsync(before, s.Stats)
 		}
 		out = append(out, srv)
 	}
@@ -56,6 +87,29 @@ func (r *runner) externalServers(ctx context.Context, t *zktarget.Target) []resu
 		os.WriteFile(filepath.Join(r.out, "mntr.json"), append(b, '\n'), 0o644)
 	}
 	return out
+}
+
+// mntrFsync is a server's fsyncs between two mntr readings. Without the
+// first (the run ended before the measured phase, or the server did not
+// answer then) the counts are since the server started.
+func mntrFsync(before, after map[string]string) results.Fsync {
+	delta := func(key string) int64 {
+		b, _ := strconv.ParseInt(before[key], 10, 64)
+		a, _ := strconv.ParseInt(after[key], 10, 64)
+		return max(0, a-b)
+	}
+	f := results.Fsync{Count: delta("zk_cnt_fsynctime"), OverWarningThreshold: delta("zk_fsync_threshold_exceed_count")}
+	if f.Count > 0 {
+		f.Latency.Mean = float64(delta("zk_sum_fsynctime")) * 1000 / float64(f.Count)
+	}
+	return f
+}
+
+func cmpOr(v, fallback string) string {
+	if v == "" {
+		return fallback
+	}
+	return v
 }
 
 var _ workloads.Target = (*zktarget.Target)(nil)
