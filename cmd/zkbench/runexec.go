@@ -110,19 +110,26 @@ func (r *runner) run(ctx context.Context) (err error) {
 	return nil
 }
 
-// prepareOut creates the output folder; an existing non-empty one is
-// refused, so that nothing is ever overwritten.
-func (r *runner) prepareOut() error {
-	if r.out == "" {
-		r.out = filepath.Join("results", time.Now().UTC().Format("20060102T150405Z")+"-"+r.plan.profile)
+// prepareOut creates the run's output folder (prepareOutDir).
+func (r *runner) prepareOut() (err error) {
+	r.out, err = prepareOutDir(r.out, r.plan.profile)
+	return err
+}
+
+// prepareOutDir creates a run's or sweep's output folder, by default
+// results/<UTC timestamp>-<profile>, and returns its path. An existing
+// non-empty folder is refused, so that nothing is ever overwritten.
+func prepareOutDir(out, profile string) (string, error) {
+	if out == "" {
+		out = filepath.Join("results", time.Now().UTC().Format("20060102T150405Z")+"-"+profile)
 	}
-	if entries, err := os.ReadDir(r.out); err == nil && len(entries) > 0 {
-		return usagef("--out %s: folder exists and is not empty", r.out)
+	if entries, err := os.ReadDir(out); err == nil && len(entries) > 0 {
+		return out, usagef("--out %s: folder exists and is not empty", out)
 	}
-	if err := os.MkdirAll(r.out, 0o755); err != nil {
-		return usagef("--out %s: %v", r.out, probeUnwrapPath(err))
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return out, usagef("--out %s: %v", out, probeUnwrapPath(err))
 	}
-	return nil
+	return out, nil
 }
 
 // prepareData checks the data parents and creates the member folders.

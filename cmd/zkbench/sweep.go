@@ -244,7 +244,8 @@ func folderSafe(v string) string {
 }
 
 func (sw *sweeper) run(ctx context.Context) error {
-	if err := sw.prepareOut(); err != nil {
+	var err error
+	if sw.out, err = prepareOutDir(sw.out, sw.profile); err != nil {
 		return err
 	}
 	index := &results.Sweep{ZkbenchVersion: zkbenchVersion(), Profile: sw.profile, Started: time.Now().UTC(),
@@ -267,21 +268,6 @@ func (sw *sweeper) run(ctx context.Context) error {
 		sw.line(index, sr)
 	}
 	return sw.finish(index)
-}
-
-// prepareOut creates the sweep folder; as for a run, an existing
-// non-empty one is refused.
-func (sw *sweeper) prepareOut() error {
-	if sw.out == "" {
-		sw.out = filepath.Join("results", time.Now().UTC().Format("20060102T150405Z")+"-"+sw.profile)
-	}
-	if entries, err := os.ReadDir(sw.out); err == nil && len(entries) > 0 {
-		return usagef("--out %s: folder exists and is not empty", sw.out)
-	}
-	if err := os.MkdirAll(sw.out, 0o755); err != nil {
-		return usagef("--out %s: %v", sw.out, probeUnwrapPath(err))
-	}
-	return nil
 }
 
 // interrupted ends a sweep on Ctrl-C. The run that was cut short keeps
