@@ -39,19 +39,7 @@ func TestReport(t *testing.T) {
 		{"--out", []string{runA, "--out", out, probe}, out, "zkbench: 1 run and 1 probe"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := runCLI(t, append([]string{"report"}, tt.args...)...)
-			if code != exitOK || stderr != "" || stdout != "report: "+tt.file+"\n" {
-				t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
-			}
-			b, err := os.ReadFile(tt.file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !strings.Contains(string(b), "<title>"+tt.title+"</title>") {
-				t.Errorf("%s is not the report %q", tt.file, tt.title)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkReportCLI(t, tt.args, tt.file, tt.title) })
 	}
 }
 
@@ -134,19 +122,7 @@ func TestReportTrend(t *testing.T) {
 		{"--out, flags after", append(nights[:2:2], "--trend", "--out", out), out, "zkbench trend: 2 points"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := runCLI(t, append([]string{"report"}, tt.args...)...)
-			if code != exitOK || stderr != "" || stdout != "report: "+tt.file+"\n" {
-				t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
-			}
-			b, err := os.ReadFile(tt.file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !strings.Contains(string(b), "<title>"+tt.title+"</title>") {
-				t.Errorf("%s is not the trend %q", tt.file, tt.title)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkReportCLI(t, tt.args, tt.file, tt.title) })
 	}
 	for _, night := range nights {
 		if _, err := os.Stat(filepath.Join(night, "trend.html")); err == nil {
@@ -181,5 +157,22 @@ func TestReportTrendBadInput(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(cwd, "trend.html")); err == nil {
 		t.Error("a trend was written from bad input")
+	}
+}
+
+// checkReportCLI runs zkbench report with args and checks that it says it
+// wrote file and that file is the page titled title.
+func checkReportCLI(t *testing.T, args []string, file, title string) {
+	t.Helper()
+	code, stdout, stderr := runCLI(t, append([]string{"report"}, args...)...)
+	if code != exitOK || stderr != "" || stdout != "report: "+file+"\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "<title>"+title+"</title>") {
+		t.Errorf("%s is not the page %q", file, title)
 	}
 }
