@@ -372,17 +372,20 @@ func (m *member) do(rd quorum.Ready) error {
 			return err
 		}
 	}
+	for _, e := range rd.Events {
+		m.event(e)
+	}
 	for _, r := range rd.Requests {
 		m.forwarded(r)
 	}
 	for _, t := range rd.Touches {
+		if m.tracker == nil {
+			break // stopped leading in this Ready: the next leader's tracker starts afresh
+		}
 		now := time.Now().UnixMilli()
 		decodeTouches(t.Data, func(id int64, _ int32) { m.tracker.touch(id, now) })
 	}
 	m.answerSyncs(rd.Syncs)
-	for _, e := range rd.Events {
-		m.event(e)
-	}
 	return nil
 }
 

@@ -160,8 +160,11 @@ type SnapshotRequest struct {
 //  7. SaveAcceptedEpoch, SaveCurrentEpoch: write the epoch files (durably,
 //     persist.WriteEpochFile) before sending anything of this Ready.
 //  8. Messages: send, FIFO per destination; fill SNAP data (see Message).
-//  9. Requests: hand forwarded client writes to the leader's pipeline;
-//     Touches to the session tracker; Syncs answer forwarded syncs.
+//  9. Events: a leader established or a learner synced starts serving.
+// 10. Requests: hand forwarded client writes to the leader's pipeline;
+//     Touches to the session tracker; Syncs answer forwarded syncs. They
+//     come after Events: learners' requests may arrive in the very Ready
+//     that established their leader, whose pipeline must take them.
 //
 // A Ready's slices belong to the Peer again after Advance (it reuses
 // them): copy whatever must outlive it. The entries' and messages' byte
