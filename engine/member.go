@@ -590,7 +590,7 @@ func (m *member) forward(c *call) error {
 	lr := jute.LearnerRequest{SessionID: c.req.SessionID, Cxid: c.req.Cxid, Type: c.req.Type, Request: m.enc.Bytes()}
 	w := jute.NewWriter(nil)
 	lr.Encode(w)
-	return m.peer.Forward(w.Bytes())
+	return m.peer.Forward(w.Bytes(), c.req.Auth)
 }
 
 // forwarded handles a request a learner forwarded to this leader.
@@ -610,7 +610,7 @@ func (m *member) forwarded(r quorum.Request) {
 	if len(r.Data) > 16 { // session id, cxid, type
 		lr.Request = r.Data[16:]
 	}
-	req := server.Request{SessionID: lr.SessionID, Cxid: lr.Cxid, Type: lr.Type, Record: decodeForwarded(lr)}
+	req := server.Request{SessionID: lr.SessionID, Cxid: lr.Cxid, Type: lr.Type, Record: decodeForwarded(lr), Auth: r.Auth}
 	now := time.Now().UnixMilli()
 	switch {
 	case lr.Type == jute.OpSync:

@@ -32,7 +32,7 @@ func encodeFrame(buf []byte, m *quorum.Message) []byte {
 	w := jute.NewWriter(buf) // (writes from buf[:0])
 	w.Byte(framePacket)
 	w.Long(int64(m.Conn))
-	qp := jute.QuorumPacket{Type: m.Type, Zxid: m.Zxid, Data: m.Data}
+	qp := jute.QuorumPacket{Type: m.Type, Zxid: m.Zxid, Data: m.Data, AuthInfo: m.Auth}
 	qp.Encode(w)
 	return w.Bytes()
 }
@@ -75,7 +75,7 @@ func decodeFrame(from, to uint64, f []byte) (quorum.Message, error) {
 		} else {
 			m.Data = r.Buffer()
 		}
-		jute.DecodeIDs(r) // authinfo: the runtime forwards no auth
+		m.Auth = jute.DecodeIDs(r)
 		if err := r.Err(); err != nil {
 			return m, fmt.Errorf("quorum packet from %d: %w", from, err)
 		}

@@ -151,10 +151,10 @@ func TestForwardedRequestsReachTheLeader(t *testing.T) {
 	s := newSim(t, 25, []uint64{1, 2, 3}, []uint64{4}, nil)
 	s.startAll()
 	l := s.awaitStable(200)
-	if err := s.node(1).p.Forward([]byte("create /a")); err != nil {
+	if err := s.node(1).p.Forward([]byte("create /a"), nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.node(4).p.Forward([]byte("create /b")); err != nil {
+	if err := s.node(4).p.Forward([]byte("create /b"), nil); err != nil {
 		t.Fatal(err)
 	}
 	s.drain(s.node(1))
@@ -164,7 +164,7 @@ func TestForwardedRequestsReachTheLeader(t *testing.T) {
 	if !slices.EqualFunc(l.requests, want, func(a, b Request) bool { return a.From == b.From && string(a.Data) == string(b.Data) }) {
 		t.Fatalf("leader got %v", l.requests)
 	}
-	if err := l.p.Forward(nil); !errors.Is(err, ErrNotLeader) {
+	if err := l.p.Forward(nil, nil); !errors.Is(err, ErrNotLeader) {
 		t.Fatalf("leader Forward: %v", err)
 	}
 	if _, err := s.node(1).p.Propose(nil); !errors.Is(err, ErrNotLeader) {

@@ -345,7 +345,7 @@ func (p *Peer) leaderStep(m Message) {
 	case PacketRequest:
 		if h.state == hActive {
 			r := p.stage(effOther)
-			r.Requests = append(r.Requests, Request{From: h.id, Data: m.Data})
+			r.Requests = append(r.Requests, Request{From: h.id, Data: m.Data, Auth: m.Auth})
 		}
 	case PacketPing:
 		// The packet already counted as a sign of life; the sessions it

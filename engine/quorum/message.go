@@ -81,6 +81,9 @@ type Message struct {
 	// it is when the message is sent (after applying this Ready's Commit);
 	// for a PING the runtime may add its session touch table.
 	Data []byte
+	// Auth is a REQUEST's QuorumPacket.authinfo: the ids of the client
+	// connection the request came from, for the leader's ACL checks.
+	Auth []jute.ID
 }
 
 func (m Message) String() string {
@@ -99,6 +102,7 @@ type Entry struct {
 type Request struct {
 	From uint64
 	Data []byte
+	Auth []jute.ID // the client connection's authenticated ids
 }
 
 // Notification is a FastLeaderElection message.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+
+	"zkbench/engine/jute"
 )
 
 // Peer is one member's ZAB state machine. It does no I/O and keeps no
@@ -261,15 +263,16 @@ func (p *Peer) Propose(txn []byte) (int64, error) {
 	return p.propose(txn)
 }
 
-// Forward sends a client write to the leader (learner only, once synced).
-func (p *Peer) Forward(req []byte) error {
+// Forward sends a client write to the leader (learner only, once synced)
+// with the ids its client connection authenticated as.
+func (p *Peer) Forward(req []byte, auth []jute.ID) error {
 	if p.role != RoleFollowing && p.role != RoleObserving {
 		return ErrNotLeader
 	}
 	if p.ln.phase != lBroadcast {
 		return ErrNotServing
 	}
-	p.send(Message{Type: PacketRequest, To: p.leader, Conn: p.ln.conn, Zxid: -1, Data: req})
+	p.send(Message{Type: PacketRequest, To: p.leader, Conn: p.ln.conn, Zxid: -1, Data: req, Auth: auth})
 	return nil
 }
 
