@@ -106,8 +106,7 @@ func connect(e *Ensemble, m *member, timeout time.Duration) (*Client, error) {
 	if !m.serving.Load() {
 		return nil, ErrConnectionLoss
 	}
-	ms := int32(min(timeout.Milliseconds(), 1<<31-1))
-	ms = max(int32(e.cfg.MinSessionTimeout.Milliseconds()), min(ms, int32(e.cfg.MaxSessionTimeout.Milliseconds())))
+	ms := e.cfg.clampSessionTimeout(int32(min(timeout.Milliseconds(), 1<<31-1)))
 	c := &Client{ens: e, session: m.nextSess.Add(1), timeout: ms, m: m, gen: m.gen.Load()}
 	req := server.Request{SessionID: c.session, Type: jute.OpCreateSession,
 		Record: &jute.ConnectRequest{TimeOut: ms, Passwd: make([]byte, 16)}}
@@ -362,6 +361,19 @@ func (c *Client) write(op int32, rec jute.Record) (jute.ReplyHeader, jute.Record
 
 // roundTrip sends a request into m's pipeline and waits for its answer.
 func (c *Client) roundTrip(m *member, req server.Request) (jute.ReplyHeader, jute.Record, error) {
+	r := c.await(m, req)
+	if r.err != nil {
+		return r.hdr, nil, r.err
+	}
+	if r.hdr.Err != 0 {
+		return r.hdr, nil, Code(r.hdr.Err)
+	}
+	return r.hdr, r.rec, nil
+}
+
+// await sends a request into m's pipeline and waits for its answer; err
+// is set only when the connection or session was lost on the way.
+func (c *Client) await(m *member, req server.Request) result {
 	cl := newCall(req, c.gen)
 	m.submit(cl)
 	var r result
@@ -374,14 +386,51 @@ func (c *Client) roundTrip(m *member, req server.Request) (jute.ReplyHeader, jut
 			r.err = ErrConnectionLoss
 		}
 	}
-	if r.err != nil {
-		return r.hdr, nil, r.err
+	if r.err == nil {
+		c.lastZxid = max(c.lastZxid, r.hdr.Zxid)
 	}
-	c.lastZxid = max(c.lastZxid, r.hdr.Zxid)
-	if r.hdr.Err != 0 {
-		return r.hdr, nil, Code(r.hdr.Err)
+	return r
+}
+
+// exchange answers one request of a client-port connection as the member
+// would: reads (and pings and setWatches) from its tree, with watches for
+// w, writes and syncs through the pipeline. The request's own outcome is
+// the header's Err; the error says the connection or session is gone.
+func (c *Client) exchange(req server.Request, w datatree.Watcher) (jute.ReplyHeader, jute.Record, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m, err := c.conn()
+	if err != nil {
+		return jute.ReplyHeader{}, nil, err
 	}
-	return r.hdr, r.rec, nil
+	if server.IsRead(req.Type) {
+		hdr, rsp := server.Read(m.tree.Load(), req, w)
+		c.lastZxid = max(c.lastZxid, hdr.Zxid)
+		return hdr, rsp, nil
+	}
+	r := c.await(m, req)
+	if r.err == nil && req.Type == jute.OpCloseSession {
+		c.state.Store(clientClosed)
+		m.disconnect(c)
+	}
+	return r.hdr, r.rec, r.err
+}
+
+// attach takes over an existing session on m for a client-port connection
+// that reconnected with it: the session lives in the replicated tree, not
+// in a Client, so any member can resume it.
+func attach(e *Ensemble, m *member, session int64, timeout int32, lastZxid int64) *Client {
+	c := &Client{ens: e, session: session, timeout: timeout, m: m, gen: m.gen.Load(), lastZxid: lastZxid}
+	m.connect(c)
+	return c
+}
+
+// detach drops the connection but not the session (Abandon without the
+// bookkeeping of a Client the caller still holds).
+func (c *Client) detach() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m.disconnect(c)
 }
 
 func (c *Client) read(op int32, rec jute.Record, watch bool) (jute.Record, error) {

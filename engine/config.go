@@ -164,6 +164,12 @@ func (c *Config) validate() error {
 	return nil
 }
 
+// clampSessionTimeout is the session timeout (ms) a member grants a client
+// that asks for ms: ZooKeeper clamps it into [min, max]SessionTimeout.
+func (c *Config) clampSessionTimeout(ms int32) int32 {
+	return max(int32(c.MinSessionTimeout.Milliseconds()), min(ms, int32(c.MaxSessionTimeout.Milliseconds())))
+}
+
 // Knobs returns every effective setting flat, under the names
 // result-schema.md's config object uses.
 func (c Config) Knobs() map[string]any {

@@ -52,6 +52,8 @@ type Ensemble struct {
 	fs      map[uint64]disk.FS
 	stopped bool
 
+	ports clientPorts // ServeClients' listeners and connections
+
 	failOnce sync.Once
 	failed   chan struct{} // closed by the first member failure
 	failure  error         // that failure; read after failed is closed
@@ -362,6 +364,7 @@ func (e *Ensemble) Stop() error {
 		}
 	})
 	e.mu.Unlock()
+	e.ports.close()
 	var errs []error
 	for _, id := range ids {
 		if err := e.StopMember(id); err != nil {

@@ -45,6 +45,9 @@ func (w *Writer) Len() int { return len(w.buf) }
 // Reset empties the Writer, keeping its buffer.
 func (w *Writer) Reset() { w.buf = w.buf[:0] }
 
+// Truncate keeps the first n bytes written.
+func (w *Writer) Truncate(n int) { w.buf = w.buf[:n] }
+
 func (w *Writer) Byte(v byte) { w.buf = append(w.buf, v) }
 
 func (w *Writer) Bool(v bool) {

@@ -77,6 +77,18 @@ func multiResults(rs []datatree.Result) (*jute.MultiResponse, bool) {
 	return out, true
 }
 
+// IsRead reports whether a request of type op is answered by Read from
+// the member's own tree rather than through the write pipeline. sync is
+// not: it is ordered behind the leader's commits.
+func IsRead(op int32) bool {
+	switch op {
+	case jute.OpExists, jute.OpGetData, jute.OpGetChildren, jute.OpGetChildren2, jute.OpGetACL,
+		jute.OpPing, jute.OpSetWatches, jute.OpMultiRead:
+		return true
+	}
+	return false
+}
+
 // Read answers a read request from t, as FinalRequestProcessor does on
 // every member: exists, getData, getChildren, getChildren2, getACL, sync,
 // ping, setWatches and multiRead. Reads of data and children need READ on
