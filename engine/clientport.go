@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -61,6 +62,34 @@ func (e *Ensemble) ServeClients(id uint64, l net.Listener) error {
 		}
 		go cc.serve()
 	}
+}
+
+// ListenClients opens a client port for every member on host, member
+// number i (from 1, observers last) on basePort+i-1, or on ports the
+// system picks when basePort is 0, and serves them (ServeClients) until
+// the ensemble stops. It returns the ports' addresses in member order.
+func (e *Ensemble) ListenClients(host string, basePort int) ([]string, error) {
+	var ls []net.Listener
+	for i := range e.Members() {
+		port := 0
+		if basePort != 0 {
+			port = basePort + i
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			for _, l := range ls {
+				l.Close()
+			}
+			return nil, fmt.Errorf("client port: %w", err)
+		}
+		ls = append(ls, l)
+	}
+	addrs := make([]string, len(ls))
+	for i, id := range e.Members() {
+		addrs[i] = ls[i].Addr().String()
+		go e.ServeClients(id, ls[i])
+	}
+	return addrs, nil
 }
 
 // clientPorts are the listeners ServeClients serves and their

@@ -3,14 +3,18 @@ package engine
 import (
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"zkbench/internal/zkref"
 )
 
 // The passwords java.util.Random gives ZooKeeperServer.generatePasswd,
@@ -36,14 +40,13 @@ func TestSessionPasswdIsZooKeepers(t *testing.T) {
 // returns the addresses by member id.
 func servePorts(t testing.TB, e *Ensemble) map[uint64]string {
 	t.Helper()
+	list, err := e.ListenClients("127.0.0.1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	addrs := map[uint64]string{}
-	for _, id := range e.Members() {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addrs[id] = l.Addr().String()
-		go e.ServeClients(id, l)
+	for i, id := range e.Members() {
+		addrs[id] = list[i]
 	}
 	return addrs
 }
@@ -337,4 +340,46 @@ func (r *cuttable) cut(d time.Duration) {
 		c.Close()
 	}
 	r.conns = nil
+}
+
+// ZooKeeper's own client (ZooKeeperMain, the engine of zkCli.sh) talks to
+// a member's client port: it sends the readOnly flag go-zookeeper does
+// not, and reads Stat as the Java records define it.
+func TestClientPortServesZooKeepersJavaClient(t *testing.T) {
+	zkref.Need(t)
+	cfg := testConfig(t, 3, 0)
+	cfg.TickTime = time.Second // the JVM takes a while to start: sessions of 2..20 s
+	e := start(t, cfg)
+	addrs := servePorts(t, e)
+	cli := func(args ...string) string {
+		t.Helper()
+		out, errOut, err := zkref.Run("org.apache.zookeeper.ZooKeeperMain", append([]string{"-server", addrs[1]}, args...)...)
+		if err != nil {
+			t.Fatalf("ZooKeeperMain %v: %v", args, err)
+		}
+		return out + errOut
+	}
+	if out := cli("create", "/java", "hello"); !strings.Contains(out, "Created /java") {
+		t.Fatalf("create: %s", out)
+	}
+	c := zkConnect(t, addrs[2])
+	if _, err := c.Sync("/java"); err != nil {
+		t.Fatal(err)
+	}
+	if data, _, err := c.Get("/java"); err != nil || string(data) != "hello" {
+		t.Fatalf("go client reads %q, %v", data, err)
+	}
+	st, err := c.Set("/java", []byte("world"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := cli("get", "-s", "/java")
+	for _, want := range []string{"world", "dataVersion = 1", fmt.Sprintf("mZxid = 0x%x", st.Mzxid), "ephemeralOwner = 0x0", "dataLength = 5"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("get -s lacks %q:\n%s", want, out)
+		}
+	}
+	if out := cli("ls", "/"); !strings.Contains(out, "[java, zookeeper]") {
+		t.Errorf("ls /: %s", out)
+	}
 }

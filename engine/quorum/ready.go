@@ -161,7 +161,7 @@ type SnapshotRequest struct {
 //     persist.WriteEpochFile) before sending anything of this Ready.
 //  8. Messages: send, FIFO per destination; fill SNAP data (see Message).
 //  9. Events: a leader established or a learner synced starts serving.
-// 10. Requests: hand forwarded client writes to the leader's pipeline;
+//  10. Requests: hand forwarded client writes to the leader's pipeline;
 //     Touches to the session tracker; Syncs answer forwarded syncs. They
 //     come after Events: learners' requests may arrive in the very Ready
 //     that established their leader, whose pipeline must take them.
