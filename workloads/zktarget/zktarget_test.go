@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"zkbench/engine"
 	"zkbench/workloads"
 )
 
@@ -179,5 +180,61 @@ func TestMntr(t *testing.T) {
 	got := tg.ServerStats(ctx)
 	if len(got) != 3 || got[0].Err != nil || got[0].Stats.State() != "leader" || got[1].Err == nil || !errors.Is(got[2].Err, ErrMntrNotAllowed) {
 		t.Errorf("server stats %+v", got)
+	}
+}
+
+func TestTurns(t *testing.T) {
+	p := &turns{servers: []string{"a", "b", "c"}, next: 1}
+	var got []string
+	for range 7 {
+		s, retry := p.Next()
+		if retry {
+			s += "!"
+		}
+		got = append(got, s)
+	}
+	if want := []string{"b", "c", "a", "b!", "c", "a", "b!"}; !slices.Equal(got, want) {
+		t.Fatalf("Next: %v, want %v (! = retryStart)", got, want)
+	}
+	p.Connected()
+	if s, retry := p.Next(); s != "c" || retry {
+		t.Fatalf("after Connected: %s %v, want c without a retry", s, retry)
+	}
+}
+
+// Sessions spread evenly over the servers, in the connect string's order,
+// here the client ports of an embedded ensemble.
+func TestConnectSpreadsSessions(t *testing.T) {
+	cfg := engine.DefaultConfig(t.TempDir())
+	cfg.TickTime = 100 * time.Millisecond
+	e, err := engine.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.WaitServing(ctx); err != nil {
+		t.Fatal(err)
+	}
+	addrs, err := e.ListenClients("127.0.0.1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := New("zk://" + strings.Join(addrs, ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for range 6 {
+		c, err := target.Connect(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		got = append(got, c.(*conn).zc.Server())
+	}
+	if want := append(addrs, addrs...); !slices.Equal(got, want) {
+		t.Fatalf("sessions on %v, want %v", got, want)
 	}
 }
