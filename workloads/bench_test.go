@@ -3,6 +3,7 @@ package workloads_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"zkbench/workloads"
 	"zkbench/workloads/embedded"
 	"zkbench/workloads/memtarget"
+	"zkbench/workloads/zktarget"
 )
 
 // BenchmarkRecordingOverhead compares the driver's closed loop (clock
@@ -20,8 +22,11 @@ import (
 //     overhead is as large a share as it can be: this is the driver's
 //     own cost in ns per op;
 //   - the embedded ensemble (3 members, logs in a temporary folder on the
-//     test's disk), the target a run measures: this is what recording
-//     costs a run's throughput.
+//     test's disk) through its client ports, the target a run measures:
+//     this is what recording costs a run's throughput;
+//   - the same ensemble called in-process (clientTransport=direct), where
+//     a read is a map lookup of a few hundred ns and recording's clock
+//     reads are a large share of it.
 //
 // Bare and recorded run alternately: as many ops bare as the driver's
 // loop ran in the last pair, then the loop for a slice (1 ms on
@@ -35,18 +40,34 @@ func BenchmarkRecordingOverhead(b *testing.B) {
 		overheadByWorkload(b, memtarget.New(0), time.Millisecond)
 	})
 	b.Run("embedded", func(b *testing.B) {
-		e, err := engine.Start(engine.DefaultConfig(b.TempDir()))
+		e := startEnsemble(b)
+		addrs, err := e.ListenClients("127.0.0.1", 0)
 		if err != nil {
 			b.Fatal(err)
 		}
-		defer e.Stop()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := e.WaitServing(ctx); err != nil {
+		target, err := zktarget.New("zk://" + strings.Join(addrs, ","))
+		if err != nil {
 			b.Fatal(err)
 		}
-		overheadByWorkload(b, embedded.New(e), 20*time.Millisecond)
+		overheadByWorkload(b, target, 20*time.Millisecond)
 	})
+	b.Run("embedded-direct", func(b *testing.B) {
+		overheadByWorkload(b, embedded.New(startEnsemble(b)), 20*time.Millisecond)
+	})
+}
+
+func startEnsemble(b *testing.B) *engine.Ensemble {
+	e, err := engine.Start(engine.DefaultConfig(b.TempDir()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { e.Stop() })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := e.WaitServing(ctx); err != nil {
+		b.Fatal(err)
+	}
+	return e
 }
 
 func overheadByWorkload(b *testing.B, target workloads.Target, slice time.Duration) {

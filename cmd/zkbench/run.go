@@ -41,6 +41,7 @@ var runFlagKeys = []runFlagKey{
 	{"keys", "keys", "1000", "keys the ops spread over"},
 	{"key-dist", "keyDist", "uniform", "uniform|zipf|sequential"},
 	{"target", "target", "embedded", "embedded, or zk://host:port[,host:port...] for a real ensemble"},
+	{"client-transport", "clientTransport", "tcp", "embedded target: tcp = ZooKeeper's client protocol on loopback ports, direct = in-process calls"},
 }
 
 type runOptions struct {

@@ -194,7 +194,7 @@ func (r *runner) cleanup() {
 		r.ens.Stop()
 	}
 	if r.plan.keepData && r.ens != nil {
-		fmt.Fprintf(r.stderr, "zkbench run: data kept in %s\n", r.plan.dataDir)
+		fmt.Fprintf(r.stderr, "zkbench: data kept in %s\n", r.plan.dataDir)
 		return
 	}
 	for i := len(r.removeDirs) - 1; i >= 0; i-- {
@@ -282,8 +282,15 @@ func memberFailure(err error) error {
 }
 
 func (r *runner) target(ctx context.Context) (workloads.Target, error) {
-	if r.ens != nil {
+	if r.ens != nil && r.plan.clientTransport == clientDirect {
 		return embedded.New(r.ens), nil
+	}
+	if r.ens != nil {
+		addrs, err := r.ens.ListenClients("127.0.0.1", 0)
+		if err != nil {
+			return nil, err
+		}
+		return zktarget.New("zk://" + strings.Join(addrs, ","))
 	}
 	t, err := externalTarget(ctx, r.plan.target)
 	r.external = t

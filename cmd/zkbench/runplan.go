@@ -20,6 +20,9 @@ import (
 type runPlan struct {
 	profile  string
 	target   string // "embedded" or zk://...
+	// clientTransport is how the embedded target's sessions reach their
+	// members: clientTCP or clientDirect.
+	clientTransport string
 	engine   engine.Config
 	spec     workloads.Spec
 	dataDir  string // parent given by the user, "" = a fresh temporary one
@@ -30,7 +33,7 @@ type runPlan struct {
 
 func newRunPlan(p *profiles.Profile) (*runPlan, error) {
 	spec := workloads.Default()
-	plan := &runPlan{profile: p.Name, target: "embedded", engine: engine.DefaultConfig(""), spec: spec, settings: map[string]string{}}
+	plan := &runPlan{profile: p.Name, target: "embedded", clientTransport: clientTCP, engine: engine.DefaultConfig(""), spec: spec, settings: map[string]string{}}
 	for _, s := range p.Settings {
 		if err := plan.set(s.Key, s.Value); err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Where, err)
@@ -75,6 +78,16 @@ var engineKeys = map[string]func(c *engine.Config, v string) error{
 	},
 }
 
+// How the embedded target's sessions reach their members. Through the
+// client protocol by default: a session then costs what a real client's
+// costs (a socket, jute frames, a server-side connection), so read-heavy
+// figures are not those of a function call. direct is the engine's own
+// API, the upper bound of what the ensemble itself can do.
+const (
+	clientTCP    = "tcp"
+	clientDirect = "direct"
+)
+
 // set applies one key = value.
 func (p *runPlan) set(key, value string) error {
 	if err := p.apply(key, value); err != nil {
@@ -101,6 +114,12 @@ func (p *runPlan) apply(key, value string) error {
 		b, err := strconv.ParseBool(value)
 		p.keepData = b
 		return err
+	case "clientTransport":
+		if value != clientTCP && value != clientDirect {
+			return fmt.Errorf("%q: want %s or %s", value, clientTCP, clientDirect)
+		}
+		p.clientTransport = value
+		return nil
 	}
 	if f, ok := engineKeys[key]; ok {
 		return f(&p.engine, value)
@@ -119,7 +138,7 @@ func (p *runPlan) setTarget(v string) error {
 // knownKey reports whether key names a knob.
 func knownKey(key string) bool {
 	switch key {
-	case "dataDir", "dataLogDir", "target", "keepData":
+	case "dataDir", "dataLogDir", "target", "keepData", "clientTransport":
 		return true
 	}
 	if _, ok := engineKeys[key]; ok {

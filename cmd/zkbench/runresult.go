@@ -87,6 +87,7 @@ func (r *runner) config() results.Config {
 		for k, v := range e.Knobs() {
 			c.Other[k] = v
 		}
+		c.Other["clientTransport"] = p.clientTransport
 	}
 	return c
 }
