@@ -47,6 +47,7 @@ var commands = map[string]command{
 	"report":   {"render run, sweep and probe folders as one HTML report; --trend: a history of runs", runReport},
 	"run":      {"start an ensemble (or use a real one), run a workload, write results", runRun},
 	"sweep":    {"run the cross product of varied knobs, one run folder each, and compare them", runSweep},
+	"serve":    {"run the embedded ensemble for any ZooKeeper client until interrupted", runServe},
 	"snapshot": {"dump or verify a ZooKeeper snapshot file", runSnapshot},
 	"txnlog":   {"dump or verify a ZooKeeper transaction log file", runTxnlog},
 	"version":  {"print the version", runVersion},
