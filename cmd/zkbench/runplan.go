@@ -18,17 +18,17 @@ import (
 // result-schema.md's config and of workloads.Spec.Set) so that profiles,
 // flags, --set and sweeps all set them the same way.
 type runPlan struct {
-	profile  string
-	target   string // "embedded" or zk://...
+	profile string
+	target  string // "embedded" or zk://...
 	// clientTransport is how the embedded target's sessions reach their
 	// members: clientTCP or clientDirect.
 	clientTransport string
-	engine   engine.Config
-	spec     workloads.Spec
-	dataDir  string // parent given by the user, "" = a fresh temporary one
-	logDir   string // parent for dataLogDirs, "" = in the dataDirs
-	keepData bool
-	settings map[string]string // every key set, for result.json's config
+	engine          engine.Config
+	spec            workloads.Spec
+	dataDir         string // parent given by the user, "" = a fresh temporary one
+	logDir          string // parent for dataLogDirs, "" = in the dataDirs
+	keepData        bool
+	settings        map[string]string // every key set, for result.json's config
 }
 
 func newRunPlan(p *profiles.Profile) (*runPlan, error) {
