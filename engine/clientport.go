@@ -366,12 +366,7 @@ func (cc *clientConn) answer(f []byte) bool {
 	hdr, rsp, err := cc.c.exchange(req, cc)
 	cc.mu.Lock()
 	if err == nil {
-		cc.queue(func(w *jute.Writer) {
-			hdr.Encode(w)
-			if rsp != nil {
-				rsp.Encode(w)
-			}
-		})
+		cc.queueReply(hdr, rsp)
 	}
 	if read {
 		// What fired while the read was answered goes after its reply: the
@@ -405,14 +400,20 @@ func (cc *clientConn) authenticate(xid int32, a *jute.AuthPacket) bool {
 // reply queues and writes a frame of a header and an optional record.
 func (cc *clientConn) reply(hdr jute.ReplyHeader, rsp jute.Record) bool {
 	cc.mu.Lock()
+	cc.queueReply(hdr, rsp)
+	cc.mu.Unlock()
+	return cc.flush() == nil
+}
+
+// queueReply queues a reply frame: the header and, unless nil, the
+// response. cc.mu is held.
+func (cc *clientConn) queueReply(hdr jute.ReplyHeader, rsp jute.Record) {
 	cc.queue(func(w *jute.Writer) {
 		hdr.Encode(w)
 		if rsp != nil {
 			rsp.Encode(w)
 		}
 	})
-	cc.mu.Unlock()
-	return cc.flush() == nil
 }
 
 // queue appends one frame, its length and what enc writes, to out. cc.mu
