@@ -15,7 +15,7 @@ import (
 
 	"zkbench/engine/disk"
 	"zkbench/engine/jute"
-	"zkbench/results/hlog"
+	"zkbench/hlog"
 )
 
 // Where a benchmark's ensemble keeps its files: the root disk (the test's

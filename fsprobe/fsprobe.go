@@ -34,7 +34,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"zkbench/engine/disk"
-	"zkbench/results/hlog"
+	"zkbench/hlog"
 )
 
 // Defaults of the command line.

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"zkbench/hlog"
 	"zkbench/results/device"
-	"zkbench/results/hlog"
 )
 
 // testdata/schema-example.json is result-schema.md's example without its

@@ -18,7 +18,7 @@
 //
 // A Driver runs a Spec on a Target and returns a Result: per op, the
 // count, the errors by kind and an HDR latency histogram per second of
-// the measured phase (microseconds, results/hlog's range and precision),
+// the measured phase (microseconds, hlog's range and precision),
 // ready to be written as .hlog files. Driver.Live is a cheap progress
 // snapshot while it runs.
 //

@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"zkbench/results/hlog"
+	"zkbench/hlog"
 )
 
 // drainLimit is how long ops in flight at the end of the measured phase

@@ -6,7 +6,7 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
-	"zkbench/results/hlog"
+	"zkbench/hlog"
 )
 
 // meter records the latencies of the measured phase into one histogram per

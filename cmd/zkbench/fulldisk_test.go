@@ -14,9 +14,9 @@ import (
 	"testing"
 
 	"zkbench/engine/disk"
+	"zkbench/hlog"
 	"zkbench/profiles"
 	"zkbench/results"
-	"zkbench/results/hlog"
 )
 
 // fullDisk is the real file system with a small disk under it: once

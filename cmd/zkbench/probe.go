@@ -21,10 +21,10 @@ import (
 
 	"zkbench/engine/disk"
 	"zkbench/fsprobe"
+	"zkbench/hlog"
 	"zkbench/internal/size"
 	"zkbench/results"
 	"zkbench/results/device"
-	"zkbench/results/hlog"
 	htmlreport "zkbench/results/report"
 )
 

@@ -19,8 +19,8 @@ import (
 	"zkbench/engine/disk"
 	"zkbench/engine/disk/faultfs"
 	"zkbench/fsprobe"
+	"zkbench/hlog"
 	"zkbench/results/device"
-	"zkbench/results/hlog"
 )
 
 // probeFake points the probe command at fsys, with made-up device facts

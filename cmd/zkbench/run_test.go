@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"zkbench/hlog"
 	"zkbench/internal/zkref"
 	"zkbench/results"
-	"zkbench/results/hlog"
 )
 
 // A short run end to end: every file of cli.md's run folder, result.json

@@ -15,10 +15,10 @@ import (
 	"github.com/shirou/gopsutil/v3/host"
 	"github.com/shirou/gopsutil/v3/mem"
 
+	"zkbench/hlog"
 	"zkbench/results"
 	"zkbench/results/collect"
 	"zkbench/results/device"
-	"zkbench/results/hlog"
 	reportpkg "zkbench/results/report"
 	"zkbench/workloads"
 )

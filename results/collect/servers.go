@@ -15,8 +15,8 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"zkbench/engine"
+	"zkbench/hlog"
 	"zkbench/results"
-	"zkbench/results/hlog"
 )
 
 // Servers is an engine.Sink that keeps per-member figures. Publish is

@@ -13,9 +13,9 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
+	"zkbench/hlog"
 	"zkbench/results"
 	"zkbench/results/device"
-	"zkbench/results/hlog"
 )
 
 // The folders in testdata are synthetic results, made by this file:

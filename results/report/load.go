@@ -9,8 +9,8 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
+	"zkbench/hlog"
 	"zkbench/results"
-	"zkbench/results/hlog"
 )
 
 // run is one run folder: its result.json and the histograms of its .hlog

@@ -12,9 +12,9 @@ import (
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 
+	"zkbench/hlog"
 	"zkbench/internal/size"
 	"zkbench/results"
-	"zkbench/results/hlog"
 )
 
 // addRuns adds the sections about runs. With several runs every chart

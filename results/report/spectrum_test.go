@@ -4,8 +4,8 @@ import (
 	"slices"
 	"testing"
 
+	"zkbench/hlog"
 	"zkbench/results"
-	"zkbench/results/hlog"
 )
 
 func TestSpectrum(t *testing.T) {
