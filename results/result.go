@@ -188,20 +188,11 @@ type Event struct {
 	// T is seconds since the measured phase began.
 	T      float64 `json:"t"`
 	Server int     `json:"server"`
-	Kind   string  `json:"kind"`
-	Detail string  `json:"detail"`
+	// Kind is the name of an engine.EventKind (snapshot-start, log-roll…):
+	// the engine names its events once, for its log lines and for here.
+	Kind   string `json:"kind"`
+	Detail string `json:"detail"`
 }
-
-// Event kinds. The report draws snapshot windows, log rolls and leader
-// changes from them.
-const (
-	EventSnapshotStart  = "snapshot-start"
-	EventSnapshotEnd    = "snapshot-end"
-	EventLogRoll        = "log-roll"
-	EventPreallocExtend = "prealloc-extend"
-	EventLeaderElected  = "leader-elected"
-	EventLearnerSynced  = "learner-synced"
-)
 
 // WriteFile writes r as indented JSON to path, replacing it. A zero
 // Schema is written as the current one.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"zkbench/engine"
 	"zkbench/hlog"
 	"zkbench/results/device"
 )
@@ -102,7 +103,7 @@ func fullResult() *Result {
 		SnapshotStall: SnapshotStall{Windows: 1, WriteP99UsInside: 9, WriteP99UsOutside: 4, FsyncP99UsInside: 8, FsyncP99UsOutside: 3},
 		Timeseries: []TimePoint{{T: 1, OpsS: 100, P50Us: 2, P99Us: 4, MaxUs: 6, FsyncP99Us: 900, CPUPct: 50,
 			Disk: map[string]DiskPoint{"vda": {WriteBytesS: 1e6, UtilPct: 12.5}}}},
-		Events: []Event{{T: 3, Server: 1, Kind: EventSnapshotStart, Detail: "0x100000064"}},
+		Events: []Event{{T: 3, Server: 1, Kind: engine.EventSnapshotStart.String(), Detail: "0x100000064"}},
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
+	"zkbench/engine"
 	"zkbench/hlog"
 	"zkbench/results"
 	"zkbench/results/device"
@@ -263,12 +264,12 @@ func writeRun(t *testing.T, dir string, f fixtureRun) {
 				"vdc": {WriteBytesS: 2.2e5, UtilPct: 30 + 5*rng.Float64()},
 			}})
 	}
-	res.Events = []results.Event{{T: 0.5, Server: 1, Kind: results.EventLeaderElected, Detail: "epoch 1"}}
+	res.Events = []results.Event{{T: 0.5, Server: 1, Kind: engine.EventLeaderElected.String(), Detail: "epoch 1"}}
 	for _, w := range ws {
 		res.Events = append(res.Events,
-			results.Event{T: w.from, Server: w.server, Kind: results.EventLogRoll, Detail: "log rolled before snapshot"},
-			results.Event{T: w.from, Server: w.server, Kind: results.EventSnapshotStart},
-			results.Event{T: w.to, Server: w.server, Kind: results.EventSnapshotEnd})
+			results.Event{T: w.from, Server: w.server, Kind: engine.EventLogRoll.String(), Detail: "log rolled before snapshot"},
+			results.Event{T: w.from, Server: w.server, Kind: engine.EventSnapshotStart.String()},
+			results.Event{T: w.to, Server: w.server, Kind: engine.EventSnapshotEnd.String()})
 	}
 	if err := res.WriteFile(filepath.Join(dir, results.ResultFile)); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"zkbench/engine"
 	"zkbench/results"
 )
 
@@ -284,8 +285,8 @@ func TestSnapshotWindows(t *testing.T) {
 		want []window
 	}{
 		{"events", results.Result{DurationS: 10, Events: []results.Event{
-			ev(1, 1, results.EventSnapshotStart), ev(2, 2, results.EventSnapshotStart), ev(3, 1, results.EventSnapshotEnd),
-			ev(4, 2, results.EventLogRoll), ev(5, 2, results.EventSnapshotEnd), ev(8, 3, results.EventSnapshotStart),
+			ev(1, 1, engine.EventSnapshotStart.String()), ev(2, 2, engine.EventSnapshotStart.String()), ev(3, 1, engine.EventSnapshotEnd.String()),
+			ev(4, 2, engine.EventLogRoll.String()), ev(5, 2, engine.EventSnapshotEnd.String()), ev(8, 3, engine.EventSnapshotStart.String()),
 		}}, []window{{1, 1, 3}, {2, 2, 5}, {3, 8, 10}}},
 		{"servers", results.Result{Started: started, Servers: []results.Server{
 			{ID: 2, Snapshots: []results.Snapshot{{Start: started.Add(1500 * time.Millisecond), DurationMs: 250}}},

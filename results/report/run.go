@@ -12,6 +12,7 @@ import (
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 
+	"zkbench/engine"
 	"zkbench/hlog"
 	"zkbench/internal/size"
 	"zkbench/results"
@@ -381,10 +382,10 @@ func snapshotWindows(res *results.Result) []window {
 	open := map[int]int{} // server → index in ws of its open window
 	for _, e := range res.Events {
 		switch e.Kind {
-		case results.EventSnapshotStart:
+		case engine.EventSnapshotStart.String():
 			open[e.Server] = len(ws)
 			ws = append(ws, window{server: e.Server, from: e.T, to: -1})
-		case results.EventSnapshotEnd:
+		case engine.EventSnapshotEnd.String():
 			if i, ok := open[e.Server]; ok {
 				ws[i].to = e.T
 				delete(open, e.Server)
@@ -418,10 +419,10 @@ func runMarks(res *results.Result) charts.SeriesOpts {
 	var lines []markItem
 	for _, e := range res.Events {
 		switch e.Kind {
-		case results.EventLogRoll:
+		case engine.EventLogRoll.String():
 			lines = append(lines, markItem{Name: fmt.Sprintf("log roll s%d", e.Server), XAxis: e.T,
 				LineStyle: &opts.LineStyle{Color: "#888", Type: "dashed"}})
-		case results.EventLeaderElected:
+		case engine.EventLeaderElected.String():
 			lines = append(lines, markItem{Name: fmt.Sprintf("leader s%d", e.Server), XAxis: e.T,
 				LineStyle: &opts.LineStyle{Color: "#c62828", Type: "solid", Width: 2}})
 		}
