@@ -194,6 +194,29 @@ type Event struct {
 	Detail string `json:"detail"`
 }
 
+// HeadlineP99 is the p99 of the run's most frequent op, in µs: the op
+// the workload is about (setData for write, getData for read).
+func (r *Result) HeadlineP99() int64 {
+	var best OpStats
+	for _, op := range r.Ops {
+		if op.Count > best.Count {
+			best = op
+		}
+	}
+	return best.Latency.P99
+}
+
+// LeaderFsyncP99 is the leader's fsync p99 in µs, or -1 without one (an
+// external target): its log's syncs are on every write's commit path.
+func (r *Result) LeaderFsyncP99() int64 {
+	for _, s := range r.Servers {
+		if s.Role == "leader" {
+			return s.Fsync.Latency.P99
+		}
+	}
+	return -1
+}
+
 // WriteFile writes r as indented JSON to path, replacing it. A zero
 // Schema is written as the current one.
 func (r *Result) WriteFile(path string) error {

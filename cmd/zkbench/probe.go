@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,8 +18,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
-	"golang.org/x/sys/unix"
 
+	"zkbench/bench"
 	"zkbench/engine/disk"
 	"zkbench/fsprobe"
 	"zkbench/hlog"
@@ -26,6 +27,7 @@ import (
 	"zkbench/results"
 	"zkbench/results/device"
 	htmlreport "zkbench/results/report"
+	"zkbench/results/table"
 )
 
 // Seams for tests: the file system the probe writes through, how device
@@ -97,7 +99,7 @@ func runProbe(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&f.preAllocSize, "pre-alloc-size", "preallocation step, as ZooKeeper's preAllocSize (0 = off)")
 	fs.Var(&f.background, "background-write", "bytes/s of a concurrent snapshot-like writer in the same dir; each combination runs with and without it (0 = off)")
 	fs.Var(&f.bandwidthSize, "bandwidth-size", "bytes written to measure sequential bandwidth per dir (0 = skip)")
-	fs.StringVar(&f.out, "out", "", "output folder (default results/<UTC timestamp>-probe)")
+	fs.StringVar(&f.out, "out", "", "output folder (default "+bench.DefaultRoot+"/<UTC timestamp>-probe)")
 	fs.DurationVar(&f.maxP99, "max-p99", 0, "exit 1 if any combination's p99 sync latency is above this (0 = no check)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -117,18 +119,15 @@ func runProbe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	out := f.out
-	if out == "" {
-		out = filepath.Join("results", time.Now().UTC().Format("20060102T150405Z")+"-probe")
-	}
+	out := cmp.Or(f.out, bench.DefaultOut("probe"))
 	if err := os.MkdirAll(out, 0o755); err != nil {
-		return usagef("--out %s: %v", out, probeUnwrapPath(err))
+		return usagef("--out %s: %v", out, unwrapPath(err))
 	}
 
-	if probeIsTerminal(stderr) {
+	if isTerminal(stderr) {
 		cfg.OnCase = func(c fsprobe.Case) {
 			fmt.Fprintf(stderr, "probe %s %s: %d writes in %.1fs, p99 %s\n",
-				c.Dir, c.Name(), c.Count, c.Elapsed.Seconds(), probeMicros(c.Latency.ValueAtQuantile(99)))
+				c.Dir, c.Name(), c.Count, c.Elapsed.Seconds(), table.Micros(c.Latency.ValueAtQuantile(99)))
 		}
 		cfg.OnBandwidth = func(b fsprobe.Bandwidth) {
 			fmt.Fprintf(stderr, "probe %s bandwidth: %.0f MB/s\n", b.Dir, b.BytesPerSecond()/1e6)
@@ -153,7 +152,7 @@ func runProbe(args []string, stdout, stderr io.Writer) error {
 		return writeErr
 	}
 	fmt.Fprintf(stdout, "results: %s\n", filepath.Join(out, "probe.json"))
-	fmt.Fprintf(stdout, "report: %s\n", filepath.Join(out, reportFile))
+	fmt.Fprintf(stdout, "report: %s\n", filepath.Join(out, htmlreport.File))
 
 	switch failed := rep.failed(); {
 	case interrupted:
@@ -170,7 +169,7 @@ func runProbe(args []string, stdout, stderr io.Writer) error {
 	case len(over) > 0:
 		w := over[0]
 		return &problemError{fmt.Errorf("p99 sync latency above --max-p99 %v in %d of %d combinations (worst: %s %s, p99 %s)",
-			f.maxP99, len(over), len(res.Cases), w.Dir, w.Name(), probeMicros(w.Latency.ValueAtQuantile(99)))}
+			f.maxP99, len(over), len(res.Cases), w.Dir, w.Name(), table.Micros(w.Latency.ValueAtQuantile(99)))}
 	}
 	return nil
 }
@@ -269,23 +268,12 @@ func probeCheckDirs(cfg *fsprobe.Config) ([]device.Facts, error) {
 	return facts, nil
 }
 
-func probeUnwrapPath(err error) error {
+func unwrapPath(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return pe.Err
 	}
 	return err
-}
-
-// probeIsTerminal reports whether w is a terminal, where progress lines
-// are welcome.
-func probeIsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
 }
 
 // probeReport turns a probe's result into files, a table and a verdict.
@@ -362,7 +350,7 @@ func (r *probeReport) writeFiles() error {
 	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return htmlreport.WriteFile(filepath.Join(r.out, reportFile), []string{r.out})
+	return htmlreport.WriteFile(filepath.Join(r.out, htmlreport.File), []string{r.out})
 }
 
 // probe.json's model is shared with the report: results.Probe.
@@ -379,7 +367,7 @@ type (
 
 func (r *probeReport) json() probeJSON {
 	j := probeJSON{
-		Schema: results.Schema, Kind: "probe", ZkbenchVersion: zkbenchVersion(),
+		Schema: results.Schema, Kind: "probe", ZkbenchVersion: bench.Version(),
 		Started:     r.res.Start.UTC().Format(time.RFC3339),
 		DurationS:   r.res.Elapsed.Seconds(),
 		Interrupted: r.interrupted,
@@ -470,7 +458,7 @@ func (r *probeReport) printTable(w io.Writer) {
 			note = "interrupted"
 		}
 		h := c.Latency
-		rows = append(rows, []string{c.Dir, probeOr(df.Device, "?"), probeOr(df.FSType, "?"),
+		rows = append(rows, []string{c.Dir, cmp.Or(df.Device, "?"), cmp.Or(df.FSType, "?"),
 			c.Sync.String(), c.Prealloc.String(), bg, strconv.Itoa(c.Count),
 			strconv.FormatInt(h.ValueAtQuantile(50), 10), strconv.FormatInt(h.ValueAtQuantile(90), 10),
 			strconv.FormatInt(h.ValueAtQuantile(99), 10), strconv.FormatInt(h.ValueAtQuantile(99.9), 10),
@@ -522,7 +510,7 @@ func probeDescribe(f device.Facts) string {
 		return "device unknown"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s on %s (%s", probeOr(f.Mount, "?"), probeOr(f.Device, "?"), probeOr(f.FSType, "?"))
+	fmt.Fprintf(&b, "%s on %s (%s", cmp.Or(f.Mount, "?"), cmp.Or(f.Device, "?"), cmp.Or(f.FSType, "?"))
 	switch {
 	case f.Virtual:
 		b.WriteString(", no block device")
@@ -583,40 +571,13 @@ func (r *probeReport) printVerdict(w io.Writer) []fsprobe.Case {
 			warn = "at or above ZooKeeper's fsync.warningthresholdms = 1000 ms: ZooKeeper would log \"fsync-ing the write ahead log … took …ms\""
 		}
 		fmt.Fprintf(w, "verdict: %s: worst p99 %s (%s): %s; max %s (%s), %s\n",
-			dir, probeMicros(p99), worst.Name(), judgement, probeMicros(mx), slowest.Name(), warn)
+			dir, table.Micros(p99), worst.Name(), judgement, table.Micros(mx), slowest.Name(), warn)
 	}
 	slices.SortStableFunc(over, func(a, b fsprobe.Case) int {
 		return int(b.Latency.ValueAtQuantile(99) - a.Latency.ValueAtQuantile(99))
 	})
 	for _, c := range over {
-		fmt.Fprintf(w, "FAIL: %s %s: p99 %s is above --max-p99 %v\n", c.Dir, c.Name(), probeMicros(c.Latency.ValueAtQuantile(99)), r.flags.maxP99)
+		fmt.Fprintf(w, "FAIL: %s %s: p99 %s is above --max-p99 %v\n", c.Dir, c.Name(), table.Micros(c.Latency.ValueAtQuantile(99)), r.flags.maxP99)
 	}
 	return over
-}
-
-// probeMicros prints a latency in microseconds the way people read them:
-// 850 µs, 1.23 ms, 1.5 s.
-func probeMicros(us int64) string {
-	v, unit := float64(us)/1e6, "s"
-	switch {
-	case us < 1000:
-		return strconv.FormatInt(us, 10) + " µs"
-	case us < 1_000_000:
-		v, unit = float64(us)/1e3, "ms"
-	}
-	decimals := 0
-	switch {
-	case v < 10:
-		decimals = 2
-	case v < 100:
-		decimals = 1
-	}
-	return strconv.FormatFloat(v, 'f', decimals, 64) + " " + unit
-}
-
-func probeOr(s, alt string) string {
-	if s == "" {
-		return alt
-	}
-	return s
 }

@@ -456,14 +456,3 @@ func TestProbeSignalChild(t *testing.T) {
 	}
 	os.Exit(code)
 }
-
-func TestProbeMicros(t *testing.T) {
-	for us, want := range map[int64]string{
-		0: "0 µs", 999: "999 µs", 1000: "1.00 ms", 1234: "1.23 ms", 12345: "12.3 ms",
-		999_999: "1000 ms", 1_000_000: "1.00 s", 60_000_000: "60.0 s",
-	} {
-		if got := probeMicros(us); got != want {
-			t.Errorf("probeMicros(%d) = %q, want %q", us, got, want)
-		}
-	}
-}

@@ -10,10 +10,6 @@ import (
 	htmlreport "zkbench/results/report"
 )
 
-// reportFile is the name of a report, in a result folder or, for a
-// report of several folders, in the current directory.
-const reportFile = "report.html"
-
 // trendFile is the name of a trend report, in the current directory: a
 // trend belongs to none of its folders, as a report of several does not.
 const trendFile = "trend.html"
@@ -24,7 +20,7 @@ const trendFile = "trend.html"
 // per folder. Any unreadable folder or file is bad input (exit 2).
 func runReport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("report", stderr)
-	out := fs.String("out", "", "the HTML file to write (default: DIR/"+reportFile+" for one folder, ./"+reportFile+
+	out := fs.String("out", "", "the HTML file to write (default: DIR/"+htmlreport.File+" for one folder, ./"+htmlreport.File+
 		" for several; with --trend ./"+trendFile+")")
 	trend := fs.Bool("trend", false, "draw the trend of a history instead: each DIR one point in time, in the order given "+
 		"(a run folder, a sweep of repeats of one combination, or a folder of repeated runs)")
@@ -42,12 +38,12 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	switch {
 	case path != "":
 	case len(dirs) == 1 && filepath.Ext(dirs[0]) == ".json":
-		path = filepath.Join(filepath.Dir(dirs[0]), reportFile) // a result.json given by name
+		path = filepath.Join(filepath.Dir(dirs[0]), htmlreport.File) // a result.json given by name
 	case len(dirs) == 1:
-		path = filepath.Join(dirs[0], reportFile)
+		path = filepath.Join(dirs[0], htmlreport.File)
 	default:
 		// A comparison belongs to none of its folders.
-		path = reportFile
+		path = htmlreport.File
 	}
 	if err := htmlreport.WriteFile(path, dirs); err != nil {
 		return usagef("%v", err)

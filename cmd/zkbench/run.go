@@ -1,17 +1,18 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/pflag"
 
+	"zkbench/bench"
 	"zkbench/profiles"
 )
 
@@ -72,15 +73,22 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if len(p.Vary) > 0 {
 		return usagef("--profile %s is a sweep (it varies %s): use zkbench sweep", o.profile, p.Vary[0].Key)
 	}
-	plan, err := resolvePlan(p, fs, o, values, nil)
+	plan, err := resolvePlan(p, fs, o, values)
 	if err != nil {
 		return err
 	}
+	if err := plan.Check(); err != nil {
+		return usagef("%v", err)
+	}
+	plan.Out = cmp.Or(o.out, bench.DefaultOut(p.Name))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	r := &runner{plan: plan, out: o.out, stdout: stdout, stderr: stderr,
-		progress: o.progress || probeIsTerminal(stderr)}
-	return r.run(ctx)
+	sink := &textSink{w: stderr, cmd: "run", progress: o.progress || isTerminal(stderr)}
+	res, err := bench.Run(ctx, plan, sink)
+	if res != nil {
+		writeRunSummary(stdout, res, plan.Out)
+	}
+	return err
 }
 
 // addRunFlags registers the flags run and sweep share: cli.md's run
@@ -88,7 +96,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 // knob flags' values by profile key.
 func addRunFlags(fs *pflag.FlagSet, o *runOptions) map[string]*string {
 	fs.StringVar(&o.profile, "profile", "quick", "built-in profile name or profile file (list: zkbench run --profile list)")
-	fs.StringVar(&o.out, "out", "", "output folder (default results/<UTC timestamp>-<profile>)")
+	fs.StringVar(&o.out, "out", "", "output folder (default "+bench.DefaultRoot+"/<UTC timestamp>-<profile>)")
 	values := map[string]*string{}
 	for _, f := range runFlagKeys {
 		values[f.key] = fs.String(f.flag, f.def, f.usage)
@@ -99,19 +107,16 @@ func addRunFlags(fs *pflag.FlagSet, o *runOptions) map[string]*string {
 	return values
 }
 
-// setting is one key = value given to a plan.
-type setting struct{ key, value string }
-
-// resolvePlan builds the plan: profile, then flags given, then --set, then
-// extra (a sweep's varied values, which no flag or --set may also set).
-func resolvePlan(p *profiles.Profile, fs *pflag.FlagSet, o runOptions, values map[string]*string, extra []setting) (*runPlan, error) {
-	plan, err := newRunPlan(p)
+// resolvePlan builds the plan: profile, then flags given, then --set,
+// then --keep-data. The caller checks it once everything is set.
+func resolvePlan(p *profiles.Profile, fs *pflag.FlagSet, o runOptions, values map[string]*string) (*bench.Plan, error) {
+	plan, err := bench.NewPlan(p)
 	if err != nil {
 		return nil, usagef("--profile %v", err)
 	}
 	for _, f := range runFlagKeys {
-		if fs.Changed(f.flag) {
-			if err := plan.set(f.key, *values[f.key]); err != nil {
+		if _, ok := values[f.key]; ok && fs.Changed(f.flag) {
+			if err := plan.Set(f.key, *values[f.key]); err != nil {
 				return nil, usagef("--%s: %v", f.flag, err)
 			}
 		}
@@ -121,30 +126,15 @@ func resolvePlan(p *profiles.Profile, fs *pflag.FlagSet, o runOptions, values ma
 		if !ok {
 			return nil, usagef("--set %q: want key=value", s)
 		}
-		if !knownKey(k) {
+		if !bench.KnownKey(k) {
 			return nil, usagef("--set %s: unknown key", k)
 		}
-		if err := plan.set(k, v); err != nil {
+		if err := plan.Set(k, v); err != nil {
 			return nil, usagef("--set %v", err)
 		}
 	}
-	for _, s := range extra {
-		if err := plan.set(s.key, s.value); err != nil {
-			return nil, usagef("--vary %v", err)
-		}
-	}
 	if o.keepData {
-		plan.keepData = true
-	}
-	if err := plan.spec.Validate(); err != nil {
-		return nil, usagef("%v", err)
-	}
-	if plan.target == "embedded" {
-		c := plan.engine
-		c.DataDir = "checked when the run starts" // the runner picks the member folders
-		if err := c.Validate(); err != nil {
-			return nil, usagef("%v", err)
-		}
+		plan.Set("keepData", "true")
 	}
 	return plan, nil
 }
@@ -162,15 +152,4 @@ func listProfiles(w io.Writer) error {
 		fmt.Fprintf(w, "%-18s %-5s %s\n", n, kind, p.Summary())
 	}
 	return nil
-}
-
-// relPath shortens p to a path relative to the working directory when it
-// is under it.
-func relPath(p string) string {
-	if wd, err := os.Getwd(); err == nil {
-		if r, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(r, "..") {
-			return r
-		}
-	}
-	return p
 }

@@ -163,30 +163,6 @@ func TestRunAgainstRealZooKeeper(t *testing.T) {
 	}
 }
 
-// The run's fsyncs on a real server are the differences between the mntr
-// readings at the measured start and at the end.
-func TestMntrFsync(t *testing.T) {
-	before := map[string]string{"zk_cnt_fsynctime": "100", "zk_sum_fsynctime": "40", "zk_fsync_threshold_exceed_count": "1"}
-	after := map[string]string{"zk_cnt_fsynctime": "300", "zk_sum_fsynctime": "140", "zk_fsync_threshold_exceed_count": "3"}
-	cases := []struct {
-		name          string
-		before, after map[string]string
-		count, over   int64
-		meanUs        float64
-	}{
-		{"both readings", before, after, 200, 2, 500},
-		{"no start reading", nil, after, 300, 3, 140e3 / 300},
-		{"no fsync metrics", nil, map[string]string{"zk_server_state": "leader"}, 0, 0, 0},
-		{"counter reset (restart)", after, before, 0, 0, 0},
-	}
-	for _, tc := range cases {
-		f := mntrFsync(tc.before, tc.after)
-		if f.Count != tc.count || f.OverWarningThreshold != tc.over || f.Latency.Mean != tc.meanUs {
-			t.Errorf("%s: %+v, want count %d, over %d, mean %v µs", tc.name, f, tc.count, tc.over, tc.meanUs)
-		}
-	}
-}
-
 // javaCount checks that HdrHistogram's own HistogramLogProcessor reads an
 // .hlog of a run and counts want values in it. It needs a JRE and
 // Debian's libhdrhistogram-java (CI installs both).

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 
+	"zkbench/bench"
 	"zkbench/profiles"
 )
 
@@ -28,7 +29,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.profile, "profile", "", "profile whose ensemble settings to use (default: ZooKeeper's defaults)")
 	values := map[string]*string{}
 	for _, f := range runFlagKeys {
-		if f.key == "dataDir" || f.key == "dataLogDir" || engineKeys[f.key] != nil {
+		if bench.EnsembleKey(f.key) {
 			values[f.key] = fs.String(f.flag, f.def, f.usage)
 		}
 	}
@@ -52,33 +53,20 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 			return usagef("--profile: %v", err)
 		}
 	}
-	plan, err := resolvePlan(p, fs, o, values, nil)
+	plan, err := resolvePlan(p, fs, o, values)
 	if err != nil {
 		return err
 	}
-	if plan.target != "embedded" {
-		return usagef("serve runs the embedded ensemble; target %s is not one", plan.target)
+	if err := plan.Check(); err != nil {
+		return usagef("%v", err)
 	}
 	ctx, stop := serveContext()
 	defer stop()
-	r := &runner{plan: plan, stdout: stdout, stderr: stderr}
-	defer r.cleanup()
-	if err := r.prepareData(); err != nil {
-		return err
-	}
-	if err := r.startEnsemble(ctx); err != nil {
-		return err
-	}
-	addrs, err := r.ens.ListenClients(*host, *port)
+	err = bench.Serve(ctx, plan, *host, *port, &textSink{w: stderr, cmd: "serve"}, func(ms []bench.Member) {
+		printServing(stdout, ms)
+	})
 	if err != nil {
-		return usagef("--client-port %d: %v", *port, err)
-	}
-	r.printServing(addrs)
-	runCtx, stopRun := r.untilFailure(ctx)
-	<-runCtx.Done()
-	stopRun()
-	if failed := r.failed(); failed != nil {
-		return usagef("%v", failed)
+		return err
 	}
 	fmt.Fprintln(stdout, "stopping")
 	return nil
@@ -86,15 +74,16 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 
 // printServing says where each member listens and what it writes, and
 // the connect string a client takes.
-func (r *runner) printServing(addrs []string) {
-	fmt.Fprintf(r.stdout, "zkbench serve: %d members serving ZooKeeper clients until interrupted\n", len(addrs))
-	for i, id := range r.ens.Members() {
-		dataDir, logDir := r.ens.Dirs(id)
-		fmt.Fprintf(r.stdout, "  member %d  %-9s %-21s dataDir %s", id, strings.ToLower(r.ens.Status(id).Role), addrs[i], dataDir)
-		if logDir != "" && logDir != dataDir {
-			fmt.Fprintf(r.stdout, "  dataLogDir %s", logDir)
+func printServing(w io.Writer, ms []bench.Member) {
+	fmt.Fprintf(w, "zkbench serve: %d members serving ZooKeeper clients until interrupted\n", len(ms))
+	var addrs []string
+	for _, m := range ms {
+		fmt.Fprintf(w, "  member %d  %-9s %-21s dataDir %s", m.ID, m.Role, m.Addr, m.DataDir)
+		if m.DataLogDir != "" && m.DataLogDir != m.DataDir {
+			fmt.Fprintf(w, "  dataLogDir %s", m.DataLogDir)
 		}
-		fmt.Fprintln(r.stdout)
+		fmt.Fprintln(w)
+		addrs = append(addrs, m.Addr)
 	}
-	fmt.Fprintf(r.stdout, "connect string: %s\n", strings.Join(addrs, ","))
+	fmt.Fprintf(w, "connect string: %s\n", strings.Join(addrs, ","))
 }

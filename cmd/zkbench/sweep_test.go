@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"zkbench/profiles"
 	"zkbench/results"
+	htmlreport "zkbench/results/report"
 )
 
 // A sweep of two keys, one of them repeated: every combination runs, the
@@ -60,7 +60,7 @@ func TestSweepRunsTheCrossProduct(t *testing.T) {
 	if sw.Runs[0].Dir != "1-snapCount=200-maxBatchSize=1-r1" {
 		t.Errorf("first folder %q", sw.Runs[0].Dir)
 	}
-	if _, err := os.Stat(filepath.Join(out, reportFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(out, htmlreport.File)); err != nil {
 		t.Error(err)
 	}
 	for _, label := range want[:4] {
@@ -112,54 +112,5 @@ func TestSweepRefusesBadInput(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(full, "x")); err != nil || string(b) != "x" {
 		t.Errorf("a refused sweep touched a foreign file: %q %v", b, err)
-	}
-}
-
-// A profile's vary lines are the sweep's dimensions; --vary of the same
-// key replaces the profile's values, of another key adds a dimension.
-func TestSweepDimensions(t *testing.T) {
-	p, err := profiles.Parse("p", "p.profile", strings.NewReader("workload = write\nvary snapCount = 2000, 20000\nvary preallocMode = zookeeper, none\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dims, err := sweepDimensions(p, []string{"preallocMode=fallocate", "pre-alloc-size=1MiB,64MiB"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []dimension{
-		{"snapCount", []string{"2000", "20000"}},
-		{"preallocMode", []string{"fallocate"}},
-		{"preAllocSize", []string{"1MiB", "64MiB"}},
-	}
-	if len(dims) != len(want) {
-		t.Fatalf("dims %v", dims)
-	}
-	for i := range want {
-		if dims[i].key != want[i].key || !slices.Equal(dims[i].values, want[i].values) {
-			t.Errorf("dim %d: %v, want %v", i, dims[i], want[i])
-		}
-	}
-	if n := len(crossProduct(dims)); n != 4 {
-		t.Errorf("%d combinations, want 4", n)
-	}
-}
-
-func TestRunDirName(t *testing.T) {
-	cases := []struct {
-		n, width    int
-		c           []setting
-		rep, repeat int
-		want        string
-	}{
-		{3, 1, []setting{{"snapCount", "2000"}}, 1, 1, "3-snapCount=2000"},
-		{3, 2, []setting{{"snapCount", "2000"}}, 2, 3, "03-snapCount=2000-r2"},
-		{1, 1, []setting{{"dataLogDir", "/dev/shm"}, {"preAllocSize", "64MiB"}}, 1, 1, "1-dataLogDir=dev_shm-preAllocSize=64MiB"},
-		{12, 2, []setting{{"target", "zk://a:2181,b:2181"}}, 1, 1, "12-target=zk___a_2181_b_2181"},
-		{1, 1, nil, 4, 5, "1-r4"},
-	}
-	for _, tc := range cases {
-		if got := runDirName(tc.n, tc.width, tc.c, tc.rep, tc.repeat); got != tc.want {
-			t.Errorf("runDirName(%d, %v, #%d of %d) = %q, want %q", tc.n, tc.c, tc.rep, tc.repeat, got, tc.want)
-		}
 	}
 }

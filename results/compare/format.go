@@ -8,9 +8,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"golang.org/x/perf/benchmath"
+
+	"zkbench/results/table"
 )
 
 // WriteText writes the report as an aligned table with a verdict line,
@@ -20,7 +21,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "baseline:  %s\ncandidate: %s\n\n", r.Baseline.describe(), r.Candidate.describe())
 	// Numbers right-aligned, words left: the columns of table().
 	right := []bool{false, true, true, true, false, false}
-	for _, row := range alignColumns(r.table(), right) {
+	for _, row := range table.Lines(r.table(), right) {
 		b.WriteString(row + "\n")
 	}
 	b.WriteString("\n" + r.method() + "\n")
@@ -165,28 +166,9 @@ func formatSummary(s Summary, unit string) string {
 // 1.23 ms, 1.5 s) and a throughput as ops/s.
 func formatValue(v float64, unit string) string {
 	if unit == UnitOpsPerSecond {
-		return trimmed(v) + " ops/s"
+		return table.Figure(v) + " ops/s"
 	}
-	switch {
-	case v < 1000:
-		return strconv.FormatFloat(v, 'f', 0, 64) + " µs"
-	case v < 1e6:
-		return trimmed(v/1e3) + " ms"
-	}
-	return trimmed(v/1e6) + " s"
-}
-
-// trimmed prints v with three significant digits below 100 and none
-// above: enough to see a 10% change, not so many that noise shows.
-func trimmed(v float64) string {
-	decimals := 0
-	switch {
-	case v < 10:
-		decimals = 2
-	case v < 100:
-		decimals = 1
-	}
-	return strconv.FormatFloat(v, 'f', decimals, 64)
+	return table.Micros(v)
 }
 
 func formatChange(c float64) string {
@@ -203,31 +185,6 @@ func formatChange(c float64) string {
 
 func formatPct(fraction float64) string {
 	return strconv.FormatFloat(fraction*100, 'f', -1, 64) + "%"
-}
-
-// alignColumns pads every cell to its column's width, right-aligned
-// where right says so, and trims each line's trailing blanks.
-func alignColumns(t [][]string, right []bool) []string {
-	widths := make([]int, len(right))
-	for _, row := range t {
-		for i, cell := range row {
-			widths[i] = max(widths[i], utf8.RuneCountInString(cell))
-		}
-	}
-	lines := make([]string, len(t))
-	for j, row := range t {
-		var b strings.Builder
-		for i, cell := range row {
-			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(cell))
-			if right[i] {
-				b.WriteString(pad + cell + "  ")
-			} else {
-				b.WriteString(cell + pad + "  ")
-			}
-		}
-		lines[j] = strings.TrimRight(b.String(), " ")
-	}
-	return lines
 }
 
 // The JSON output, a contract for scripts like result.json: snake_case

@@ -25,6 +25,9 @@ import (
 	"strings"
 )
 
+// File is a report's name in a result folder.
+const File = "report.html"
+
 // Render writes the report of the folders in dirs to w. Every error
 // names the folder or file at fault.
 func Render(w io.Writer, dirs []string) error {

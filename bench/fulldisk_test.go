@@ -1,7 +1,6 @@
-package main
+package bench
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -95,35 +94,39 @@ func (f *fullFile) Allocate(off, n int64) error {
 	return f.File.Allocate(off, n)
 }
 
-// runOnDisk runs `zkbench run` with settings (profile keys over the quick
-// profile, as --set gives them) whose members write through d: the plan,
-// the runner, and main's report of the outcome (exit code and the line on
-// stderr). The one difference from the command is the plan's engine.FS,
-// the engine's seam for a disk; flags are tested elsewhere.
-func runOnDisk(t *testing.T, d *fullDisk, out string, settings ...string) (code int, stdout, stderr string) {
+// runOnDisk runs a plan of settings (profile keys over the quick
+// profile) whose members write through d. It returns the run's error and
+// the notices it gave.
+func runOnDisk(t *testing.T, d *fullDisk, out string, settings ...string) (notices string, err error) {
 	t.Helper()
 	p, err := profiles.Load("quick")
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := newRunPlan(p)
+	plan, err := NewPlan(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i+1 < len(settings); i += 2 {
-		if err := plan.set(settings[i], settings[i+1]); err != nil {
+		if err := plan.Set(settings[i], settings[i+1]); err != nil {
 			t.Fatal(err)
 		}
 	}
 	plan.engine.FS = func(uint64) disk.FS { return d }
-	var o, e bytes.Buffer
-	r := &runner{plan: plan, out: out, stdout: &o, stderr: &e}
-	code = report(&e, "run", r.run(context.Background()))
-	return code, o.String(), e.String()
+	plan.Out = out
+	var log noticeLog
+	_, err = Run(context.Background(), plan, &log)
+	return log.String(), err
 }
 
+// noticeLog is a Sink that keeps the notices, a line each.
+type noticeLog struct{ strings.Builder }
+
+func (*noticeLog) Progress(Progress)   {}
+func (n *noticeLog) Notice(msg string) { n.WriteString(msg + "\n") }
+
 // A disk that fills, at the start or during the run: the run stops with
-// one line naming the member, the file and the OS's reason, exit 2; what
+// an error naming the member, the file and the OS's reason; what
 // was measured until then is written; zkbench removes the member folders
 // it created (unless --keep-data) and nothing else.
 func TestRunOnAFullDisk(t *testing.T) {
@@ -135,12 +138,12 @@ func TestRunOnAFullDisk(t *testing.T) {
 		measured bool   // result.json holds what was measured
 	}{
 		{"full at start", 0, false,
-			`^zkbench run: start the ensemble: member (\d): write (\S+): no space left on device\n$`, false},
+			`^start the ensemble: member (\d): write (\S+): no space left on device$`, false},
 		// The preload fits, with room for a few hundred writes after it.
 		{"fills while measuring", 192 << 10, false,
-			`^zkbench run: member (\d): write (\S+): no space left on device \(the run stopped after \S+ of measuring; results so far in \S+\)\n$`, true},
+			`^member (\d): write (\S+): no space left on device \(the run stopped after \S+ of measuring; results so far in \S+\)$`, true},
 		{"fills while measuring, data kept", 192 << 10, true,
-			`member (\d): write (\S+): no space left on device \(the run stopped after \S+ of measuring; results so far in \S+\)\n$`, true},
+			`^member (\d): write (\S+): no space left on device \(the run stopped after \S+ of measuring; results so far in \S+\)$`, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -150,13 +153,19 @@ func TestRunOnAFullDisk(t *testing.T) {
 				t.Fatal(err)
 			}
 			d := newFullDisk(tc.budget)
-			code, stdout, stderr := runOnDisk(t, d, out, "dataDir", data, "keepData", strconv.FormatBool(tc.keepData),
+			notices, err := runOnDisk(t, d, out, "dataDir", data, "keepData", strconv.FormatBool(tc.keepData),
 				"workload", "write", "clients", "4", "keys", "20", "valueSize", "256",
 				"preAllocSize", "64KiB", "warmup", "0s", "duration", "1m") // the disk ends it
 
-			m := regexp.MustCompile(tc.want).FindStringSubmatch(stderr)
-			if code != 2 || m == nil {
-				t.Fatalf("exit %d, stderr %q; want 2 and a line matching %s", code, stderr, tc.want)
+			if err == nil {
+				t.Fatalf("no error; want one matching %s", tc.want)
+			}
+			m := regexp.MustCompile(tc.want).FindStringSubmatch(err.Error())
+			if m == nil {
+				t.Fatalf("error %q; want one matching %s", err, tc.want)
+			}
+			if kept := strings.Contains(notices, "data kept in "+data); kept != tc.keepData {
+				t.Errorf("notices %q: data kept %v, want %v", notices, kept, tc.keepData)
 			}
 			if dir := filepath.Join(data, "server"+m[1]) + string(filepath.Separator); !strings.HasPrefix(m[2], dir) {
 				t.Errorf("the full file %s is not in member %s's folder %s", m[2], m[1], dir)
@@ -164,7 +173,7 @@ func TestRunOnAFullDisk(t *testing.T) {
 			if d.hits.Load() == 0 {
 				t.Error("the disk never refused a write")
 			}
-			checkMeasured(t, out, tc.measured, stdout)
+			checkMeasured(t, out, tc.measured)
 			checkLeftBehind(t, data, foreign, tc.keepData)
 		})
 	}
@@ -173,7 +182,7 @@ func TestRunOnAFullDisk(t *testing.T) {
 // checkMeasured checks the output folder: with measured, result.json and
 // the .hlog files of what ran until the disk filled, the member that
 // failed down and its failure among the events; else nothing.
-func checkMeasured(t *testing.T, out string, measured bool, stdout string) {
+func checkMeasured(t *testing.T, out string, measured bool) {
 	t.Helper()
 	res, err := results.ReadFile(filepath.Join(out, results.ResultFile))
 	if !measured {
@@ -183,7 +192,7 @@ func checkMeasured(t *testing.T, out string, measured bool, stdout string) {
 		return
 	}
 	if err != nil {
-		t.Fatalf("%v (stdout %s)", err, stdout)
+		t.Fatal(err)
 	}
 	if len(res.Ops) != 1 || res.Ops[0].Count == 0 {
 		t.Fatalf("ops %+v: want the setData measured before the disk filled", res.Ops)

@@ -1,8 +1,10 @@
-package main
+package bench
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,13 +19,13 @@ import (
 func externalTarget(ctx context.Context, url string) (*zktarget.Target, error) {
 	t, err := zktarget.New(url)
 	if err != nil {
-		return nil, usagef("--target %v", err)
+		return nil, fmt.Errorf("--target %w", err)
 	}
 	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	c, err := t.Connect(cctx)
 	if err != nil {
-		return nil, usagef("--target %s: unreachable: %v", url, err)
+		return nil, fmt.Errorf("--target %s: unreachable: %w", url, err)
 	}
 	c.Close()
 	return t, nil
@@ -78,13 +80,13 @@ func (r *runner) externalServers(ctx context.Context, t *zktarget.Target, base [
 			raw[s.Addr] = map[string]any{"error": s.Err.Error(), "start": before}
 		} else {
 			raw[s.Addr] = map[string]any{"start": before, "end": s.Stats}
-			srv.Role = cmpOr(s.Stats["zk_server_state"], "unknown")
+			srv.Role = cmp.Or(s.Stats["zk_server_state"], "unknown")
 			srv.Fsync = mntrFsync(before, s.Stats)
 		}
 		out = append(out, srv)
 	}
 	if b, err := json.MarshalIndent(raw, "", "  "); err == nil {
-		os.WriteFile(filepath.Join(r.out, "mntr.json"), append(b, '\n'), 0o644)
+		os.WriteFile(filepath.Join(r.plan.Out, "mntr.json"), append(b, '\n'), 0o644)
 	}
 	return out
 }
@@ -103,13 +105,6 @@ func mntrFsync(before, after map[string]string) results.Fsync {
 		f.Latency.Mean = float64(delta("zk_sum_fsynctime")) * 1000 / float64(f.Count)
 	}
 	return f
-}
-
-func cmpOr(v, fallback string) string {
-	if v == "" {
-		return fallback
-	}
-	return v
 }
 
 var _ workloads.Target = (*zktarget.Target)(nil)

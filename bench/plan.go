@@ -1,7 +1,8 @@
-package main
+package bench
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,11 +14,18 @@ import (
 	"zkbench/workloads"
 )
 
-// runPlan is one run, fully resolved: the ensemble's config, the
-// workload's spec, and where things go. Every knob has a key (the names of
-// result-schema.md's config and of workloads.Spec.Set) so that profiles,
-// flags, --set and sweeps all set them the same way.
-type runPlan struct {
+// Plan is one run, fully resolved: the ensemble's config, the
+// workload's spec, and where things go. Every knob has a key (the names
+// of result-schema.md's config and of workloads.Spec.Set) so that
+// profiles, flags, --set and sweeps all set them the same way: a plan
+// starts from a profile (NewPlan), takes keys in order (Set, the last
+// value of a key wins) and is checked as a whole before it runs (Check).
+type Plan struct {
+	// Out is the folder the run writes its results into; empty means
+	// DefaultOut(profile). It must not exist or be empty: a run never
+	// overwrites a file.
+	Out string
+
 	profile string
 	target  string // "embedded" or zk://...
 	// clientTransport is how the embedded target's sessions reach their
@@ -28,18 +36,48 @@ type runPlan struct {
 	dataDir         string // parent given by the user, "" = a fresh temporary one
 	logDir          string // parent for dataLogDirs, "" = in the dataDirs
 	keepData        bool
-	settings        map[string]string // every key set, for result.json's config
 }
 
-func newRunPlan(p *profiles.Profile) (*runPlan, error) {
-	spec := workloads.Default()
-	plan := &runPlan{profile: p.Name, target: "embedded", clientTransport: clientTCP, engine: engine.DefaultConfig(""), spec: spec, settings: map[string]string{}}
+// NewPlan starts a plan from profile p's settings. Sweep lines (vary)
+// are not applied: see NewSweep.
+func NewPlan(p *profiles.Profile) (*Plan, error) {
+	plan := &Plan{profile: p.Name, target: "embedded", clientTransport: clientTCP,
+		engine: engine.DefaultConfig(""), spec: workloads.Default()}
 	for _, s := range p.Settings {
-		if err := plan.set(s.Key, s.Value); err != nil {
+		if err := plan.Set(s.Key, s.Value); err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Where, err)
 		}
 	}
 	return plan, nil
+}
+
+// Profile is the name of the profile the plan started from.
+func (p *Plan) Profile() string { return p.profile }
+
+// Embedded reports whether the plan starts its own ensemble, as opposed
+// to measuring a real one at a zk:// target.
+func (p *Plan) Embedded() bool { return p.target == "embedded" }
+
+// Check validates the plan as a whole, for what no single key can tell
+// (a rate without clients, more observers than a config allows).
+func (p *Plan) Check() error {
+	if err := p.spec.Validate(); err != nil {
+		return err
+	}
+	if p.Embedded() {
+		c := p.engine
+		c.DataDir = "checked when the run starts" // the run picks the member folders
+		if err := c.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clone is a copy to vary: a sweep's runs each fill in their folders.
+func (p *Plan) clone() *Plan {
+	c := *p
+	return &c
 }
 
 // engineKeys are the ensemble's knobs; everything else is the workload's.
@@ -88,16 +126,15 @@ const (
 	clientDirect = "direct"
 )
 
-// set applies one key = value.
-func (p *runPlan) set(key, value string) error {
+// Set applies one key = value; an error names both.
+func (p *Plan) Set(key, value string) error {
 	if err := p.apply(key, value); err != nil {
 		return fmt.Errorf("%s=%s: %w", key, value, err)
 	}
-	p.settings[key] = value
 	return nil
 }
 
-func (p *runPlan) apply(key, value string) error {
+func (p *Plan) apply(key, value string) error {
 	switch key {
 	case "dataDir":
 		p.dataDir = value
@@ -127,7 +164,7 @@ func (p *runPlan) apply(key, value string) error {
 	return p.spec.Set(key, value)
 }
 
-func (p *runPlan) setTarget(v string) error {
+func (p *Plan) setTarget(v string) error {
 	if v != "embedded" && !strings.HasPrefix(v, "zk://") {
 		return fmt.Errorf("want embedded or zk://host:port[,host:port...]")
 	}
@@ -135,8 +172,8 @@ func (p *runPlan) setTarget(v string) error {
 	return nil
 }
 
-// knownKey reports whether key names a knob.
-func knownKey(key string) bool {
+// KnownKey reports whether key names a knob a plan takes.
+func KnownKey(key string) bool {
 	switch key {
 	case "dataDir", "dataLogDir", "target", "keepData", "clientTransport":
 		return true
@@ -144,12 +181,7 @@ func knownKey(key string) bool {
 	if _, ok := engineKeys[key]; ok {
 		return true
 	}
-	for _, k := range workloads.Keys() {
-		if k == key {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(workloads.Keys(), key)
 }
 
 func intKey(f func(*engine.Config, int)) func(*engine.Config, string) error {
@@ -194,4 +226,11 @@ func durationKey(f func(*engine.Config, time.Duration)) func(*engine.Config, str
 		f(c, d)
 		return nil
 	}
+}
+
+// EnsembleKey reports whether key configures the embedded ensemble or
+// its folders, as opposed to the workload or the target.
+func EnsembleKey(key string) bool {
+	_, ok := engineKeys[key]
+	return ok || key == "dataDir" || key == "dataLogDir"
 }

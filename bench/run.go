@@ -1,10 +1,9 @@
-package main
+package bench
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,20 +14,61 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"zkbench/bench/internal/collect"
 	"zkbench/engine"
-	"zkbench/results/collect"
+	"zkbench/results"
 	"zkbench/workloads"
 	"zkbench/workloads/embedded"
 	"zkbench/workloads/zktarget"
 )
 
+// Sink hears how a run goes while it runs. Its methods are called one
+// at a time from the run's goroutines and should return quickly: the run
+// waits for them.
+type Sink interface {
+	// Progress is called about once a second while the workload runs.
+	Progress(Progress)
+	// Notice is a line for whoever started the run: the data folders it
+	// kept, an error it survived, a sweep's next run and its figures.
+	Notice(string)
+}
+
+// Progress is the state of a run's workload.
+type Progress struct {
+	workloads.Live
+	// Snapshots counts the snapshots the members began so far (an
+	// embedded target's; a real ZooKeeper does not say).
+	Snapshots int
+}
+
+type discard struct{}
+
+func (discard) Progress(Progress) {}
+func (discard) Notice(string)     {}
+
+// Run carries out plan: it creates the output folder (plan.Out, or
+// DefaultOut), starts the embedded ensemble in member folders it creates
+// (or connects to the zk:// target), runs the workload, and writes
+// result.json, one .hlog per op type and member, and report.html, the
+// layout docs/result-schema.md describes. It removes the member folders
+// it created unless the plan keeps them, and nothing else.
+//
+// A run that measured something returns its result even with an error:
+// when a member failed on its own (a full disk, say) the run stops, and
+// what it measured until then is written, since the figures up to the
+// failure are often the point. sink may be nil.
+func Run(ctx context.Context, plan *Plan, sink Sink) (*results.Result, error) {
+	if sink == nil {
+		sink = discard{}
+	}
+	r := &runner{plan: plan, sink: sink}
+	return r.run(ctx)
+}
+
 // runner carries out one plan: folders, ensemble, workload, results.
 type runner struct {
-	plan     *runPlan
-	out      string
-	stdout   io.Writer
-	stderr   io.Writer
-	progress bool
+	plan *Plan
+	sink Sink
 
 	removeDirs []string // what this run created and removes at the end
 	ens        *engine.Ensemble
@@ -39,26 +79,60 @@ type runner struct {
 	system     *collect.System
 }
 
-func (r *runner) run(ctx context.Context) (err error) {
-	if err := r.prepareOut(); err != nil {
-		return err
+func (r *runner) run(ctx context.Context) (*results.Result, error) {
+	var err error
+	if r.plan.Out, err = prepareOut(r.plan.Out, r.plan.profile); err != nil {
+		return nil, err
 	}
-	if r.plan.target == "embedded" {
+	if r.plan.Embedded() {
 		defer r.cleanup()
 		if err := r.prepareData(); err != nil {
-			return err
+			return nil, err
 		}
 		if err := r.startEnsemble(ctx); err != nil {
-			return err
+			return nil, err
 		}
 	}
+	drv, err := r.driver(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, runErr := r.measure(ctx, drv)
+	if res == nil {
+		if failed := r.failed(); failed != nil {
+			return nil, fmt.Errorf("%w (before anything was measured)", failed)
+		}
+		if ctx.Err() != nil {
+			return nil, errors.New("interrupted before anything was measured")
+		}
+		return nil, runErr
+	}
+	roles := r.stopEnsemble(res.Start.Add(res.Duration))
+	failed := r.failed() // checked once all have stopped: any failure until then counts
+	result := r.assemble(res, roles)
+	if err := r.write(result, res); err != nil {
+		return nil, err
+	}
+	if failed != nil {
+		return result, fmt.Errorf("%w (the run stopped after %v of measuring; results so far in %s)",
+			failed, res.Duration.Round(time.Millisecond), r.plan.Out)
+	}
+	if runErr != nil {
+		r.sink.Notice(fmt.Sprintf("warning: %v", runErr))
+	}
+	return result, nil
+}
+
+// driver connects the workload to the target and, for an embedded
+// ensemble, to the server-side figures.
+func (r *runner) driver(ctx context.Context) (*workloads.Driver, error) {
 	target, err := r.target(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	drv, err := workloads.NewDriver(r.plan.spec, target)
 	if err != nil {
-		return usagef("%v", err)
+		return nil, err
 	}
 	if r.servers != nil {
 		drv.SplitWrites(r.servers.InSnapshot)
@@ -67,67 +141,46 @@ func (r *runner) run(ctx context.Context) (err error) {
 	if r.external != nil {
 		drv.OnMeasure(r.mntrAtStart)
 	}
+	return drv, nil
+}
+
+// measure runs the workload with the system sampled beside it, until it
+// ends, ctx ends or a member fails.
+func (r *runner) measure(ctx context.Context, drv *workloads.Driver) (*workloads.Result, error) {
 	sysCtx, stopSys := context.WithCancel(context.Background())
 	defer stopSys()
 	r.system = collect.NewSystem(r.devices(), time.Second)
 	go r.system.Run(sysCtx)
 	stopWatch := r.watch(drv)
-	started := time.Now()
+	defer stopWatch()
 	runCtx, stopRun := r.untilFailure(ctx)
-	res, runErr := drv.Run(runCtx)
-	stopRun()
-	stopWatch()
-	stopSys()
-	if res == nil {
-		if failed := r.failed(); failed != nil {
-			return usagef("%v (before anything was measured)", failed)
-		}
-		if ctx.Err() != nil {
-			return usagef("interrupted before anything was measured")
-		}
-		return usagef("%v", runErr)
-	}
-	end := res.Start.Add(res.Duration)
-	roles := r.stopEnsemble(end)
-	failed := r.failed() // checked once all have stopped: any failure until then counts
-	result, err := r.assemble(res, started, roles)
-	if err != nil {
-		return err
-	}
-	if err := r.write(result, res); err != nil {
-		return err
-	}
-	r.summary(result)
-	if failed != nil {
-		// What was measured until then is written: the figures up to a
-		// full disk are often the point.
-		return usagef("%v (the run stopped after %v of measuring; results so far in %s)",
-			failed, res.Duration.Round(time.Millisecond), relPath(r.out))
-	}
-	if runErr != nil {
-		fmt.Fprintf(r.stderr, "zkbench run: warning: %v\n", runErr)
-	}
-	return nil
+	defer stopRun()
+	return drv.Run(runCtx)
 }
 
-// prepareOut creates the run's output folder (prepareOutDir).
-func (r *runner) prepareOut() (err error) {
-	r.out, err = prepareOutDir(r.out, r.plan.profile)
-	return err
+// DefaultRoot is the folder, in the working directory, that holds the
+// result folders of runs, sweeps and probes not given one: apart from
+// the source tree's packages when run from a checkout.
+const DefaultRoot = "zkbench-results"
+
+// DefaultOut is a new result folder's path: DefaultRoot/<UTC
+// timestamp>-<name>.
+func DefaultOut(name string) string {
+	return filepath.Join(DefaultRoot, time.Now().UTC().Format("20060102T150405Z")+"-"+name)
 }
 
-// prepareOutDir creates a run's or sweep's output folder, by default
-// results/<UTC timestamp>-<profile>, and returns its path. An existing
-// non-empty folder is refused, so that nothing is ever overwritten.
-func prepareOutDir(out, profile string) (string, error) {
+// prepareOut creates a run's or sweep's output folder, by default
+// DefaultOut(name), and returns its path. An existing non-empty folder
+// is refused, so that nothing is ever overwritten.
+func prepareOut(out, name string) (string, error) {
 	if out == "" {
-		out = filepath.Join("results", time.Now().UTC().Format("20060102T150405Z")+"-"+profile)
+		out = DefaultOut(name)
 	}
 	if entries, err := os.ReadDir(out); err == nil && len(entries) > 0 {
-		return out, usagef("--out %s: folder exists and is not empty", out)
+		return out, fmt.Errorf("--out %s: folder exists and is not empty", out)
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
-		return out, usagef("--out %s: %v", out, probeUnwrapPath(err))
+		return out, fmt.Errorf("--out %s: %w", out, unwrapPath(err))
 	}
 	return out, nil
 }
@@ -140,7 +193,7 @@ func (r *runner) prepareData() error {
 	if p.dataDir == "" {
 		tmp, err := os.MkdirTemp("", "zkbench-data-")
 		if err != nil {
-			return usagef("temporary data folder: %v", err)
+			return fmt.Errorf("temporary data folder: %v", err)
 		}
 		p.dataDir = tmp
 		r.removeDirs = append(r.removeDirs, tmp)
@@ -157,9 +210,9 @@ func (r *runner) prepareData() error {
 			d := filepath.Join(parent.dir, "server"+strconv.Itoa(i))
 			if err := os.Mkdir(d, 0o755); err != nil {
 				if errors.Is(err, os.ErrExist) {
-					return usagef("%s %s: %s exists already; zkbench only writes into member folders it creates", parent.flag, parent.dir, d)
+					return fmt.Errorf("%s %s: %s exists already; zkbench only writes into member folders it creates", parent.flag, parent.dir, d)
 				}
-				return usagef("%s %s: %v", parent.flag, parent.dir, probeUnwrapPath(err))
+				return fmt.Errorf("%s %s: %v", parent.flag, parent.dir, unwrapPath(err))
 			}
 			r.removeDirs = append(r.removeDirs, d)
 		}
@@ -172,18 +225,18 @@ func checkParent(flag, dir string, cfg engine.Config) error {
 	st, err := os.Stat(dir)
 	switch {
 	case err != nil:
-		return usagef("%s %s: %v", flag, dir, probeUnwrapPath(err))
+		return fmt.Errorf("%s %s: %v", flag, dir, unwrapPath(err))
 	case !st.IsDir():
-		return usagef("%s %s: not a directory", flag, dir)
+		return fmt.Errorf("%s %s: not a directory", flag, dir)
 	case unix.Access(dir, unix.W_OK) != nil:
-		return usagef("%s %s: not writable", flag, dir)
+		return fmt.Errorf("%s %s: not writable", flag, dir)
 	}
 	var fs unix.Statfs_t
 	if unix.Statfs(dir, &fs) == nil {
 		free := int64(fs.Bavail) * int64(fs.Bsize)
 		need := int64(cfg.Servers+cfg.Observers) * (max(cfg.PreAllocSize, 1<<20) + 16<<20)
 		if free < need {
-			return usagef("%s %s: %d bytes free, a run needs at least %d", flag, dir, free, need)
+			return fmt.Errorf("%s %s: %d bytes free, a run needs at least %d", flag, dir, free, need)
 		}
 	}
 	return nil
@@ -194,7 +247,7 @@ func (r *runner) cleanup() {
 		r.ens.Stop()
 	}
 	if r.plan.keepData && r.ens != nil {
-		fmt.Fprintf(r.stderr, "zkbench: data kept in %s\n", r.plan.dataDir)
+		r.sink.Notice("data kept in " + r.plan.dataDir)
 		return
 	}
 	for i := len(r.removeDirs) - 1; i >= 0; i-- {
@@ -210,9 +263,9 @@ func (r *runner) startEnsemble(ctx context.Context) error {
 	if err != nil {
 		switch {
 		case errors.Is(err, engine.ErrConfig):
-			return usagef("%v", err)
+			return err
 		case errors.Is(err, engine.ErrMemberFailed):
-			return usagef("start the ensemble: %v", memberFailure(err))
+			return fmt.Errorf("start the ensemble: %v", memberFailure(err))
 		}
 		return fmt.Errorf("start the ensemble: %w", err)
 	}
@@ -223,7 +276,7 @@ func (r *runner) startEnsemble(ctx context.Context) error {
 	defer stop()
 	if err := e.WaitServing(wctx); err != nil {
 		if failed := r.failed(); failed != nil {
-			return usagef("start the ensemble: %v", failed)
+			return fmt.Errorf("start the ensemble: %v", failed)
 		}
 		return err
 	}
@@ -276,9 +329,9 @@ func memberFailure(err error) error {
 	var me *engine.MemberError
 	var pe *fs.PathError
 	if errors.As(err, &me) && errors.As(me.Err, &pe) {
-		return usagef("member %d: %v", me.ID, pe)
+		return fmt.Errorf("member %d: %v", me.ID, pe)
 	}
-	return usagef("%v", err)
+	return err
 }
 
 func (r *runner) target(ctx context.Context) (workloads.Target, error) {
@@ -320,9 +373,9 @@ func (r *runner) watch(drv *workloads.Driver) func() {
 				if measuring && live.Phase > workloads.Measuring && r.servers != nil {
 					r.servers.Finish(now) // cleanup's syncs are not the run's
 				}
-				if r.progress && now.Sub(lastLine) >= time.Second {
+				if now.Sub(lastLine) >= time.Second {
 					lastLine = now
-					r.progressLine(live)
+					r.sink.Progress(r.progress(live))
 				}
 			}
 		}
@@ -330,13 +383,12 @@ func (r *runner) watch(drv *workloads.Driver) func() {
 	return func() { close(done); <-finished }
 }
 
-func (r *runner) progressLine(l workloads.Live) {
-	snaps := 0
+func (r *runner) progress(l workloads.Live) Progress {
+	p := Progress{Live: l}
 	if r.servers != nil {
-		snaps = len(r.servers.Windows())
+		p.Snapshots = len(r.servers.Windows())
 	}
-	fmt.Fprintf(r.stderr, "run: %-11s %6.1fs  %8.0f ops/s  p99 %-9s  errors %d  snapshots %d\n",
-		l.Phase, l.Elapsed.Seconds(), l.OpsPerSec, probeMicros(l.P99.Microseconds()), l.Errors, snaps)
+	return p
 }
 
 // stopEnsemble stops the members and closes the server-side collection;
@@ -383,4 +435,14 @@ func (r *runner) devices() []string {
 		}
 	}
 	return names
+}
+
+// unwrapPath drops an *fs.PathError's operation and path where the
+// message names the path already.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -6,28 +6,25 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/shirou/gopsutil/v3/host"
 	"github.com/shirou/gopsutil/v3/mem"
 
+	"zkbench/bench/internal/collect"
 	"zkbench/hlog"
 	"zkbench/results"
-	"zkbench/results/collect"
 	"zkbench/results/device"
-	reportpkg "zkbench/results/report"
+	"zkbench/results/report"
 	"zkbench/workloads"
 )
 
 // assemble builds result.json from the driver's and the servers' figures.
-func (r *runner) assemble(res *workloads.Result, started time.Time, roles map[uint64]string) (*results.Result, error) {
+func (r *runner) assemble(res *workloads.Result, roles map[uint64]string) *results.Result {
 	p := r.plan
 	out := &results.Result{
-		Schema: results.Schema, ZkbenchVersion: zkbenchVersion(), Profile: p.profile,
+		Schema: results.Schema, ZkbenchVersion: Version(), Profile: p.profile,
 		Started: res.Start.UTC(), DurationS: res.Duration.Seconds(), Target: p.target,
 		Config:      r.config(),
 		Environment: r.environment(),
@@ -55,7 +52,7 @@ func (r *runner) assemble(res *workloads.Result, started time.Time, roles map[ui
 	if out.Events == nil {
 		out.Events = []results.Event{}
 	}
-	return out, nil
+	return out
 }
 
 // perSecond is a throughput; 0 for a run stopped before it measured
@@ -206,83 +203,21 @@ func sampleAt(ss []collect.Sample, t time.Time) (collect.Sample, bool) {
 // output folder.
 func (r *runner) write(result *results.Result, res *workloads.Result) error {
 	for _, op := range res.Ops {
-		path := filepath.Join(r.out, op.Op.String()+".hlog")
+		path := filepath.Join(r.plan.Out, op.Op.String()+".hlog")
 		if err := hlog.WriteFile(path, res.Start, op.Intervals, "zkbench: "+op.Op.String()+" latency"); err != nil {
 			return err
 		}
 	}
 	if r.ens != nil {
 		for _, id := range r.ens.Members() {
-			path := filepath.Join(r.out, fmt.Sprintf("fsync-%d.hlog", id))
+			path := filepath.Join(r.plan.Out, fmt.Sprintf("fsync-%d.hlog", id))
 			if err := hlog.WriteFile(path, res.Start, r.servers.FsyncIntervals(id), fmt.Sprintf("zkbench: txn log sync latency of member %d", id)); err != nil {
 				return err
 			}
 		}
 	}
-	if err := result.WriteFile(filepath.Join(r.out, results.ResultFile)); err != nil {
+	if err := result.WriteFile(filepath.Join(r.plan.Out, results.ResultFile)); err != nil {
 		return err
 	}
-	return reportpkg.WriteFile(filepath.Join(r.out, "report.html"), []string{r.out})
-}
-
-// orNone prints a latency, or "none" for a side without samples.
-func orNone(us int64) string {
-	if us == 0 {
-		return "none"
-	}
-	return probeMicros(us)
-}
-
-// summary prints the end-of-run table.
-func (r *runner) summary(res *results.Result) {
-	w := tabwriter.NewWriter(r.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "OP\tCOUNT\tERRORS\tOPS/S\tP50\tP99\tP99.9\tMAX\t")
-	for _, op := range res.Ops {
-		l := op.Latency
-		fmt.Fprintf(w, "%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t\n", op.Op, op.Count, op.Errors, op.ThroughputOpsS,
-			probeMicros(l.P50), probeMicros(l.P99), probeMicros(l.P999), probeMicros(l.Max))
-	}
-	fmt.Fprintf(w, "total\t%d\t%d\t%.0f\t\t\t\t\t\n", res.Total.Count, res.Total.Errors, res.Total.ThroughputOpsS)
-	w.Flush()
-	if len(res.Servers) > 0 && r.external != nil {
-		r.externalSummary(res.Servers)
-	} else if len(res.Servers) > 0 {
-		fmt.Fprintln(r.stdout)
-		w = tabwriter.NewWriter(r.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(w, "SERVER\tROLE\tFSYNCS\tTXNS/SYNC\tFSYNC P50\tFSYNC P99\tSNAPSHOTS\tROLLS\t")
-		for _, s := range res.Servers {
-			perSync := 0.0
-			if s.Fsync.Count > 0 {
-				perSync = float64(s.Fsync.Txns) / float64(s.Fsync.Count)
-			}
-			fmt.Fprintf(w, "%d\t%s\t%d\t%.1f\t%s\t%s\t%d\t%d\t\n", s.ID, s.Role, s.Fsync.Count, perSync,
-				probeMicros(s.Fsync.Latency.P50), probeMicros(s.Fsync.Latency.P99), len(s.Snapshots), s.LogRolls)
-		}
-		w.Flush()
-	}
-	if st := res.SnapshotStall; st.Windows > 0 {
-		fmt.Fprintf(r.stdout, "\nsnapshot windows: %d; write p99 inside %s vs outside %s; fsync p99 inside %s vs outside %s\n",
-			st.Windows, orNone(st.WriteP99UsInside), orNone(st.WriteP99UsOutside),
-			orNone(st.FsyncP99UsInside), orNone(st.FsyncP99UsOutside))
-	}
-	names := make([]string, 0, len(res.Ops))
-	for _, op := range res.Ops {
-		names = append(names, op.Op)
-	}
-	sort.Strings(names)
-	fmt.Fprintf(r.stdout, "\nresults: %s (result.json, report.html, %s.hlog)\n", relPath(r.out), strings.Join(names, ".hlog, "))
-}
-
-// externalSummary is the server table of a real ensemble: mntr has no
-// fsync percentiles, bytes or txns, only a count and a sum (in ms).
-func (r *runner) externalSummary(servers []results.Server) {
-	fmt.Fprintln(r.stdout)
-	w := tabwriter.NewWriter(r.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "SERVER\tROLE\tFSYNCS\tFSYNC MEAN\tOVER WARNING THRESHOLD\t")
-	for _, s := range servers {
-		fmt.Fprintf(w, "%d\t%s\t%d\t%s\t%d\t\n", s.ID, s.Role, s.Fsync.Count,
-			probeMicros(int64(s.Fsync.Latency.Mean)), s.Fsync.OverWarningThreshold)
-	}
-	w.Flush()
-	fmt.Fprintln(r.stdout, "(from mntr: ZooKeeper keeps fsync times in whole ms)")
+	return report.WriteFile(filepath.Join(r.plan.Out, "report.html"), []string{r.plan.Out})
 }

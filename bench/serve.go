@@ -1,0 +1,61 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Member is where one member of a served ensemble listens and writes.
+type Member struct {
+	ID         uint64
+	Role       string // leading, following, observing
+	Addr       string // host:port of its client port
+	DataDir    string
+	DataLogDir string // "" or DataDir when the logs stay in the dataDir
+}
+
+// Serve starts plan's embedded ensemble for any ZooKeeper client, member
+// i (from 1) listening on host:(port + i - 1), or on ports the system
+// picks for port 0; it tells ready where the members are and serves until
+// ctx ends or a member fails. Like Run it creates and removes only the
+// member folders (kept if the plan says so); the plan's workload keys
+// mean nothing here. sink may be nil.
+func Serve(ctx context.Context, plan *Plan, host string, port int, sink Sink, ready func([]Member)) error {
+	if !plan.Embedded() {
+		return fmt.Errorf("serve runs the embedded ensemble; target %s is not one", plan.target)
+	}
+	if sink == nil {
+		sink = discard{}
+	}
+	r := &runner{plan: plan, sink: sink}
+	defer r.cleanup()
+	if err := r.prepareData(); err != nil {
+		return err
+	}
+	if err := r.startEnsemble(ctx); err != nil {
+		return err
+	}
+	addrs, err := r.ens.ListenClients(host, port)
+	if err != nil {
+		return fmt.Errorf("--client-port %d: %w", port, err)
+	}
+	ready(r.members(addrs))
+	runCtx, stopRun := r.untilFailure(ctx)
+	<-runCtx.Done()
+	stopRun()
+	if failed := r.failed(); failed != nil {
+		return failed
+	}
+	return nil
+}
+
+func (r *runner) members(addrs []string) []Member {
+	var ms []Member
+	for i, id := range r.ens.Members() {
+		dataDir, logDir := r.ens.Dirs(id)
+		ms = append(ms, Member{ID: id, Role: strings.ToLower(r.ens.Status(id).Role), Addr: addrs[i],
+			DataDir: dataDir, DataLogDir: logDir})
+	}
+	return ms
+}
