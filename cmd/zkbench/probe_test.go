@@ -20,6 +20,7 @@ import (
 	"zkbench/engine/disk/faultfs"
 	"zkbench/fsprobe"
 	"zkbench/hlog"
+	"zkbench/results"
 	"zkbench/results/device"
 )
 
@@ -356,7 +357,7 @@ func TestProbeInterrupted(t *testing.T) {
 	if !strings.Contains(stdout, "interrupted") || !strings.Contains(stdout, "verdict: /d:") {
 		t.Errorf("stdout:\n%s", stdout)
 	}
-	var doc probeJSON
+	var doc results.Probe
 	raw, err := os.ReadFile(filepath.Join(out, "probe.json"))
 	if err == nil {
 		err = json.Unmarshal(raw, &doc)
@@ -419,7 +420,7 @@ func TestProbeSignal(t *testing.T) {
 	if !strings.Contains(stdout.String(), " interrupted") {
 		t.Errorf("stdout:\n%s", stdout.String())
 	}
-	var doc probeJSON
+	var doc results.Probe
 	raw, err := os.ReadFile(filepath.Join(out, "probe.json"))
 	if err == nil {
 		err = json.Unmarshal(raw, &doc)
