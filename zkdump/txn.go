@@ -1,4 +1,9 @@
-package main
+// Package zkdump prints ZooKeeper's files the way ZooKeeper's own tools
+// do, for people and for scripts: a transaction log's txns as
+// TxnLogToolkit lists them, a snapshot as SnapshotFormatter does, and a
+// JSON object per txn or znode (docs/cli.md's txnlog and snapshot
+// commands).
+package zkdump
 
 import (
 	"fmt"
@@ -10,9 +15,9 @@ import (
 	"zkbench/engine/jute"
 )
 
-// hex formats ids and zxids the way ZooKeeper's tools do: 0x, lower case,
+// Hex formats ids and zxids the way ZooKeeper's tools do: 0x, lower case,
 // unsigned.
-func hex(v int64) string { return "0x" + strconv.FormatUint(uint64(v), 16) }
+func Hex(v int64) string { return "0x" + strconv.FormatUint(uint64(v), 16) }
 
 func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
@@ -20,13 +25,13 @@ func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 // ZooKeeper's timestamps.
 const rfc3339ms = "2006-01-02T15:04:05.000Z07:00"
 
-// txnLine renders one txn as TxnLogToolkit does (time, session, cxid, zxid,
+// TxnLine renders one txn as TxnLogToolkit does (time, session, cxid, zxid,
 // type, body), but always on one line and with an unambiguous time.
-func txnLine(t *jute.Txn, detail bool) string {
+func TxnLine(t *jute.Txn, detail bool) string {
 	h := &t.Header
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s session %s cxid %s zxid %s %s", msTime(h.Time).Format(rfc3339ms),
-		hex(h.ClientID), hex(int64(h.Cxid)), hex(h.Zxid), jute.OpName(h.Type))
+		Hex(h.ClientID), Hex(int64(h.Cxid)), Hex(h.Zxid), jute.OpName(h.Type))
 	if body := describeBody(t.Body, detail); body != "" {
 		b.WriteByte(' ')
 		b.WriteString(body)
@@ -112,33 +117,34 @@ func showACL(acls []jute.ACL) string {
 	return "[" + strings.Join(parts, ", ") + "]"
 }
 
-// txnJSON is the --json form of a txn (cli.md): zxid, time and session are
+// Txn is the --json form of a txn (cli.md): zxid, time and session are
 // only set at the top level; multi sub-ops carry the rest.
-type txnJSON struct {
-	Zxid      string    `json:"zxid,omitempty"`
-	Time      string    `json:"time,omitempty"`
-	Session   string    `json:"session,omitempty"`
-	Cxid      string    `json:"cxid,omitempty"`
-	Type      string    `json:"type"`
-	Path      string    `json:"path,omitempty"`
-	Digest    *int64    `json:"digest,omitempty"`
-	DataLen   *int      `json:"dataLength,omitempty"`
-	Version   *int32    `json:"version,omitempty"`
-	Ephemeral *bool     `json:"ephemeral,omitempty"`
-	TTL       *int64    `json:"ttl,omitempty"`
-	Timeout   *int32    `json:"timeout,omitempty"`
-	Err       *int32    `json:"err,omitempty"`
-	Paths     []string  `json:"paths,omitempty"`
-	Ops       []txnJSON `json:"ops,omitempty"`
+type Txn struct {
+	Zxid      string   `json:"zxid,omitempty"`
+	Time      string   `json:"time,omitempty"`
+	Session   string   `json:"session,omitempty"`
+	Cxid      string   `json:"cxid,omitempty"`
+	Type      string   `json:"type"`
+	Path      string   `json:"path,omitempty"`
+	Digest    *int64   `json:"digest,omitempty"`
+	DataLen   *int     `json:"dataLength,omitempty"`
+	Version   *int32   `json:"version,omitempty"`
+	Ephemeral *bool    `json:"ephemeral,omitempty"`
+	TTL       *int64   `json:"ttl,omitempty"`
+	Timeout   *int32   `json:"timeout,omitempty"`
+	Err       *int32   `json:"err,omitempty"`
+	Paths     []string `json:"paths,omitempty"`
+	Ops       []Txn    `json:"ops,omitempty"`
 }
 
-func toJSON(t *jute.Txn) txnJSON {
+// TxnOf is t as one JSON object: ids and zxids in hex, times RFC 3339.
+func TxnOf(t *jute.Txn) Txn {
 	h := &t.Header
 	j := bodyJSON(h.Type, t.Body)
-	j.Zxid = hex(h.Zxid)
+	j.Zxid = Hex(h.Zxid)
 	j.Time = msTime(h.Time).Format(rfc3339ms)
-	j.Session = hex(h.ClientID)
-	j.Cxid = hex(int64(h.Cxid))
+	j.Session = Hex(h.ClientID)
+	j.Cxid = Hex(int64(h.Cxid))
 	if t.Digest != nil {
 		d := t.Digest.TreeDigest
 		j.Digest = &d
@@ -146,8 +152,8 @@ func toJSON(t *jute.Txn) txnJSON {
 	return j
 }
 
-func bodyJSON(op int32, r jute.Record) txnJSON {
-	j := txnJSON{Type: jute.OpName(op), Path: jute.BodyPath(r)}
+func bodyJSON(op int32, r jute.Record) Txn {
+	j := Txn{Type: jute.OpName(op), Path: jute.BodyPath(r)}
 	dataLen := func(d []byte) *int { n := len(d); return &n }
 	switch b := r.(type) {
 	case *jute.CreateSessionTxn:
@@ -169,7 +175,7 @@ func bodyJSON(op int32, r jute.Record) txnJSON {
 	case *jute.CheckVersionTxn:
 		j.Version = &b.Version
 	case *jute.MultiTxn:
-		j.Ops = make([]txnJSON, len(b.Ops))
+		j.Ops = make([]Txn, len(b.Ops))
 		for i, op := range b.Ops {
 			j.Ops[i] = bodyJSON(op.Type, op.Record)
 		}

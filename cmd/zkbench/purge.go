@@ -9,6 +9,7 @@ import (
 	"zkbench/engine/disk"
 	"zkbench/engine/persist"
 	"zkbench/engine/txnlog"
+	"zkbench/zkdump"
 )
 
 func runPurge(args []string, stdout, stderr io.Writer) error {
@@ -48,7 +49,7 @@ func runPurge(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "removed %s\n", f)
 	}
 	fmt.Fprintf(stdout, "kept the newest %d snapshots (oldest kept: zxid %s) and the logs they need; removed %d snapshots and %d logs\n",
-		*count, hex(p.Oldest), len(p.Snapshots), len(p.Logs))
+		*count, zkdump.Hex(p.Oldest), len(p.Snapshots), len(p.Logs))
 	return nil
 }
 

@@ -2,19 +2,14 @@ package main
 
 import (
 	"bufio"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"path"
-	"path/filepath"
-	"sort"
 	"strconv"
-	"time"
 
 	"zkbench/engine/disk"
 	"zkbench/engine/snap"
+	"zkbench/zkdump"
 )
 
 func runSnapshot(args []string, stdout, stderr io.Writer) error {
@@ -32,209 +27,45 @@ func runSnapshot(args []string, stdout, stderr io.Writer) error {
 	if *verify {
 		return verifySnapshot(p, stdout)
 	}
-	dump, readErr := loadSnapshot(p)
+	dump, readErr := zkdump.ReadSnapshot(p)
 	if dump == nil {
-		return readErr
+		return snapshotError(readErr)
 	}
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
 	if *asJSON {
-		if err := dump.writeJSON(out); err != nil {
+		if err := dump.WriteJSON(out); err != nil {
 			return err
 		}
 	} else {
-		dump.writeText(out, *detail)
+		dump.WriteText(out, *detail)
 	}
-	return readErr
-}
-
-// snapshotDump is a snapshot held in memory: children counts and a
-// session's ephemerals are only known once every node has been read.
-type snapshotDump struct {
-	nodes      []snap.Node
-	sessions   []snap.Session
-	children   map[string]int32
-	ephemerals map[int64]int
-	lastZxid   int64
-	digest     *snap.Digest
-}
-
-// loadSnapshot reads the whole file. Like SnapshotFormatter it shows what
-// it could read even when the seals do not match; the error (exit 1) comes
-// after the dump. A file that is not a snapshot at all is bad input.
-func loadSnapshot(p string) (*snapshotDump, error) {
-	d := &snapshotDump{children: map[string]int32{}, ephemerals: map[int64]int{}}
-	if z, _, ok := snap.ParseName(filepath.Base(p)); ok {
-		d.lastZxid = z
-	}
-	info, err := snap.ReadFile(disk.OS, p, snap.Handler{
-		Session: func(s snap.Session) error { d.sessions = append(d.sessions, s); return nil },
-		Node:    func(n snap.Node) error { d.add(n); return nil },
-	})
-	d.digest = info.Digest
-	var se *snap.Error
-	switch {
-	case err == nil:
-		return d, nil
-	case errors.Is(err, snap.ErrBadMagic), !errors.As(err, &se):
-		return nil, usagef("%v", err)
-	case len(d.nodes) == 0:
-		return nil, &problemError{err}
-	}
-	return d, &problemError{err}
-}
-
-func (d *snapshotDump) add(n snap.Node) {
-	d.nodes = append(d.nodes, n)
-	if n.Path != "" {
-		d.children[parentOf(n.Path)]++
-	}
-	if owner := n.Stat.EphemeralOwner; isSessionOwner(owner) {
-		d.ephemerals[owner]++
-	}
-	// SnapshotFormatter prints max(file name zxid, newest zxid in the tree):
-	// a fuzzy snapshot holds changes newer than its name.
-	d.lastZxid = max(d.lastZxid, n.Stat.Mzxid, n.Stat.Pzxid, n.Stat.Czxid)
-}
-
-// isSessionOwner tells a session id apart from the container and TTL
-// markers that share the ephemeralOwner field.
-func isSessionOwner(owner int64) bool {
-	return owner != 0 && uint64(owner) != 1<<63 && uint64(owner)>>56 != 0xff
-}
-
-func parentOf(p string) string {
-	dir := path.Dir(p)
-	if dir == "/" {
-		return ""
-	}
-	return dir
-}
-
-func (d *snapshotDump) numChildren(p string) int32 { return d.children[p] }
-
-func javaDate(ms int64) string {
-	return time.UnixMilli(ms).UTC().Format("Mon Jan 02 15:04:05 MST 2006")
-}
-
-// zxid14 is SnapshotFormatter's "0x%014x"-style zxid.
-func zxid14(v int64) string { return fmt.Sprintf("0x%014x", uint64(v)) }
-
-// writeText prints the layout of ZooKeeper's SnapshotFormatter.
-func (d *snapshotDump) writeText(w io.Writer, detail bool) {
-	fmt.Fprintf(w, "ZNode Details (count=%d):\n", len(d.nodes))
-	for i := range d.nodes {
-		n := &d.nodes[i]
-		name := n.Path
-		if name == "" {
-			name = "/"
-		}
-		s := &n.Stat
-		fmt.Fprintf(w, "----\n%s\n", name)
-		fmt.Fprintf(w, "  cZxid = %s\n  ctime = %s\n  mZxid = %s\n  mtime = %s\n  pZxid = %s\n",
-			zxid14(s.Czxid), javaDate(s.Ctime), zxid14(s.Mzxid), javaDate(s.Mtime), zxid14(s.Pzxid))
-		fmt.Fprintf(w, "  cversion = %d\n  dataVersion = %d\n  aclVersion = %d\n  ephemeralOwner = %s\n",
-			s.Cversion, s.Version, s.Aversion, zxid14(s.EphemeralOwner))
-		if detail {
-			fmt.Fprintf(w, "  data = %s\n", base64.StdEncoding.EncodeToString(n.Data))
-		} else {
-			fmt.Fprintf(w, "  dataLength = %d\n", len(n.Data))
-		}
-	}
-	fmt.Fprintln(w, "----\nSession Details (sid, timeout, ephemeralCount):")
-	for _, s := range d.sortedSessions() {
-		fmt.Fprintf(w, "%s, %d, %d\n", hex(s.ID), s.Timeout, d.ephemerals[s.ID])
-	}
-	fmt.Fprintf(w, "----\nLast zxid: %s\n", hex(d.lastZxid))
-	if d.digest != nil {
-		fmt.Fprintf(w, "Digest: version %d, zxid %s, value %d\n", d.digest.Version, hex(d.digest.Zxid), d.digest.Value)
-	}
-}
-
-func (d *snapshotDump) sortedSessions() []snap.Session {
-	s := append([]snap.Session(nil), d.sessions...)
-	sort.Slice(s, func(i, j int) bool { return uint64(s[i].ID) < uint64(s[j].ID) })
-	return s
-}
-
-type znodeJSON struct {
-	Path           string `json:"path"`
-	Czxid          string `json:"czxid"`
-	Mzxid          string `json:"mzxid"`
-	Pzxid          string `json:"pzxid"`
-	Ctime          string `json:"ctime"`
-	Mtime          string `json:"mtime"`
-	Version        int32  `json:"version"`
-	Cversion       int32  `json:"cversion"`
-	Aversion       int32  `json:"aversion"`
-	EphemeralOwner string `json:"ephemeralOwner"`
-	DataLength     int    `json:"dataLength"`
-	NumChildren    int32  `json:"numChildren"`
-}
-
-type sessionJSON struct {
-	ID         string `json:"id"`
-	Timeout    int32  `json:"timeout"`
-	Ephemerals int    `json:"ephemerals"`
-}
-
-type digestJSON struct {
-	Zxid    string `json:"zxid"`
-	Version int32  `json:"version"`
-	Value   int64  `json:"value"`
-}
-
-type snapshotTailJSON struct {
-	Sessions []sessionJSON `json:"sessions"`
-	LastZxid string        `json:"lastZxid"`
-	Digest   *digestJSON   `json:"digest"`
-}
-
-// writeJSON prints cli.md's --json form: one object per znode, then one
-// object with sessions, lastZxid and digest.
-func (d *snapshotDump) writeJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	for i := range d.nodes {
-		n := &d.nodes[i]
-		s := &n.Stat
-		p := n.Path
-		if p == "" {
-			p = "/"
-		}
-		err := enc.Encode(znodeJSON{
-			Path: p, Czxid: hex(s.Czxid), Mzxid: hex(s.Mzxid), Pzxid: hex(s.Pzxid),
-			Ctime: msTime(s.Ctime).Format(time.RFC3339Nano), Mtime: msTime(s.Mtime).Format(time.RFC3339Nano),
-			Version: s.Version, Cversion: s.Cversion, Aversion: s.Aversion,
-			EphemeralOwner: hex(s.EphemeralOwner), DataLength: len(n.Data), NumChildren: d.numChildren(n.Path),
-		})
-		if err != nil {
-			return err
-		}
-	}
-	tail := snapshotTailJSON{Sessions: []sessionJSON{}, LastZxid: hex(d.lastZxid)}
-	for _, s := range d.sortedSessions() {
-		tail.Sessions = append(tail.Sessions, sessionJSON{ID: hex(s.ID), Timeout: s.Timeout, Ephemerals: d.ephemerals[s.ID]})
-	}
-	if d.digest != nil {
-		tail.Digest = &digestJSON{Zxid: hex(d.digest.Zxid), Version: d.digest.Version, Value: d.digest.Value}
-	}
-	return enc.Encode(tail)
+	return snapshotError(readErr)
 }
 
 func verifySnapshot(p string, stdout io.Writer) error {
 	info, err := snap.Verify(disk.OS, p)
-	var se *snap.Error
-	switch {
-	case errors.Is(err, snap.ErrBadMagic), err != nil && !errors.As(err, &se):
-		return usagef("%v", err)
-	case err != nil:
-		return &problemError{err}
+	if err != nil {
+		return snapshotError(err)
 	}
 	digest := "no digest block"
 	if info.Digest != nil {
-		digest = "digest zxid " + hex(info.Digest.Zxid) + " value " + strconv.FormatInt(info.Digest.Value, 10)
+		digest = "digest zxid " + zkdump.Hex(info.Digest.Zxid) + " value " + strconv.FormatInt(info.Digest.Value, 10)
 	}
 	fmt.Fprintf(stdout, "%s: ok, %d znodes, %d sessions, %d ACL entries, %s, %d bytes\n",
 		p, info.Nodes, info.Sessions, info.ACLs, digest, info.Size)
 	return nil
+}
+
+// snapshotError is corruption (exit 1) where the seals of a snapshot do
+// not match, bad input (exit 2) where the file is no snapshot at all.
+func snapshotError(err error) error {
+	var se *snap.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, snap.ErrBadMagic), !errors.As(err, &se):
+		return usagef("%v", err)
+	}
+	return &problemError{err}
 }

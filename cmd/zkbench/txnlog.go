@@ -9,6 +9,7 @@ import (
 
 	"zkbench/engine/disk"
 	"zkbench/engine/txnlog"
+	"zkbench/zkdump"
 )
 
 func runTxnlog(args []string, stdout, stderr io.Writer) error {
@@ -74,13 +75,13 @@ func dumpLog(r *txnlog.Reader, out io.Writer, detail, asJSON bool) error {
 				fmt.Fprintf(out, "UNREADABLE - record at offset %d: %v\n", rec.Offset, err)
 			}
 		case asJSON:
-			if err := enc.Encode(toJSON(rec.Txn)); err != nil {
+			if err := enc.Encode(zkdump.TxnOf(rec.Txn)); err != nil {
 				return err
 			}
 		case err != nil:
-			fmt.Fprintf(out, "CRC ERROR - %s\n", txnLine(rec.Txn, detail))
+			fmt.Fprintf(out, "CRC ERROR - %s\n", zkdump.TxnLine(rec.Txn, detail))
 		default:
-			fmt.Fprintln(out, txnLine(rec.Txn, detail))
+			fmt.Fprintln(out, zkdump.TxnLine(rec.Txn, detail))
 		}
 	}
 	if !asJSON {
@@ -125,6 +126,6 @@ func verifyLog(path string, stdout io.Writer) error {
 		return nil
 	}
 	fmt.Fprintf(stdout, "%s: ok, %d txns, zxid %s to %s, log ends at offset %d%s\n",
-		path, res.Records, hex(res.FirstZxid), hex(res.LastZxid), res.End, torn)
+		path, res.Records, zkdump.Hex(res.FirstZxid), zkdump.Hex(res.LastZxid), res.End, torn)
 	return nil
 }
