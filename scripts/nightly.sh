@@ -13,7 +13,7 @@
 # The first night becomes the baseline. To move it (after an accepted
 # change of speed): ln -sfn 2026-12-01 HISTORY/baseline.
 #
-# HISTORY defaults to results/nightly. Environment: ZKBENCH (a zkbench
+# HISTORY defaults to zkbench-results/nightly. Environment: ZKBENCH (a zkbench
 # binary; default: built from this checkout), MAX_REGRESSION (default 10%),
 # NIGHTLY_ARGS (more `zkbench sweep` flags, e.g. "--repeat 3 --duration
 # 10s"), DATE (the night's folder name, default today's UTC date; a second
@@ -26,7 +26,7 @@ set -euo pipefail
 
 usage() { echo "usage: $0 [HISTORY]" >&2; exit 2; }
 [ $# -le 1 ] || usage
-history=${1:-results/nightly}
+history=${1:-zkbench-results/nightly}
 max_regression=${MAX_REGRESSION:-10%}
 date=${DATE:-$(date -u +%Y-%m-%d)}
 read -r -a extra <<<"${NIGHTLY_ARGS:-}"

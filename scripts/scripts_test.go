@@ -36,7 +36,18 @@ func TestMain(m *testing.M) {
 // output.
 func script(t *testing.T, env []string, name string, args ...string) (int, string) {
 	t.Helper()
-	cmd := exec.Command("bash", append([]string{name}, args...)...)
+	return scriptIn(t, "", env, name, args...)
+}
+
+// scriptIn runs a script in the working directory dir ("": this one).
+func scriptIn(t *testing.T, dir string, env []string, name string, args ...string) (int, string) {
+	t.Helper()
+	path, err := filepath.Abs(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("bash", append([]string{path}, args...)...)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	code := 0
@@ -53,12 +64,14 @@ const short = "--duration 1s --warmup 200ms --clients 2 --keys 20 --servers 1"
 
 // Two nights: the first becomes the baseline, the second is compared
 // with it; both are in the trend. A third run the same day gets its own
-// folder.
+// folder. The first night is given no HISTORY: it goes to the default
+// folder under the working directory, where the later nights find it.
 func TestNightly(t *testing.T) {
-	history := filepath.Join(t.TempDir(), "nightly")
+	wd := t.TempDir()
+	history := filepath.Join(wd, "zkbench-results", "nightly")
 	env := []string{"ZKBENCH=" + bin, "NIGHTLY_ARGS=--repeat 2 " + short,
 		"MAX_REGRESSION=1000%"} // two repeats cannot show significance: the threshold alone decides
-	code, out := script(t, append(env, "DATE=2026-11-24"), "nightly.sh", history)
+	code, out := scriptIn(t, wd, append(env, "DATE=2026-11-24"), "nightly.sh")
 	if code != 0 || !strings.Contains(out, "first night: 2026-11-24 is the baseline") {
 		t.Fatalf("first night: exit %d\n%s", code, out)
 	}
@@ -87,15 +100,20 @@ func TestNightly(t *testing.T) {
 }
 
 // Both mounts probed and run, the second compared with the first, one
-// report; nothing of zkbench's is left on the mounts.
+// report, in the default folder under the working directory; nothing of
+// zkbench's is left on the mounts.
 func TestSSDvsHDD(t *testing.T) {
-	a, b := t.TempDir(), t.TempDir()
-	out := filepath.Join(t.TempDir(), "out")
+	a, b, wd := t.TempDir(), t.TempDir(), t.TempDir()
 	env := []string{"ZKBENCH=" + bin, "SWEEP_ARGS=--repeat 2 " + short, "PROBE_ARGS=--count 50 --bandwidth-size 1MiB"}
-	code, log := script(t, env, "ssd-vs-hdd.sh", a, b, out)
+	code, log := scriptIn(t, wd, env, "ssd-vs-hdd.sh", a, b)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, log)
 	}
+	outs, _ := filepath.Glob(filepath.Join(wd, "zkbench-results", "ssd-vs-hdd-*"))
+	if len(outs) != 1 {
+		t.Fatalf("output folders %v, want one zkbench-results/ssd-vs-hdd-<time>", outs)
+	}
+	out := outs[0]
 	for _, f := range []string{"probe/probe.json", "sweep/sweep.json", "compare.md", "report.html"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)

@@ -14,7 +14,7 @@
 #   4. one report: OUT/report.html (probe spectra, runs overlaid,
 #      throughput and latency against the mount).
 #
-# OUT defaults to results/ssd-vs-hdd-<UTC time>. Each mount must be a
+# OUT defaults to zkbench-results/ssd-vs-hdd-<UTC time>. Each mount must be a
 # writable folder with room for the probe's scratch file and three members'
 # logs; zkbench creates its own folders there and removes them afterwards.
 # Environment: ZKBENCH (a zkbench binary; default: built from this
@@ -28,7 +28,7 @@ set -euo pipefail
 usage() { echo "usage: $0 MOUNT_A MOUNT_B [OUT]" >&2; exit 2; }
 [ $# -ge 2 ] && [ $# -le 3 ] || usage
 a=${1%/} b=${2%/}
-out=${3:-results/ssd-vs-hdd-$(date -u +%Y%m%dT%H%M%SZ)}
+out=${3:-zkbench-results/ssd-vs-hdd-$(date -u +%Y%m%dT%H%M%SZ)}
 read -r -a sweep_args <<<"${SWEEP_ARGS:-}"
 read -r -a probe_args <<<"${PROBE_ARGS:-}"
 fail() { echo "$0: $*" >&2; exit 2; }
