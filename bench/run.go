@@ -16,6 +16,7 @@ import (
 
 	"zkbench/bench/internal/collect"
 	"zkbench/engine"
+	"zkbench/internal/fserr"
 	"zkbench/results"
 	"zkbench/workloads"
 	"zkbench/workloads/embedded"
@@ -180,7 +181,7 @@ func prepareOut(out, name string) (string, error) {
 		return out, fmt.Errorf("--out %s: folder exists and is not empty", out)
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
-		return out, fmt.Errorf("--out %s: %w", out, unwrapPath(err))
+		return out, fmt.Errorf("--out %s: %w", out, fserr.Reason(err))
 	}
 	return out, nil
 }
@@ -212,7 +213,7 @@ func (r *runner) prepareData() error {
 				if errors.Is(err, os.ErrExist) {
 					return fmt.Errorf("%s %s: %s exists already; zkbench only writes into member folders it creates", parent.flag, parent.dir, d)
 				}
-				return fmt.Errorf("%s %s: %v", parent.flag, parent.dir, unwrapPath(err))
+				return fmt.Errorf("%s %s: %v", parent.flag, parent.dir, fserr.Reason(err))
 			}
 			r.removeDirs = append(r.removeDirs, d)
 		}
@@ -225,7 +226,7 @@ func checkParent(flag, dir string, cfg engine.Config) error {
 	st, err := os.Stat(dir)
 	switch {
 	case err != nil:
-		return fmt.Errorf("%s %s: %v", flag, dir, unwrapPath(err))
+		return fmt.Errorf("%s %s: %v", flag, dir, fserr.Reason(err))
 	case !st.IsDir():
 		return fmt.Errorf("%s %s: not a directory", flag, dir)
 	case unix.Access(dir, unix.W_OK) != nil:
@@ -435,14 +436,4 @@ func (r *runner) devices() []string {
 		}
 	}
 	return names
-}
-
-// unwrapPath drops an *fs.PathError's operation and path where the
-// message names the path already.
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

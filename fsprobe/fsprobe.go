@@ -35,6 +35,7 @@ import (
 
 	"zkbench/engine/disk"
 	"zkbench/hlog"
+	"zkbench/internal/fserr"
 )
 
 // Defaults of the command line.
@@ -306,23 +307,13 @@ func CheckDir(fsys disk.FS, dir string) error {
 	}
 	name, f, err := createScratch(fsys, dir, false)
 	if err != nil {
-		return &DirError{Dir: dir, Problem: "is not writable", Err: unwrapPath(err)}
+		return &DirError{Dir: dir, Problem: "is not writable", Err: fserr.Reason(err)}
 	}
 	f.Close()
 	if err := fsys.Remove(name); err != nil {
 		return &DirError{Dir: dir, Problem: "scratch file cannot be removed", Err: err}
 	}
 	return nil
-}
-
-// unwrapPath drops the path from a *fs.PathError whose path the caller
-// names anyway.
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // ScratchPrefix starts the name of every file a probe creates.

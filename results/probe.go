@@ -111,10 +111,4 @@ func (p *Probe) WriteFile(path string) error {
 
 // ReadProbe reads a probe.json. It refuses another schema version, and
 // every error names the file.
-func ReadProbe(path string) (*Probe, error) {
-	var p Probe
-	if err := readJSON(path, &p); err != nil {
-		return nil, err
-	}
-	return &p, nil
-}
+func ReadProbe(path string) (*Probe, error) { return readFile[Probe](path) }

@@ -228,12 +228,15 @@ func (r *Result) WriteFile(path string) error {
 
 // ReadFile reads a result.json. It refuses another schema version, and
 // every error names the file.
-func ReadFile(path string) (*Result, error) {
-	var r Result
-	if err := readJSON(path, &r); err != nil {
+func ReadFile(path string) (*Result, error) { return readFile[Result](path) }
+
+// readFile reads the file at path into a new T (readJSON).
+func readFile[T any](path string) (*T, error) {
+	var v T
+	if err := readJSON(path, &v); err != nil {
 		return nil, err
 	}
-	return &r, nil
+	return &v, nil
 }
 
 func writeJSON(path string, v any) error {

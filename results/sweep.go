@@ -58,10 +58,4 @@ func (s *Sweep) WriteFile(path string) error {
 
 // ReadSweep reads a sweep.json. It refuses another schema version, and
 // every error names the file.
-func ReadSweep(path string) (*Sweep, error) {
-	var s Sweep
-	if err := readJSON(path, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
-}
+func ReadSweep(path string) (*Sweep, error) { return readFile[Sweep](path) }

@@ -17,6 +17,7 @@ import (
 	"zkbench/bench"
 	"zkbench/engine/disk"
 	"zkbench/fsprobe"
+	"zkbench/internal/fserr"
 	"zkbench/internal/size"
 	"zkbench/results/device"
 	htmlreport "zkbench/results/report"
@@ -105,7 +106,7 @@ func runProbe(args []string, stdout, stderr io.Writer) error {
 	}
 	out := cmp.Or(f.out, bench.DefaultOut("probe"))
 	if err := os.MkdirAll(out, 0o755); err != nil {
-		return usagef("--out %s: %v", out, unwrapPath(err))
+		return usagef("--out %s: %v", out, fserr.Reason(err))
 	}
 
 	if isTerminal(stderr) {
@@ -251,14 +252,6 @@ func probeCheckDirs(cfg *fsprobe.Config) ([]device.Facts, error) {
 		}
 	}
 	return facts, nil
-}
-
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // writeProbeFiles writes the probe's files and its report into out.
