@@ -22,7 +22,7 @@ import (
 // value of a key wins) and is checked as a whole before it runs (Check).
 type Plan struct {
 	// Out is the folder the run writes its results into; empty means
-	// DefaultOut(profile). It must not exist or be empty: a run never
+	// DefaultOut(profile). It must be new or empty: a run never
 	// overwrites a file.
 	Out string
 
@@ -59,7 +59,8 @@ func (p *Plan) Profile() string { return p.profile }
 func (p *Plan) Embedded() bool { return p.target == "embedded" }
 
 // Check validates the plan as a whole, for what no single key can tell
-// (a rate without clients, more observers than a config allows).
+// (a rate without clients, more observers than a config allows). Run,
+// Serve and NewSweep check their plans; Check tells early.
 func (p *Plan) Check() error {
 	if err := p.spec.Validate(); err != nil {
 		return err

@@ -81,6 +81,9 @@ type runner struct {
 }
 
 func (r *runner) run(ctx context.Context) (*results.Result, error) {
+	if err := r.plan.Check(); err != nil {
+		return nil, err
+	}
 	var err error
 	if r.plan.Out, err = prepareOut(r.plan.Out, r.plan.profile); err != nil {
 		return nil, err

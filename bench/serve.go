@@ -25,6 +25,9 @@ func Serve(ctx context.Context, plan *Plan, host string, port int, sink Sink, re
 	if !plan.Embedded() {
 		return fmt.Errorf("serve runs the embedded ensemble; target %s is not one", plan.target)
 	}
+	if err := plan.Check(); err != nil {
+		return err
+	}
 	if sink == nil {
 		sink = discard{}
 	}

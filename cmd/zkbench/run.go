@@ -77,9 +77,6 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := plan.Check(); err != nil {
-		return usagef("%v", err)
-	}
 	plan.Out = cmp.Or(o.out, bench.DefaultOut(p.Name))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

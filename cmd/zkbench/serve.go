@@ -57,9 +57,6 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := plan.Check(); err != nil {
-		return usagef("%v", err)
-	}
 	ctx, stop := serveContext()
 	defer stop()
 	err = bench.Serve(ctx, plan, *host, *port, &textSink{w: stderr, cmd: "serve"}, func(ms []bench.Member) {
