@@ -185,48 +185,49 @@ func KnownKey(key string) bool {
 	return slices.Contains(workloads.Keys(), key)
 }
 
-func intKey(f func(*engine.Config, int)) func(*engine.Config, string) error {
+// knob makes an engine knob of a parser and the field it sets.
+func knob[T any](parse func(string) (T, error), set func(*engine.Config, T)) func(*engine.Config, string) error {
 	return func(c *engine.Config, v string) error {
+		x, err := parse(v)
+		if err == nil {
+			set(c, x)
+		}
+		return err
+	}
+}
+
+func intKey(f func(*engine.Config, int)) func(*engine.Config, string) error {
+	return knob(func(v string) (int, error) {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return fmt.Errorf("%q is not a whole number", v)
+			return 0, fmt.Errorf("%q is not a whole number", v)
 		}
-		f(c, n)
-		return nil
-	}
+		return n, nil
+	}, f)
 }
 
 func sizeKey(f func(*engine.Config, int64)) func(*engine.Config, string) error {
-	return func(c *engine.Config, v string) error {
-		n, err := size.Parse(v)
-		if err != nil {
-			return err
-		}
-		f(c, n)
-		return nil
-	}
+	return knob(size.Parse, f)
 }
 
 func boolKey(f func(*engine.Config, bool)) func(*engine.Config, string) error {
-	return func(c *engine.Config, v string) error {
+	return knob(func(v string) (bool, error) {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return fmt.Errorf("%q is not true or false", v)
+			return false, fmt.Errorf("%q is not true or false", v)
 		}
-		f(c, b)
-		return nil
-	}
+		return b, nil
+	}, f)
 }
 
 func durationKey(f func(*engine.Config, time.Duration)) func(*engine.Config, string) error {
-	return func(c *engine.Config, v string) error {
+	return knob(func(v string) (time.Duration, error) {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
-			return fmt.Errorf("%q is not a duration like 30s", v)
+			return 0, fmt.Errorf("%q is not a duration like 30s", v)
 		}
-		f(c, d)
-		return nil
-	}
+		return d, nil
+	}, f)
 }
 
 // EnsembleKey reports whether key configures the embedded ensemble or
