@@ -64,6 +64,7 @@ type Recorder struct {
 	curStart  time.Time
 	intervals []*hdrhistogram.Histogram
 	total     *hdrhistogram.Histogram
+	last      time.Time // the latest end recorded
 }
 
 // NewRecorder returns a Recorder whose first interval begins at start and
@@ -97,6 +98,9 @@ func (r *Recorder) cut(t time.Time) {
 // first interval.
 func (r *Recorder) Record(end time.Time, d time.Duration) {
 	r.cut(end)
+	if end.After(r.last) {
+		r.last = end
+	}
 	v := Micros(d)
 	// Micros keeps v in range, so RecordValue cannot fail.
 	_ = r.cur.RecordValue(v)
@@ -104,9 +108,15 @@ func (r *Recorder) Record(end time.Time, d time.Duration) {
 }
 
 // Finish closes the recording at end: the last interval ends there (it may
-// be shorter than the others) and the total is stamped. Record must not be
-// called afterwards.
+// be shorter than the others) and the total is stamped. A value recorded
+// later than end moves the end to it, so that the intervals always add up
+// to the total: callers take end from a clock of their own, which may lag
+// the stamps of values already recorded. Record must not be called
+// afterwards.
 func (r *Recorder) Finish(end time.Time) {
+	if r.last.After(end) {
+		end = r.last
+	}
 	r.cut(end)
 	if end.After(r.curStart) || len(r.intervals) == 0 {
 		r.cur.SetEndTimeMs(end.UnixMilli())

@@ -215,3 +215,24 @@ func TestJavaHistogramLogProcessor(t *testing.T) {
 		t.Errorf("HistogramLogProcessor saw %d intervals, want %d:\n%s", n, len(r.Intervals()), intervals)
 	}
 }
+
+// A value stamped after the time Finish is given (its caller's clock lags
+// the recorder's) must stay in the intervals as it is in the total: an
+// interval log that holds fewer values than its summary is a lie.
+func TestRecorderFinishBeforeLastValue(t *testing.T) {
+	r := NewRecorder(t0)
+	r.Record(at(300*time.Millisecond), time.Millisecond)
+	r.Record(at(2100*time.Millisecond), time.Millisecond)
+	r.Finish(at(1900 * time.Millisecond))
+	var n int64
+	for _, h := range r.Intervals() {
+		n += h.TotalCount()
+	}
+	if n != r.Total().TotalCount() {
+		t.Errorf("intervals hold %d values, the total %d", n, r.Total().TotalCount())
+	}
+	iv := r.Intervals()
+	if got, want := iv[len(iv)-1].EndTimeMs(), at(2100*time.Millisecond).UnixMilli(); got != want {
+		t.Errorf("last interval ends at %d, want %d (the last value)", got, want)
+	}
+}
