@@ -15,14 +15,11 @@ import (
 	"time"
 
 	"zkbench/engine/jute"
+	"zkbench/internal/zkfixtures"
 )
 
-// The ZooKeeper 3.8.0 fixtures (README.md there). Tests that need them skip
-// when the shared folder is absent.
-const fixtures = "../../../shared/fixtures/zk-3.8.0"
-
 type scenario struct {
-	name   string // folder under fixtures
+	name   string // folder under zkfixtures.Dir()
 	quorum bool   // /zookeeper/config holds the dynamic config, set locally
 }
 
@@ -34,13 +31,8 @@ var scenarios = []scenario{
 	{"ensemble3/server3", true},
 }
 
-func fixtureDir(tb testing.TB, sc scenario) string {
-	tb.Helper()
-	d := filepath.Join(fixtures, sc.name)
-	if _, err := os.Stat(d); err != nil {
-		tb.Skipf("fixtures not present: %v", err)
-	}
-	return d
+func fixtureDir(sc scenario) string {
+	return filepath.Join(zkfixtures.Dir(), sc.name)
 }
 
 // zxidOfName parses the hex zxid of "log.<hex>" / "snapshot.<hex>".

@@ -14,27 +14,18 @@ import (
 	"time"
 
 	"zkbench/engine/disk"
+	"zkbench/internal/zkfixtures"
 )
 
-// The real ZooKeeper 3.8.0 files: the shared fixture tree when it is there,
-// otherwise the subset copied into testdata (same layout). Setting
-// ZKBENCH_FIXTURES=testdata forces the copy.
-const sharedFixtures = "/work/shared/fixtures/zk-3.8.0"
-
-func fixtureRoot(t testing.TB) string {
-	t.Helper()
-	if fi, err := os.Stat(sharedFixtures); err == nil && fi.IsDir() && os.Getenv("ZKBENCH_FIXTURES") != "testdata" {
-		return sharedFixtures
-	}
-	return filepath.Join("testdata", "zk-3.8.0")
-}
+// fixtureRoot is the tree of files real ZooKeeper 3.8.0 wrote.
+var fixtureRoot = zkfixtures.Dir()
 
 // fixtureSnapshots lists every non-corrupt fixture snapshot with the
 // SnapshotFormatter dumps next to it (in ../dumps).
 func fixtureSnapshots(t testing.TB) []string {
 	t.Helper()
 	var out []string
-	root := fixtureRoot(t)
+	root := fixtureRoot
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -222,7 +213,7 @@ func readAll(t testing.TB, path string) *contents {
 
 func TestFixturesMatchSnapshotFormatter(t *testing.T) {
 	for _, path := range fixtureSnapshots(t) {
-		name := strings.TrimPrefix(path, fixtureRoot(t)+"/")
+		name := strings.TrimPrefix(path, fixtureRoot+"/")
 		t.Run(name, func(t *testing.T) {
 			c := readAll(t, path)
 			nameZxid, _, ok := ParseName(filepath.Base(path))
@@ -318,7 +309,7 @@ func compareDump(t *testing.T, dp string, d *dump, c *contents, nameZxid int64) 
 // both seals, the digest block, big data bypassing the buffer).
 func TestFixturesReencodeByteExact(t *testing.T) {
 	for _, path := range fixtureSnapshots(t) {
-		name := strings.TrimPrefix(path, fixtureRoot(t)+"/")
+		name := strings.TrimPrefix(path, fixtureRoot+"/")
 		t.Run(name, func(t *testing.T) {
 			want, err := os.ReadFile(path)
 			if err != nil {
@@ -366,7 +357,7 @@ func encode(t testing.TB, c *contents) []byte {
 
 // §3.8 of the format notes, field by field.
 func TestFreshSnapshotZero(t *testing.T) {
-	path := filepath.Join(fixtureRoot(t), "standalone", "version-2", "snapshot.0")
+	path := filepath.Join(fixtureRoot, "standalone", "version-2", "snapshot.0")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -430,7 +421,7 @@ func TestFixturesVerify(t *testing.T) {
 		}
 	}
 	// The fuzzy one: the digest is taken when serialization ends.
-	p := filepath.Join(fixtureRoot(t), "quorum1", "version-2", "snapshot.20000002f")
+	p := filepath.Join(fixtureRoot, "quorum1", "version-2", "snapshot.20000002f")
 	info, err := Verify(disk.OS, p)
 	if err != nil {
 		t.Fatal(err)
@@ -441,7 +432,7 @@ func TestFixturesVerify(t *testing.T) {
 }
 
 func TestCorruptFixtures(t *testing.T) {
-	root := filepath.Join(fixtureRoot(t), "corrupt")
+	root := filepath.Join(fixtureRoot, "corrupt")
 	badCRC := filepath.Join(root, "snapshot-bad-crc", "version-2", "snapshot.b9")
 	truncated := filepath.Join(root, "snapshot-truncated", "version-2", "snapshot.b9")
 

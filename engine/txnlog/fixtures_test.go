@@ -2,7 +2,6 @@ package txnlog
 
 import (
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -15,31 +14,21 @@ import (
 
 	"zkbench/engine/disk"
 	"zkbench/engine/jute"
+	"zkbench/internal/zkfixtures"
 )
 
-// sharedFixtures is the full fixture set; tests that use it skip when it is
-// not there. testdata/ holds a gzipped subset that is always available.
-const sharedFixtures = "/work/shared/fixtures/zk-3.8.0"
+// fixtures is the tree of files ZooKeeper 3.8.0 wrote (its README.md says
+// how), with the dumps its tools printed of them.
+var fixtures = zkfixtures.Dir()
 
-// readFixture reads path, or path+".gz" gunzipped.
-func readFixture(t testing.TB, path string) []byte {
+// readFixture reads a file of the fixture tree; rel is relative to its root.
+func readFixture(t testing.TB, rel string) []byte {
 	t.Helper()
-	if b, err := os.ReadFile(path); err == nil {
-		return b
-	}
-	b, err := os.ReadFile(path + ".gz")
+	b, err := os.ReadFile(filepath.Join(fixtures, rel))
 	if err != nil {
 		t.Fatal(err)
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		t.Fatalf("%s.gz: %v", path, err)
-	}
-	out, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatalf("%s.gz: %v", path, err)
-	}
-	return out
+	return b
 }
 
 // scenario is one fixture data directory: its log files and ZooKeeper's
@@ -47,48 +36,27 @@ func readFixture(t testing.TB, path string) []byte {
 type scenario struct {
 	name  string
 	logs  string // a version-2 directory readable with disk.OS
-	dumps string // folder of the dumps, or "" when there are none
+	dumps string // folder of the dumps, relative to fixtures
 }
 
-// materialize gunzips testdata/<rel>/version-2 into a temporary directory
-// and returns it.
-func materialize(t testing.TB, rel string) string {
-	t.Helper()
-	src := filepath.Join("testdata", rel, VersionDir)
-	dst := filepath.Join(t.TempDir(), VersionDir)
-	if err := os.MkdirAll(dst, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	ents, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		name := strings.TrimSuffix(e.Name(), ".gz")
-		b := readFixture(t, filepath.Join(src, name))
-		if err := os.WriteFile(filepath.Join(dst, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
-}
-
-// scenarios returns the testdata scenarios and, when present, every scenario
-// of the shared fixtures.
-func scenarios(t *testing.T) []scenario {
+// scenarios are the fixture's data directories.
+func scenarios() []scenario {
 	var out []scenario
-	for _, s := range []string{"standalone", "quorum1"} {
-		out = append(out, scenario{name: "testdata/" + s, logs: materialize(t, s), dumps: filepath.Join("testdata", s, "dumps")})
-	}
-	if _, err := os.Stat(sharedFixtures); err != nil {
-		t.Logf("%s not present: testing testdata only", sharedFixtures)
-		return out
-	}
 	for _, s := range []string{"standalone", "quorum1", "ensemble3/server1", "ensemble3/server2", "ensemble3/server3"} {
-		d := filepath.Join(sharedFixtures, s)
-		out = append(out, scenario{name: "fixtures/" + s, logs: filepath.Join(d, VersionDir), dumps: filepath.Join(d, "dumps")})
+		out = append(out, scenario{name: s, logs: filepath.Join(fixtures, s, VersionDir), dumps: filepath.Join(s, "dumps")})
 	}
 	return out
+}
+
+// copyLogs copies the version-2 directory of a fixture scenario into a
+// temporary directory, for tests that change files in it.
+func copyLogs(t testing.TB, scenario string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), VersionDir)
+	if err := os.CopyFS(dst, os.DirFS(filepath.Join(fixtures, scenario, VersionDir))); err != nil {
+		t.Fatal(err)
+	}
+	return dst
 }
 
 // dumpRecord is one txn line of TxnLogToolkit's output.
@@ -235,7 +203,7 @@ func compareDump(t *testing.T, got, want []dumpRecord, total int) {
 // each record's zxid, op, session and cxid, and the count, with what
 // ZooKeeper's TxnLogToolkit printed for the same file.
 func TestFixtureFilesMatchToolkit(t *testing.T) {
-	for _, sc := range scenarios(t) {
+	for _, sc := range scenarios() {
 		files, err := ListFiles(disk.OS, sc.logs)
 		if err != nil {
 			t.Fatal(err)
@@ -265,7 +233,7 @@ func TestFixtureFilesMatchToolkit(t *testing.T) {
 // start and compares every record, including its digest, with what the
 // server's own restore iterator printed.
 func TestFixtureDirMatchesZkDirCheck(t *testing.T) {
-	for _, sc := range scenarios(t) {
+	for _, sc := range scenarios() {
 		t.Run(sc.name, func(t *testing.T) {
 			want, total, failure := parseDirCheck(t, readFixture(t, filepath.Join(sc.dumps, "ZkDirCheck-txns.txt")))
 			if failure != "" || len(want) != total {
@@ -326,7 +294,7 @@ func compareDirCheck(t *testing.T, got, want []dirCheckRecord) {
 // ZooKeeper's restore saw them.
 func TestCorruptFixtures(t *testing.T) {
 	t.Run("flipped-byte", func(t *testing.T) {
-		dir := materialize(t, "corrupt/log-flipped-byte")
+		dir := filepath.Join(fixtures, "corrupt/log-flipped-byte", VersionDir)
 		it, err := NewIterator(disk.OS, dir, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -361,7 +329,7 @@ func TestCorruptFixtures(t *testing.T) {
 
 		// TxnLogToolkit reads on past the bad record.
 		path := filepath.Join(dir, "log.bb")
-		want, total := parseToolkit(t, readFixture(t, "testdata/corrupt/log-flipped-byte/TxnLogToolkit.txt"))
+		want, total := parseToolkit(t, readFixture(t, "corrupt/log-flipped-byte/TxnLogToolkit.txt"))
 		got, _ := readAll(t, disk.OS, path)
 		compareDump(t, got, want, total)
 		res, err := Verify(disk.OS, path)
@@ -371,7 +339,7 @@ func TestCorruptFixtures(t *testing.T) {
 		}
 	})
 	t.Run("truncated-tail", func(t *testing.T) {
-		dir := materialize(t, "corrupt/log-truncated-tail")
+		dir := filepath.Join(fixtures, "corrupt/log-truncated-tail", VersionDir)
 		it, err := NewIterator(disk.OS, dir, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -397,7 +365,7 @@ func TestCorruptFixtures(t *testing.T) {
 			t.Errorf("TornTails = %+v, want log.bb at 6442", tt)
 		}
 		path := filepath.Join(dir, "log.bb")
-		want, total := parseToolkit(t, readFixture(t, "testdata/corrupt/log-truncated-tail/TxnLogToolkit.txt"))
+		want, total := parseToolkit(t, readFixture(t, "corrupt/log-truncated-tail/TxnLogToolkit.txt"))
 		got, torn := readAll(t, disk.OS, path)
 		compareDump(t, got, want, total)
 		if !torn {
@@ -416,12 +384,12 @@ func TestCorruptFixtures(t *testing.T) {
 		{"log-truncated-tail", nil},
 	} {
 		t.Run(c.name+"/with-full-dir", func(t *testing.T) {
-			dir := materialize(t, "standalone")
-			b := readFixture(t, filepath.Join("testdata/corrupt", c.name, VersionDir, "log.bb"))
+			dir := copyLogs(t, "standalone")
+			b := readFixture(t, filepath.Join("corrupt", c.name, VersionDir, "log.bb"))
 			if err := os.WriteFile(filepath.Join(dir, "log.bb"), b, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			want, total, failure := parseDirCheck(t, readFixture(t, filepath.Join("testdata/corrupt", c.name, "ZkDirCheck-txns-with-full-dir.txt")))
+			want, total, failure := parseDirCheck(t, readFixture(t, filepath.Join("corrupt", c.name, "ZkDirCheck-txns-with-full-dir.txt")))
 			if (failure != "") != (c.wantErr != nil) || len(want) != total {
 				t.Fatalf("unexpected ZkDirCheck output: %d records, total %d, failure %q", len(want), total, failure)
 			}
@@ -433,8 +401,8 @@ func TestCorruptFixtures(t *testing.T) {
 // TestFixtureIteratorFrom checks the file selection and the skipping of
 // records below the start zxid against the fixture directory.
 func TestFixtureIteratorFrom(t *testing.T) {
-	dir := materialize(t, "standalone")
-	want, _, _ := parseDirCheck(t, readFixture(t, "testdata/standalone/dumps/ZkDirCheck-txns.txt"))
+	dir := filepath.Join(fixtures, "standalone", VersionDir)
+	want, _, _ := parseDirCheck(t, readFixture(t, "standalone/dumps/ZkDirCheck-txns.txt"))
 	for _, from := range []int64{0, 1, 0x32, 0x33, 0x34, 0x9d, 0x9e, 0x9f, 0xa0, 0xe5, 0xe6, 0x1000} {
 		t.Run(fmt.Sprintf("0x%x", from), func(t *testing.T) {
 			var exp []dirCheckRecord
@@ -455,7 +423,7 @@ func TestFixtureIteratorFrom(t *testing.T) {
 // which grew to 131072 bytes when a 100 KiB record ran past the first
 // preallocation.
 func TestRewriteFixturesByteExact(t *testing.T) {
-	for _, sc := range scenarios(t) {
+	for _, sc := range scenarios() {
 		files, err := ListFiles(disk.OS, sc.logs)
 		if err != nil {
 			t.Fatal(err)
