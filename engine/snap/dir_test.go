@@ -151,7 +151,7 @@ func TestList(t *testing.T) {
 	}
 }
 
-// The scenario of the corrupt fixtures (§5.2): the newest snapshot is
+// The scenario of the corrupt fixtures (docs/zk-disk-format.md §5.2): the newest snapshot is
 // damaged and the server falls back to snapshot.9f.
 func TestPick(t *testing.T) {
 	std := func(name string) []byte { return fixtureBytes(t, "standalone", "version-2", name) }

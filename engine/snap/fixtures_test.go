@@ -355,7 +355,7 @@ func encode(t testing.TB, c *contents) []byte {
 	return buf.Bytes()
 }
 
-// §3.8 of the format notes, field by field.
+// docs/zk-disk-format.md §3.8, field by field.
 func TestFreshSnapshotZero(t *testing.T) {
 	path := filepath.Join(fixtureRoot, "standalone", "version-2", "snapshot.0")
 	b, err := os.ReadFile(path)

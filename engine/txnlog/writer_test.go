@@ -278,7 +278,7 @@ func encodedSize(t *jute.Txn) int64 {
 	return int64(w.Len()) + RecordOverhead
 }
 
-// TestPreallocGrowth follows §2.6 step by step: a file starts at 16+step;
+// TestPreallocGrowth follows docs/zk-disk-format.md §2.6 step by step: a file starts at 16+step;
 // appends extend by one step once less than 4 KiB is left; a record that
 // runs past the preallocated end makes the next append round the size to
 // the next multiple of the step above the position (fixture log.1: 131072).
