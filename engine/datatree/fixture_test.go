@@ -1,7 +1,6 @@
 package datatree
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 	"testing"
 
 	"zkbench/engine/jute"
+	"zkbench/internal/zkdump"
 )
 
 // freshDigest is the digest of a new tree (root + /zookeeper), which every
@@ -20,18 +20,17 @@ const freshDigest = 1371985504
 // "none", as printed by ZooKeeper's own log iterator.
 func dumpDigests(tb testing.TB, dir string) map[int64]string {
 	tb.Helper()
-	f, err := os.Open(filepath.Join(dir, "dumps", "ZkDirCheck-txns.txt"))
+	b, err := os.ReadFile(filepath.Join(dir, "dumps", "ZkDirCheck-txns.txt"))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer f.Close()
-	out := make(map[int64]string)
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fs := strings.Fields(sc.Text())
-		if len(fs) == 10 && fs[0] == "zxid" {
-			out[hexField(fs[1])] = fs[9]
-		}
+	txns, _, err := zkdump.ParseDirTxns(b)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := make(map[int64]string, len(txns))
+	for _, t := range txns {
+		out[t.Zxid] = t.Digest
 	}
 	return out
 }
@@ -116,7 +115,7 @@ func TestFixtureSnapshotsMatchReplay(t *testing.T) {
 			type check struct {
 				name     string
 				from, to int64
-				dump     *fmtDump
+				dump     *zkdump.Snapshot
 				snap     *snapFile
 				matched  bool
 				lastDiff []string
