@@ -5,10 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +17,7 @@ import (
 	"zkbench/engine/persist"
 	"zkbench/engine/snap"
 	"zkbench/engine/txnlog"
+	"zkbench/internal/zkdump"
 	"zkbench/internal/zkref"
 )
 
@@ -274,31 +272,21 @@ func zkrefCheckMemberFiles(t *testing.T, e *Ensemble, id uint64, lastZxid int64)
 	}
 }
 
-var (
-	zkrefToolkitTxn = regexp.MustCompile(`(?m) zxid (0x[0-9a-f]+) `)
-	zkrefToolkitEOF = regexp.MustCompile(`EOF reached after (\d+) txns\.`)
-	zkrefFmtCount   = regexp.MustCompile(`ZNode Details \(count=(\d+)\):`)
-	zkrefFmtLast    = regexp.MustCompile(`(?m)^Last zxid: (0x[0-9a-f]+)$`)
-)
-
 func zkrefToolkit(t *testing.T, path string, v txnlog.VerifyResult) {
 	out, err := zkref.TxnLogToolkit(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(out, "CRC ERROR") {
-		t.Errorf("TxnLogToolkit reports a CRC error:\n%s", out)
+	txns, err := zkdump.ParseTxnLog([]byte(out))
+	if err != nil {
+		t.Fatalf("%v:\n%s", err, out)
 	}
-	if m := zkrefToolkitEOF.FindStringSubmatch(out); m == nil || m[1] != strconv.Itoa(v.Records) {
-		t.Errorf("TxnLogToolkit: %q, want EOF after %d txns:\n%s", m, v.Records, out)
+	if len(txns) != v.Records {
+		t.Fatalf("TxnLogToolkit printed %d txns, txnlog.Verify read %d", len(txns), v.Records)
 	}
-	zxids := zkrefToolkitTxn.FindAllStringSubmatch(out, -1)
-	if len(zxids) != v.Records {
-		t.Fatalf("TxnLogToolkit printed %d txns, txnlog.Verify read %d", len(zxids), v.Records)
-	}
-	for i, m := range zxids {
-		if want := fmt.Sprintf("0x%x", v.FirstZxid+int64(i)); m[1] != want {
-			t.Errorf("TxnLogToolkit's txn %d has zxid %s, want %s", i, m[1], want)
+	for i, x := range txns {
+		if x.CRCError || x.Zxid != v.FirstZxid+int64(i) {
+			t.Errorf("TxnLogToolkit's txn %d: %v, want zxid 0x%x and no CRC error", i, x, v.FirstZxid+int64(i))
 		}
 	}
 }
@@ -308,18 +296,21 @@ func zkrefFormatter(t *testing.T, s snap.Entry, info snap.Info, newest int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	dump, err := zkdump.ParseSnapshot([]byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
 	// ZooKeeper's node map holds the root twice ("" and "/").
-	if m := zkrefFmtCount.FindStringSubmatch(out); m == nil || m[1] != strconv.Itoa(info.Nodes+1) {
-		t.Errorf("SnapshotFormatter: %q, want count=%d (our %d nodes and the root's alias)", m, info.Nodes+1, info.Nodes)
+	if dump.Count != info.Nodes+1 || len(dump.Nodes) != info.Nodes {
+		t.Errorf("SnapshotFormatter: count=%d and %d nodes, want count=%d (our %d nodes and the root's alias)", dump.Count, len(dump.Nodes), info.Nodes+1, info.Nodes)
 	}
 	// SnapshotFormatter's "Last zxid" is the newer of the name's zxid and
 	// the newest mzxid or pzxid of any node it printed (printZnode's
 	// result): a fuzzy snapshot's walk may have seen later txns, but not
 	// those that touched no node it had yet to walk (a setData of a node
 	// already written, a session's txns), which the digest block records.
-	want := fmt.Sprintf("0x%x", max(s.Zxid, newest))
-	if m := zkrefFmtLast.FindStringSubmatch(out); m == nil || m[1] != want {
-		t.Errorf("SnapshotFormatter: %q, want Last zxid: %s", m, want)
+	if want := max(s.Zxid, newest); dump.LastZxid != want {
+		t.Errorf("SnapshotFormatter: Last zxid 0x%x, want 0x%x", dump.LastZxid, want)
 	}
 }
 

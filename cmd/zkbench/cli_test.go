@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"zkbench/internal/zkfixtures"
 )
 
 // runCLI runs zkbench in-process and returns exit code, stdout and stderr.
@@ -19,14 +21,22 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
-// copyFile copies a testdata file into a temp dir so a test may damage it.
-func copyFile(t *testing.T, name string) string {
+// A log, a snapshot and their dumps from the standalone scenario of the
+// ZooKeeper 3.8.0 fixtures.
+var (
+	fixtureLog   = filepath.Join(zkfixtures.Dir(), "standalone/version-2/log.a0")
+	fixtureSnap  = filepath.Join(zkfixtures.Dir(), "standalone/version-2/snapshot.9f")
+	fixtureDumps = filepath.Join(zkfixtures.Dir(), "standalone/dumps")
+)
+
+// copyFile copies a file into a temp dir so a test may damage it.
+func copyFile(t *testing.T, path string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(t.TempDir(), name)
+	p := filepath.Join(t.TempDir(), filepath.Base(path))
 	if err := os.WriteFile(p, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -50,11 +60,11 @@ var toolkitLine = regexp.MustCompile(`session (0x[0-9a-f]+) cxid (0x[0-9a-f]+) z
 // Every txn line names the same session, cxid, zxid and type as
 // ZooKeeper's TxnLogToolkit printed for the same file.
 func TestTxnlogMatchesTxnLogToolkit(t *testing.T) {
-	code, out, errOut := runCLI(t, "txnlog", "testdata/log.a0")
+	code, out, errOut := runCLI(t, "txnlog", fixtureLog)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	want, _ := os.ReadFile("testdata/log.a0.TxnLogToolkit.txt")
+	want, _ := os.ReadFile(filepath.Join(fixtureDumps, "log.a0.TxnLogToolkit.txt"))
 	wantTxns := toolkitLine.FindAllString(string(want), -1)
 	gotTxns := toolkitLine.FindAllString(out, -1)
 	if len(gotTxns) != len(wantTxns) || len(wantTxns) == 0 {
@@ -74,7 +84,7 @@ func TestTxnlogMatchesTxnLogToolkit(t *testing.T) {
 }
 
 func TestTxnlogJSON(t *testing.T) {
-	code, out, _ := runCLI(t, "txnlog", "--json", "testdata/log.a0")
+	code, out, _ := runCLI(t, "txnlog", "--json", fixtureLog)
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
@@ -105,8 +115,8 @@ func TestSnapshotMatchesSnapshotFormatter(t *testing.T) {
 		args []string
 		dump string
 	}{
-		{[]string{"snapshot", "testdata/snapshot.9f"}, "testdata/snapshot.9f.SnapshotFormatter.txt"},
-		{[]string{"snapshot", "--detail", "testdata/snapshot.9f"}, "testdata/snapshot.9f.SnapshotFormatter-d.txt"},
+		{[]string{"snapshot", fixtureSnap}, filepath.Join(fixtureDumps, "snapshot.9f.SnapshotFormatter.txt")},
+		{[]string{"snapshot", "--detail", fixtureSnap}, filepath.Join(fixtureDumps, "snapshot.9f.SnapshotFormatter-d.txt")},
 	} {
 		code, out, errOut := runCLI(t, tt.args...)
 		if code != 0 {
@@ -129,7 +139,7 @@ func TestSnapshotMatchesSnapshotFormatter(t *testing.T) {
 }
 
 func TestSnapshotJSON(t *testing.T) {
-	code, out, _ := runCLI(t, "snapshot", "--json", "testdata/snapshot.9f")
+	code, out, _ := runCLI(t, "snapshot", "--json", fixtureSnap)
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
@@ -160,9 +170,9 @@ func TestSnapshotJSON(t *testing.T) {
 }
 
 func TestExitCodes(t *testing.T) {
-	badLog := copyFile(t, "log.a0")
+	badLog := copyFile(t, fixtureLog)
 	flipByte(t, badLog, 200) // inside the third record (offset 138)
-	badSnap := copyFile(t, "snapshot.9f")
+	badSnap := copyFile(t, fixtureSnap)
 	flipByte(t, badSnap, 600)
 	tests := []struct {
 		name string
@@ -170,17 +180,17 @@ func TestExitCodes(t *testing.T) {
 		code int
 		msg  string // in stderr
 	}{
-		{"verify good log", []string{"txnlog", "--verify", "testdata/log.a0"}, 0, ""},
+		{"verify good log", []string{"txnlog", "--verify", fixtureLog}, 0, ""},
 		{"verify bad log", []string{"txnlog", "--verify", badLog}, 1, "at offset 138: txnlog: checksum mismatch"},
 		{"dump bad log", []string{"txnlog", badLog}, 1, "at offset 138"},
-		{"log is a snapshot", []string{"txnlog", "testdata/snapshot.9f"}, 2, "bad magic"},
-		{"missing log", []string{"txnlog", "testdata/nope"}, 2, "no such file"},
+		{"log is a snapshot", []string{"txnlog", fixtureSnap}, 2, "bad magic"},
+		{"missing log", []string{"txnlog", filepath.Join(t.TempDir(), "nope")}, 2, "no such file"},
 		{"no file", []string{"txnlog"}, 2, "want exactly one"},
 		{"unknown flag", []string{"txnlog", "--frob", "x"}, 2, "unknown flag: --frob"},
-		{"verify good snapshot", []string{"snapshot", "--verify", "testdata/snapshot.9f"}, 0, ""},
+		{"verify good snapshot", []string{"snapshot", "--verify", fixtureSnap}, 0, ""},
 		{"verify bad snapshot", []string{"snapshot", "--verify", badSnap}, 1, "CRC corruption"},
 		{"dump bad snapshot", []string{"snapshot", badSnap}, 1, "CRC corruption"},
-		{"snapshot is a log", []string{"snapshot", "testdata/log.a0"}, 2, "bad magic"},
+		{"snapshot is a log", []string{"snapshot", fixtureLog}, 2, "bad magic"},
 		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
 		{"version", []string{"version"}, 0, ""},
 	}
@@ -204,8 +214,8 @@ func TestPurge(t *testing.T) {
 	data := t.TempDir()
 	v2 := filepath.Join(data, "version-2")
 	os.MkdirAll(v2, 0o755)
-	snapshot, _ := os.ReadFile("testdata/snapshot.9f")
-	log, _ := os.ReadFile("testdata/log.a0")
+	snapshot, _ := os.ReadFile(fixtureSnap)
+	log, _ := os.ReadFile(fixtureLog)
 	// Four snapshots and three logs: keeping 3 snapshots (oldest 0x30)
 	// needs log.20 (the newest at or before 0x30) and log.40.
 	for _, n := range []string{"snapshot.10", "snapshot.30", "snapshot.50", "snapshot.70"} {

@@ -1,7 +1,6 @@
 package datatree
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"fmt"
@@ -12,17 +11,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"zkbench/engine/jute"
+	"zkbench/internal/zkdump"
+	"zkbench/internal/zkfixtures"
 )
 
-// The ZooKeeper 3.8.0 fixtures (README.md there). Tests that need them skip
-// when the shared folder is absent.
-const fixtures = "../../../shared/fixtures/zk-3.8.0"
-
 type scenario struct {
-	name   string // folder under fixtures
+	name   string // folder under zkfixtures.Dir()
 	quorum bool   // /zookeeper/config holds the dynamic config, set locally
 }
 
@@ -34,13 +30,8 @@ var scenarios = []scenario{
 	{"ensemble3/server3", true},
 }
 
-func fixtureDir(tb testing.TB, sc scenario) string {
-	tb.Helper()
-	d := filepath.Join(fixtures, sc.name)
-	if _, err := os.Stat(d); err != nil {
-		tb.Skipf("fixtures not present: %v", err)
-	}
-	return d
+func fixtureDir(sc scenario) string {
+	return filepath.Join(zkfixtures.Dir(), sc.name)
 }
 
 // zxidOfName parses the hex zxid of "log.<hex>" / "snapshot.<hex>".
@@ -186,82 +177,31 @@ func (s *snapFile) load(tb testing.TB) *Tree {
 	return tree
 }
 
-// fmtNode is one znode block of SnapshotFormatter's output.
-type fmtNode struct {
-	fields map[string]string // "cZxid" -> "0x00000000000004", ...
-}
-
-// fmtDump is a parsed "<snapshot>.SnapshotFormatter.txt".
-type fmtDump struct {
-	count    int // "ZNode Details (count=N)": nodes + the root alias
-	nodes    map[string]fmtNode
-	sessions map[int64][2]int64 // id -> timeout, ephemeral count
-}
-
-func readFormatter(tb testing.TB, path string) *fmtDump {
+func readFormatter(tb testing.TB, path string) *zkdump.Snapshot {
 	tb.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	d := &fmtDump{nodes: make(map[string]fmtNode), sessions: make(map[int64][2]int64)}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	var cur *fmtNode
-	inSessions := false
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "ZNode Details (count="):
-			fmt.Sscanf(line, "ZNode Details (count=%d):", &d.count)
-		case line == "----":
-			cur = nil
-		case strings.HasPrefix(line, "Session Details"):
-			inSessions = true
-		case strings.HasPrefix(line, "Last zxid"):
-			inSessions = false
-		case inSessions:
-			f := strings.Split(line, ", ")
-			id, _ := strconv.ParseUint(strings.TrimPrefix(f[0], "0x"), 16, 64)
-			to, _ := strconv.ParseInt(f[1], 10, 64)
-			eph, _ := strconv.ParseInt(f[2], 10, 64)
-			d.sessions[int64(id)] = [2]int64{to, eph}
-		case strings.HasPrefix(line, "/"):
-			n := fmtNode{fields: make(map[string]string)}
-			d.nodes[line] = n
-			cur = &n
-		case cur != nil && strings.HasPrefix(line, "  "):
-			k, v, _ := strings.Cut(strings.TrimSpace(line), " = ")
-			cur.fields[k] = v
-		}
+	d, err := zkdump.ParseSnapshot(b)
+	if err != nil {
+		tb.Fatalf("%s: %v", path, err)
 	}
 	return d
 }
 
-// javaDate formats ms since the epoch like java.util.Date.toString in UTC.
-func javaDate(ms int64) string {
-	return time.UnixMilli(ms).UTC().Format("Mon Jan 02 15:04:05 MST 2006")
-}
-
-func hexField(s string) int64 {
-	v, err := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 64)
-	if err != nil {
-		panic(err)
-	}
-	return int64(v)
-}
-
 // diffFormatter compares a tree with a SnapshotFormatter dump and returns
 // the differences (nil when they agree).
-func diffFormatter(tree *Tree, d *fmtDump, quorum bool) []string {
+func diffFormatter(tree *Tree, d *zkdump.Snapshot, quorum bool) []string {
 	var diffs []string
 	add := func(f string, args ...any) { diffs = append(diffs, fmt.Sprintf(f, args...)) }
-	if got := tree.NodeCount() + 1; got != d.count {
-		add("count: got %d, dump %d", got, d.count)
+	if got := tree.NodeCount() + 1; got != d.Count {
+		add("count: got %d, dump %d", got, d.Count)
 	}
 	seen := 0
 	tree.Walk(func(v NodeView) error {
 		p := watchPath(v.Path)
-		fn, ok := d.nodes[p]
+		fn, ok := d.Nodes[p]
 		if !ok {
 			add("node %s not in dump", p)
 			return nil
@@ -272,47 +212,22 @@ func diffFormatter(tree *Tree, d *fmtDump, quorum bool) []string {
 		if quorum && p == ConfigPath {
 			return nil
 		}
-		s := v.Stat
-		want := map[string]string{
-			"cZxid":          "",
-			"ctime":          javaDate(s.Ctime),
-			"mZxid":          "",
-			"mtime":          javaDate(s.Mtime),
-			"pZxid":          "",
-			"cversion":       strconv.Itoa(int(s.Cversion)),
-			"dataVersion":    strconv.Itoa(int(s.Version)),
-			"aclVersion":     strconv.Itoa(int(s.Aversion)),
-			"ephemeralOwner": "",
-			"dataLength":     strconv.Itoa(len(v.Data)),
-		}
-		hex := map[string]int64{"cZxid": s.Czxid, "mZxid": s.Mzxid, "pZxid": s.Pzxid, "ephemeralOwner": s.EphemeralOwner}
-		for k, w := range want {
-			g, ok := fn.fields[k]
-			if !ok {
-				add("%s: field %s missing in dump", p, k)
-				continue
-			}
-			if h, isHex := hex[k]; isHex {
-				if hexField(g) != h {
-					add("%s: %s dump %s, tree 0x%x", p, k, g, h)
-				}
-			} else if g != w {
-				add("%s: %s dump %q, tree %q", p, k, g, w)
-			}
+		if want := zkdump.NodeFor(v.Stat, v.Data); fn != want {
+			add("%s: dump %+v, tree %+v", p, fn, want)
 		}
 		return nil
 	})
-	if seen != len(d.nodes) {
-		add("walked %d of the dump's %d nodes", seen, len(d.nodes))
+	if seen != len(d.Nodes) {
+		add("walked %d of the dump's %d nodes", seen, len(d.Nodes))
 	}
 	sessions := tree.Sessions()
-	if len(sessions) != len(d.sessions) {
-		add("sessions: tree %v, dump %v", sessions, d.sessions)
+	if len(sessions) != len(d.Sessions) {
+		add("sessions: tree %v, dump %v", sessions, d.Sessions)
 	}
 	for _, s := range sessions {
-		w, ok := d.sessions[s.ID]
-		if got := [2]int64{int64(s.Timeout), int64(len(tree.Ephemerals(s.ID)))}; !ok || got != w {
-			add("session 0x%x: tree %v, dump %v", s.ID, got, w)
+		got := zkdump.Session{ID: s.ID, Timeout: s.Timeout, Ephemerals: len(tree.Ephemerals(s.ID))}
+		if !slices.Contains(d.Sessions, got) {
+			add("session %+v not in the dump's %v", got, d.Sessions)
 		}
 	}
 	return diffs

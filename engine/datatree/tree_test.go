@@ -106,7 +106,7 @@ func TestNewTree(t *testing.T) {
 	}
 }
 
-// Stat effects of each txn type (§4.2), one table row per txn applied to a
+// Stat effects of each txn type (docs/zk-disk-format.md §4.2), one table row per txn applied to a
 // tree holding /a (with child /a/x) and /b.
 func TestApplyStatEffects(t *testing.T) {
 	type want struct {
@@ -317,7 +317,7 @@ func TestResultStat(t *testing.T) {
 }
 
 // Sequential names come from the parent's cversion, which counts creates
-// and survives deletes (§4.3, the fixture's seq-0000000001).
+// and survives deletes (docs/zk-disk-format.md §4.3, the fixture's seq-0000000001).
 func TestSequentialNames(t *testing.T) {
 	tree := New()
 	var b txnBuilder

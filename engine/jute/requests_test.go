@@ -162,7 +162,7 @@ func TestGoldenEncodings(t *testing.T) {
 // slice is a count and the elements — a nil []ACL becomes count 0, not -1;
 // connectRequest has no readOnly field, and its Passwd starts out as 16 zero
 // bytes (emptyPassword). This is what the fixture driver sent the ZooKeeper
-// 3.8.0 server that wrote ../../../shared/fixtures.
+// 3.8.0 server that wrote the fixtures in internal/zkfixtures.
 func TestGoZookeeperWireCompatibility(t *testing.T) {
 	t.Run("ConnectRequest", func(t *testing.T) {
 		// zk.Connect(..., 4*time.Second) for a new session.

@@ -538,7 +538,7 @@ func TestCrashBeforeFirstLogCommit(t *testing.T) {
 // record ending 5 bytes before the preallocated end. ZooKeeper's readers
 // take the short run of zeros for the end of the file, as they take any
 // EOF there; a restore must find no torn tail in it and nothing to repair
-// (zk-disk-format.md §2.6: at least 12 zero bytes, or EOF, follow the last
+// (docs/zk-disk-format.md §2.6: at least 12 zero bytes, or EOF, follow the last
 // record).
 func TestRestoreOfCleanLogRepairsNothing(t *testing.T) {
 	const prealloc = 4096

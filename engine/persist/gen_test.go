@@ -699,7 +699,7 @@ func TestTxnGen(t *testing.T) {
 			}
 		}
 		// ZooKeeper's fresh tree digest, carried by the first createSession
-		// of every fixture log (zk-disk-format.md §4.6).
+		// of every fixture log (docs/zk-disk-format.md §4.6).
 		if d := txns[0].Digest; txns[0].Header.Type != jute.OpCreateSession || d == nil || d.TreeDigest != 1371985504 {
 			t.Errorf("first txn %s digest %v, want createSession with 1371985504", jute.OpName(txns[0].Header.Type), d)
 		}

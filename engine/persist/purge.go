@@ -29,7 +29,7 @@ type Purged struct {
 
 // Purge keeps the newest keep (>= 3) valid snapshots and the logs needed to
 // replay from the oldest of them, and removes older snapshots and logs, as
-// ZooKeeper's PurgeTxnLog does (zk-disk-format.md §8). Files that are not
+// ZooKeeper's PurgeTxnLog does (docs/zk-disk-format.md §8). Files that are not
 // named like logs or snapshots, and the epoch files, are never touched.
 func Purge(fsys disk.FS, dirs Dirs, keep int) (Purged, error) {
 	p := Purged{Oldest: -1}

@@ -29,7 +29,6 @@ func names(t *testing.T, dir string) []string {
 }
 
 func TestPurgeFixture(t *testing.T) {
-	needFixtures(t)
 	tests := []struct {
 		keep int
 		want []string
@@ -58,7 +57,6 @@ func TestPurgeFixture(t *testing.T) {
 // Purge leaves exactly what ZooKeeper's own PurgeTxnLog leaves, also with
 // the log in a separate directory and a corrupt newest snapshot.
 func TestPurgeMatchesPurgeTxnLog(t *testing.T) {
-	needFixtures(t)
 	zkref.Need(t)
 	tests := []struct {
 		fixture string
@@ -96,7 +94,6 @@ func TestPurgeRefusesTooFew(t *testing.T) {
 }
 
 func TestPurgeSeparateLogDir(t *testing.T) {
-	needFixtures(t)
 	src := copyDir(t, filepath.Join(fixtures, "standalone/version-2"), nil)
 	dirs := NewDirs(t.TempDir(), t.TempDir())
 	os.MkdirAll(dirs.Snap, 0o755)
@@ -121,7 +118,6 @@ func TestPurgeSeparateLogDir(t *testing.T) {
 }
 
 func TestRunPurger(t *testing.T) {
-	needFixtures(t)
 	data := copyDir(t, filepath.Join(fixtures, "standalone/version-2"), nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	var mu sync.Mutex

@@ -49,7 +49,7 @@ var (
 )
 
 // Check creates the directories if needed and, when they differ, fails if
-// either holds the other's files (zk-disk-format.md §5.1).
+// either holds the other's files (docs/zk-disk-format.md §5.1).
 func (d Dirs) Check(fsys disk.FS) error {
 	for _, dir := range []string{d.Snap, d.Log} {
 		if err := fsys.MkdirAll(dir); err != nil {
@@ -123,7 +123,7 @@ type LoggedTxn struct {
 
 // Restore loads a member's database: the newest snapshot that validates
 // (of up to 100), then every logged txn after its zxid, including those in
-// the log file that began before it (zk-disk-format.md §5). A checksum
+// the log file that began before it (docs/zk-disk-format.md §5). A checksum
 // mismatch inside a log is fatal and names the file and byte offset; a torn
 // or zero-padded tail ends a file quietly. An empty directory gives an
 // empty tree (the caller writes its snapshot.0, as ZooKeeper does).

@@ -13,16 +13,11 @@ import (
 	"zkbench/engine/jute"
 	"zkbench/engine/snap"
 	"zkbench/engine/txnlog"
+	"zkbench/internal/zkfixtures"
 )
 
-const fixtures = "../../../shared/fixtures/zk-3.8.0"
-
-func needFixtures(t testing.TB) {
-	t.Helper()
-	if _, err := os.Stat(fixtures); err != nil {
-		t.Skipf("ZooKeeper fixtures not present: %v", err)
-	}
-}
+// fixtures is the tree of files ZooKeeper 3.8.0 wrote (its README.md says how).
+var fixtures = zkfixtures.Dir()
 
 // copyDir copies a fixture's version-2 folder into a fresh dataDir,
 // replacing files by name with damaged ones from replace.
@@ -102,7 +97,6 @@ func readDirCheck(t *testing.T, path string) dirCheck {
 // restore path did (ZkDirCheck): same snapshot, same replay range, same
 // node count and tree digest.
 func TestRestoreMatchesZooKeeper(t *testing.T) {
-	needFixtures(t)
 	standalone := filepath.Join(fixtures, "standalone/version-2")
 	tests := []struct {
 		name    string
@@ -153,7 +147,6 @@ func TestRestoreMatchesZooKeeper(t *testing.T) {
 }
 
 func TestRestoreFailsOnChecksumMismatch(t *testing.T) {
-	needFixtures(t)
 	data := copyDir(t, filepath.Join(fixtures, "standalone/version-2"),
 		map[string]string{"log.bb": filepath.Join(fixtures, "corrupt/log-flipped-byte/version-2/log.bb")})
 	_, err := Restore(disk.OS, NewDirs(data, ""), RestoreOptions{})

@@ -1,16 +1,13 @@
 package persist
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +19,7 @@ import (
 	"zkbench/engine/jute"
 	"zkbench/engine/snap"
 	"zkbench/engine/txnlog"
+	"zkbench/internal/zkdump"
 	"zkbench/internal/zkref"
 )
 
@@ -277,153 +275,30 @@ func TestZooKeeperReadsOurDataDir(t *testing.T) {
 	})
 }
 
-var (
-	toolkitLine = regexp.MustCompile(`session (0x[0-9a-f]+) cxid (0x[0-9a-f]+) zxid (0x[0-9a-f]+) (\w+)`)
-	toolkitEOF  = regexp.MustCompile(`EOF reached after (\d+) txns\.`)
-)
-
 func zkrefCheckTxnLogToolkit(t *testing.T, l zkrefLog) {
 	out, err := zkref.TxnLogToolkit(l.path)
 	zkrefMust(t, err)
-	if strings.Contains(out, "CRC ERROR") {
-		t.Errorf("TxnLogToolkit reports a CRC error:\n%s", out)
+	txns, err := zkdump.ParseTxnLog([]byte(out))
+	zkrefMust(t, err)
+	if len(txns) != len(l.records) {
+		t.Errorf("TxnLogToolkit printed %d txns, we read %d", len(txns), len(l.records))
 	}
-	if m := toolkitEOF.FindStringSubmatch(out); m == nil || m[1] != strconv.Itoa(len(l.records)) {
-		t.Errorf("TxnLogToolkit: %q, want EOF after %d txns", m, len(l.records))
-	}
-	lines := toolkitLine.FindAllStringSubmatch(out, -1)
-	if len(lines) != len(l.records) {
-		t.Errorf("TxnLogToolkit printed %d txns, we read %d", len(lines), len(l.records))
-	}
-	for i, m := range lines[:min(len(lines), len(l.records))] {
+	for i, got := range txns[:min(len(txns), len(l.records))] {
 		h := l.records[i].Header
-		want := []string{fmt.Sprintf("0x%x", h.ClientID), fmt.Sprintf("0x%x", h.Cxid), fmt.Sprintf("0x%x", h.Zxid), jute.OpName(h.Type)}
-		if !slices.Equal(m[1:], want) {
-			t.Errorf("txn %d: TxnLogToolkit says %q, we read %q", i, m[1:], want)
+		if want := (zkdump.Txn{Session: h.ClientID, Cxid: h.Cxid, Zxid: h.Zxid, Op: jute.OpName(h.Type)}); got != want {
+			t.Errorf("txn %d: TxnLogToolkit says %v, we read %v", i, got, want)
 		}
 	}
-}
-
-// formatterNode is one node as SnapshotFormatter prints it.
-type formatterNode struct {
-	czxid, mzxid, pzxid, owner  int64
-	cversion, version, aversion int64
-	dataLength                  int64
-}
-
-type formatterDump struct {
-	count    int
-	nodes    map[string]formatterNode
-	sessions map[int64][2]int64 // timeout, ephemeral count
-	lastZxid int64
-}
-
-// parseFormatter reads SnapshotFormatter's default output:
-//
-//	ZNode Details (count=N):
-//	----
-//	<path>
-//	  cZxid = 0x...   (and the other stat fields, dataLength last)
-//	----
-//	Session Details (sid, timeout, ephemeralCount):
-//	0x..., <timeout>, <count>
-//	----
-//	Last zxid: 0x...
-func parseFormatter(out string) (formatterDump, error) {
-	d := formatterDump{nodes: map[string]formatterNode{}, sessions: map[int64][2]int64{}}
-	sc := bufio.NewScanner(strings.NewReader(out))
-	var (
-		path     string
-		node     formatterNode
-		inNodes  = true
-		newBlock = false
-	)
-	flush := func() {
-		if path != "" {
-			d.nodes[path] = node
-		}
-		path, node = "", formatterNode{}
-	}
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "ZNode Details (count="):
-			if _, err := fmt.Sscanf(line, "ZNode Details (count=%d):", &d.count); err != nil {
-				return d, fmt.Errorf("%q: %v", line, err)
-			}
-		case line == "----":
-			flush()
-			newBlock = inNodes
-		case strings.HasPrefix(line, "Session Details"):
-			inNodes, newBlock = false, false
-		case strings.HasPrefix(line, "Last zxid: 0x"):
-			v, err := strconv.ParseUint(strings.TrimPrefix(line, "Last zxid: 0x"), 16, 64)
-			if err != nil {
-				return d, fmt.Errorf("%q: %v", line, err)
-			}
-			d.lastZxid = int64(v)
-		case newBlock:
-			path, newBlock = line, false
-		case inNodes && strings.HasPrefix(line, "  "):
-			key, val, ok := strings.Cut(strings.TrimSpace(line), " = ")
-			if !ok {
-				return d, fmt.Errorf("node %s: %q", path, line)
-			}
-			var dst *int64
-			switch key {
-			case "cZxid":
-				dst = &node.czxid
-			case "mZxid":
-				dst = &node.mzxid
-			case "pZxid":
-				dst = &node.pzxid
-			case "ephemeralOwner":
-				dst = &node.owner
-			case "cversion":
-				dst = &node.cversion
-			case "dataVersion":
-				dst = &node.version
-			case "aclVersion":
-				dst = &node.aversion
-			case "dataLength":
-				dst = &node.dataLength
-			default:
-				continue // ctime, mtime: formatted dates, second resolution
-			}
-			var v uint64
-			var err error
-			if hex, ok := strings.CutPrefix(val, "0x"); ok {
-				v, err = strconv.ParseUint(hex, 16, 64)
-			} else {
-				var s int64
-				s, err = strconv.ParseInt(val, 10, 64)
-				v = uint64(s)
-			}
-			if err != nil {
-				return d, fmt.Errorf("node %s: %q: %v", path, line, err)
-			}
-			*dst = int64(v)
-		case !inNodes && strings.HasPrefix(line, "0x"):
-			var id uint64
-			var to, eph int64
-			if _, err := fmt.Sscanf(line, "0x%x, %d, %d", &id, &to, &eph); err != nil {
-				return d, fmt.Errorf("%q: %v", line, err)
-			}
-			d.sessions[int64(id)] = [2]int64{to, eph}
-		}
-	}
-	flush()
-	return d, sc.Err()
 }
 
 func zkrefCheckSnapshotFormatter(t *testing.T, s zkrefSnap) {
 	out, err := zkref.SnapshotFormatter(s.path, false)
 	zkrefMust(t, err)
-	dump, err := parseFormatter(out)
+	dump, err := zkdump.ParseSnapshot([]byte(out))
 	zkrefMust(t, err)
 	// ZooKeeper's node map holds the root twice ("" and "/").
-	if dump.count != len(s.nodes)+1 {
-		t.Errorf("ZNode Details (count=%d), we have %d nodes (+1 for the root alias)", dump.count, len(s.nodes))
+	if dump.Count != len(s.nodes)+1 {
+		t.Errorf("ZNode Details (count=%d), we have %d nodes (+1 for the root alias)", dump.Count, len(s.nodes))
 	}
 	// "Last zxid" is the newest of the name's zxid and every node's mzxid
 	// and pzxid (SnapshotFormatter.printZnode returns max(mzxid, pzxid)):
@@ -435,40 +310,34 @@ func zkrefCheckSnapshotFormatter(t *testing.T, s zkrefSnap) {
 	for _, n := range s.nodes {
 		want = max(want, n.Stat.Mzxid, n.Stat.Pzxid)
 	}
-	if dump.lastZxid != want {
-		t.Errorf("Last zxid: 0x%x, want 0x%x (name 0x%x, digest block 0x%x)", dump.lastZxid, want, s.zxid, s.digest.Zxid)
+	if dump.LastZxid != want {
+		t.Errorf("Last zxid: 0x%x, want 0x%x (name 0x%x, digest block 0x%x)", dump.LastZxid, want, s.zxid, s.digest.Zxid)
 	}
 	for p := range s.nodes {
-		if _, ok := dump.nodes[p]; !ok {
+		if _, ok := dump.Nodes[p]; !ok {
 			t.Errorf("SnapshotFormatter does not print %q", p)
 		}
 	}
-	ephemerals := map[int64]int64{}
-	for p, got := range dump.nodes {
+	ephemerals := map[int64]int{}
+	for p, got := range dump.Nodes {
 		n, ok := s.nodes[p]
 		if !ok {
 			t.Errorf("SnapshotFormatter prints %q, which we did not write", p)
 			continue
 		}
-		st := n.Stat
-		want := formatterNode{
-			czxid: st.Czxid, mzxid: st.Mzxid, pzxid: st.Pzxid, owner: st.EphemeralOwner,
-			cversion: int64(st.Cversion), version: int64(st.Version), aversion: int64(st.Aversion),
-			dataLength: int64(len(n.Data)),
-		}
-		if got != want {
+		if want := zkdump.NodeFor(n.Stat, n.Data); got != want {
 			t.Errorf("%s: SnapshotFormatter %+v, we wrote %+v", p, got, want)
 		}
-		if datatree.EphemeralTypeOf(st.EphemeralOwner) == datatree.EphemeralNormal {
-			ephemerals[st.EphemeralOwner]++
+		if owner := n.Stat.EphemeralOwner; datatree.EphemeralTypeOf(owner) == datatree.EphemeralNormal {
+			ephemerals[owner]++
 		}
 	}
-	if len(dump.sessions) != len(s.sessions) {
-		t.Errorf("SnapshotFormatter lists %d sessions, we wrote %d", len(dump.sessions), len(s.sessions))
+	if len(dump.Sessions) != len(s.sessions) {
+		t.Errorf("SnapshotFormatter lists %d sessions, we wrote %d", len(dump.Sessions), len(s.sessions))
 	}
 	for _, x := range s.sessions {
-		if got, want := dump.sessions[x.ID], [2]int64{int64(x.Timeout), ephemerals[x.ID]}; got != want {
-			t.Errorf("session 0x%x: SnapshotFormatter (timeout, ephemerals) %v, we wrote %v", x.ID, got, want)
+		if want := (zkdump.Session{ID: x.ID, Timeout: x.Timeout, Ephemerals: ephemerals[x.ID]}); !slices.Contains(dump.Sessions, want) {
+			t.Errorf("session %+v not in SnapshotFormatter's %+v", want, dump.Sessions)
 		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,11 +13,8 @@ import (
 	"zkbench/engine/disk"
 	"zkbench/engine/jute"
 	"zkbench/engine/txnlog"
+	"zkbench/internal/zkfixtures"
 )
-
-// The ZooKeeper 3.8.0 fixtures (README.md there); tests that need them skip
-// when the shared folder is absent.
-const fixtures = "../../../shared/fixtures/zk-3.8.0"
 
 // loggedTxn is one record of the fixture logs: the entry bytes ZooKeeper
 // wrote and their decoding.
@@ -29,11 +25,7 @@ type loggedTxn struct {
 
 func readFixtureLog(t *testing.T, dir string) []loggedTxn {
 	t.Helper()
-	v2 := filepath.Join(dir, "version-2")
-	if _, err := os.Stat(v2); err != nil {
-		t.Skipf("fixtures not present: %v", err)
-	}
-	it, err := txnlog.NewIterator(disk.OS, v2, 0)
+	it, err := txnlog.NewIterator(disk.OS, filepath.Join(dir, "version-2"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +283,7 @@ func clientView(hdr jute.ReplyHeader, rsp jute.Record) string {
 func TestReplayFixtures(t *testing.T) {
 	for _, sc := range replayScenarios {
 		t.Run(sc.dir, func(t *testing.T) {
-			logged := readFixtureLog(t, filepath.Join(fixtures, sc.dir))
+			logged := readFixtureLog(t, filepath.Join(zkfixtures.Dir(), sc.dir))
 			replay(t, logged, sc.script(), Config{TickTime: sc.tick})
 		})
 	}

@@ -75,7 +75,7 @@ func writeFiles(t *testing.T, dir string, files map[string][]byte) {
 
 func fixtureBytes(t *testing.T, rel ...string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(append([]string{fixtureRoot(t)}, rel...)...))
+	b, err := os.ReadFile(filepath.Join(append([]string{fixtureRoot}, rel...)...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestList(t *testing.T) {
 	}
 }
 
-// The scenario of the corrupt fixtures (§5.2): the newest snapshot is
+// The scenario of the corrupt fixtures (docs/zk-disk-format.md §5.2): the newest snapshot is
 // damaged and the server falls back to snapshot.9f.
 func TestPick(t *testing.T) {
 	std := func(name string) []byte { return fixtureBytes(t, "standalone", "version-2", name) }
@@ -164,11 +164,10 @@ func TestPick(t *testing.T) {
 		zw.Close()
 		return buf.Bytes()
 	}
-	// A copy of standalone/version-2 (whatever of it is at hand: all of it
-	// in the shared fixtures, some snapshots in testdata) without its
-	// newest snapshot, which each case substitutes.
+	// A copy of standalone/version-2 without its newest snapshot, which
+	// each case substitutes.
 	base := map[string][]byte{}
-	names, err := os.ReadDir(filepath.Join(fixtureRoot(t), "standalone", "version-2"))
+	names, err := os.ReadDir(filepath.Join(fixtureRoot, "standalone", "version-2"))
 	if err != nil {
 		t.Fatal(err)
 	}

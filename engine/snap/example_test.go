@@ -36,7 +36,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	// The empty tree: byte for byte ZooKeeper's fresh snapshot.0 (§3.8).
+	// The empty tree: byte for byte ZooKeeper's fresh snapshot.0 (docs/zk-disk-format.md §3.8).
 	fmt.Println(filepath.Base(res.Path), res.Bytes, "bytes,", res.Nodes, "nodes")
 
 	var paths []string

@@ -1,40 +1,28 @@
 package snap
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/base64"
 	"errors"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"zkbench/engine/disk"
+	"zkbench/internal/zkdump"
+	"zkbench/internal/zkfixtures"
 )
 
-// The real ZooKeeper 3.8.0 files: the shared fixture tree when it is there,
-// otherwise the subset copied into testdata (same layout). Setting
-// ZKBENCH_FIXTURES=testdata forces the copy.
-const sharedFixtures = "/work/shared/fixtures/zk-3.8.0"
-
-func fixtureRoot(t testing.TB) string {
-	t.Helper()
-	if fi, err := os.Stat(sharedFixtures); err == nil && fi.IsDir() && os.Getenv("ZKBENCH_FIXTURES") != "testdata" {
-		return sharedFixtures
-	}
-	return filepath.Join("testdata", "zk-3.8.0")
-}
+// fixtureRoot is the tree of files real ZooKeeper 3.8.0 wrote.
+var fixtureRoot = zkfixtures.Dir()
 
 // fixtureSnapshots lists every non-corrupt fixture snapshot with the
 // SnapshotFormatter dumps next to it (in ../dumps).
 func fixtureSnapshots(t testing.TB) []string {
 	t.Helper()
 	var out []string
-	root := fixtureRoot(t)
+	root := fixtureRoot
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -61,134 +49,16 @@ func dumpPath(snapshot, suffix string) string {
 	return filepath.Join(filepath.Dir(filepath.Dir(snapshot)), "dumps", filepath.Base(snapshot)+".SnapshotFormatter"+suffix+".txt")
 }
 
-// dump is what ZooKeeper's SnapshotFormatter printed for a snapshot.
-type dump struct {
-	count    int // "ZNode Details (count=N)": the node table, which holds the root twice ("" and "/")
-	nodes    map[string]*dumpNode
-	order    []string
-	sessions []dumpSession
-	lastZxid int64
-}
-
-type dumpNode struct {
-	czxid, mzxid, pzxid         int64
-	ctime, mtime                int64 // seconds
-	cversion, version, aversion int32
-	ephemeralOwner              int64
-	dataLength                  int // -1 when not printed (-d dumps)
-	data                        []byte
-	hasData                     bool
-	fieldsSeen                  int
-}
-
-type dumpSession struct {
-	id         int64
-	timeout    int32
-	ephemerals int
-}
-
-// parseDump reads SnapshotFormatter's text output (with or without -d).
-func parseDump(t *testing.T, path string) *dump {
+// parseDump reads a SnapshotFormatter dump (with or without -d).
+func parseDump(t *testing.T, path string) *zkdump.Snapshot {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &dump{nodes: map[string]*dumpNode{}, count: -1, lastZxid: -1}
-	var cur *dumpNode
-	inSessions := false
-	hex := func(s string) int64 {
-		v, err := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 64)
-		if err != nil {
-			t.Fatalf("%s: bad hex %q", path, s)
-		}
-		return int64(v)
-	}
-	dec := func(s string) int64 {
-		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			t.Fatalf("%s: bad number %q", path, s)
-		}
-		return v
-	}
-	date := func(s string) int64 {
-		tm, err := time.Parse("Mon Jan 02 15:04:05 MST 2006", s)
-		if err != nil {
-			t.Fatalf("%s: bad date %q: %v", path, s, err)
-		}
-		return tm.Unix()
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 1<<20), 4<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "ZNode Details (count="):
-			d.count = int(dec(strings.TrimSuffix(strings.TrimPrefix(line, "ZNode Details (count="), "):")))
-		case line == "----":
-			cur = nil
-		case strings.HasPrefix(line, "Session Details"):
-			inSessions = true
-		case strings.HasPrefix(line, "Last zxid: "):
-			d.lastZxid = hex(strings.TrimPrefix(line, "Last zxid: "))
-		case inSessions:
-			f := strings.Split(line, ", ")
-			if len(f) != 3 {
-				t.Fatalf("%s: bad session line %q", path, line)
-			}
-			d.sessions = append(d.sessions, dumpSession{hex(f[0]), int32(dec(f[1])), int(dec(f[2]))})
-		case strings.HasPrefix(line, "  ") && cur != nil:
-			k, v, ok := strings.Cut(strings.TrimPrefix(line, "  "), " = ")
-			if !ok {
-				// "  data = " with empty base64 loses its trailing space in some editors; be lenient.
-				k, v = strings.TrimSuffix(strings.TrimSpace(line), " ="), ""
-			}
-			cur.fieldsSeen++
-			switch k {
-			case "cZxid":
-				cur.czxid = hex(v)
-			case "mZxid":
-				cur.mzxid = hex(v)
-			case "pZxid":
-				cur.pzxid = hex(v)
-			case "ctime":
-				cur.ctime = date(v)
-			case "mtime":
-				cur.mtime = date(v)
-			case "cversion":
-				cur.cversion = int32(dec(v))
-			case "dataVersion":
-				cur.version = int32(dec(v))
-			case "aclVersion":
-				cur.aversion = int32(dec(v))
-			case "ephemeralOwner":
-				cur.ephemeralOwner = hex(v)
-			case "dataLength":
-				cur.dataLength = int(dec(v))
-			case "data":
-				data, err := base64.StdEncoding.DecodeString(v)
-				if err != nil {
-					t.Fatalf("%s: bad base64 %q", path, v)
-				}
-				cur.data, cur.hasData = data, true
-			default:
-				t.Fatalf("%s: unknown field %q", path, k)
-			}
-		case line != "":
-			p := line
-			if p == "/" {
-				p = "" // the formatter prints the root as "/"; on disk it is ""
-			}
-			cur = &dumpNode{dataLength: -1}
-			if _, dup := d.nodes[p]; dup {
-				t.Fatalf("%s: node %q twice", path, line)
-			}
-			d.nodes[p] = cur
-			d.order = append(d.order, p)
-		}
-	}
-	if d.count < 0 || d.lastZxid < 0 {
-		t.Fatalf("%s: incomplete dump", path)
+	d, err := zkdump.ParseSnapshot(b)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
 	return d
 }
@@ -222,7 +92,7 @@ func readAll(t testing.TB, path string) *contents {
 
 func TestFixturesMatchSnapshotFormatter(t *testing.T) {
 	for _, path := range fixtureSnapshots(t) {
-		name := strings.TrimPrefix(path, fixtureRoot(t)+"/")
+		name := strings.TrimPrefix(path, fixtureRoot+"/")
 		t.Run(name, func(t *testing.T) {
 			c := readAll(t, path)
 			nameZxid, _, ok := ParseName(filepath.Base(path))
@@ -234,26 +104,21 @@ func TestFixturesMatchSnapshotFormatter(t *testing.T) {
 			}
 			for _, suffix := range []string{"", "-d"} {
 				dp := dumpPath(path, suffix)
-				if _, err := os.Stat(dp); err != nil {
-					t.Logf("no dump %s", dp)
-					continue
-				}
-				d := parseDump(t, dp)
-				compareDump(t, dp, d, c, nameZxid)
+				compareDump(t, dp, parseDump(t, dp), c, nameZxid)
 			}
 		})
 	}
 }
 
-func compareDump(t *testing.T, dp string, d *dump, c *contents, nameZxid int64) {
+func compareDump(t *testing.T, dp string, d *zkdump.Snapshot, c *contents, nameZxid int64) {
 	t.Helper()
 	// The formatter's count is the node table's size, which maps both ""
 	// and "/" to the root.
-	if d.count != len(c.nodes)+1 {
-		t.Errorf("%s: count=%d, file has %d nodes (+1 for the root alias)", dp, d.count, len(c.nodes))
+	if d.Count != len(c.nodes)+1 {
+		t.Errorf("%s: count=%d, file has %d nodes (+1 for the root alias)", dp, d.Count, len(c.nodes))
 	}
-	if len(d.nodes) != len(c.nodes) {
-		t.Errorf("%s: %d node blocks, file has %d nodes", dp, len(d.nodes), len(c.nodes))
+	if len(d.Nodes) != len(c.nodes) {
+		t.Errorf("%s: %d node blocks, file has %d nodes", dp, len(d.Nodes), len(c.nodes))
 	}
 	// "Last zxid" is max(file-name zxid, highest mzxid/pzxid in the tree).
 	last := nameZxid
@@ -261,54 +126,47 @@ func compareDump(t *testing.T, dp string, d *dump, c *contents, nameZxid int64) 
 	for _, n := range c.nodes {
 		last = max(last, n.Stat.Mzxid, n.Stat.Pzxid)
 		eph[n.Stat.EphemeralOwner]++
-		dn, ok := d.nodes[n.Path]
+		p := n.Path
+		if p == "" {
+			p = "/" // the formatter prints the root as "/"; on disk it is ""
+		}
+		dn, ok := d.Nodes[p]
 		if !ok {
 			t.Errorf("%s: node %q not in dump", dp, n.Path)
 			continue
 		}
-		if dn.fieldsSeen != 10 || (!dn.hasData && dn.dataLength < 0) {
-			t.Errorf("%s: %q: %d fields in dump", dp, n.Path, dn.fieldsSeen)
+		want := zkdump.NodeFor(n.Stat, n.Data)
+		if d.Detail {
+			want.Data = string(n.Data)
 		}
-		s := n.Stat
-		got := []int64{s.Czxid, s.Mzxid, s.Pzxid, s.Ctime / 1000, s.Mtime / 1000, int64(s.Cversion), int64(s.Version), int64(s.Aversion), s.EphemeralOwner}
-		want := []int64{dn.czxid, dn.mzxid, dn.pzxid, dn.ctime, dn.mtime, int64(dn.cversion), int64(dn.version), int64(dn.aversion), dn.ephemeralOwner}
-		names := []string{"czxid", "mzxid", "pzxid", "ctime", "mtime", "cversion", "dataVersion", "aclVersion", "ephemeralOwner"}
-		for i := range got {
-			if got[i] != want[i] {
-				t.Errorf("%s: %q: %s = %d (0x%x), dump says %d (0x%x)", dp, n.Path, names[i], got[i], got[i], want[i], want[i])
-			}
-		}
-		if dn.dataLength >= 0 && dn.dataLength != len(n.Data) {
-			t.Errorf("%s: %q: dataLength %d, dump says %d", dp, n.Path, len(n.Data), dn.dataLength)
-		}
-		if dn.hasData && !bytes.Equal(dn.data, n.Data) {
-			t.Errorf("%s: %q: data %q, dump says %q", dp, n.Path, n.Data, dn.data)
+		if dn != want {
+			t.Errorf("%s: %q: file has %+v, dump says %+v", dp, n.Path, want, dn)
 		}
 		if n.Data == nil {
 			t.Errorf("%s: %q: null data; ZooKeeper 3.8 writes empty data as length 0", dp, n.Path)
 		}
 	}
-	if d.lastZxid != last {
-		t.Errorf("%s: Last zxid 0x%x, expected max(name, mzxid, pzxid) = 0x%x", dp, d.lastZxid, last)
+	if d.LastZxid != last {
+		t.Errorf("%s: Last zxid 0x%x, expected max(name, mzxid, pzxid) = 0x%x", dp, d.LastZxid, last)
 	}
-	if len(d.sessions) != len(c.sessions) {
-		t.Fatalf("%s: %d sessions in dump, %d in file", dp, len(d.sessions), len(c.sessions))
+	if len(d.Sessions) != len(c.sessions) {
+		t.Fatalf("%s: %d sessions in dump, %d in file", dp, len(d.Sessions), len(c.sessions))
 	}
 	byID := map[int64]Session{}
 	for _, s := range c.sessions {
 		byID[s.ID] = s
 	}
-	for _, ds := range d.sessions {
-		s, ok := byID[ds.id]
+	for _, ds := range d.Sessions {
+		s, ok := byID[ds.ID]
 		if !ok {
-			t.Errorf("%s: session 0x%x not in file", dp, ds.id)
+			t.Errorf("%s: session 0x%x not in file", dp, ds.ID)
 			continue
 		}
-		if s.Timeout != ds.timeout {
-			t.Errorf("%s: session 0x%x timeout %d, dump says %d", dp, ds.id, s.Timeout, ds.timeout)
+		if s.Timeout != ds.Timeout {
+			t.Errorf("%s: session 0x%x timeout %d, dump says %d", dp, ds.ID, s.Timeout, ds.Timeout)
 		}
-		if eph[ds.id] != ds.ephemerals {
-			t.Errorf("%s: session 0x%x owns %d nodes, dump says %d", dp, ds.id, eph[ds.id], ds.ephemerals)
+		if eph[ds.ID] != ds.Ephemerals {
+			t.Errorf("%s: session 0x%x owns %d nodes, dump says %d", dp, ds.ID, eph[ds.ID], ds.Ephemerals)
 		}
 	}
 }
@@ -318,7 +176,7 @@ func compareDump(t *testing.T, dp string, d *dump, c *contents, nameZxid int64) 
 // both seals, the digest block, big data bypassing the buffer).
 func TestFixturesReencodeByteExact(t *testing.T) {
 	for _, path := range fixtureSnapshots(t) {
-		name := strings.TrimPrefix(path, fixtureRoot(t)+"/")
+		name := strings.TrimPrefix(path, fixtureRoot+"/")
 		t.Run(name, func(t *testing.T) {
 			want, err := os.ReadFile(path)
 			if err != nil {
@@ -364,9 +222,9 @@ func encode(t testing.TB, c *contents) []byte {
 	return buf.Bytes()
 }
 
-// §3.8 of the format notes, field by field.
+// docs/zk-disk-format.md §3.8, field by field.
 func TestFreshSnapshotZero(t *testing.T) {
-	path := filepath.Join(fixtureRoot(t), "standalone", "version-2", "snapshot.0")
+	path := filepath.Join(fixtureRoot, "standalone", "version-2", "snapshot.0")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -430,7 +288,7 @@ func TestFixturesVerify(t *testing.T) {
 		}
 	}
 	// The fuzzy one: the digest is taken when serialization ends.
-	p := filepath.Join(fixtureRoot(t), "quorum1", "version-2", "snapshot.20000002f")
+	p := filepath.Join(fixtureRoot, "quorum1", "version-2", "snapshot.20000002f")
 	info, err := Verify(disk.OS, p)
 	if err != nil {
 		t.Fatal(err)
@@ -441,7 +299,7 @@ func TestFixturesVerify(t *testing.T) {
 }
 
 func TestCorruptFixtures(t *testing.T) {
-	root := filepath.Join(fixtureRoot(t), "corrupt")
+	root := filepath.Join(fixtureRoot, "corrupt")
 	badCRC := filepath.Join(root, "snapshot-bad-crc", "version-2", "snapshot.b9")
 	truncated := filepath.Join(root, "snapshot-truncated", "version-2", "snapshot.b9")
 

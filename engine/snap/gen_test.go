@@ -70,7 +70,7 @@ func genTree(seed uint64, n int, extra bool) *contents {
 }
 
 // withNonBMP adds a path outside the Basic Multilingual Plane, which jute
-// writes as CESU-8 and reads back as those bytes (§1).
+// writes as CESU-8 and reads back as those bytes (docs/zk-disk-format.md §1).
 func withNonBMP(c *contents) {
 	c.nodes = append(c.nodes, Node{Path: "/bench/emoji-😀", Data: []byte("x"), ACLRef: 2})
 }

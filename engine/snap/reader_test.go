@@ -144,7 +144,7 @@ func TestReadCallbackErrors(t *testing.T) {
 // Every single-byte change and every truncation of a real snapshot must be
 // caught by Read or by the validity test, and must never panic.
 func TestEveryDamageIsCaught(t *testing.T) {
-	orig, err := os.ReadFile(filepath.Join(fixtureRoot(t), "standalone", "version-2", "snapshot.9f"))
+	orig, err := os.ReadFile(filepath.Join(fixtureRoot, "standalone", "version-2", "snapshot.9f"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,5 @@
 // Package snap reads and writes ZooKeeper 3.8 snapshot files
-// (zk-disk-format.md §3): the byte stream, its two Adler-32 seals and the
+// (docs/zk-disk-format.md §3): the byte stream, its two Adler-32 seals and the
 // digest block, the .gz variant, the file names, the cheap validity test and
 // the newest-first choice the server makes at start-up.
 //

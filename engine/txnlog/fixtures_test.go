@@ -2,44 +2,32 @@ package txnlog
 
 import (
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
 	"zkbench/engine/disk"
 	"zkbench/engine/jute"
+	"zkbench/internal/zkdump"
+	"zkbench/internal/zkfixtures"
 )
 
-// sharedFixtures is the full fixture set; tests that use it skip when it is
-// not there. testdata/ holds a gzipped subset that is always available.
-const sharedFixtures = "/work/shared/fixtures/zk-3.8.0"
+// fixtures is the tree of files ZooKeeper 3.8.0 wrote (its README.md says
+// how), with the dumps its tools printed of them.
+var fixtures = zkfixtures.Dir()
 
-// readFixture reads path, or path+".gz" gunzipped.
-func readFixture(t testing.TB, path string) []byte {
+// readFixture reads a file of the fixture tree; rel is relative to its root.
+func readFixture(t testing.TB, rel string) []byte {
 	t.Helper()
-	if b, err := os.ReadFile(path); err == nil {
-		return b
-	}
-	b, err := os.ReadFile(path + ".gz")
+	b, err := os.ReadFile(filepath.Join(fixtures, rel))
 	if err != nil {
 		t.Fatal(err)
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		t.Fatalf("%s.gz: %v", path, err)
-	}
-	out, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatalf("%s.gz: %v", path, err)
-	}
-	return out
+	return b
 }
 
 // scenario is one fixture data directory: its log files and ZooKeeper's
@@ -47,157 +35,66 @@ func readFixture(t testing.TB, path string) []byte {
 type scenario struct {
 	name  string
 	logs  string // a version-2 directory readable with disk.OS
-	dumps string // folder of the dumps, or "" when there are none
+	dumps string // folder of the dumps, relative to fixtures
 }
 
-// materialize gunzips testdata/<rel>/version-2 into a temporary directory
-// and returns it.
-func materialize(t testing.TB, rel string) string {
-	t.Helper()
-	src := filepath.Join("testdata", rel, VersionDir)
-	dst := filepath.Join(t.TempDir(), VersionDir)
-	if err := os.MkdirAll(dst, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	ents, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		name := strings.TrimSuffix(e.Name(), ".gz")
-		b := readFixture(t, filepath.Join(src, name))
-		if err := os.WriteFile(filepath.Join(dst, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
-}
-
-// scenarios returns the testdata scenarios and, when present, every scenario
-// of the shared fixtures.
-func scenarios(t *testing.T) []scenario {
+// scenarios are the fixture's data directories.
+func scenarios() []scenario {
 	var out []scenario
-	for _, s := range []string{"standalone", "quorum1"} {
-		out = append(out, scenario{name: "testdata/" + s, logs: materialize(t, s), dumps: filepath.Join("testdata", s, "dumps")})
-	}
-	if _, err := os.Stat(sharedFixtures); err != nil {
-		t.Logf("%s not present: testing testdata only", sharedFixtures)
-		return out
-	}
 	for _, s := range []string{"standalone", "quorum1", "ensemble3/server1", "ensemble3/server2", "ensemble3/server3"} {
-		d := filepath.Join(sharedFixtures, s)
-		out = append(out, scenario{name: "fixtures/" + s, logs: filepath.Join(d, VersionDir), dumps: filepath.Join(d, "dumps")})
+		out = append(out, scenario{name: s, logs: filepath.Join(fixtures, s, VersionDir), dumps: filepath.Join(s, "dumps")})
 	}
 	return out
 }
 
-// dumpRecord is one txn line of TxnLogToolkit's output.
-type dumpRecord struct {
-	session uint64
-	cxid    uint32
-	zxid    int64
-	op      string
-	crcErr  bool
-}
-
-func (d dumpRecord) String() string {
-	return fmt.Sprintf("zxid 0x%x %s session 0x%x cxid 0x%x crcErr=%v", d.zxid, d.op, d.session, d.cxid, d.crcErr)
-}
-
-// A txn line starts with the date (printed in UTC); a body may span lines
-// (an ACL list ends in a newline), and multi bodies are raw bytes, so only
-// lines that start like this are txns.
-var toolkitLine = regexp.MustCompile(`^(CRC ERROR - )?\d+/\d+/\d+, \d+:\d+:\d+ [AP]M UTC session 0x([0-9a-f]+) cxid 0x([0-9a-f]+) zxid 0x([0-9a-f]+) (\S+)`)
-var toolkitEOF = regexp.MustCompile(`^EOF reached after (\d+) txns\.$`)
-
-// parseToolkit parses `TxnLogToolkit -d` output. A record with a bad
-// checksum is printed twice, first with a "CRC ERROR - " prefix; it is
-// returned once, with crcErr set.
-func parseToolkit(t testing.TB, out []byte) (recs []dumpRecord, total int) {
+// copyLogs copies the version-2 directory of a fixture scenario into a
+// temporary directory, for tests that change files in it.
+func copyLogs(t testing.TB, scenario string) string {
 	t.Helper()
-	total = -1
-	crc := false
-	for _, line := range bytes.Split(out, []byte("\n")) {
-		if m := toolkitEOF.FindSubmatch(line); m != nil {
-			total, _ = strconv.Atoi(string(m[1]))
-			continue
-		}
-		m := toolkitLine.FindSubmatch(line)
-		if m == nil {
-			continue
-		}
-		if len(m[1]) > 0 {
-			crc = true
-			continue
-		}
-		session, _ := strconv.ParseUint(string(m[2]), 16, 64)
-		cxid, _ := strconv.ParseUint(string(m[3]), 16, 32)
-		zxid, _ := strconv.ParseInt(string(m[4]), 16, 64)
-		recs = append(recs, dumpRecord{session: session, cxid: uint32(cxid), zxid: zxid, op: string(m[5]), crcErr: crc})
-		crc = false
+	dst := filepath.Join(t.TempDir(), VersionDir)
+	if err := os.CopyFS(dst, os.DirFS(filepath.Join(fixtures, scenario, VersionDir))); err != nil {
+		t.Fatal(err)
 	}
-	if total < 0 {
-		t.Fatal("no 'EOF reached after N txns.' line")
-	}
-	return recs, total
+	return dst
 }
 
-// dirCheckRecord is one line of ZkDirCheck --txns.
-type dirCheckRecord struct {
-	zxid    int64
-	op      string
-	session uint64
-	cxid    int32
-	digest  string // "none" or "v2:<treeDigest>"
-}
-
-var dirCheckLine = regexp.MustCompile(`^zxid 0x([0-9a-f]+) type (\S+) session 0x([0-9a-f]+) cxid (-?\d+) digest (\S+)$`)
-var dirCheckEnd = regexp.MustCompile(`^(?:iterated (\d+) txns without error|iteration stopped after (\d+) txns: (.*))$`)
-
-// parseDirCheck returns the records, their count and the error text when
-// the iteration failed.
-func parseDirCheck(t testing.TB, out []byte) (recs []dirCheckRecord, total int, failure string) {
+// toolkitDump parses the TxnLogToolkit dump at rel in the fixture tree.
+func toolkitDump(t testing.TB, rel string) []zkdump.Txn {
 	t.Helper()
-	total = -1
-	for _, line := range strings.Split(string(out), "\n") {
-		if m := dirCheckLine.FindStringSubmatch(line); m != nil {
-			zxid, _ := strconv.ParseInt(m[1], 16, 64)
-			session, _ := strconv.ParseUint(m[3], 16, 64)
-			cxid, _ := strconv.ParseInt(m[4], 10, 32)
-			recs = append(recs, dirCheckRecord{zxid: zxid, op: m[2], session: session, cxid: int32(cxid), digest: m[5]})
-			continue
-		}
-		if m := dirCheckEnd.FindStringSubmatch(line); m != nil {
-			if m[1] != "" {
-				total, _ = strconv.Atoi(m[1])
-			} else {
-				total, _ = strconv.Atoi(m[2])
-				failure = m[3]
-			}
-		}
+	txns, err := zkdump.ParseTxnLog(readFixture(t, rel))
+	if err != nil {
+		t.Fatalf("%s: %v", rel, err)
 	}
-	if total < 0 {
-		t.Fatal("no final 'iterated'/'iteration stopped' line")
-	}
-	return recs, total, failure
+	return txns
 }
 
-func asDump(rec Record, crcErr bool) dumpRecord {
+// dirCheckDump parses the ZkDirCheck --txns dump at rel in the fixture
+// tree; failure is why its iteration stopped early, if it did.
+func dirCheckDump(t testing.TB, rel string) (txns []zkdump.DirTxn, failure string) {
+	t.Helper()
+	txns, failure, err := zkdump.ParseDirTxns(readFixture(t, rel))
+	if err != nil {
+		t.Fatalf("%s: %v", rel, err)
+	}
+	return txns, failure
+}
+
+func asDump(rec Record, crcErr bool) zkdump.Txn {
 	h := rec.Txn.Header
-	return dumpRecord{session: uint64(h.ClientID), cxid: uint32(h.Cxid), zxid: h.Zxid, op: jute.OpName(h.Type), crcErr: crcErr}
+	return zkdump.Txn{Session: h.ClientID, Cxid: h.Cxid, Zxid: h.Zxid, Op: jute.OpName(h.Type), CRCError: crcErr}
 }
 
-func asDirCheck(rec Record) dirCheckRecord {
+func asDirCheck(rec Record) zkdump.DirTxn {
 	h := rec.Txn.Header
 	d := "none"
 	if rec.Txn.Digest != nil {
 		d = fmt.Sprintf("v%d:%d", rec.Txn.Digest.Version, rec.Txn.Digest.TreeDigest)
 	}
-	return dirCheckRecord{zxid: h.Zxid, op: jute.OpName(h.Type), session: uint64(h.ClientID), cxid: h.Cxid, digest: d}
+	return zkdump.DirTxn{Zxid: h.Zxid, Op: jute.OpName(h.Type), Session: h.ClientID, Cxid: h.Cxid, Digest: d}
 }
 
 // readAll reads a file the way TxnLogToolkit does: on past checksum errors.
-func readAll(t testing.TB, fsys disk.FS, path string) (recs []dumpRecord, torn bool) {
+func readAll(t testing.TB, fsys disk.FS, path string) (recs []zkdump.Txn, torn bool) {
 	t.Helper()
 	r, err := OpenReader(fsys, path)
 	if err != nil {
@@ -216,11 +113,8 @@ func readAll(t testing.TB, fsys disk.FS, path string) (recs []dumpRecord, torn b
 	}
 }
 
-func compareDump(t *testing.T, got, want []dumpRecord, total int) {
+func compareDump(t *testing.T, got, want []zkdump.Txn) {
 	t.Helper()
-	if len(want) != total {
-		t.Fatalf("dump parse: %d txn lines but 'EOF reached after %d txns'", len(want), total)
-	}
 	if len(got) != len(want) {
 		t.Errorf("read %d records, ZooKeeper printed %d", len(got), len(want))
 	}
@@ -235,7 +129,7 @@ func compareDump(t *testing.T, got, want []dumpRecord, total int) {
 // each record's zxid, op, session and cxid, and the count, with what
 // ZooKeeper's TxnLogToolkit printed for the same file.
 func TestFixtureFilesMatchToolkit(t *testing.T) {
-	for _, sc := range scenarios(t) {
+	for _, sc := range scenarios() {
 		files, err := ListFiles(disk.OS, sc.logs)
 		if err != nil {
 			t.Fatal(err)
@@ -246,15 +140,15 @@ func TestFixtureFilesMatchToolkit(t *testing.T) {
 		for _, f := range files {
 			name := filepath.Base(f.Path)
 			t.Run(sc.name+"/"+name, func(t *testing.T) {
-				want, total := parseToolkit(t, readFixture(t, filepath.Join(sc.dumps, name+".TxnLogToolkit.txt")))
+				want := toolkitDump(t, filepath.Join(sc.dumps, name+".TxnLogToolkit.txt"))
 				got, torn := readAll(t, disk.OS, f.Path)
-				compareDump(t, got, want, total)
+				compareDump(t, got, want)
 				if torn {
 					t.Error("intact fixture reported as torn")
 				}
 				res, err := Verify(disk.OS, f.Path)
-				if err != nil || res.Records != total || res.Torn {
-					t.Errorf("Verify = %+v, %v; want %d records, no error", res, err, total)
+				if err != nil || res.Records != len(want) || res.Torn {
+					t.Errorf("Verify = %+v, %v; want %d records, no error", res, err, len(want))
 				}
 			})
 		}
@@ -265,17 +159,17 @@ func TestFixtureFilesMatchToolkit(t *testing.T) {
 // start and compares every record, including its digest, with what the
 // server's own restore iterator printed.
 func TestFixtureDirMatchesZkDirCheck(t *testing.T) {
-	for _, sc := range scenarios(t) {
+	for _, sc := range scenarios() {
 		t.Run(sc.name, func(t *testing.T) {
-			want, total, failure := parseDirCheck(t, readFixture(t, filepath.Join(sc.dumps, "ZkDirCheck-txns.txt")))
-			if failure != "" || len(want) != total {
-				t.Fatalf("unexpected ZkDirCheck output: %d records, total %d, failure %q", len(want), total, failure)
+			want, failure := dirCheckDump(t, filepath.Join(sc.dumps, "ZkDirCheck-txns.txt"))
+			if failure != "" {
+				t.Fatalf("ZkDirCheck failed on an intact directory: %s", failure)
 			}
 			got := iterateDir(t, sc.logs, 0, nil)
 			compareDirCheck(t, got, want)
 			last, err := LastZxid(disk.OS, sc.logs)
-			if err != nil || last != want[len(want)-1].zxid {
-				t.Errorf("LastZxid = 0x%x, %v; want 0x%x", last, err, want[len(want)-1].zxid)
+			if err != nil || last != want[len(want)-1].Zxid {
+				t.Errorf("LastZxid = 0x%x, %v; want 0x%x", last, err, want[len(want)-1].Zxid)
 			}
 		})
 	}
@@ -283,14 +177,14 @@ func TestFixtureDirMatchesZkDirCheck(t *testing.T) {
 
 // iterateDir iterates dir from zxid; the error it ends with must match
 // wantErr (nil: a clean end).
-func iterateDir(t *testing.T, dir string, from int64, wantErr error) []dirCheckRecord {
+func iterateDir(t *testing.T, dir string, from int64, wantErr error) []zkdump.DirTxn {
 	t.Helper()
 	it, err := NewIterator(disk.OS, dir, from)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer it.Close()
-	var got []dirCheckRecord
+	var got []zkdump.DirTxn
 	for {
 		rec, err := it.Next()
 		if err == io.EOF {
@@ -309,7 +203,7 @@ func iterateDir(t *testing.T, dir string, from int64, wantErr error) []dirCheckR
 	}
 }
 
-func compareDirCheck(t *testing.T, got, want []dirCheckRecord) {
+func compareDirCheck(t *testing.T, got, want []zkdump.DirTxn) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Errorf("iterated %d records, ZooKeeper %d", len(got), len(want))
@@ -326,7 +220,7 @@ func compareDirCheck(t *testing.T, got, want []dirCheckRecord) {
 // ZooKeeper's restore saw them.
 func TestCorruptFixtures(t *testing.T) {
 	t.Run("flipped-byte", func(t *testing.T) {
-		dir := materialize(t, "corrupt/log-flipped-byte")
+		dir := filepath.Join(fixtures, "corrupt/log-flipped-byte", VersionDir)
 		it, err := NewIterator(disk.OS, dir, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -361,9 +255,9 @@ func TestCorruptFixtures(t *testing.T) {
 
 		// TxnLogToolkit reads on past the bad record.
 		path := filepath.Join(dir, "log.bb")
-		want, total := parseToolkit(t, readFixture(t, "testdata/corrupt/log-flipped-byte/TxnLogToolkit.txt"))
+		want := toolkitDump(t, "corrupt/log-flipped-byte/TxnLogToolkit.txt")
 		got, _ := readAll(t, disk.OS, path)
-		compareDump(t, got, want, total)
+		compareDump(t, got, want)
 		res, err := Verify(disk.OS, path)
 		var ce *CorruptError
 		if !errors.As(err, &ce) || !errors.Is(err, ErrChecksum) || ce.Offset != 3229 || res.Records != 43 || res.LastZxid != 0xe5 {
@@ -371,7 +265,7 @@ func TestCorruptFixtures(t *testing.T) {
 		}
 	})
 	t.Run("truncated-tail", func(t *testing.T) {
-		dir := materialize(t, "corrupt/log-truncated-tail")
+		dir := filepath.Join(fixtures, "corrupt/log-truncated-tail", VersionDir)
 		it, err := NewIterator(disk.OS, dir, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -397,9 +291,9 @@ func TestCorruptFixtures(t *testing.T) {
 			t.Errorf("TornTails = %+v, want log.bb at 6442", tt)
 		}
 		path := filepath.Join(dir, "log.bb")
-		want, total := parseToolkit(t, readFixture(t, "testdata/corrupt/log-truncated-tail/TxnLogToolkit.txt"))
+		want := toolkitDump(t, "corrupt/log-truncated-tail/TxnLogToolkit.txt")
 		got, torn := readAll(t, disk.OS, path)
-		compareDump(t, got, want, total)
+		compareDump(t, got, want)
 		if !torn {
 			t.Error("Reader.Torn = false")
 		}
@@ -416,14 +310,14 @@ func TestCorruptFixtures(t *testing.T) {
 		{"log-truncated-tail", nil},
 	} {
 		t.Run(c.name+"/with-full-dir", func(t *testing.T) {
-			dir := materialize(t, "standalone")
-			b := readFixture(t, filepath.Join("testdata/corrupt", c.name, VersionDir, "log.bb"))
+			dir := copyLogs(t, "standalone")
+			b := readFixture(t, filepath.Join("corrupt", c.name, VersionDir, "log.bb"))
 			if err := os.WriteFile(filepath.Join(dir, "log.bb"), b, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			want, total, failure := parseDirCheck(t, readFixture(t, filepath.Join("testdata/corrupt", c.name, "ZkDirCheck-txns-with-full-dir.txt")))
-			if (failure != "") != (c.wantErr != nil) || len(want) != total {
-				t.Fatalf("unexpected ZkDirCheck output: %d records, total %d, failure %q", len(want), total, failure)
+			want, failure := dirCheckDump(t, filepath.Join("corrupt", c.name, "ZkDirCheck-txns-with-full-dir.txt"))
+			if (failure != "") != (c.wantErr != nil) {
+				t.Fatalf("ZkDirCheck's iteration stopped with %q, want an error: %v", failure, c.wantErr != nil)
 			}
 			compareDirCheck(t, iterateDir(t, dir, 0, c.wantErr), want)
 		})
@@ -433,13 +327,13 @@ func TestCorruptFixtures(t *testing.T) {
 // TestFixtureIteratorFrom checks the file selection and the skipping of
 // records below the start zxid against the fixture directory.
 func TestFixtureIteratorFrom(t *testing.T) {
-	dir := materialize(t, "standalone")
-	want, _, _ := parseDirCheck(t, readFixture(t, "testdata/standalone/dumps/ZkDirCheck-txns.txt"))
+	dir := filepath.Join(fixtures, "standalone", VersionDir)
+	want, _ := dirCheckDump(t, "standalone/dumps/ZkDirCheck-txns.txt")
 	for _, from := range []int64{0, 1, 0x32, 0x33, 0x34, 0x9d, 0x9e, 0x9f, 0xa0, 0xe5, 0xe6, 0x1000} {
 		t.Run(fmt.Sprintf("0x%x", from), func(t *testing.T) {
-			var exp []dirCheckRecord
+			var exp []zkdump.DirTxn
 			for _, r := range want {
-				if r.zxid >= from {
+				if r.Zxid >= from {
 					exp = append(exp, r)
 				}
 			}
@@ -455,7 +349,7 @@ func TestFixtureIteratorFrom(t *testing.T) {
 // which grew to 131072 bytes when a 100 KiB record ran past the first
 // preallocation.
 func TestRewriteFixturesByteExact(t *testing.T) {
-	for _, sc := range scenarios(t) {
+	for _, sc := range scenarios() {
 		files, err := ListFiles(disk.OS, sc.logs)
 		if err != nil {
 			t.Fatal(err)

@@ -14,13 +14,15 @@ import (
 	"zkbench/engine/jute"
 )
 
-// fixtureLogs returns the bytes of every testdata log file.
+// fixtureLogs returns the bytes of the standalone, quorum1 and corrupt
+// fixture log files.
 func fixtureLogs(f *testing.F) [][]byte {
-	paths, _ := filepath.Glob("testdata/*/version-2/log.*.gz")
-	more, _ := filepath.Glob("testdata/corrupt/*/version-2/log.*.gz")
+	paths, _ := filepath.Glob(filepath.Join(fixtures, "*", VersionDir, "log.*"))
+	more, _ := filepath.Glob(filepath.Join(fixtures, "corrupt", "*", VersionDir, "log.*"))
 	var out [][]byte
 	for _, p := range append(paths, more...) {
-		out = append(out, readFixture(f, strings.TrimSuffix(p, ".gz")))
+		rel, _ := filepath.Rel(fixtures, p)
+		out = append(out, readFixture(f, rel))
 	}
 	if len(out) == 0 {
 		f.Fatal("no fixture logs")

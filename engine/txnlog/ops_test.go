@@ -258,7 +258,7 @@ func TestLastZxid(t *testing.T) {
 	})
 }
 
-// TestReaderEndRules checks the §2.7 table on crafted files: what ends a
+// TestReaderEndRules checks the docs/zk-disk-format.md §2.7 table on crafted files: what ends a
 // file quietly, what is torn, and what is an error at which offset.
 func TestReaderEndRules(t *testing.T) {
 	rec1 := fileWith(t, setData(1, 10))[16:]

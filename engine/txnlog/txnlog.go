@@ -1,5 +1,5 @@
 // Package txnlog reads and writes ZooKeeper 3.8 transaction log files
-// (zk-disk-format.md §2, §5, §6): append with ZooKeeper's preallocation,
+// (docs/zk-disk-format.md §2, §5, §6): append with ZooKeeper's preallocation,
 // group commit, roll, iterate across files, truncate and verify.
 //
 // Every function that takes a dir expects the "version-2" directory itself

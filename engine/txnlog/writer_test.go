@@ -183,7 +183,7 @@ func TestWriterRoundTripAllTypes(t *testing.T) {
 // TestWriterLog9e writes the two txns of the fixture standalone/log.9e and
 // expects its exact bytes: header, records, 65552 bytes with zeros after.
 func TestWriterLog9e(t *testing.T) {
-	want := readFixture(t, "testdata/standalone/version-2/log.9e")
+	want := readFixture(t, "standalone/version-2/log.9e")
 	create2 := &jute.Txn{
 		Header: jute.TxnHeader{ClientID: 72057638162071555, Cxid: 1, Zxid: 0x9e, Time: 1795579238596, Type: jute.OpCreate2},
 		Body:   &jute.CreateTxn{Path: "/bench/create2", Data: []byte("via-create2"), ACL: jute.OpenACL, ParentCVersion: 17},
@@ -278,7 +278,7 @@ func encodedSize(t *jute.Txn) int64 {
 	return int64(w.Len()) + RecordOverhead
 }
 
-// TestPreallocGrowth follows §2.6 step by step: a file starts at 16+step;
+// TestPreallocGrowth follows docs/zk-disk-format.md §2.6 step by step: a file starts at 16+step;
 // appends extend by one step once less than 4 KiB is left; a record that
 // runs past the preallocated end makes the next append round the size to
 // the next multiple of the step above the position (fixture log.1: 131072).

@@ -6,22 +6,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"zkbench/internal/zkfixtures"
 )
 
-const fixtures = "../../../shared/fixtures/zk-3.8.0"
-
-func needFixtures(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat(fixtures); err != nil {
-		t.Skipf("fixtures not present: %v", err)
-	}
-}
+var fixtures = zkfixtures.Dir()
 
 // The harness must reproduce the dumps the fixtures were made with, or its
 // verdicts on zkbench's files would mean nothing.
 func TestTxnLogToolkitMatchesFixtureDump(t *testing.T) {
 	Need(t)
-	needFixtures(t)
 	got, err := TxnLogToolkit(filepath.Join(fixtures, "standalone/version-2/log.9e"))
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +31,6 @@ func TestTxnLogToolkitMatchesFixtureDump(t *testing.T) {
 
 func TestServerServesFixtureTree(t *testing.T) {
 	Need(t)
-	needFixtures(t)
 	dir := t.TempDir()
 	if out, err := exec.Command("cp", "-r", filepath.Join(fixtures, "standalone/version-2"), dir).CombinedOutput(); err != nil {
 		t.Fatalf("copy: %v %s", err, out)
