@@ -17,7 +17,6 @@ import (
 	"zkbench/engine/persist"
 	"zkbench/engine/snap"
 	"zkbench/engine/txnlog"
-	"zkbench/internal/zkdump"
 	"zkbench/internal/zkref"
 )
 
@@ -277,7 +276,7 @@ func zkrefToolkit(t *testing.T, path string, v txnlog.VerifyResult) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	txns, err := zkdump.ParseTxnLog([]byte(out))
+	txns, err := zkref.ParseTxnLog([]byte(out))
 	if err != nil {
 		t.Fatalf("%v:\n%s", err, out)
 	}
@@ -296,7 +295,7 @@ func zkrefFormatter(t *testing.T, s snap.Entry, info snap.Info, newest int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dump, err := zkdump.ParseSnapshot([]byte(out))
+	dump, err := zkref.ParseSnapshot([]byte(out))
 	if err != nil {
 		t.Fatal(err)
 	}

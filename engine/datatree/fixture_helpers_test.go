@@ -13,8 +13,8 @@ import (
 	"testing"
 
 	"zkbench/engine/jute"
-	"zkbench/internal/zkdump"
 	"zkbench/internal/zkfixtures"
+	"zkbench/internal/zkref"
 )
 
 type scenario struct {
@@ -177,13 +177,13 @@ func (s *snapFile) load(tb testing.TB) *Tree {
 	return tree
 }
 
-func readFormatter(tb testing.TB, path string) *zkdump.Snapshot {
+func readFormatter(tb testing.TB, path string) *zkref.Snapshot {
 	tb.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	d, err := zkdump.ParseSnapshot(b)
+	d, err := zkref.ParseSnapshot(b)
 	if err != nil {
 		tb.Fatalf("%s: %v", path, err)
 	}
@@ -192,7 +192,7 @@ func readFormatter(tb testing.TB, path string) *zkdump.Snapshot {
 
 // diffFormatter compares a tree with a SnapshotFormatter dump and returns
 // the differences (nil when they agree).
-func diffFormatter(tree *Tree, d *zkdump.Snapshot, quorum bool) []string {
+func diffFormatter(tree *Tree, d *zkref.Snapshot, quorum bool) []string {
 	var diffs []string
 	add := func(f string, args ...any) { diffs = append(diffs, fmt.Sprintf(f, args...)) }
 	if got := tree.NodeCount() + 1; got != d.Count {
@@ -212,7 +212,7 @@ func diffFormatter(tree *Tree, d *zkdump.Snapshot, quorum bool) []string {
 		if quorum && p == ConfigPath {
 			return nil
 		}
-		if want := zkdump.NodeFor(v.Stat, v.Data); fn != want {
+		if want := zkref.NodeFor(v.Stat, v.Data); fn != want {
 			add("%s: dump %+v, tree %+v", p, fn, want)
 		}
 		return nil
@@ -225,7 +225,7 @@ func diffFormatter(tree *Tree, d *zkdump.Snapshot, quorum bool) []string {
 		add("sessions: tree %v, dump %v", sessions, d.Sessions)
 	}
 	for _, s := range sessions {
-		got := zkdump.Session{ID: s.ID, Timeout: s.Timeout, Ephemerals: len(tree.Ephemerals(s.ID))}
+		got := zkref.Session{ID: s.ID, Timeout: s.Timeout, Ephemerals: len(tree.Ephemerals(s.ID))}
 		if !slices.Contains(d.Sessions, got) {
 			add("session %+v not in the dump's %v", got, d.Sessions)
 		}

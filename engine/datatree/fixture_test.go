@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"zkbench/engine/jute"
-	"zkbench/internal/zkdump"
+	"zkbench/internal/zkref"
 )
 
 // freshDigest is the digest of a new tree (root + /zookeeper), which every
@@ -24,7 +24,7 @@ func dumpDigests(tb testing.TB, dir string) map[int64]string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	txns, _, err := zkdump.ParseDirTxns(b)
+	txns, _, err := zkref.ParseDirTxns(b)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestFixtureSnapshotsMatchReplay(t *testing.T) {
 			type check struct {
 				name     string
 				from, to int64
-				dump     *zkdump.Snapshot
+				dump     *zkref.Snapshot
 				snap     *snapFile
 				matched  bool
 				lastDiff []string

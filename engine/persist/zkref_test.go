@@ -19,7 +19,6 @@ import (
 	"zkbench/engine/jute"
 	"zkbench/engine/snap"
 	"zkbench/engine/txnlog"
-	"zkbench/internal/zkdump"
 	"zkbench/internal/zkref"
 )
 
@@ -278,14 +277,14 @@ func TestZooKeeperReadsOurDataDir(t *testing.T) {
 func zkrefCheckTxnLogToolkit(t *testing.T, l zkrefLog) {
 	out, err := zkref.TxnLogToolkit(l.path)
 	zkrefMust(t, err)
-	txns, err := zkdump.ParseTxnLog([]byte(out))
+	txns, err := zkref.ParseTxnLog([]byte(out))
 	zkrefMust(t, err)
 	if len(txns) != len(l.records) {
 		t.Errorf("TxnLogToolkit printed %d txns, we read %d", len(txns), len(l.records))
 	}
 	for i, got := range txns[:min(len(txns), len(l.records))] {
 		h := l.records[i].Header
-		if want := (zkdump.Txn{Session: h.ClientID, Cxid: h.Cxid, Zxid: h.Zxid, Op: jute.OpName(h.Type)}); got != want {
+		if want := (zkref.Txn{Session: h.ClientID, Cxid: h.Cxid, Zxid: h.Zxid, Op: jute.OpName(h.Type)}); got != want {
 			t.Errorf("txn %d: TxnLogToolkit says %v, we read %v", i, got, want)
 		}
 	}
@@ -294,7 +293,7 @@ func zkrefCheckTxnLogToolkit(t *testing.T, l zkrefLog) {
 func zkrefCheckSnapshotFormatter(t *testing.T, s zkrefSnap) {
 	out, err := zkref.SnapshotFormatter(s.path, false)
 	zkrefMust(t, err)
-	dump, err := zkdump.ParseSnapshot([]byte(out))
+	dump, err := zkref.ParseSnapshot([]byte(out))
 	zkrefMust(t, err)
 	// ZooKeeper's node map holds the root twice ("" and "/").
 	if dump.Count != len(s.nodes)+1 {
@@ -325,7 +324,7 @@ func zkrefCheckSnapshotFormatter(t *testing.T, s zkrefSnap) {
 			t.Errorf("SnapshotFormatter prints %q, which we did not write", p)
 			continue
 		}
-		if want := zkdump.NodeFor(n.Stat, n.Data); got != want {
+		if want := zkref.NodeFor(n.Stat, n.Data); got != want {
 			t.Errorf("%s: SnapshotFormatter %+v, we wrote %+v", p, got, want)
 		}
 		if owner := n.Stat.EphemeralOwner; datatree.EphemeralTypeOf(owner) == datatree.EphemeralNormal {
@@ -336,7 +335,7 @@ func zkrefCheckSnapshotFormatter(t *testing.T, s zkrefSnap) {
 		t.Errorf("SnapshotFormatter lists %d sessions, we wrote %d", len(dump.Sessions), len(s.sessions))
 	}
 	for _, x := range s.sessions {
-		if want := (zkdump.Session{ID: x.ID, Timeout: x.Timeout, Ephemerals: ephemerals[x.ID]}); !slices.Contains(dump.Sessions, want) {
+		if want := (zkref.Session{ID: x.ID, Timeout: x.Timeout, Ephemerals: ephemerals[x.ID]}); !slices.Contains(dump.Sessions, want) {
 			t.Errorf("session %+v not in SnapshotFormatter's %+v", want, dump.Sessions)
 		}
 	}

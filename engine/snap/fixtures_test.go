@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"zkbench/engine/disk"
-	"zkbench/internal/zkdump"
 	"zkbench/internal/zkfixtures"
+	"zkbench/internal/zkref"
 )
 
 // fixtureRoot is the tree of files real ZooKeeper 3.8.0 wrote.
@@ -50,13 +50,13 @@ func dumpPath(snapshot, suffix string) string {
 }
 
 // parseDump reads a SnapshotFormatter dump (with or without -d).
-func parseDump(t *testing.T, path string) *zkdump.Snapshot {
+func parseDump(t *testing.T, path string) *zkref.Snapshot {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := zkdump.ParseSnapshot(b)
+	d, err := zkref.ParseSnapshot(b)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
@@ -110,7 +110,7 @@ func TestFixturesMatchSnapshotFormatter(t *testing.T) {
 	}
 }
 
-func compareDump(t *testing.T, dp string, d *zkdump.Snapshot, c *contents, nameZxid int64) {
+func compareDump(t *testing.T, dp string, d *zkref.Snapshot, c *contents, nameZxid int64) {
 	t.Helper()
 	// The formatter's count is the node table's size, which maps both ""
 	// and "/" to the root.
@@ -135,7 +135,7 @@ func compareDump(t *testing.T, dp string, d *zkdump.Snapshot, c *contents, nameZ
 			t.Errorf("%s: node %q not in dump", dp, n.Path)
 			continue
 		}
-		want := zkdump.NodeFor(n.Stat, n.Data)
+		want := zkref.NodeFor(n.Stat, n.Data)
 		if d.Detail {
 			want.Data = string(n.Data)
 		}

@@ -12,8 +12,8 @@ import (
 
 	"zkbench/engine/disk"
 	"zkbench/engine/jute"
-	"zkbench/internal/zkdump"
 	"zkbench/internal/zkfixtures"
+	"zkbench/internal/zkref"
 )
 
 // fixtures is the tree of files ZooKeeper 3.8.0 wrote (its README.md says
@@ -59,9 +59,9 @@ func copyLogs(t testing.TB, scenario string) string {
 }
 
 // toolkitDump parses the TxnLogToolkit dump at rel in the fixture tree.
-func toolkitDump(t testing.TB, rel string) []zkdump.Txn {
+func toolkitDump(t testing.TB, rel string) []zkref.Txn {
 	t.Helper()
-	txns, err := zkdump.ParseTxnLog(readFixture(t, rel))
+	txns, err := zkref.ParseTxnLog(readFixture(t, rel))
 	if err != nil {
 		t.Fatalf("%s: %v", rel, err)
 	}
@@ -70,31 +70,31 @@ func toolkitDump(t testing.TB, rel string) []zkdump.Txn {
 
 // dirCheckDump parses the ZkDirCheck --txns dump at rel in the fixture
 // tree; failure is why its iteration stopped early, if it did.
-func dirCheckDump(t testing.TB, rel string) (txns []zkdump.DirTxn, failure string) {
+func dirCheckDump(t testing.TB, rel string) (txns []zkref.DirTxn, failure string) {
 	t.Helper()
-	txns, failure, err := zkdump.ParseDirTxns(readFixture(t, rel))
+	txns, failure, err := zkref.ParseDirTxns(readFixture(t, rel))
 	if err != nil {
 		t.Fatalf("%s: %v", rel, err)
 	}
 	return txns, failure
 }
 
-func asDump(rec Record, crcErr bool) zkdump.Txn {
+func asDump(rec Record, crcErr bool) zkref.Txn {
 	h := rec.Txn.Header
-	return zkdump.Txn{Session: h.ClientID, Cxid: h.Cxid, Zxid: h.Zxid, Op: jute.OpName(h.Type), CRCError: crcErr}
+	return zkref.Txn{Session: h.ClientID, Cxid: h.Cxid, Zxid: h.Zxid, Op: jute.OpName(h.Type), CRCError: crcErr}
 }
 
-func asDirCheck(rec Record) zkdump.DirTxn {
+func asDirCheck(rec Record) zkref.DirTxn {
 	h := rec.Txn.Header
 	d := "none"
 	if rec.Txn.Digest != nil {
 		d = fmt.Sprintf("v%d:%d", rec.Txn.Digest.Version, rec.Txn.Digest.TreeDigest)
 	}
-	return zkdump.DirTxn{Zxid: h.Zxid, Op: jute.OpName(h.Type), Session: h.ClientID, Cxid: h.Cxid, Digest: d}
+	return zkref.DirTxn{Zxid: h.Zxid, Op: jute.OpName(h.Type), Session: h.ClientID, Cxid: h.Cxid, Digest: d}
 }
 
 // readAll reads a file the way TxnLogToolkit does: on past checksum errors.
-func readAll(t testing.TB, fsys disk.FS, path string) (recs []zkdump.Txn, torn bool) {
+func readAll(t testing.TB, fsys disk.FS, path string) (recs []zkref.Txn, torn bool) {
 	t.Helper()
 	r, err := OpenReader(fsys, path)
 	if err != nil {
@@ -113,7 +113,7 @@ func readAll(t testing.TB, fsys disk.FS, path string) (recs []zkdump.Txn, torn b
 	}
 }
 
-func compareDump(t *testing.T, got, want []zkdump.Txn) {
+func compareDump(t *testing.T, got, want []zkref.Txn) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Errorf("read %d records, ZooKeeper printed %d", len(got), len(want))
@@ -177,14 +177,14 @@ func TestFixtureDirMatchesZkDirCheck(t *testing.T) {
 
 // iterateDir iterates dir from zxid; the error it ends with must match
 // wantErr (nil: a clean end).
-func iterateDir(t *testing.T, dir string, from int64, wantErr error) []zkdump.DirTxn {
+func iterateDir(t *testing.T, dir string, from int64, wantErr error) []zkref.DirTxn {
 	t.Helper()
 	it, err := NewIterator(disk.OS, dir, from)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer it.Close()
-	var got []zkdump.DirTxn
+	var got []zkref.DirTxn
 	for {
 		rec, err := it.Next()
 		if err == io.EOF {
@@ -203,7 +203,7 @@ func iterateDir(t *testing.T, dir string, from int64, wantErr error) []zkdump.Di
 	}
 }
 
-func compareDirCheck(t *testing.T, got, want []zkdump.DirTxn) {
+func compareDirCheck(t *testing.T, got, want []zkref.DirTxn) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Errorf("iterated %d records, ZooKeeper %d", len(got), len(want))
@@ -331,7 +331,7 @@ func TestFixtureIteratorFrom(t *testing.T) {
 	want, _ := dirCheckDump(t, "standalone/dumps/ZkDirCheck-txns.txt")
 	for _, from := range []int64{0, 1, 0x32, 0x33, 0x34, 0x9d, 0x9e, 0x9f, 0xa0, 0xe5, 0xe6, 0x1000} {
 		t.Run(fmt.Sprintf("0x%x", from), func(t *testing.T) {
-			var exp []zkdump.DirTxn
+			var exp []zkref.DirTxn
 			for _, r := range want {
 				if r.Zxid >= from {
 					exp = append(exp, r)

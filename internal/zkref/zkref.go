@@ -1,6 +1,7 @@
 // Package zkref runs Apache ZooKeeper 3.8's own tools and server, the
-// reference that zkbench's files are checked against in integration tests.
-// It uses the Debian packages zookeeper/libzookeeper-java (jars under
+// reference that zkbench's files are checked against in integration tests,
+// and parses what those tools print (dumps.go), also for the dumps kept
+// with the fixtures, which need no Java. Running them uses the Debian packages zookeeper/libzookeeper-java (jars under
 // /usr/share/java) and a Java runtime.
 package zkref
 

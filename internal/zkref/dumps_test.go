@@ -1,4 +1,4 @@
-package zkdump
+package zkref
 
 import (
 	"fmt"

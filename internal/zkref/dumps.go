@@ -1,4 +1,4 @@
-// Package zkdump parses what ZooKeeper 3.8 prints about its own files, so
+// This file parses what ZooKeeper 3.8 prints about its own files, so
 // that tests can hold zkbench's reading or writing of a file against
 // ZooKeeper's: TxnLogToolkit -d for a log file, SnapshotFormatter (with or
 // without -d) for a snapshot, and ZkDirCheck --txns (internal/zkref) for
@@ -7,7 +7,7 @@
 // The parsers are strict: a line they do not understand, a field missing
 // from a node, or a count that disagrees with the tool's own summary line
 // is an error, so that a test never compares against a half-read dump.
-package zkdump
+package zkref
 
 import (
 	"bufio"
@@ -66,16 +66,16 @@ func ParseTxnLog(out []byte) ([]Txn, error) {
 		cxid, err2 := strconv.ParseUint(string(m[3]), 16, 32)
 		zxid, err3 := strconv.ParseUint(string(m[4]), 16, 64)
 		if err1 != nil || err2 != nil || err3 != nil {
-			return nil, fmt.Errorf("zkdump: bad txn line %q", line)
+			return nil, fmt.Errorf("zkref: bad txn line %q", line)
 		}
 		txns = append(txns, Txn{Session: int64(session), Cxid: int32(cxid), Zxid: int64(zxid), Op: string(m[5]), CRCError: crc})
 		crc = false
 	}
 	if total < 0 {
-		return nil, fmt.Errorf("zkdump: no 'EOF reached after N txns.' line")
+		return nil, fmt.Errorf("zkref: no 'EOF reached after N txns.' line")
 	}
 	if len(txns) != total {
-		return nil, fmt.Errorf("zkdump: %d txn lines, but TxnLogToolkit counted %d", len(txns), total)
+		return nil, fmt.Errorf("zkref: %d txn lines, but TxnLogToolkit counted %d", len(txns), total)
 	}
 	return txns, nil
 }
@@ -141,7 +141,7 @@ func ParseSnapshot(out []byte) (*Snapshot, error) {
 	)
 	fail := func(line, why string) {
 		if errAt == nil {
-			errAt = fmt.Errorf("zkdump: %s: %q", why, line)
+			errAt = fmt.Errorf("zkref: %s: %q", why, line)
 		}
 	}
 	endNode := func() {
@@ -208,9 +208,9 @@ func ParseSnapshot(out []byte) (*Snapshot, error) {
 	case errAt != nil:
 		return nil, errAt
 	case sc.Err() != nil:
-		return nil, fmt.Errorf("zkdump: %w", sc.Err())
+		return nil, fmt.Errorf("zkref: %w", sc.Err())
 	case s.Count < 0 || s.LastZxid < 0:
-		return nil, fmt.Errorf("zkdump: no count or no Last zxid line: the dump is incomplete")
+		return nil, fmt.Errorf("zkref: no count or no Last zxid line: the dump is incomplete")
 	}
 	return s, nil
 }
@@ -302,7 +302,7 @@ func ParseDirTxns(out []byte) (txns []DirTxn, failure string, err error) {
 			session, err2 := strconv.ParseUint(m[3], 16, 64)
 			cxid, err3 := strconv.ParseInt(m[4], 10, 32)
 			if err1 != nil || err2 != nil || err3 != nil {
-				return nil, "", fmt.Errorf("zkdump: bad txn line %q", line)
+				return nil, "", fmt.Errorf("zkref: bad txn line %q", line)
 			}
 			txns = append(txns, DirTxn{Zxid: int64(zxid), Op: m[2], Session: int64(session), Cxid: int32(cxid), Digest: m[5]})
 			continue
@@ -317,14 +317,14 @@ func ParseDirTxns(out []byte) (txns []DirTxn, failure string, err error) {
 			continue
 		}
 		if line != "" {
-			return nil, "", fmt.Errorf("zkdump: unexpected line %q", line)
+			return nil, "", fmt.Errorf("zkref: unexpected line %q", line)
 		}
 	}
 	if total < 0 {
-		return nil, "", fmt.Errorf("zkdump: no final 'iterated'/'iteration stopped' line")
+		return nil, "", fmt.Errorf("zkref: no final 'iterated'/'iteration stopped' line")
 	}
 	if len(txns) != total {
-		return nil, "", fmt.Errorf("zkdump: %d txn lines, but ZkDirCheck counted %d", len(txns), total)
+		return nil, "", fmt.Errorf("zkref: %d txn lines, but ZkDirCheck counted %d", len(txns), total)
 	}
 	return txns, failure, nil
 }
