@@ -427,18 +427,11 @@ func (m *member) rebuild(rd quorum.Ready) error {
 	return nil
 }
 
-// append hands one entry to the group-commit log.
+// append hands one entry to the group-commit log as the bytes the peer
+// holds: the leader's own encoding, a learner's PROPOSAL as received.
 func (m *member) append(e quorum.Entry) error {
-	txn := m.queue.find(e.Zxid)
-	if txn == nil {
-		var err error
-		if txn, err = jute.DecodeTxn(e.Txn); err != nil {
-			return fmt.Errorf("entry 0x%x: %w", e.Zxid, err)
-		}
-		m.queue.push(e.Zxid, txn)
-	}
 	zxid := e.Zxid
-	return m.st.log.Submit(txn, func(err error) {
+	return m.st.log.Submit(e.Txn, func(err error) {
 		if err != nil {
 			m.logErr.CompareAndSwap(nil, &err)
 		} else {
@@ -452,6 +445,8 @@ func (m *member) append(e quorum.Entry) error {
 }
 
 // commit applies one committed entry and answers whoever waits for it.
+// The leader applies the txn it prepared; a learner decodes it here, the
+// only time it does.
 func (m *member) commit(e quorum.Entry) error {
 	txn := m.queue.take(e.Zxid)
 	if txn == nil {
@@ -797,8 +792,8 @@ func (m *member) stop(crash bool) error {
 
 // ---- txns between append and apply ----
 
-// txnQueue keeps the decoded txns a member logged and has yet to apply,
-// in zxid order, so that each is decoded (or prepared) only once.
+// txnQueue keeps the txns a leader prepared and has yet to apply, in zxid
+// order, so that it never decodes what it encoded itself.
 type txnQueue struct {
 	zxids []int64
 	txns  []*jute.Txn
@@ -815,15 +810,6 @@ func (q *txnQueue) push(z int64, t *jute.Txn) {
 		q.reset() // a new history (sync, truncation): older entries are void
 	}
 	q.zxids, q.txns = append(q.zxids, z), append(q.txns, t)
-}
-
-func (q *txnQueue) find(z int64) *jute.Txn {
-	for i := len(q.zxids) - 1; i >= q.head && q.zxids[i] >= z; i-- {
-		if q.zxids[i] == z {
-			return q.txns[i]
-		}
-	}
-	return nil
 }
 
 // take returns the txn for z and drops it and everything before it.

@@ -1,6 +1,7 @@
 package jute
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -396,6 +397,23 @@ func (t *Txn) Encode(w *Writer) {
 	if t.Digest != nil {
 		t.Digest.Encode(w)
 	}
+}
+
+// EncodeTxn returns t's log entry in a buffer of its own.
+func EncodeTxn(t *Txn) []byte {
+	w := NewWriter(nil)
+	t.Encode(w)
+	return w.Bytes()
+}
+
+// EntryZxid reads the zxid from the header an encoded log entry starts
+// with, without decoding the rest: all a log needs to order its records
+// and name its files.
+func EntryZxid(entry []byte) (int64, error) {
+	if len(entry) < TxnHeaderSize {
+		return 0, fmt.Errorf("txn header of %d bytes: %w", len(entry), ErrShort)
+	}
+	return int64(binary.BigEndian.Uint64(entry[12:])), nil // after clientId, cxid
 }
 
 // DecodeTxn parses one log entry. The digest is present exactly when

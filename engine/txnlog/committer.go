@@ -1,10 +1,6 @@
 package txnlog
 
-import (
-	"sync"
-
-	"zkbench/engine/jute"
-)
+import "sync"
 
 // DefaultMaxBatchSize is the default of ZooKeeper's zookeeper.maxBatchSize:
 // SyncRequestProcessor commits once 1000 requests wait for a sync.
@@ -19,20 +15,21 @@ type CommitterOptions struct {
 	// successful append, with the record's size on disk; returning true
 	// rolls the log right there (the pending batch is committed first).
 	// This is where ZooKeeper's SyncRequestProcessor decides to snapshot.
-	AfterAppend func(t *jute.Txn, size int64) (roll bool)
+	AfterAppend func(size int64) (roll bool)
 }
 
-// Committer is ZooKeeper's SyncRequestProcessor: callers submit txns from
-// any goroutine; one goroutine appends them in submission order and commits
-// (one sync) whenever the queue is momentarily empty or MaxBatchSize txns
-// are pending, then reports each txn's outcome in order. Under load many
-// txns share one sync; alone, a txn is synced at once.
+// Committer is ZooKeeper's SyncRequestProcessor: callers submit encoded
+// txns (log entries, see Writer.Append) from any goroutine; one goroutine
+// appends them in submission order and commits (one sync) whenever the
+// queue is momentarily empty or MaxBatchSize txns are pending, then
+// reports each txn's outcome in order. Under load many txns share one
+// sync; alone, a txn is synced at once.
 //
 // The queue is unbounded: throttling belongs upstream, as in ZooKeeper.
 type Committer struct {
 	w        *Writer
 	maxBatch int
-	after    func(*jute.Txn, int64) bool
+	after    func(int64) bool
 
 	mu     sync.Mutex
 	queue  []pending
@@ -46,10 +43,10 @@ type Committer struct {
 }
 
 type pending struct {
-	t    *jute.Txn
-	done func(error)
-	ch   chan error
-	err  error // from Append
+	entry []byte
+	done  func(error)
+	ch    chan error
+	err   error // from Append
 }
 
 // NewCommitter starts the commit goroutine. The Committer owns w from now
@@ -69,24 +66,24 @@ func NewCommitter(w *Writer, opts CommitterOptions) *Committer {
 	return c
 }
 
-// Submit queues t. done is called exactly once, on the committer goroutine,
-// with nil once t is durable or with the reason it is not; calls happen in
-// submission order. done must be quick and must not wait for another
-// submission (it would deadlock the committer). t must not be modified
-// until done is called. done may be nil. After Close, Submit returns
-// ErrClosed and done is not called.
-func (c *Committer) Submit(t *jute.Txn, done func(error)) error {
-	return c.submit(pending{t: t, done: done})
+// Submit queues an encoded txn. done is called exactly once, on the
+// committer goroutine, with nil once the entry is durable or with the
+// reason it is not; calls happen in submission order. done must be quick
+// and must not wait for another submission (it would deadlock the
+// committer). entry must not be modified until done is called. done may
+// be nil. After Close, Submit returns ErrClosed and done is not called.
+func (c *Committer) Submit(entry []byte, done func(error)) error {
+	return c.submit(pending{entry: entry, done: done})
 }
 
-// SubmitWait queues t and waits until it is durable. It must not be
-// called from a done callback.
-func (c *Committer) SubmitWait(t *jute.Txn) error {
+// SubmitWait queues an encoded txn and waits until it is durable. It must
+// not be called from a done callback.
+func (c *Committer) SubmitWait(entry []byte) error {
 	ch, _ := c.chans.Get().(chan error)
 	if ch == nil {
 		ch = make(chan error, 1)
 	}
-	if err := c.submit(pending{t: t, ch: ch}); err != nil {
+	if err := c.submit(pending{entry: entry, ch: ch}); err != nil {
 		c.chans.Put(ch)
 		return err
 	}
@@ -162,9 +159,9 @@ func (c *Committer) run() {
 		}
 		for i := range q {
 			p := q[i]
-			p.err = c.w.Append(p.t)
+			p.err = c.w.Append(p.entry)
 			batch = append(batch, p)
-			if p.err == nil && c.after != nil && c.after(p.t, c.w.lastSize) {
+			if p.err == nil && c.after != nil && c.after(c.w.lastSize) {
 				batch = finish(batch, c.w.Roll())
 			} else if len(batch) >= c.maxBatch {
 				batch = finish(batch, c.w.Commit())
