@@ -250,6 +250,25 @@ func TestSyncAnsweredAfterOutstandingCommits(t *testing.T) {
 			t.Errorf("member %d syncs answered at %v, want [5]", id, got)
 		}
 	}
+	// The leader's own clients' syncs wait in the same place.
+	if err := l.p.Sync(l.id); err != nil {
+		t.Fatal(err)
+	}
+	s.drain(l)
+	s.settle()
+	s.propose(2)
+	if err := l.p.Sync(l.id); err != nil {
+		t.Fatal(err)
+	}
+	s.drain(l)
+	if st := l.p.Status(); st.Outstanding != 2 {
+		t.Fatalf("outstanding %d, want 2 (the test needs them pending)", st.Outstanding)
+	}
+	s.settle()
+	s.run(20)
+	if got := l.syncAt; !slices.Equal(got, []int{5, 7}) {
+		t.Errorf("leader syncs answered at %v, want [5 7]", got)
+	}
 	if err := s.node(1).p.Sync(2); err != ErrNotLeader {
 		t.Errorf("Sync on a follower: %v, want ErrNotLeader", err)
 	}
