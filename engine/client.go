@@ -61,6 +61,7 @@ type Client struct {
 	timeout int32 // negotiated, ms
 
 	mu       sync.Mutex
+	spare    *call // the last call, answered, for the next request
 	m        host
 	gen      uint64 // of m's connections when the session last checked
 	cxid     int32
@@ -356,17 +357,29 @@ func (c *Client) roundTrip(m host, req server.Request) (jute.ReplyHeader, jute.R
 // await sends a request into m's pipeline and waits for its answer; err
 // is set only when the connection or session was lost on the way.
 func (c *Client) await(m host, req server.Request) result {
-	cl := newCall(req, c.gen)
+	cl := c.spare
+	if cl == nil {
+		cl = newCall(req, c.gen)
+	}
+	c.spare = nil
+	cl.req, cl.gen = req, c.gen
 	m.submit(cl)
-	var r result
+	r, answered := result{}, true
 	select {
 	case r = <-cl.ch:
 	case <-m.down():
 		select {
 		case r = <-cl.ch:
 		default:
-			r.err = ErrConnectionLoss
+			r.err, answered = ErrConnectionLoss, false
 		}
+	}
+	if answered {
+		// The pipeline let go of the call when it answered it (one not
+		// answered may still sit in the member's inbox): the next request
+		// takes it instead of allocating its own.
+		cl.req = server.Request{}
+		c.spare = cl
 	}
 	if r.err == nil {
 		c.lastZxid = max(c.lastZxid, r.hdr.Zxid)
