@@ -34,10 +34,11 @@ type member struct {
 	ep       transport.Endpoint
 
 	// Owned by the run goroutine.
-	peer  *quorum.Peer
-	st    *store
-	pl    *pipeline
-	frame []byte
+	peer    *quorum.Peer
+	st      *store
+	pl      *pipeline
+	frame   []byte
+	entries [][]byte // append's scratch
 
 	tree    atomic.Pointer[datatree.Tree]
 	serving atomic.Bool
@@ -292,10 +293,8 @@ func (m *member) do(rd quorum.Ready) error {
 	if err := m.rebuild(rd); err != nil {
 		return err
 	}
-	for _, e := range rd.Append {
-		if err := m.append(e); err != nil {
-			return err
-		}
+	if err := m.append(rd.Append); err != nil {
+		return err
 	}
 	for _, e := range rd.Commit {
 		if err := m.pl.commit(e); err != nil {
@@ -375,21 +374,31 @@ func (m *member) rebuild(rd quorum.Ready) error {
 	return nil
 }
 
-// append hands one entry to the group-commit log as the bytes the peer
-// holds: the leader's own encoding, a learner's PROPOSAL as received.
-func (m *member) append(e quorum.Entry) error {
-	zxid := e.Zxid
-	return m.st.log.Submit(e.Txn, func(err error) {
+// append hands a Ready's entries to the group-commit log, as the bytes
+// the Peer holds (the leader's own encoding, a learner's PROPOSALs as
+// received), all at once: they may share one sync.
+func (m *member) append(es []quorum.Entry) error {
+	if len(es) == 0 {
+		return nil
+	}
+	m.entries = m.entries[:0]
+	for _, e := range es {
+		m.entries = append(m.entries, e.Txn)
+	}
+	last := es[len(es)-1].Zxid
+	err := m.st.log.SubmitGroup(m.entries, func(err error) {
 		if err != nil {
 			m.failLog(err)
 		} else {
-			m.durable.Store(zxid)
+			m.durable.Store(last)
 		}
 		select {
 		case m.logged <- struct{}{}:
 		default:
 		}
 	})
+	clear(m.entries)
+	return err
 }
 
 func (m *member) send(msg *quorum.Message) error {

@@ -1,6 +1,9 @@
 package txnlog
 
-import "sync"
+import (
+	"cmp"
+	"sync"
+)
 
 // DefaultMaxBatchSize is the default of ZooKeeper's zookeeper.maxBatchSize:
 // SyncRequestProcessor commits once 1000 requests wait for a sync.
@@ -38,6 +41,9 @@ type Committer struct {
 	wake   chan struct{} // holds a token once the queue became non-empty
 	exited chan struct{}
 	err    error // from closing the Writer; read after exited
+	// groupErr is the first failure in the group being finished (the
+	// committer goroutine's): a group may span two commits.
+	groupErr error
 
 	chans sync.Pool // of chan error, for SubmitWait
 }
@@ -47,6 +53,7 @@ type pending struct {
 	done  func(error)
 	ch    chan error
 	err   error // from Append
+	more  bool  // not the last of its group: the last one reports for it
 }
 
 // NewCommitter starts the commit goroutine. The Committer owns w from now
@@ -73,7 +80,22 @@ func NewCommitter(w *Writer, opts CommitterOptions) *Committer {
 // committer). entry must not be modified until done is called. done may
 // be nil. After Close, Submit returns ErrClosed and done is not called.
 func (c *Committer) Submit(entry []byte, done func(error)) error {
-	return c.submit(pending{entry: entry, done: done})
+	return c.submit([][]byte{entry}, done, nil)
+}
+
+// SubmitGroup queues encoded txns that are ready at the same moment (a
+// member's appends of one Ready) in one step, so that the committer takes
+// them together: the first does not go out alone in a sync while the
+// others are still being queued. done is called once, after the last of
+// them, with nil once all are durable or with the first reason one of
+// them is not; otherwise it is as Submit's. The entries' bytes must not be
+// modified until done is called; the slice holding them may be reused at
+// once. An empty group is not submitted and done is not called.
+func (c *Committer) SubmitGroup(entries [][]byte, done func(error)) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	return c.submit(entries, done, nil)
 }
 
 // SubmitWait queues an encoded txn and waits until it is durable. It must
@@ -83,7 +105,7 @@ func (c *Committer) SubmitWait(entry []byte) error {
 	if ch == nil {
 		ch = make(chan error, 1)
 	}
-	if err := c.submit(pending{entry: entry, ch: ch}); err != nil {
+	if err := c.submit([][]byte{entry}, nil, ch); err != nil {
 		c.chans.Put(ch)
 		return err
 	}
@@ -92,14 +114,18 @@ func (c *Committer) SubmitWait(entry []byte) error {
 	return err
 }
 
-func (c *Committer) submit(p pending) error {
+func (c *Committer) submit(entries [][]byte, done func(error), ch chan error) error {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		return ErrClosed
 	}
-	c.queue = append(c.queue, p)
-	first := len(c.queue) == 1
+	last := len(entries) - 1
+	for _, e := range entries[:last] {
+		c.queue = append(c.queue, pending{entry: e, more: true})
+	}
+	c.queue = append(c.queue, pending{entry: entries[last], done: done, ch: ch})
+	first := len(c.queue) == len(entries)
 	c.mu.Unlock()
 	if first {
 		select {
@@ -148,7 +174,7 @@ func (c *Committer) run() {
 			switch {
 			case len(batch) > 0:
 				// The queue is momentarily empty: commit what we have.
-				batch = finish(batch, c.w.Commit())
+				batch = c.finish(batch, c.w.Commit())
 			case closed:
 				c.err = c.w.Close()
 				return
@@ -162,9 +188,9 @@ func (c *Committer) run() {
 			p.err = c.w.Append(p.entry)
 			batch = append(batch, p)
 			if p.err == nil && c.after != nil && c.after(c.w.lastSize) {
-				batch = finish(batch, c.w.Roll())
+				batch = c.finish(batch, c.w.Roll())
 			} else if len(batch) >= c.maxBatch {
-				batch = finish(batch, c.w.Commit())
+				batch = c.finish(batch, c.w.Commit())
 			}
 		}
 		clear(q) // drop references to txns and callbacks
@@ -173,14 +199,19 @@ func (c *Committer) run() {
 }
 
 // finish reports the outcome of a commit to every txn of the batch, in
-// order, and returns the emptied batch.
-func finish(batch []pending, commitErr error) []pending {
+// order (to a group's last, the first failure in the group), and returns
+// the emptied batch.
+func (c *Committer) finish(batch []pending, commitErr error) []pending {
 	for i := range batch {
 		p := &batch[i]
-		err := p.err
-		if err == nil {
-			err = commitErr
+		if c.groupErr == nil {
+			c.groupErr = cmp.Or(p.err, commitErr)
 		}
+		if p.more {
+			continue
+		}
+		err := c.groupErr
+		c.groupErr = nil
 		switch {
 		case p.done != nil:
 			p.done(err)

@@ -132,6 +132,53 @@ func TestCommitterAfterAppendRolls(t *testing.T) {
 	}
 }
 
+// TestCommitterGroups: a group is appended at once and shares a commit;
+// its one done call reports the first failure among its entries, even
+// when a roll or MaxBatchSize splits it over two commits.
+func TestCommitterGroups(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		zxids    []int64
+		maxBatch int
+		rollAt   int // roll after this many appends; 0: never
+		want     error
+		commits  int64
+	}{
+		{"one commit", []int64{1, 2, 3, 4}, 0, 0, nil, 1},
+		{"a rejected entry", []int64{1, 2, 2, 3}, 0, 0, ErrZxidOrder, 1},
+		{"split by a roll", []int64{1, 2, 3, 4}, 0, 2, nil, 2},
+		{"split by the batch size", []int64{1, 2, 3}, 2, 0, nil, 2},
+		{"rejected before the split", []int64{1, 1, 2, 3}, 2, 0, ErrZxidOrder, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fsys := faultfs.New(faultfs.Options{})
+			w := mustOpen(t, fsys, "v2", Options{})
+			appended := 0
+			c := NewCommitter(w, CommitterOptions{MaxBatchSize: tc.maxBatch, AfterAppend: func(int64) bool {
+				appended++
+				return appended == tc.rollAt
+			}})
+			var entries [][]byte
+			for _, z := range tc.zxids {
+				entries = append(entries, jute.EncodeTxn(setData(z, 10)))
+			}
+			done := make(chan error, 2)
+			must(t, c.SubmitGroup(entries, func(err error) { done <- err }))
+			clear(entries) // the slice is the caller's again
+			must(t, c.Close())
+			if err := <-done; !errors.Is(err, tc.want) {
+				t.Errorf("done(%v), want %v", err, tc.want)
+			}
+			if len(done) != 0 {
+				t.Errorf("done called more than once")
+			}
+			if got := c.Stats().Commits; got != tc.commits {
+				t.Errorf("%d commits, want %d", got, tc.commits)
+			}
+		})
+	}
+}
+
 // TestCommitterErrors: a txn the Writer rejects gets its own error without
 // disturbing the others; a failed sync fails its batch and every later txn.
 func TestCommitterErrors(t *testing.T) {
