@@ -185,7 +185,7 @@ func (p *pipeline) forward(c *call) error {
 		r.Encode(p.enc)
 	}
 	lr := jute.LearnerRequest{SessionID: c.req.SessionID, Cxid: c.req.Cxid, Type: c.req.Type, Request: p.enc.Bytes()}
-	w := jute.NewWriter(make([]byte, 0, 20+len(lr.Request))) // session, cxid, type, length
+	w := jute.NewWriter(make([]byte, 0, 16+len(lr.Request))) // session id, cxid, type, body
 	lr.Encode(w)
 	return p.peer.Forward(w.Bytes(), c.req.Auth)
 }
