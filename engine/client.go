@@ -61,8 +61,9 @@ type Client struct {
 	timeout int32 // negotiated, ms
 
 	mu       sync.Mutex
-	m        *member
-	gen      uint64
+	spare    *call // the last call, answered, for the next request
+	m        host
+	gen      uint64 // of m's connections when the session last checked
 	cxid     int32
 	lastZxid int64
 	state    atomic.Int32 // clientOpen, clientClosed, clientExpired
@@ -75,45 +76,20 @@ const (
 	clientExpired
 )
 
-// call is one request on its way through a member's pipeline.
-type call struct {
-	req server.Request
-	gen uint64
-	ch  chan result
-}
-
-type result struct {
-	hdr jute.ReplyHeader
-	rec jute.Record
-	err error
-}
-
-func newCall(req server.Request, gen uint64) *call {
-	return &call{req: req, gen: gen, ch: make(chan result, 1)}
-}
-
-func (c *call) finish(hdr jute.ReplyHeader, rec jute.Record, err error) {
-	select {
-	case c.ch <- result{hdr, rec, err}:
-	default: // answered already
-	}
-}
-
-func (c *call) fail(err error) { c.finish(jute.ReplyHeader{}, nil, err) }
-
 // connect opens a session on m with the requested timeout.
-func connect(e *Ensemble, m *member, timeout time.Duration) (*Client, error) {
-	if !m.serving.Load() {
+func connect(e *Ensemble, m host, timeout time.Duration) (*Client, error) {
+	_, gen, serving := m.state()
+	if !serving {
 		return nil, ErrConnectionLoss
 	}
 	ms := e.cfg.clampSessionTimeout(int32(min(timeout.Milliseconds(), 1<<31-1)))
-	c := &Client{ens: e, session: m.nextSess.Add(1), timeout: ms, m: m, gen: m.gen.Load()}
+	c := &Client{ens: e, session: m.newSessionID(), timeout: ms, m: m, gen: gen}
 	req := server.Request{SessionID: c.session, Type: jute.OpCreateSession,
 		Record: &jute.ConnectRequest{TimeOut: ms, Passwd: make([]byte, 16)}}
 	if _, _, err := c.roundTrip(m, req); err != nil {
 		return nil, err
 	}
-	m.connect(c)
+	m.attach(c)
 	return c, nil
 }
 
@@ -127,7 +103,7 @@ func (c *Client) Timeout() time.Duration { return time.Duration(c.timeout) * tim
 func (c *Client) Member() uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.m.id
+	return c.m.memberID()
 }
 
 // LastZxid returns the newest zxid this session has seen in a reply.
@@ -258,7 +234,7 @@ func (c *Client) Close() error {
 	_, _, err := c.write(jute.OpCloseSession, nil)
 	c.state.Store(clientClosed)
 	c.mu.Lock()
-	c.m.disconnect(c)
+	c.m.detach(c)
 	if c.watcher != nil {
 		c.watcher.close()
 	}
@@ -282,12 +258,13 @@ func (c *Client) Reconnect(member uint64) error {
 	if err := c.checkOpen(); err != nil {
 		return err
 	}
-	if err := c.revalidate(m); err != nil {
+	gen, err := c.revalidate(m)
+	if err != nil {
 		return err
 	}
-	c.m.disconnect(c)
-	c.m, c.gen = m, m.gen.Load()
-	m.connect(c)
+	c.m.detach(c)
+	c.m, c.gen = m, gen
+	m.attach(c)
 	return nil
 }
 
@@ -298,7 +275,7 @@ func (c *Client) Abandon() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.state.Store(clientClosed)
-	c.m.disconnect(c)
+	c.m.detach(c)
 }
 
 // ---- plumbing ----
@@ -313,35 +290,41 @@ func (c *Client) checkOpen() error {
 	return nil
 }
 
-// conn returns the member to send to, revalidating the session if the
-// member broke its connections since the last request.
-func (c *Client) conn() (*member, error) {
+// conn returns the member to send to and the tree to read from,
+// revalidating the session if the member broke its connections since the
+// last request.
+func (c *Client) conn() (host, *datatree.Tree, error) {
 	if err := c.checkOpen(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m := c.m
-	if m.gen.Load() != c.gen || !m.serving.Load() {
-		if err := c.revalidate(m); err != nil {
-			return nil, err
+	tree, gen, serving := m.state()
+	if gen != c.gen || !serving {
+		gen, err := c.revalidate(m)
+		if err != nil {
+			return nil, nil, err
 		}
-		c.gen = m.gen.Load()
+		c.gen = gen
+		tree, _, _ = m.state()
 	}
-	return m, nil
+	return m, tree, nil
 }
 
-func (c *Client) revalidate(m *member) error {
-	if !m.serving.Load() || m.stopped() {
-		return ErrConnectionLoss
+// revalidate checks that m may carry the session (as a server checks a
+// reconnecting client) and returns the generation of its connections.
+func (c *Client) revalidate(m host) (uint64, error) {
+	tree, gen, serving := m.state()
+	if !serving {
+		return 0, ErrConnectionLoss
 	}
-	tree := m.tree.Load()
 	if _, ok := tree.SessionTimeout(c.session); !ok {
 		c.state.CompareAndSwap(clientOpen, clientExpired)
-		return ErrSessionExpired
+		return 0, ErrSessionExpired
 	}
 	if tree.LastProcessedZxid() < c.lastZxid {
-		return ErrConnectionLoss // the member is behind what we saw
+		return 0, ErrConnectionLoss // the member is behind what we saw
 	}
-	return nil
+	return gen, nil
 }
 
 func (c *Client) nextCxid() int32 {
@@ -352,7 +335,7 @@ func (c *Client) nextCxid() int32 {
 func (c *Client) write(op int32, rec jute.Record) (jute.ReplyHeader, jute.Record, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	m, err := c.conn()
+	m, _, err := c.conn()
 	if err != nil {
 		return jute.ReplyHeader{}, nil, err
 	}
@@ -360,7 +343,7 @@ func (c *Client) write(op int32, rec jute.Record) (jute.ReplyHeader, jute.Record
 }
 
 // roundTrip sends a request into m's pipeline and waits for its answer.
-func (c *Client) roundTrip(m *member, req server.Request) (jute.ReplyHeader, jute.Record, error) {
+func (c *Client) roundTrip(m host, req server.Request) (jute.ReplyHeader, jute.Record, error) {
 	r := c.await(m, req)
 	if r.err != nil {
 		return r.hdr, nil, r.err
@@ -373,18 +356,30 @@ func (c *Client) roundTrip(m *member, req server.Request) (jute.ReplyHeader, jut
 
 // await sends a request into m's pipeline and waits for its answer; err
 // is set only when the connection or session was lost on the way.
-func (c *Client) await(m *member, req server.Request) result {
-	cl := newCall(req, c.gen)
+func (c *Client) await(m host, req server.Request) result {
+	cl := c.spare
+	if cl == nil {
+		cl = newCall(req, c.gen)
+	}
+	c.spare = nil
+	cl.req, cl.gen = req, c.gen
 	m.submit(cl)
-	var r result
+	r, answered := result{}, true
 	select {
 	case r = <-cl.ch:
-	case <-m.done:
+	case <-m.down():
 		select {
 		case r = <-cl.ch:
 		default:
-			r.err = ErrConnectionLoss
+			r.err, answered = ErrConnectionLoss, false
 		}
+	}
+	if answered {
+		// The pipeline let go of the call when it answered it (one not
+		// answered may still sit in the member's inbox): the next request
+		// takes it instead of allocating its own.
+		cl.req = server.Request{}
+		c.spare = cl
 	}
 	if r.err == nil {
 		c.lastZxid = max(c.lastZxid, r.hdr.Zxid)
@@ -399,19 +394,19 @@ func (c *Client) await(m *member, req server.Request) result {
 func (c *Client) exchange(req server.Request, w datatree.Watcher) (jute.ReplyHeader, jute.Record, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	m, err := c.conn()
+	m, tree, err := c.conn()
 	if err != nil {
 		return jute.ReplyHeader{}, nil, err
 	}
 	if server.IsRead(req.Type) {
-		hdr, rsp := server.Read(m.tree.Load(), req, w)
+		hdr, rsp := server.Read(tree, req, w)
 		c.lastZxid = max(c.lastZxid, hdr.Zxid)
 		return hdr, rsp, nil
 	}
 	r := c.await(m, req)
 	if r.err == nil && req.Type == jute.OpCloseSession {
 		c.state.Store(clientClosed)
-		m.disconnect(c)
+		m.detach(c)
 	}
 	return r.hdr, r.rec, r.err
 }
@@ -419,9 +414,10 @@ func (c *Client) exchange(req server.Request, w datatree.Watcher) (jute.ReplyHea
 // attach takes over an existing session on m for a client-port connection
 // that reconnected with it: the session lives in the replicated tree, not
 // in a Client, so any member can resume it.
-func attach(e *Ensemble, m *member, session int64, timeout int32, lastZxid int64) *Client {
-	c := &Client{ens: e, session: session, timeout: timeout, m: m, gen: m.gen.Load(), lastZxid: lastZxid}
-	m.connect(c)
+func attach(e *Ensemble, m host, session int64, timeout int32, lastZxid int64) *Client {
+	_, gen, _ := m.state()
+	c := &Client{ens: e, session: session, timeout: timeout, m: m, gen: gen, lastZxid: lastZxid}
+	m.attach(c)
 	return c
 }
 
@@ -430,13 +426,13 @@ func attach(e *Ensemble, m *member, session int64, timeout int32, lastZxid int64
 func (c *Client) detach() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.m.disconnect(c)
+	c.m.detach(c)
 }
 
 func (c *Client) read(op int32, rec jute.Record, watch bool) (jute.Record, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	m, err := c.conn()
+	_, tree, err := c.conn()
 	if err != nil {
 		return nil, err
 	}
@@ -444,7 +440,7 @@ func (c *Client) read(op int32, rec jute.Record, watch bool) (jute.Record, error
 	if watch {
 		w = c.watches()
 	}
-	hdr, resp := server.Read(m.tree.Load(), server.Request{SessionID: c.session, Cxid: c.nextCxid(), Type: op, Record: rec}, w)
+	hdr, resp := server.Read(tree, server.Request{SessionID: c.session, Cxid: c.nextCxid(), Type: op, Record: rec}, w)
 	c.lastZxid = max(c.lastZxid, hdr.Zxid)
 	if hdr.Err != 0 {
 		return nil, Code(hdr.Err)
@@ -458,6 +454,11 @@ func (c *Client) watches() *watchQueue {
 	}
 	return c.watcher
 }
+
+// The session's side of attached.
+
+func (c *Client) sessionID() int64      { return c.session }
+func (c *Client) sessionTimeout() int32 { return c.timeout }
 
 // sessionClosed: the member applied this session's closeSession.
 func (c *Client) sessionClosed() {

@@ -1,20 +1,12 @@
 package engine
 
 import (
-	"bufio"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
-
-	"zkbench/engine/datatree"
-	"zkbench/engine/jute"
-	"zkbench/engine/server"
 )
 
 // ServeClients answers ZooKeeper clients on l as member id's client port
@@ -55,7 +47,7 @@ func (e *Ensemble) ServeClients(id uint64, l net.Listener) error {
 			continue
 		}
 		backoff = 0
-		cc := newClientConn(e, id, nc)
+		cc := newPortConn(e, id, nc)
 		if !e.ports.addConn(cc) {
 			nc.Close()
 			return nil
@@ -92,36 +84,37 @@ func (e *Ensemble) ListenClients(host string, basePort int) ([]string, error) {
 	return addrs, nil
 }
 
-// clientPorts are the listeners ServeClients serves and their
-// connections, all closed when the ensemble stops.
-type clientPorts struct {
+// portRegistry holds the listeners ServeClients serves and their
+// connections, all closed when the ensemble stops, and which connection
+// holds each session.
+type portRegistry struct {
 	mu        sync.Mutex
 	closed    bool
 	listeners map[net.Listener]bool
-	conns     map[*clientConn]bool
-	sessions  map[int64]*clientConn // the connection holding each session
+	conns     map[*portConn]bool
+	sessions  map[int64]*portConn // the connection holding each session
 }
 
-func (p *clientPorts) addListener(l net.Listener) bool {
+func (p *portRegistry) addListener(l net.Listener) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		return false
 	}
 	if p.listeners == nil {
-		p.listeners, p.conns, p.sessions = map[net.Listener]bool{}, map[*clientConn]bool{}, map[int64]*clientConn{}
+		p.listeners, p.conns, p.sessions = map[net.Listener]bool{}, map[*portConn]bool{}, map[int64]*portConn{}
 	}
 	p.listeners[l] = true
 	return true
 }
 
-func (p *clientPorts) removeListener(l net.Listener) {
+func (p *portRegistry) removeListener(l net.Listener) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.listeners, l)
 }
 
-func (p *clientPorts) addConn(cc *clientConn) bool {
+func (p *portRegistry) addConn(cc *portConn) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -131,7 +124,7 @@ func (p *clientPorts) addConn(cc *clientConn) bool {
 	return true
 }
 
-func (p *clientPorts) isClosed() bool {
+func (p *portRegistry) isClosed() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.closed
@@ -141,7 +134,7 @@ func (p *clientPorts) isClosed() bool {
 // connection that held it before, which the caller closes: a session
 // lives on one connection, as ZooKeeper closes the old connection of a
 // session that moved.
-func (p *clientPorts) holdSession(id int64, cc *clientConn) *clientConn {
+func (p *portRegistry) holdSession(id int64, cc *portConn) *portConn {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	old := p.sessions[id]
@@ -152,7 +145,7 @@ func (p *clientPorts) holdSession(id int64, cc *clientConn) *clientConn {
 	return old
 }
 
-func (p *clientPorts) dropConn(cc *clientConn) {
+func (p *portRegistry) dropConn(cc *portConn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.conns, cc)
@@ -163,14 +156,14 @@ func (p *clientPorts) dropConn(cc *clientConn) {
 
 // close closes every listener and connection; it is called when the
 // ensemble stops, before the members do.
-func (p *clientPorts) close() {
+func (p *portRegistry) close() {
 	p.mu.Lock()
 	p.closed = true
 	ls := make([]net.Listener, 0, len(p.listeners))
 	for l := range p.listeners {
 		ls = append(ls, l)
 	}
-	ccs := make([]*clientConn, 0, len(p.conns))
+	ccs := make([]*portConn, 0, len(p.conns))
 	for cc := range p.conns {
 		ccs = append(ccs, cc)
 	}
@@ -181,350 +174,4 @@ func (p *clientPorts) close() {
 	for _, cc := range ccs {
 		cc.close()
 	}
-}
-
-// maxFrame is the largest frame a connection accepts: jute's buffer limit
-// (ZooKeeper closes a connection with "Len error" beyond jute.maxbuffer).
-const maxFrame = jute.MaxLength
-
-// clientConn is one client connection (ZooKeeper's ServerCnxn). Its reader
-// goroutine answers requests one at a time, in order; replies and watch
-// notifications are queued as frames in out and written by whoever
-// flushes, so the order on the wire is the order they were queued in.
-type clientConn struct {
-	e      *Ensemble
-	member uint64
-	nc     net.Conn
-	rd     *bufio.Reader
-
-	// Set by the handshake, then only read.
-	m    *member
-	c    *Client
-	gen  uint64
-	auth []jute.ID // ZooKeeper's authInfo: ip:<address>, then digests
-
-	mu       sync.Mutex
-	enc      *jute.Writer
-	out      []byte       // frames not yet written
-	reading  bool         // a read is being answered: notifications wait
-	deferred []WatchEvent // notifications that fired during that read
-
-	wmu   sync.Mutex // held while writing to nc
-	spare []byte
-
-	kick chan struct{} // notifications queued
-	done chan struct{}
-	once sync.Once
-}
-
-func newClientConn(e *Ensemble, id uint64, nc net.Conn) *clientConn {
-	cc := &clientConn{e: e, member: id, nc: nc, rd: bufio.NewReader(nc), enc: jute.NewWriter(nil),
-		kick: make(chan struct{}, 1), done: make(chan struct{})}
-	if host, _, err := net.SplitHostPort(nc.RemoteAddr().String()); err == nil {
-		cc.auth = []jute.ID{{Scheme: "ip", ID: host}}
-	}
-	return cc
-}
-
-func (cc *clientConn) serve() {
-	defer cc.close()
-	if err := cc.handshake(); err != nil {
-		return
-	}
-	go cc.push()
-	for {
-		if err := cc.nc.SetReadDeadline(time.Now().Add(cc.c.Timeout())); err != nil {
-			return
-		}
-		f, err := cc.readFrame()
-		if err != nil || !cc.answer(f) {
-			return
-		}
-	}
-}
-
-// close ends the connection. The session stays (it expires unless the
-// client resumes it elsewhere), its watches go.
-func (cc *clientConn) close() {
-	cc.once.Do(func() {
-		close(cc.done)
-		cc.nc.Close()
-		cc.e.ports.dropConn(cc)
-		if cc.c != nil {
-			cc.c.detach()
-			cc.m.tree.Load().RemoveWatcher(cc)
-		}
-	})
-}
-
-func (cc *clientConn) readFrame() ([]byte, error) {
-	var n [4]byte
-	if _, err := io.ReadFull(cc.rd, n[:]); err != nil {
-		return nil, err
-	}
-	size := int32(binary.BigEndian.Uint32(n[:]))
-	if size < 0 || size > maxFrame {
-		return nil, fmt.Errorf("frame of %d bytes", size)
-	}
-	// A fresh buffer: decoded requests keep slices of it (the data of a
-	// setData ends up in the tree), as ZooKeeper keeps each request's
-	// ByteBuffer.
-	f := make([]byte, size)
-	_, err := io.ReadFull(cc.rd, f)
-	return f, err
-}
-
-// handshake answers the ConnectRequest: a new session, or an existing one
-// resumed with its id and password.
-func (cc *clientConn) handshake() error {
-	cfg := cc.e.cfg
-	if err := cc.nc.SetReadDeadline(time.Now().Add(cfg.MaxSessionTimeout)); err != nil {
-		return err
-	}
-	f, err := cc.readFrame()
-	if err != nil {
-		return err
-	}
-	var req jute.ConnectRequest
-	if err := jute.DecodeRecord(f, &req); err != nil {
-		return err
-	}
-	m := cc.e.member(cc.member)
-	if m == nil || !m.serving.Load() {
-		return ErrConnectionLoss
-	}
-	if req.LastZxidSeen > m.tree.Load().LastProcessedZxid() {
-		// "Refusing session request for client as it has seen zxid …":
-		// the client must find a member that is not behind it.
-		return ErrConnectionLoss
-	}
-	cc.m, cc.gen = m, m.gen.Load()
-	if req.SessionID == 0 {
-		c, err := connect(cc.e, m, time.Duration(req.TimeOut)*time.Millisecond)
-		if err != nil {
-			return err
-		}
-		cc.c = c
-	} else if _, ok := m.tree.Load().SessionTimeout(req.SessionID); ok && slices.Equal(req.Passwd, sessionPasswd(req.SessionID)) {
-		cc.c = attach(cc.e, m, req.SessionID, cfg.clampSessionTimeout(req.TimeOut), req.LastZxidSeen)
-	}
-	// An unknown or expired session, or a wrong password, is answered with
-	// timeout 0 (the client reports its session expired), then closed.
-	rsp := jute.ConnectResponse{Passwd: make([]byte, 16)}
-	if cc.c != nil {
-		if old := cc.e.ports.holdSession(cc.c.session, cc); old != nil {
-			old.close()
-		}
-		rsp.TimeOut, rsp.SessionID, rsp.Passwd = cc.c.timeout, cc.c.session, sessionPasswd(cc.c.session)
-	}
-	// A client that sent no readOnly flag (go-zookeeper) gets none back.
-	oldClient := len(f) == 28+len(req.Passwd)
-	cc.mu.Lock()
-	cc.queue(func(w *jute.Writer) {
-		rsp.Encode(w)
-		if oldClient {
-			w.Truncate(w.Len() - 1)
-		}
-	})
-	cc.mu.Unlock()
-	if err := cc.flush(); err != nil {
-		return err
-	}
-	if cc.c == nil {
-		return ErrSessionExpired
-	}
-	return nil
-}
-
-// answer answers one request frame; false ends the connection.
-func (cc *clientConn) answer(f []byte) bool {
-	var h jute.RequestHeader
-	rd := jute.NewReader(f)
-	h.Decode(rd)
-	if rd.Err() != nil {
-		return false
-	}
-	rec, err := jute.NewRequest(h.Type)
-	if err != nil {
-		// addWatch, removeWatches, getEphemerals, whoAmI and the like:
-		// said plainly rather than half done.
-		return cc.reply(jute.ReplyHeader{Xid: h.Xid, Zxid: cc.c.LastZxid(), Err: int32(datatree.Unimplemented)}, nil)
-	}
-	if rec != nil && jute.DecodeRecord(f[rd.Offset():], rec) != nil {
-		return false // ZooKeeper drops a connection that sends a malformed packet
-	}
-	if a, ok := rec.(*jute.AuthPacket); ok {
-		return cc.authenticate(h.Xid, a)
-	}
-	req := server.Request{SessionID: cc.c.session, Cxid: h.Xid, Type: h.Type, Record: rec, Auth: cc.auth}
-	read := server.IsRead(h.Type)
-	if read {
-		cc.mu.Lock()
-		cc.reading = true
-		cc.mu.Unlock()
-	}
-	hdr, rsp, err := cc.c.exchange(req, cc)
-	cc.mu.Lock()
-	if err == nil {
-		cc.queueReply(hdr, rsp)
-	}
-	if read {
-		// What fired while the read was answered goes after its reply: the
-		// client registers the watch when it sees the reply.
-		for _, ev := range cc.deferred {
-			cc.queueEvent(ev)
-		}
-		cc.deferred, cc.reading = cc.deferred[:0], false
-	}
-	cc.mu.Unlock()
-	if err != nil {
-		return false // the member stopped serving or the session is gone
-	}
-	return cc.flush() == nil && h.Type != jute.OpCloseSession
-}
-
-// authenticate adds a "digest" id to the connection (AuthPacket); any
-// other scheme fails and closes the connection, as in ZooKeeper without
-// further authentication providers.
-func (cc *clientConn) authenticate(xid int32, a *jute.AuthPacket) bool {
-	if a.Scheme != "digest" {
-		cc.reply(jute.ReplyHeader{Xid: xid, Err: int32(datatree.AuthFailed)}, nil)
-		return false
-	}
-	if id := server.DigestAuth(a.Auth); !slices.Contains(cc.auth, id) {
-		cc.auth = append(cc.auth, id)
-	}
-	return cc.reply(jute.ReplyHeader{Xid: xid}, nil)
-}
-
-// reply queues and writes a frame of a header and an optional record.
-func (cc *clientConn) reply(hdr jute.ReplyHeader, rsp jute.Record) bool {
-	cc.mu.Lock()
-	cc.queueReply(hdr, rsp)
-	cc.mu.Unlock()
-	return cc.flush() == nil
-}
-
-// queueReply queues a reply frame: the header and, unless nil, the
-// response. cc.mu is held.
-func (cc *clientConn) queueReply(hdr jute.ReplyHeader, rsp jute.Record) {
-	cc.queue(func(w *jute.Writer) {
-		hdr.Encode(w)
-		if rsp != nil {
-			rsp.Encode(w)
-		}
-	})
-}
-
-// queue appends one frame, its length and what enc writes, to out. cc.mu
-// is held.
-func (cc *clientConn) queue(enc func(w *jute.Writer)) {
-	cc.enc.Reset()
-	cc.enc.Int(0)
-	enc(cc.enc)
-	b := cc.enc.Bytes()
-	binary.BigEndian.PutUint32(b, uint32(len(b)-4))
-	cc.out = append(cc.out, b...)
-}
-
-// queueEvent queues a notification frame. As ZooKeeper 3.8 does, its
-// header carries zxid -1. cc.mu is held.
-func (cc *clientConn) queueEvent(ev WatchEvent) {
-	hdr := jute.ReplyHeader{Xid: jute.XidNotification, Zxid: -1}
-	we := jute.WatcherEvent{Type: int32(ev.Type), State: int32(ev.State), Path: ev.Path}
-	cc.queue(func(w *jute.Writer) { hdr.Encode(w); we.Encode(w) })
-}
-
-// Process implements datatree.Watcher. It runs on the goroutine applying
-// txns (or answering a setWatches), so it only queues: the push goroutine
-// writes.
-func (cc *clientConn) Process(ev WatchEvent) {
-	cc.mu.Lock()
-	if cc.reading {
-		cc.deferred = append(cc.deferred, ev)
-	} else {
-		cc.queueEvent(ev)
-	}
-	cc.mu.Unlock()
-	select {
-	case cc.kick <- struct{}{}:
-	default:
-	}
-}
-
-// flush writes every queued frame. Writers take turns, each writing all
-// that is queued when its turn comes, so frames go out in queue order.
-func (cc *clientConn) flush() error {
-	cc.wmu.Lock()
-	defer cc.wmu.Unlock()
-	cc.mu.Lock()
-	buf := cc.out
-	cc.out = cc.spare[:0]
-	cc.mu.Unlock()
-	if len(buf) == 0 {
-		cc.spare = buf
-		return nil
-	}
-	if cc.c != nil {
-		if err := cc.nc.SetWriteDeadline(time.Now().Add(cc.c.Timeout())); err != nil {
-			return err
-		}
-	}
-	_, err := cc.nc.Write(buf)
-	if cap(buf) > 1<<16 {
-		buf = nil // do not keep a large reply's buffer for the connection's life
-	}
-	cc.spare = buf[:0]
-	return err
-}
-
-// push writes notifications as they are queued, and closes the connection
-// when its member stops serving, changes roles or the session ends, as
-// ZooKeeper closes a server's connections when it shuts down: the client
-// then resumes its session elsewhere and sets its watches again.
-func (cc *clientConn) push() {
-	tick := time.NewTicker(cc.e.cfg.TickTime)
-	defer tick.Stop()
-	for {
-		select {
-		case <-cc.kick:
-			if cc.flush() != nil {
-				cc.close()
-				return
-			}
-		case <-tick.C:
-			if !cc.live() {
-				cc.close()
-				return
-			}
-		case <-cc.done:
-			return
-		}
-	}
-}
-
-func (cc *clientConn) live() bool {
-	m := cc.m
-	return cc.e.member(cc.member) == m && m.serving.Load() && m.gen.Load() == cc.gen &&
-		cc.c.checkOpen() == nil
-}
-
-// sessionPasswd is ZooKeeperServer.generatePasswd: 16 bytes from
-// java.util.Random seeded with the session id ^ 0xB3415C00, so every
-// member derives the same password and a client can take its session to
-// any of them.
-func sessionPasswd(id int64) []byte {
-	const mult, mask = 0x5DEECE66D, 1<<48 - 1
-	seed := (uint64(id^0xB3415C00) ^ mult) & mask
-	p := make([]byte, 16)
-	for i := 0; i < len(p); {
-		seed = (seed*mult + 0xB) & mask
-		rnd := int32(seed >> 16)
-		for n := min(len(p)-i, 4); n > 0; n-- {
-			p[i] = byte(rnd)
-			rnd >>= 8
-			i++
-		}
-	}
-	return p
 }

@@ -16,6 +16,16 @@
 // goroutine from the member's own tree, which is safe to read while the
 // member applies.
 //
+// Clients come in two ways. Client is the in-process API: a session held
+// by Go code, one call per request. ServeClients and ListenClients open a
+// member's client port, the server side of ZooKeeper's wire protocol:
+// each accepted connection (portConn) decodes requests and carries its
+// session as a Client. Either way a session sees its member only through
+// the host interface, and the member its sessions only as attached ones
+// (host.go). In a member, the runtime (member.go) carries out the Peer's
+// Readys; the request pipeline (pipeline.go) prepares, forwards and
+// answers requests.
+//
 // What a measurement needs to see is published on one Sink: every log
 // sync (duration, bytes, txns), log rolls, preallocation steps, snapshot
 // windows, elections, learner syncs with their mode, members going down

@@ -25,17 +25,6 @@ var (
 	ErrMemberFailed = errors.New("engine: member failed")
 )
 
-// MemberError says which member failed and why. It matches
-// ErrMemberFailed and wraps the cause, so that errors.Is(err,
-// syscall.ENOSPC) and errors.As(err, **fs.PathError) see through it.
-type MemberError struct {
-	ID  uint64
-	Err error
-}
-
-func (e *MemberError) Error() string   { return fmt.Sprintf("member %d: %v", e.ID, e.Err) }
-func (e *MemberError) Unwrap() []error { return []error{ErrMemberFailed, e.Err} }
-
 // DefaultSessionTimeout is what Client asks for (ZooKeeper clients
 // commonly ask for 30 s; the server clamps it into its bounds).
 const DefaultSessionTimeout = 30 * time.Second
@@ -52,7 +41,7 @@ type Ensemble struct {
 	fs      map[uint64]disk.FS
 	stopped bool
 
-	ports clientPorts // ServeClients' listeners and connections
+	ports portRegistry // ServeClients' listeners and connections
 
 	failOnce sync.Once
 	failed   chan struct{} // closed by the first member failure

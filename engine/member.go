@@ -2,33 +2,28 @@ package engine
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"zkbench/engine/datatree"
 	"zkbench/engine/disk"
-	"zkbench/engine/jute"
 	"zkbench/engine/persist"
 	"zkbench/engine/quorum"
-	"zkbench/engine/server"
 	"zkbench/engine/transport"
 )
 
 // member is one server's runtime: it owns a quorum.Peer and does what its
 // Readys say — logging through the group-commit store, applying to the
-// data tree, persisting epochs, sending jute frames — and runs the request
-// pipeline around it (prepare on the leader, forward from learners, reply
-// on commit). One goroutine (run) owns the Peer, the Preparer and the
-// pending requests; clients reach it through inbox, the log's sync
-// goroutine through logged.
+// data tree, persisting epochs, sending jute frames — and feeds the
+// request pipeline (pipeline.go) what concerns it. One goroutine (run)
+// owns the Peer and the pipeline; sessions reach it through inbox (see
+// host), the log's sync goroutine through logged.
 type member struct {
 	id       uint64
 	observer bool
@@ -39,19 +34,11 @@ type member struct {
 	ep       transport.Endpoint
 
 	// Owned by the run goroutine.
-	peer        *quorum.Peer
-	st          *store
-	prep        *server.Preparer
-	queue       txnQueue
-	calls       map[callKey]*call // local writes waiting for their txn to be applied
-	fwdSyncs    []*call           // learner: syncs forwarded to the leader, in order
-	ldSyncs     []leaderSync      // leader: local syncs waiting for a commit
-	tracker     *sessionTracker   // leader only, while serving
-	lastPropose int64
-	lastReap    int64           // ms: the container manager's last pass
-	pendTouch   map[int64]int32 // learner: touches not yet carried by a PING
-	frame       []byte
-	enc         *jute.Writer
+	peer    *quorum.Peer
+	st      *store
+	pl      *pipeline
+	frame   []byte
+	entries [][]byte // append's scratch
 
 	tree    atomic.Pointer[datatree.Tree]
 	serving atomic.Bool
@@ -59,9 +46,8 @@ type member struct {
 	role    atomic.Int32  // quorum.Role of the last Ready
 	gen     atomic.Uint64 // bumped whenever the member stops serving: its connections break
 
-	clientsMu sync.Mutex
-	clients   map[int64]*Client // sessions connected here
-	nextSess  atomic.Int64
+	clients  sessions // connected here
+	nextSess atomic.Int64
 
 	inbox   chan *call
 	logged  chan struct{}
@@ -76,15 +62,16 @@ type member struct {
 	crashing atomic.Bool
 }
 
-type callKey struct {
-	session int64
-	cxid    int32
+// MemberError says which member failed and why. It matches
+// ErrMemberFailed and wraps the cause, so that errors.Is(err,
+// syscall.ENOSPC) and errors.As(err, **fs.PathError) see through it.
+type MemberError struct {
+	ID  uint64
+	Err error
 }
 
-type leaderSync struct {
-	zxid int64
-	c    *call
-}
+func (e *MemberError) Error() string   { return fmt.Sprintf("member %d: %v", e.ID, e.Err) }
+func (e *MemberError) Unwrap() []error { return []error{ErrMemberFailed, e.Err} }
 
 // memberDirs returns member id's dataDir and dataLogDir.
 func memberDirs(cfg *Config, id uint64) (dataDir, logDir string) {
@@ -101,9 +88,8 @@ func startMember(cfg *Config, id uint64, observer bool, fs disk.FS, net transpor
 	dataDir, logDir := memberDirs(cfg, id)
 	m := &member{
 		id: id, observer: observer, cfg: cfg, fs: fs, dirs: persist.NewDirs(dataDir, logDir), publish: publish,
-		calls: map[callKey]*call{}, pendTouch: map[int64]int32{}, clients: map[int64]*Client{},
 		inbox: make(chan *call, 1024), logged: make(chan struct{}, 1),
-		stopCh: make(chan struct{}), done: make(chan struct{}), enc: jute.NewWriter(nil),
+		stopCh: make(chan struct{}), done: make(chan struct{}),
 	}
 	m.durable.Store(-1)
 	// Session ids as ZooKeeper makes them: server id in the top byte, then
@@ -156,6 +142,7 @@ func (m *member) open(dataDir string) error {
 	if err != nil {
 		return err
 	}
+	m.pl = newPipeline(m)
 	m.installTree(res.Tree)
 	return m.st.openLog()
 }
@@ -170,21 +157,10 @@ func (m *member) writeMyid(dataDir string) error {
 	return disk.WriteFileAtomic(m.fs, path, []byte(strconv.FormatUint(m.id, 10)+"\n"))
 }
 
-// installTree makes t the member's tree, with a Preparer over it.
+// installTree makes t the member's tree, with the pipeline over it.
 func (m *member) installTree(t *datatree.Tree) {
 	m.tree.Store(t)
-	m.prep = server.NewPreparer(t, server.Config{
-		TickTime:          int32(m.cfg.TickTime.Milliseconds()),
-		MinSessionTimeout: int32(m.cfg.MinSessionTimeout.Milliseconds()),
-		MaxSessionTimeout: int32(m.cfg.MaxSessionTimeout.Milliseconds()),
-		CheckSession: func(id int64) datatree.Code {
-			if m.tracker == nil {
-				return datatree.Ok
-			}
-			return m.tracker.check(id)
-		},
-	})
-	m.queue.reset()
+	m.pl.reset(t)
 }
 
 // ---- the run loop ----
@@ -215,7 +191,7 @@ func (m *member) run() {
 			}
 			m.receive(env)
 		case c := <-m.inbox:
-			m.handleCall(c)
+			m.take(c)
 		case <-m.logged:
 			if err := m.logError(); err != nil {
 				m.err = err
@@ -245,12 +221,16 @@ func (m *member) gather(recv <-chan transport.Envelope) {
 			}
 			m.receive(env)
 		case c := <-m.inbox:
-			m.handleCall(c)
+			m.take(c)
 		default:
 			return
 		}
 	}
 }
+
+// failLog records the log's first failure. Taking err's address here, not
+// in the callback, keeps the callback from allocating on every append.
+func (m *member) failLog(err error) { m.logErr.CompareAndSwap(nil, &err) }
 
 func (m *member) logError() error {
 	if p := m.logErr.Load(); p != nil {
@@ -279,43 +259,18 @@ func (m *member) tick() {
 		return
 	}
 	now := time.Now().UnixMilli()
-	m.touchConnected(now)
-	if m.tracker != nil {
-		for _, id := range m.tracker.expire(now) {
-			m.publish(Event{Time: time.Now(), Member: m.id, Kind: EventSessionExpired, Zxid: id})
-			m.propose(server.Request{SessionID: id, Type: jute.OpCloseSession}, nil)
-		}
-		m.reapContainers(now)
-	} else if len(m.pendTouch) > 0 {
-		m.peer.SetPingData(encodeTouches(m.pendTouch))
-	}
+	m.clients.each(func(a attached) { m.pl.touch(a.sessionID(), a.sessionTimeout(), now) })
+	m.pl.tick(now)
 }
 
-// reapContainers is the leader's ContainerManager: every check interval
-// it deletes empty containers and expired TTL nodes with deleteContainer
-// requests of session 0.
-func (m *member) reapContainers(now int64) {
-	if now-m.lastReap < m.cfg.ContainerCheckInterval.Milliseconds() {
+// take hands a session's call to the pipeline, unless it was sent before
+// the member last stopped serving (its connection broke since).
+func (m *member) take(c *call) {
+	if !m.serving.Load() || c.gen != m.gen.Load() {
+		c.fail(ErrConnectionLoss)
 		return
 	}
-	m.lastReap = now
-	for _, path := range m.tree.Load().ReapCandidates(now) {
-		m.propose(server.Request{Type: jute.OpDeleteContainer, Record: &jute.DeleteRequest{Path: path, Version: -1}}, nil)
-	}
-}
-
-// touchConnected keeps the sessions of connected clients alive, as their
-// client libraries' pings would.
-func (m *member) touchConnected(now int64) {
-	m.clientsMu.Lock()
-	defer m.clientsMu.Unlock()
-	for id, c := range m.clients {
-		if m.tracker != nil {
-			m.tracker.touch(id, now)
-		} else {
-			m.pendTouch[id] = c.timeout
-		}
-	}
+	m.pl.handle(c)
 }
 
 // drain does every Ready the Peer has.
@@ -338,13 +293,11 @@ func (m *member) do(rd quorum.Ready) error {
 	if err := m.rebuild(rd); err != nil {
 		return err
 	}
-	for _, e := range rd.Append {
-		if err := m.append(e); err != nil {
-			return err
-		}
+	if err := m.append(rd.Append); err != nil {
+		return err
 	}
 	for _, e := range rd.Commit {
-		if err := m.commit(e); err != nil {
+		if err := m.pl.commit(e); err != nil {
 			return err
 		}
 	}
@@ -376,16 +329,10 @@ func (m *member) do(rd quorum.Ready) error {
 		m.event(e)
 	}
 	for _, r := range rd.Requests {
-		m.forwarded(r)
+		m.pl.forwarded(r)
 	}
-	for _, t := range rd.Touches {
-		if m.tracker == nil {
-			break // stopped leading in this Ready: the next leader's tracker starts afresh
-		}
-		now := time.Now().UnixMilli()
-		decodeTouches(t.Data, func(id int64, _ int32) { m.tracker.touch(id, now) })
-	}
-	m.answerSyncs(rd.Syncs)
+	m.pl.touched(rd.Touches)
+	m.pl.answerSyncs(rd.Syncs)
 	return nil
 }
 
@@ -427,54 +374,31 @@ func (m *member) rebuild(rd quorum.Ready) error {
 	return nil
 }
 
-// append hands one entry to the group-commit log.
-func (m *member) append(e quorum.Entry) error {
-	txn := m.queue.find(e.Zxid)
-	if txn == nil {
-		var err error
-		if txn, err = jute.DecodeTxn(e.Txn); err != nil {
-			return fmt.Errorf("entry 0x%x: %w", e.Zxid, err)
-		}
-		m.queue.push(e.Zxid, txn)
+// append hands a Ready's entries to the group-commit log, as the bytes
+// the Peer holds (the leader's own encoding, a learner's PROPOSALs as
+// received), all at once: they may share one sync.
+func (m *member) append(es []quorum.Entry) error {
+	if len(es) == 0 {
+		return nil
 	}
-	zxid := e.Zxid
-	return m.st.log.Submit(txn, func(err error) {
+	m.entries = m.entries[:0]
+	for _, e := range es {
+		m.entries = append(m.entries, e.Txn)
+	}
+	last := es[len(es)-1].Zxid
+	err := m.st.log.SubmitGroup(m.entries, func(err error) {
 		if err != nil {
-			m.logErr.CompareAndSwap(nil, &err)
+			m.failLog(err)
 		} else {
-			m.durable.Store(zxid)
+			m.durable.Store(last)
 		}
 		select {
 		case m.logged <- struct{}{}:
 		default:
 		}
 	})
-}
-
-// commit applies one committed entry and answers whoever waits for it.
-func (m *member) commit(e quorum.Entry) error {
-	txn := m.queue.take(e.Zxid)
-	if txn == nil {
-		var err error
-		if txn, err = jute.DecodeTxn(e.Txn); err != nil {
-			return fmt.Errorf("entry 0x%x: %w", e.Zxid, err)
-		}
-	}
-	res := m.prep.Apply(txn)
-	h := &txn.Header
-	if c := m.calls[callKey{h.ClientID, h.Cxid}]; c != nil {
-		delete(m.calls, callKey{h.ClientID, h.Cxid})
-		hdr, rec := server.Reply(c.req, res, m.tree.Load().LastProcessedZxid())
-		c.finish(hdr, rec, nil)
-	}
-	if h.Type == jute.OpCloseSession {
-		if m.tracker != nil {
-			m.tracker.remove(h.ClientID)
-		}
-		m.sessionClosed(h.ClientID)
-	}
-	m.releaseLeaderSyncs(e.Zxid)
-	return nil
+	clear(m.entries)
+	return err
 }
 
 func (m *member) send(msg *quorum.Message) error {
@@ -486,7 +410,7 @@ func (m *member) send(msg *quorum.Message) error {
 		msg.Data = b.Bytes()
 	}
 	if msg.Type == quorum.PacketPing && len(msg.Data) > 0 {
-		clear(m.pendTouch) // this PING carries them
+		m.pl.pinged()
 	}
 	m.frame = encodeFrame(m.frame[:0], msg)
 	if err := m.ep.Send(msg.To, m.frame); err != nil && !errors.Is(err, transport.ErrClosed) {
@@ -499,10 +423,7 @@ func (m *member) event(e quorum.Event) {
 	now := time.Now()
 	switch e.Kind {
 	case quorum.EventEstablished:
-		m.tracker = newSessionTracker(m.tree.Load().Sessions(), now.UnixMilli())
-		m.prep.Reset()
-		m.lastPropose = e.Zxid
-		m.lastReap = now.UnixMilli()
+		m.pl.lead(now.UnixMilli())
 		m.leading.Store(true)
 		m.serving.Store(true)
 		m.publish(Event{Time: now, Member: m.id, Kind: EventLeaderElected, Peer: m.id, Zxid: e.Zxid})
@@ -516,238 +437,15 @@ func (m *member) event(e quorum.Event) {
 	}
 }
 
-// stopServing breaks every client connection's pending work: the outcome
-// of a write in flight is unknown to its client (ConnectionLoss), as when
-// a ZooKeeper server shuts its request pipeline down.
+// stopServing breaks every connection and the pipeline's pending work.
 func (m *member) stopServing() {
-	if !m.serving.Load() && m.tracker == nil && len(m.calls) == 0 {
+	if !m.serving.Load() && !m.pl.busy() {
 		return
 	}
 	m.serving.Store(false)
 	m.leading.Store(false)
 	m.gen.Add(1)
-	m.tracker = nil
-	for k, c := range m.calls {
-		c.fail(ErrConnectionLoss)
-		delete(m.calls, k)
-	}
-	for _, c := range m.fwdSyncs {
-		c.fail(ErrConnectionLoss)
-	}
-	m.fwdSyncs = nil
-	for _, s := range m.ldSyncs {
-		s.c.fail(ErrConnectionLoss)
-	}
-	m.ldSyncs = nil
-	clear(m.pendTouch)
-}
-
-// ---- the request pipeline ----
-
-// handleCall takes a client's write or sync into the pipeline.
-func (m *member) handleCall(c *call) {
-	if !m.serving.Load() || c.gen != m.gen.Load() {
-		c.fail(ErrConnectionLoss)
-		return
-	}
-	leading := m.tracker != nil
-	switch {
-	case c.req.Type == jute.OpSync && leading:
-		m.leaderSync(c)
-	case c.req.Type == jute.OpSync:
-		if err := m.forward(c); err != nil {
-			c.fail(ErrConnectionLoss)
-			return
-		}
-		m.fwdSyncs = append(m.fwdSyncs, c)
-	case leading:
-		m.calls[callKey{c.req.SessionID, c.req.Cxid}] = c
-		if c.req.Type == jute.OpCreateSession {
-			m.tracker.add(c.req.SessionID, c.req.Record.(*jute.ConnectRequest).TimeOut, time.Now().UnixMilli())
-		}
-		m.propose(c.req, c)
-	default:
-		m.calls[callKey{c.req.SessionID, c.req.Cxid}] = c
-		if err := m.forward(c); err != nil {
-			delete(m.calls, callKey{c.req.SessionID, c.req.Cxid})
-			c.fail(ErrConnectionLoss)
-		}
-	}
-}
-
-// forward sends a learner's client request to the leader (Learner.request).
-func (m *member) forward(c *call) error {
-	m.enc.Reset()
-	switch r := c.req.Record.(type) {
-	case *jute.ConnectRequest:
-		// createSession carries only the negotiated timeout
-		// (ZooKeeperServer.createSession's 4-byte buffer).
-		m.enc.Int(r.TimeOut)
-	case nil:
-	default:
-		r.Encode(m.enc)
-	}
-	lr := jute.LearnerRequest{SessionID: c.req.SessionID, Cxid: c.req.Cxid, Type: c.req.Type, Request: m.enc.Bytes()}
-	w := jute.NewWriter(nil)
-	lr.Encode(w)
-	return m.peer.Forward(w.Bytes(), c.req.Auth)
-}
-
-// forwarded handles a request a learner forwarded to this leader.
-func (m *member) forwarded(r quorum.Request) {
-	if m.tracker == nil {
-		return
-	}
-	// jute.LearnerRequest.Decode, except that the body aliases the packet
-	// instead of being copied: decodeForwarded copies what it keeps out of
-	// the body anyway, so the copy was one more allocation of the whole
-	// request (1 KiB for a 1 KiB setData) per forwarded write.
-	rd := jute.NewReader(r.Data)
-	lr := jute.LearnerRequest{SessionID: rd.Long(), Cxid: rd.Int(), Type: rd.Int()}
-	if rd.Err() != nil {
-		return // a REQUEST too short to name its session: ZooKeeper drops it too
-	}
-	if len(r.Data) > 16 { // session id, cxid, type
-		lr.Request = r.Data[16:]
-	}
-	req := server.Request{SessionID: lr.SessionID, Cxid: lr.Cxid, Type: lr.Type, Record: decodeForwarded(lr), Auth: r.Auth}
-	now := time.Now().UnixMilli()
-	switch {
-	case lr.Type == jute.OpSync:
-		_ = m.peer.Sync(r.From)
-		return
-	case lr.Type == jute.OpCreateSession:
-		if cr, ok := req.Record.(*jute.ConnectRequest); ok {
-			m.tracker.add(lr.SessionID, cr.TimeOut, now)
-		}
-	default:
-		m.tracker.touch(lr.SessionID, now)
-	}
-	m.propose(req, nil)
-}
-
-// decodeForwarded decodes a forwarded request's body; nil makes the
-// Preparer log a MarshallingError txn, as ZooKeeper does.
-func decodeForwarded(lr jute.LearnerRequest) jute.Record {
-	if lr.Type == jute.OpCreateSession {
-		if len(lr.Request) != 4 {
-			return nil
-		}
-		return &jute.ConnectRequest{TimeOut: int32(binary.BigEndian.Uint32(lr.Request))}
-	}
-	rec, err := jute.NewRequest(lr.Type)
-	if err != nil || rec == nil || jute.DecodeRecord(lr.Request, rec) != nil {
-		return nil
-	}
-	return rec
-}
-
-// propose prepares a write into its txn and proposes it (leader only).
-func (m *member) propose(req server.Request, c *call) {
-	zxid, err := m.peer.NextZxid()
-	if err != nil {
-		if c != nil {
-			delete(m.calls, callKey{req.SessionID, req.Cxid})
-			c.fail(ErrConnectionLoss)
-		}
-		return
-	}
-	txn := m.prep.Prepare(req, zxid, time.Now().UnixMilli())
-	if txn == nil {
-		if c != nil { // not a write after all: answer like a read
-			delete(m.calls, callKey{req.SessionID, req.Cxid})
-			hdr, rec := server.Read(m.tree.Load(), req, nil)
-			c.finish(hdr, rec, nil)
-		}
-		return
-	}
-	if txn.Header.Type == jute.OpCloseSession {
-		m.tracker.setClosing(req.SessionID)
-	}
-	m.enc.Reset()
-	txn.Encode(m.enc)
-	entry := bytes.Clone(m.enc.Bytes())
-	if _, err := m.peer.Propose(entry); err != nil {
-		if c != nil {
-			delete(m.calls, callKey{req.SessionID, req.Cxid})
-			c.fail(ErrConnectionLoss)
-		}
-		return
-	}
-	m.lastPropose = zxid
-	m.queue.push(zxid, txn)
-}
-
-// leaderSync answers a sync on the leader once everything proposed before
-// it is applied.
-func (m *member) leaderSync(c *call) {
-	if m.tree.Load().LastProcessedZxid() >= m.lastPropose {
-		hdr, rec := server.Read(m.tree.Load(), c.req, nil)
-		c.finish(hdr, rec, nil)
-		return
-	}
-	m.ldSyncs = append(m.ldSyncs, leaderSync{zxid: m.lastPropose, c: c})
-}
-
-func (m *member) releaseLeaderSyncs(applied int64) {
-	n := 0
-	for n < len(m.ldSyncs) && m.ldSyncs[n].zxid <= applied {
-		c := m.ldSyncs[n].c
-		hdr, rec := server.Read(m.tree.Load(), c.req, nil)
-		c.finish(hdr, rec, nil)
-		n++
-	}
-	m.ldSyncs = m.ldSyncs[n:]
-}
-
-// answerSyncs answers the n oldest forwarded syncs (the leader's SYNC
-// packets arrived behind the commits they wait for).
-func (m *member) answerSyncs(n int) {
-	for ; n > 0 && len(m.fwdSyncs) > 0; n-- {
-		c := m.fwdSyncs[0]
-		m.fwdSyncs = m.fwdSyncs[1:]
-		hdr, rec := server.Read(m.tree.Load(), c.req, nil)
-		c.finish(hdr, rec, nil)
-	}
-}
-
-// ---- connections ----
-
-func (m *member) connect(c *Client) {
-	m.clientsMu.Lock()
-	m.clients[c.session] = c
-	m.clientsMu.Unlock()
-}
-
-func (m *member) disconnect(c *Client) {
-	m.clientsMu.Lock()
-	if m.clients[c.session] == c {
-		delete(m.clients, c.session)
-	}
-	m.clientsMu.Unlock()
-}
-
-// sessionClosed tells a connected client its session is gone (expired or
-// closed).
-func (m *member) sessionClosed(id int64) {
-	m.clientsMu.Lock()
-	c := m.clients[id]
-	delete(m.clients, id)
-	m.clientsMu.Unlock()
-	if c != nil {
-		c.sessionClosed()
-	}
-}
-
-// submit queues a client call for the run goroutine.
-func (m *member) submit(c *call) {
-	select {
-	case m.inbox <- c:
-	case <-m.stopCh:
-		c.fail(ErrConnectionLoss)
-	case <-m.done: // failed on its own: the inbox has no reader any more
-		c.fail(ErrConnectionLoss)
-	}
+	m.pl.stop()
 }
 
 func (m *member) stopped() bool {
@@ -788,61 +486,6 @@ func (m *member) stop(crash bool) error {
 			c.Crash(true)
 		}
 	}
-	// Sessions live on for Reconnect; this member forgets them.
-	m.clientsMu.Lock()
-	m.clients = map[int64]*Client{}
-	m.clientsMu.Unlock()
+	m.clients.forget()
 	return errors.Join(m.err, err)
-}
-
-// ---- txns between append and apply ----
-
-// txnQueue keeps the decoded txns a member logged and has yet to apply,
-// in zxid order, so that each is decoded (or prepared) only once.
-type txnQueue struct {
-	zxids []int64
-	txns  []*jute.Txn
-	head  int
-}
-
-func (q *txnQueue) reset() {
-	clear(q.txns)
-	q.zxids, q.txns, q.head = q.zxids[:0], q.txns[:0], 0
-}
-
-func (q *txnQueue) push(z int64, t *jute.Txn) {
-	if n := len(q.zxids); n > q.head && q.zxids[n-1] >= z {
-		q.reset() // a new history (sync, truncation): older entries are void
-	}
-	q.zxids, q.txns = append(q.zxids, z), append(q.txns, t)
-}
-
-func (q *txnQueue) find(z int64) *jute.Txn {
-	for i := len(q.zxids) - 1; i >= q.head && q.zxids[i] >= z; i-- {
-		if q.zxids[i] == z {
-			return q.txns[i]
-		}
-	}
-	return nil
-}
-
-// take returns the txn for z and drops it and everything before it.
-func (q *txnQueue) take(z int64) *jute.Txn {
-	var t *jute.Txn
-	for q.head < len(q.zxids) && q.zxids[q.head] <= z {
-		if q.zxids[q.head] == z {
-			t = q.txns[q.head]
-		}
-		q.txns[q.head] = nil
-		q.head++
-	}
-	if q.head == len(q.zxids) {
-		q.zxids, q.txns, q.head = q.zxids[:0], q.txns[:0], 0
-	} else if q.head > 1024 && q.head > len(q.zxids)/2 {
-		n := copy(q.zxids, q.zxids[q.head:])
-		copy(q.txns, q.txns[q.head:])
-		clear(q.txns[n:])
-		q.zxids, q.txns, q.head = q.zxids[:n], q.txns[:n], 0
-	}
-	return t
 }

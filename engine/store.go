@@ -10,7 +10,6 @@ import (
 
 	"zkbench/engine/datatree"
 	"zkbench/engine/disk"
-	"zkbench/engine/jute"
 	"zkbench/engine/persist"
 	"zkbench/engine/quorum"
 	"zkbench/engine/snap"
@@ -84,7 +83,7 @@ func (s *store) openLog() error {
 // afterAppend is SyncRequestProcessor's snapshot decision: once the
 // randomized count or the size limit is reached, roll the log and start a
 // background snapshot unless one is still running ("Too busy to snap").
-func (s *store) afterAppend(_ *jute.Txn, size int64) bool {
+func (s *store) afterAppend(size int64) bool {
 	if !s.trigger.Appended(size) {
 		return false
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"strings"
+	"sync"
 
 	"zkbench/engine/jute"
 )
@@ -67,9 +68,16 @@ func (d *digester) sum(path string, data []byte, n *node) uint32 {
 func NodeDigest(path string, data []byte, s *jute.StatPersisted) int64 {
 	var n node
 	n.setPersisted(s)
-	var d digester // NodeDigest runs outside Apply: its own scratch
-	return int64(d.sum(path, data, &n))
+	// NodeDigest runs outside Apply, twice per prepared write: a fresh
+	// digester would grow its scratch buffer from nothing every call.
+	d := digesters.Get().(*digester)
+	sum := d.sum(path, data, &n)
+	digesters.Put(d)
+	return int64(sum)
 }
+
+// digesters are the scratch digesters of NodeDigest.
+var digesters = sync.Pool{New: func() any { return new(digester) }}
 
 // Digest returns the current tree digest: the wrapping 64-bit sum of every
 // node's digest. It is exact between Apply calls; a concurrent reader may

@@ -248,9 +248,17 @@ func FuzzDecodeTxn(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// A log reads only the zxid of what it appends: it must be the one
+		// the txn decodes with.
+		if z, err := EntryZxid(entry); err != nil || z != tx.Header.Zxid {
+			t.Fatalf("EntryZxid = 0x%x, %v; the txn decodes with 0x%x", z, err, tx.Header.Zxid)
+		}
 		// Whatever decodes must encode back to a record that decodes the same.
 		w := NewWriter(nil)
 		tx.Encode(w)
+		if !bytes.Equal(EncodeTxn(tx), w.Bytes()) {
+			t.Fatal("EncodeTxn differs from Txn.Encode")
+		}
 		tx2, err := DecodeTxn(w.Bytes())
 		if err != nil {
 			t.Fatalf("re-encoded txn does not decode: %v", err)

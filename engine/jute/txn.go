@@ -1,6 +1,7 @@
 package jute
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -398,12 +399,39 @@ func (t *Txn) Encode(w *Writer) {
 	}
 }
 
+// EncodeTxn returns t's log entry in a buffer of its own.
+func EncodeTxn(t *Txn) []byte {
+	w := NewWriter(nil)
+	t.Encode(w)
+	return w.Bytes()
+}
+
+// EntryZxid reads the zxid from the header an encoded log entry starts
+// with, without decoding the rest: all a log needs to order its records
+// and name its files.
+func EntryZxid(entry []byte) (int64, error) {
+	if len(entry) < TxnHeaderSize {
+		return 0, fmt.Errorf("txn header of %d bytes: %w", len(entry), ErrShort)
+	}
+	return int64(binary.BigEndian.Uint64(entry[12:])), nil // after clientId, cxid
+}
+
+type decodedTxn struct {
+	t Txn
+	d TxnDigest
+	r Reader
+}
+
 // DecodeTxn parses one log entry. The digest is present exactly when
 // TxnDigestSize bytes remain after the body, which is why the body must be
 // parsed precisely.
 func DecodeTxn(entry []byte) (*Txn, error) {
-	r := NewReader(entry)
-	t := &Txn{}
+	// One allocation for the txn, its digest and the reader (which the
+	// body's Decode, an interface call, would move to the heap anyway):
+	// a learner decodes every txn it applies.
+	x := &decodedTxn{r: Reader{buf: entry}}
+	defer func() { x.r = Reader{} }() // the txn must not keep entry alive
+	r, t := &x.r, &x.t
 	t.Header.Decode(r)
 	if err := r.Err(); err != nil {
 		return nil, fmt.Errorf("txn header: %w", err)
@@ -422,7 +450,7 @@ func DecodeTxn(entry []byte) (*Txn, error) {
 	switch r.Remaining() {
 	case 0:
 	case TxnDigestSize:
-		t.Digest = &TxnDigest{}
+		t.Digest = &x.d
 		t.Digest.Decode(r)
 	default:
 		return nil, fmt.Errorf("txn zxid 0x%x %s: %d unexpected bytes after body", t.Header.Zxid, OpName(t.Header.Type), r.Remaining())

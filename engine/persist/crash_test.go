@@ -287,7 +287,7 @@ func crashRound(t *testing.T, seed uint64, st *crashStats) {
 	trigger := NewSnapTrigger(snapCount, 0, true, rand.New(rand.NewPCG(seed, 2)))
 	com := txnlog.NewCommitter(w, txnlog.CommitterOptions{
 		MaxBatchSize: 1 + rng.IntN(32),
-		AfterAppend:  func(_ *jute.Txn, size int64) bool { return trigger.Appended(size) },
+		AfterAppend:  trigger.Appended,
 	})
 
 	var acked atomic.Int64
@@ -301,7 +301,7 @@ func crashRound(t *testing.T, seed uint64, st *crashStats) {
 		if i == crashAt || rng.IntN(8) == 0 { // a client waiting for its reply
 			wait = make(chan error, 1)
 		}
-		err := com.Submit(txn, func(err error) {
+		err := com.Submit(jute.EncodeTxn(txn), func(err error) {
 			if err == nil {
 				if member.Apply(txn).DigestMismatch {
 					mismatch.Store(txn.Header.Zxid)
@@ -415,7 +415,7 @@ func crashRound(t *testing.T, seed uint64, st *crashStats) {
 	// at all means starting the epoch over.
 	g2 := newTxnGen(seed^0x5eed, res.Tree, max(last+1, Zxid(epoch, 1)), g.now+1000)
 	for range 1 + rng.IntN(60) {
-		if err := w.Append(g2.Next()); err != nil {
+		if err := w.Append(jute.EncodeTxn(g2.Next())); err != nil {
 			t.Fatalf("%s: append after recovery: %v", desc, err)
 		}
 		if rng.IntN(3) == 0 {
@@ -523,7 +523,7 @@ func TestCrashBeforeFirstLogCommit(t *testing.T) {
 			t.Fatal(err)
 		}
 		g := newTxnGen(uint64(seed), res.Tree, 1, genT0)
-		if err := w.Append(g.Next()); err != nil {
+		if err := w.Append(jute.EncodeTxn(g.Next())); err != nil {
 			t.Fatal(err)
 		}
 		fsys.Crash(true) // before any commit
@@ -572,7 +572,7 @@ func TestRestoreOfCleanLogRepairsNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, err := range []error{w.Append(create), w.Commit(), w.Append(set), w.Close()} {
+	for _, err := range []error{w.Append(jute.EncodeTxn(create)), w.Commit(), w.Append(jute.EncodeTxn(set)), w.Close()} {
 		if err != nil {
 			t.Fatal(err)
 		}

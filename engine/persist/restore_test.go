@@ -214,7 +214,7 @@ func writeTxns(t testing.TB, dir string, first, last int64) {
 			Header: jute.TxnHeader{ClientID: 0x100 + z, Zxid: z, Time: 1, Type: jute.OpCreateSession},
 			Body:   &jute.CreateSessionTxn{TimeOut: 4000},
 		}
-		if err := w.Append(tx); err != nil {
+		if err := w.Append(jute.EncodeTxn(tx)); err != nil {
 			t.Fatal(err)
 		}
 	}

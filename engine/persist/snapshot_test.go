@@ -62,7 +62,7 @@ func logAndApply(t *testing.T, w *txnlog.Writer, tree *datatree.Tree, tx *jute.T
 		t.Fatalf("apply zxid 0x%x: %v", tx.Header.Zxid, r.Err)
 	}
 	tx.Digest = &jute.TxnDigest{Version: jute.DigestVersion, TreeDigest: tree.Digest()}
-	if err := w.Append(tx); err != nil {
+	if err := w.Append(jute.EncodeTxn(tx)); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Commit(); err != nil {

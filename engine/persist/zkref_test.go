@@ -116,7 +116,7 @@ func zkrefBuild(t *testing.T) *zkrefData {
 	commits := rand.New(rand.NewPCG(zkrefSeed, 1))
 	n := 0
 	step := func() {
-		zkrefMust(t, w.Append(g.Next()))
+		zkrefMust(t, w.Append(jute.EncodeTxn(g.Next())))
 		n++
 		if commits.IntN(4) == 0 { // group commits of a few txns
 			zkrefMust(t, w.Commit())
@@ -162,7 +162,7 @@ func zkrefBuild(t *testing.T) *zkrefData {
 	}
 	for _, id := range slices.Clone(g.sessions) {
 		if to, _ := g.tree.SessionTimeout(id); to < zkrefMinOpen {
-			zkrefMust(t, w.Append(g.CloseSession(id)))
+			zkrefMust(t, w.Append(jute.EncodeTxn(g.CloseSession(id))))
 		}
 	}
 	zkrefMust(t, w.Close())

@@ -230,25 +230,42 @@ func TestSyncAnsweredAfterOutstandingCommits(t *testing.T) {
 	if got := s.node(1).syncAt; !slices.Equal(got, []int{2}) {
 		t.Fatalf("follower syncs answered at %v, want [2]", got)
 	}
+	// syncBehind proposes n and asks for syncs from ids while the n are
+	// still outstanding, then lets everything run its course.
+	syncBehind := func(n int, ids ...uint64) {
+		t.Helper()
+		s.propose(n)
+		for _, id := range ids {
+			if err := l.p.Sync(id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.drain(l)
+		if st := l.p.Status(); st.Outstanding != n {
+			t.Fatalf("outstanding %d, want %d (the test needs them pending)", st.Outstanding, n)
+		}
+		s.settle()
+		s.run(20)
+	}
 	// Followers sync slowly: three proposals stay outstanding while the
 	// observer and a follower ask; each answer must come with all three applied.
 	s.syncLag = func(n *simNode) int64 { return 3 }
-	s.propose(3)
-	for _, id := range []uint64{2, 4} {
-		if err := l.p.Sync(id); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s.drain(l)
-	if st := l.p.Status(); st.Outstanding != 3 {
-		t.Fatalf("outstanding %d, want 3 (the test needs them pending)", st.Outstanding)
-	}
-	s.settle()
-	s.run(20)
+	syncBehind(3, 2, 4)
 	for _, id := range []uint64{2, 4} {
 		if got := s.node(id).syncAt; !slices.Equal(got, []int{5}) {
 			t.Errorf("member %d syncs answered at %v, want [5]", id, got)
 		}
+	}
+	// The leader's own clients' syncs wait in the same place: at once with
+	// nothing outstanding, behind two proposals after.
+	if err := l.p.Sync(l.id); err != nil {
+		t.Fatal(err)
+	}
+	s.drain(l)
+	s.settle()
+	syncBehind(2, l.id)
+	if got := l.syncAt; !slices.Equal(got, []int{5, 7}) {
+		t.Errorf("leader syncs answered at %v, want [5 7]", got)
 	}
 	if err := s.node(1).p.Sync(2); err != ErrNotLeader {
 		t.Errorf("Sync on a follower: %v, want ErrNotLeader", err)

@@ -69,7 +69,7 @@ type leaderState struct {
 	handlers []*learnerHandler // sorted by id
 
 	outstanding   fifo[proposal]
-	pendingSyncs  []pendingSync // learners' syncs waiting for a commit, zxid order
+	pendingSyncs  []pendingSync // syncs waiting for a commit, zxid order
 	lastCommitted int64
 	lastProposed  int64
 	counter       int64
@@ -465,17 +465,21 @@ func (p *Peer) propose(txn []byte) (int64, error) {
 	return z, nil
 }
 
-// pendingSync is a learner's sync that waits for proposal zxid to commit.
+// pendingSync is a sync that waits for proposal zxid to commit: a
+// learner's, or (id is ours) one of our own clients'.
 type pendingSync struct {
 	zxid     int64
 	id, conn uint64
 }
 
-// Sync answers a sync request that learner forwarded (Leader.processSync):
-// a SYNC packet goes back once every proposal made so far is committed, so
-// that it reaches the learner behind their COMMITs and the learner's
-// client reads at least what was committed when it asked.
-func (p *Peer) Sync(learner uint64) error {
+// Sync answers a sync request once every proposal made so far is
+// committed (Leader.processSync), so that the client that asked reads at
+// least what was committed when it asked. from is the learner that
+// forwarded it: a SYNC packet goes back, behind the COMMITs it waits for.
+// From this peer's own id, it is a sync of the leader's own client: it is
+// answered by Ready.Syncs, in a Ready after those commits'. Either way the
+// waiting happens here, where the proposals and their commits are known.
+func (p *Peer) Sync(from uint64) error {
 	l := p.ld
 	if p.role != RoleLeading || l == nil {
 		return ErrNotLeader
@@ -483,30 +487,43 @@ func (p *Peer) Sync(learner uint64) error {
 	if !l.established {
 		return ErrNotServing
 	}
-	h := p.handler(learner)
-	if h == nil || h.state != hActive {
-		return nil // its connection is gone, and the client's request with it
+	ps := pendingSync{zxid: l.lastProposed, id: from}
+	if from != p.id {
+		h := p.handler(from)
+		if h == nil || h.state != hActive {
+			return nil // its connection is gone, and the client's request with it
+		}
+		ps.conn = h.conn
 	}
 	if l.outstanding.len() == 0 {
-		p.send(Message{Type: PacketSync, To: h.id, Conn: h.conn})
+		p.syncDone(ps)
 		return nil
 	}
-	l.pendingSyncs = append(l.pendingSyncs, pendingSync{zxid: l.lastProposed, id: h.id, conn: h.conn})
+	l.pendingSyncs = append(l.pendingSyncs, ps)
 	return nil
 }
 
-// releaseSyncs sends the SYNC packets waiting for proposals up to zxid.
+// releaseSyncs answers the syncs waiting for proposals up to zxid.
 func (p *Peer) releaseSyncs(zxid int64) {
 	l := p.ld
 	n := 0
 	for n < len(l.pendingSyncs) && l.pendingSyncs[n].zxid <= zxid {
-		ps := l.pendingSyncs[n]
-		if h := p.handler(ps.id); h != nil && h.conn == ps.conn {
-			p.send(Message{Type: PacketSync, To: ps.id, Conn: ps.conn})
-		}
+		p.syncDone(l.pendingSyncs[n])
 		n++
 	}
 	l.pendingSyncs = l.pendingSyncs[n:]
+}
+
+// syncDone answers a sync whose wait is over, unless the learner that
+// sent it has reconnected since (its client's request died with the link).
+func (p *Peer) syncDone(ps pendingSync) {
+	if ps.id == p.id {
+		p.stage(effOther).Syncs++
+		return
+	}
+	if h := p.handler(ps.id); h != nil && h.conn == ps.conn {
+		p.send(Message{Type: PacketSync, To: ps.id, Conn: ps.conn})
+	}
 }
 
 // processAck counts a voter's ACK (Leader.processAck).

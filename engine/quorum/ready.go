@@ -162,7 +162,7 @@ type SnapshotRequest struct {
 //  8. Messages: send, FIFO per destination; fill SNAP data (see Message).
 //  9. Events: a leader established or a learner synced starts serving.
 //  10. Requests: hand forwarded client writes to the leader's pipeline;
-//     Touches to the session tracker; Syncs answer forwarded syncs. They
+//     Touches to the session tracker; Syncs answer waiting syncs. They
 //     come after Events: learners' requests may arrive in the very Ready
 //     that established their leader, whose pipeline must take them.
 //
@@ -193,10 +193,11 @@ type Ready struct {
 	// their clients kept alive since the last ping, for the runtime's
 	// session tracker (LearnerSessionTracker → LeaderSessionTracker).
 	Touches []Request
-	// Syncs counts SYNC packets from the leader (learner only): answer
-	// this many of the oldest syncs forwarded with Forward, in order. Every
-	// commit that preceded them on the connection is in this or an earlier
-	// Ready's Commit.
+	// Syncs counts syncs to answer now: this many of the oldest the
+	// runtime has waiting, in order. On a learner they are the leader's
+	// SYNC packets for syncs forwarded with Forward; on the leader, its own
+	// clients' syncs (Sync with this peer's id). Either way every commit
+	// they wait for is in this or an earlier Ready's Commit.
 	Syncs  int
 	Events []Event
 

@@ -1,9 +1,8 @@
 package txnlog
 
 import (
+	"cmp"
 	"sync"
-
-	"zkbench/engine/jute"
 )
 
 // DefaultMaxBatchSize is the default of ZooKeeper's zookeeper.maxBatchSize:
@@ -19,20 +18,21 @@ type CommitterOptions struct {
 	// successful append, with the record's size on disk; returning true
 	// rolls the log right there (the pending batch is committed first).
 	// This is where ZooKeeper's SyncRequestProcessor decides to snapshot.
-	AfterAppend func(t *jute.Txn, size int64) (roll bool)
+	AfterAppend func(size int64) (roll bool)
 }
 
-// Committer is ZooKeeper's SyncRequestProcessor: callers submit txns from
-// any goroutine; one goroutine appends them in submission order and commits
-// (one sync) whenever the queue is momentarily empty or MaxBatchSize txns
-// are pending, then reports each txn's outcome in order. Under load many
-// txns share one sync; alone, a txn is synced at once.
+// Committer is ZooKeeper's SyncRequestProcessor: callers submit encoded
+// txns (log entries, see Writer.Append) from any goroutine; one goroutine
+// appends them in submission order and commits (one sync) whenever the
+// queue is momentarily empty or MaxBatchSize txns are pending, then
+// reports each txn's outcome in order. Under load many txns share one
+// sync; alone, a txn is synced at once.
 //
 // The queue is unbounded: throttling belongs upstream, as in ZooKeeper.
 type Committer struct {
 	w        *Writer
 	maxBatch int
-	after    func(*jute.Txn, int64) bool
+	after    func(int64) bool
 
 	mu     sync.Mutex
 	queue  []pending
@@ -41,15 +41,19 @@ type Committer struct {
 	wake   chan struct{} // holds a token once the queue became non-empty
 	exited chan struct{}
 	err    error // from closing the Writer; read after exited
+	// groupErr is the first failure in the group being finished (the
+	// committer goroutine's): a group may span two commits.
+	groupErr error
 
 	chans sync.Pool // of chan error, for SubmitWait
 }
 
 type pending struct {
-	t    *jute.Txn
-	done func(error)
-	ch   chan error
-	err  error // from Append
+	entry []byte
+	done  func(error)
+	ch    chan error
+	err   error // from Append
+	more  bool  // not the last of its group: the last one reports for it
 }
 
 // NewCommitter starts the commit goroutine. The Committer owns w from now
@@ -69,24 +73,39 @@ func NewCommitter(w *Writer, opts CommitterOptions) *Committer {
 	return c
 }
 
-// Submit queues t. done is called exactly once, on the committer goroutine,
-// with nil once t is durable or with the reason it is not; calls happen in
-// submission order. done must be quick and must not wait for another
-// submission (it would deadlock the committer). t must not be modified
-// until done is called. done may be nil. After Close, Submit returns
-// ErrClosed and done is not called.
-func (c *Committer) Submit(t *jute.Txn, done func(error)) error {
-	return c.submit(pending{t: t, done: done})
+// Submit queues an encoded txn. done is called exactly once, on the
+// committer goroutine, with nil once the entry is durable or with the
+// reason it is not; calls happen in submission order. done must be quick
+// and must not wait for another submission (it would deadlock the
+// committer). entry must not be modified until done is called. done may
+// be nil. After Close, Submit returns ErrClosed and done is not called.
+func (c *Committer) Submit(entry []byte, done func(error)) error {
+	return c.submit([][]byte{entry}, done, nil)
 }
 
-// SubmitWait queues t and waits until it is durable. It must not be
-// called from a done callback.
-func (c *Committer) SubmitWait(t *jute.Txn) error {
+// SubmitGroup queues encoded txns that are ready at the same moment (a
+// member's appends of one Ready) in one step, so that the committer takes
+// them together: the first does not go out alone in a sync while the
+// others are still being queued. done is called once, after the last of
+// them, with nil once all are durable or with the first reason one of
+// them is not; otherwise it is as Submit's. The entries' bytes must not be
+// modified until done is called; the slice holding them may be reused at
+// once. An empty group is not submitted and done is not called.
+func (c *Committer) SubmitGroup(entries [][]byte, done func(error)) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	return c.submit(entries, done, nil)
+}
+
+// SubmitWait queues an encoded txn and waits until it is durable. It must
+// not be called from a done callback.
+func (c *Committer) SubmitWait(entry []byte) error {
 	ch, _ := c.chans.Get().(chan error)
 	if ch == nil {
 		ch = make(chan error, 1)
 	}
-	if err := c.submit(pending{t: t, ch: ch}); err != nil {
+	if err := c.submit([][]byte{entry}, nil, ch); err != nil {
 		c.chans.Put(ch)
 		return err
 	}
@@ -95,14 +114,18 @@ func (c *Committer) SubmitWait(t *jute.Txn) error {
 	return err
 }
 
-func (c *Committer) submit(p pending) error {
+func (c *Committer) submit(entries [][]byte, done func(error), ch chan error) error {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		return ErrClosed
 	}
-	c.queue = append(c.queue, p)
-	first := len(c.queue) == 1
+	last := len(entries) - 1
+	for _, e := range entries[:last] {
+		c.queue = append(c.queue, pending{entry: e, more: true})
+	}
+	c.queue = append(c.queue, pending{entry: entries[last], done: done, ch: ch})
+	first := len(c.queue) == len(entries)
 	c.mu.Unlock()
 	if first {
 		select {
@@ -151,7 +174,7 @@ func (c *Committer) run() {
 			switch {
 			case len(batch) > 0:
 				// The queue is momentarily empty: commit what we have.
-				batch = finish(batch, c.w.Commit())
+				batch = c.finish(batch, c.w.Commit())
 			case closed:
 				c.err = c.w.Close()
 				return
@@ -162,12 +185,12 @@ func (c *Committer) run() {
 		}
 		for i := range q {
 			p := q[i]
-			p.err = c.w.Append(p.t)
+			p.err = c.w.Append(p.entry)
 			batch = append(batch, p)
-			if p.err == nil && c.after != nil && c.after(p.t, c.w.lastSize) {
-				batch = finish(batch, c.w.Roll())
+			if p.err == nil && c.after != nil && c.after(c.w.lastSize) {
+				batch = c.finish(batch, c.w.Roll())
 			} else if len(batch) >= c.maxBatch {
-				batch = finish(batch, c.w.Commit())
+				batch = c.finish(batch, c.w.Commit())
 			}
 		}
 		clear(q) // drop references to txns and callbacks
@@ -176,14 +199,19 @@ func (c *Committer) run() {
 }
 
 // finish reports the outcome of a commit to every txn of the batch, in
-// order, and returns the emptied batch.
-func finish(batch []pending, commitErr error) []pending {
+// order (to a group's last, the first failure in the group), and returns
+// the emptied batch.
+func (c *Committer) finish(batch []pending, commitErr error) []pending {
 	for i := range batch {
 		p := &batch[i]
-		err := p.err
-		if err == nil {
-			err = commitErr
+		if c.groupErr == nil {
+			c.groupErr = cmp.Or(p.err, commitErr)
 		}
+		if p.more {
+			continue
+		}
+		err := c.groupErr
+		c.groupErr = nil
 		switch {
 		case p.done != nil:
 			p.done(err)

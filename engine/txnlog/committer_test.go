@@ -45,7 +45,7 @@ func TestCommitterOrderAndBatching(t *testing.T) {
 							zxid++
 							z := zxid
 							ch := make(chan error, 1)
-							err := c.Submit(setData(z, 50), func(err error) { order = append(order, z); ch <- err })
+							err := c.Submit(jute.EncodeTxn(setData(z, 50)), func(err error) { order = append(order, z); ch <- err })
 							mu.Unlock()
 							if err == nil {
 								err = <-ch
@@ -58,7 +58,7 @@ func TestCommitterOrderAndBatching(t *testing.T) {
 						mu.Lock()
 						zxid++
 						z := zxid
-						err := c.Submit(setData(z, 50), func(err error) {
+						err := c.Submit(jute.EncodeTxn(setData(z, 50)), func(err error) {
 							order = append(order, z) // only the committer goroutine writes
 							if err != nil {
 								t.Error(err)
@@ -75,7 +75,7 @@ func TestCommitterOrderAndBatching(t *testing.T) {
 			if err := c.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if err := c.Submit(setData(zxid+1, 1), nil); !errors.Is(err, ErrClosed) {
+			if err := c.Submit(jute.EncodeTxn(setData(zxid+1, 1)), nil); !errors.Is(err, ErrClosed) {
 				t.Errorf("Submit after Close = %v", err)
 			}
 			if len(order) != goroutines*each {
@@ -110,9 +110,10 @@ func TestCommitterAfterAppendRolls(t *testing.T) {
 	fsys := faultfs.New(faultfs.Options{})
 	var rolls []RollEvent
 	w := mustOpen(t, fsys, "v2", Options{PreAllocSize: 4096, OnRoll: func(e RollEvent) { rolls = append(rolls, e) }})
-	c := NewCommitter(w, CommitterOptions{AfterAppend: func(t *jute.Txn, _ int64) bool { return t.Header.Zxid%10 == 0 }})
+	appended := 0 // zxids 1, 2, …: the count is the zxid
+	c := NewCommitter(w, CommitterOptions{AfterAppend: func(int64) bool { appended++; return appended%10 == 0 }})
 	for z := int64(1); z <= 35; z++ {
-		must(t, c.Submit(setData(z, 10), func(err error) {
+		must(t, c.Submit(jute.EncodeTxn(setData(z, 10)), func(err error) {
 			if err != nil {
 				t.Error(err)
 			}
@@ -131,24 +132,71 @@ func TestCommitterAfterAppendRolls(t *testing.T) {
 	}
 }
 
+// TestCommitterGroups: a group is appended at once and shares a commit;
+// its one done call reports the first failure among its entries, even
+// when a roll or MaxBatchSize splits it over two commits.
+func TestCommitterGroups(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		zxids    []int64
+		maxBatch int
+		rollAt   int // roll after this many appends; 0: never
+		want     error
+		commits  int64
+	}{
+		{"one commit", []int64{1, 2, 3, 4}, 0, 0, nil, 1},
+		{"a rejected entry", []int64{1, 2, 2, 3}, 0, 0, ErrZxidOrder, 1},
+		{"split by a roll", []int64{1, 2, 3, 4}, 0, 2, nil, 2},
+		{"split by the batch size", []int64{1, 2, 3}, 2, 0, nil, 2},
+		{"rejected before the split", []int64{1, 1, 2, 3}, 2, 0, ErrZxidOrder, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fsys := faultfs.New(faultfs.Options{})
+			w := mustOpen(t, fsys, "v2", Options{})
+			appended := 0
+			c := NewCommitter(w, CommitterOptions{MaxBatchSize: tc.maxBatch, AfterAppend: func(int64) bool {
+				appended++
+				return appended == tc.rollAt
+			}})
+			var entries [][]byte
+			for _, z := range tc.zxids {
+				entries = append(entries, jute.EncodeTxn(setData(z, 10)))
+			}
+			done := make(chan error, 2)
+			must(t, c.SubmitGroup(entries, func(err error) { done <- err }))
+			clear(entries) // the slice is the caller's again
+			must(t, c.Close())
+			if err := <-done; !errors.Is(err, tc.want) {
+				t.Errorf("done(%v), want %v", err, tc.want)
+			}
+			if len(done) != 0 {
+				t.Errorf("done called more than once")
+			}
+			if got := c.Stats().Commits; got != tc.commits {
+				t.Errorf("%d commits, want %d", got, tc.commits)
+			}
+		})
+	}
+}
+
 // TestCommitterErrors: a txn the Writer rejects gets its own error without
 // disturbing the others; a failed sync fails its batch and every later txn.
 func TestCommitterErrors(t *testing.T) {
 	fsys := faultfs.New(faultfs.Options{})
 	w := mustOpen(t, fsys, "v2", Options{})
 	c := NewCommitter(w, CommitterOptions{})
-	must(t, c.SubmitWait(setData(5, 10)))
-	if err := c.SubmitWait(setData(5, 10)); !errors.Is(err, ErrZxidOrder) {
+	must(t, c.SubmitWait(jute.EncodeTxn(setData(5, 10))))
+	if err := c.SubmitWait(jute.EncodeTxn(setData(5, 10))); !errors.Is(err, ErrZxidOrder) {
 		t.Errorf("duplicate zxid: %v", err)
 	}
-	must(t, c.SubmitWait(setData(6, 10)))
+	must(t, c.SubmitWait(jute.EncodeTxn(setData(6, 10))))
 	errIO := errors.New("injected EIO")
 	fsys.FailSyncs(errIO)
-	if err := c.SubmitWait(setData(7, 10)); !errors.Is(err, errIO) {
+	if err := c.SubmitWait(jute.EncodeTxn(setData(7, 10))); !errors.Is(err, errIO) {
 		t.Errorf("failed sync: %v", err)
 	}
 	fsys.FailSyncs(nil)
-	if err := c.SubmitWait(setData(8, 10)); !errors.Is(err, errIO) {
+	if err := c.SubmitWait(jute.EncodeTxn(setData(8, 10))); !errors.Is(err, errIO) {
 		t.Errorf("after a failed sync: %v", err)
 	}
 	if err := c.Close(); !errors.Is(err, errIO) {
@@ -169,7 +217,7 @@ func TestCommitterCloseCommitsQueued(t *testing.T) {
 	c := NewCommitter(mustOpen(t, fsys, "v2", Options{}), CommitterOptions{MaxBatchSize: 3})
 	var done atomic.Int64
 	for z := int64(1); z <= 100; z++ {
-		must(t, c.Submit(setData(z, 10), func(err error) {
+		must(t, c.Submit(jute.EncodeTxn(setData(z, 10)), func(err error) {
 			if err == nil {
 				done.Add(1)
 			}
@@ -255,10 +303,10 @@ func crashRun(t *testing.T, seed uint64, st *crashStats) {
 			opts.SizeLimit = int64(2000 + rng.IntN(20000))
 		}
 		w := mustOpen(t, fsys, dir, opts)
-		rollEvery := int64(5 + rng.IntN(60))
+		rollEvery, appended := 5+rng.IntN(60), 0
 		c := NewCommitter(w, CommitterOptions{
 			MaxBatchSize: 1 + rng.IntN(20),
-			AfterAppend:  func(t *jute.Txn, _ int64) bool { return t.Header.Zxid%rollEvery == 0 },
+			AfterAppend:  func(int64) bool { appended++; return appended%rollEvery == 0 },
 		})
 		syncCount.Store(0)
 		crashAt.Store(int64(1 + rng.IntN(25)))
@@ -283,7 +331,7 @@ func crashRun(t *testing.T, seed uint64, st *crashStats) {
 					txn := setData(z, (payload+g*37+n)%3000)
 					txn.Header.Cxid = int32(cycle)
 					expect[z] = txn
-					err := c.Submit(txn, func(err error) {
+					err := c.Submit(jute.EncodeTxn(txn), func(err error) {
 						if err == nil {
 							if prev := acked.Swap(z); prev >= z {
 								t.Errorf("acknowledged zxid %d after %d", z, prev)
@@ -384,8 +432,8 @@ func rng2(seed uint64, n int) uint64 { return (seed*2654435761 + uint64(n)*40503
 func TestCommitterNilDone(t *testing.T) {
 	fsys := faultfs.New(faultfs.Options{})
 	c := NewCommitter(mustOpen(t, fsys, "v2", Options{}), CommitterOptions{})
-	must(t, c.Submit(setData(1, 10), nil))
-	must(t, c.SubmitWait(setData(2, 10)))
+	must(t, c.Submit(jute.EncodeTxn(setData(1, 10)), nil))
+	must(t, c.SubmitWait(jute.EncodeTxn(setData(2, 10))))
 	must(t, c.Close())
 	if n := len(readDir(t, fsys, "v2")); n != 2 {
 		t.Errorf("read %d", n)

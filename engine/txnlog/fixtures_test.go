@@ -377,7 +377,7 @@ func TestRewriteFixturesByteExact(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if err := w.Append(rec.Txn); err != nil {
+					if err := w.Append(jute.EncodeTxn(rec.Txn)); err != nil {
 						t.Fatal(err)
 					}
 					// Commit every txn: the fixture servers' batches are

@@ -126,10 +126,9 @@ type Writer struct {
 	fileTxns      int64
 	firstZxid     int64
 
-	enc       jute.Writer // one entry, reused
-	batch     []byte      // framed records not yet written to the file
-	batchTxns int         // txns appended since the last commit
-	unsynced  int64       // bytes written or buffered since the last sync
+	batch     []byte // framed records not yet written to the file
+	batchTxns int    // txns appended since the last commit
+	unsynced  int64  // bytes written or buffered since the last sync
 	lastZxid  int64
 	lastSize  int64 // on-disk size of the last appended record
 	err       error // sticky failure
@@ -210,30 +209,33 @@ func (w *Writer) fail(err error) error {
 	return err
 }
 
-// Append adds t to the current batch: the entry (header ‖ body ‖ digest)
-// is encoded and framed as uint64(adler32(entry)), int32 length, entry,
-// 'B'. It is not durable, and usually not even written, until Commit.
+// Append adds an encoded txn (header ‖ body ‖ digest, as jute.Txn.Encode
+// writes it) to the current batch, framed as uint64(adler32(entry)),
+// int32 length, entry, 'B'. The caller encoded it once, for its peers as
+// much as for the log; Append copies it and reads only the zxid from its
+// header. It is not durable, and usually not even written, until Commit.
 //
-// The first Append after Open or a roll creates the file log.<t's zxid>;
-// its 16-byte header (ZKLG, version 2, dbid 0) is written with the first
+// The first Append after Open or a roll creates the file log.<zxid>; its
+// 16-byte header (ZKLG, version 2, dbid 0) is written with the first
 // batch. Before each append the file is preallocated as ZooKeeper does
-// (§2.6), from the position of the last commit. Zxids must be strictly increasing (ErrZxidOrder);
-// an entry longer than jute.MaxLength, which no reader would accept, fails
-// with ErrLength. Neither of those two errors fails the Writer.
-func (w *Writer) Append(t *jute.Txn) error {
+// (§2.6), from the position of the last commit. Zxids must be strictly
+// increasing (ErrZxidOrder); an entry longer than jute.MaxLength, which no
+// reader would accept, fails with ErrLength, one too short to hold a txn
+// header with jute.ErrShort. None of those errors fails the Writer.
+func (w *Writer) Append(entry []byte) error {
 	if err := w.usable(); err != nil {
 		return err
 	}
-	z := t.Header.Zxid
+	z, err := jute.EntryZxid(entry)
+	if err != nil {
+		return fmt.Errorf("txnlog: append: %w", err)
+	}
 	if z < 0 {
 		return fmt.Errorf("%w: negative zxid 0x%x", ErrZxidOrder, uint64(z))
 	}
 	if w.lastZxid >= 0 && z <= w.lastZxid {
 		return fmt.Errorf("%w: 0x%x after 0x%x", ErrZxidOrder, z, w.lastZxid)
 	}
-	w.enc.Reset()
-	t.Encode(&w.enc)
-	entry := w.enc.Bytes()
 	if len(entry) > jute.MaxLength {
 		return fmt.Errorf("txnlog: append zxid 0x%x: %w: entry of %d bytes (max %d)", z, ErrLength, len(entry), jute.MaxLength)
 	}

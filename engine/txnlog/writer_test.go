@@ -98,7 +98,7 @@ func mustOpen(t testing.TB, fsys disk.FS, dir string, opts Options) *Writer {
 func appendAll(t testing.TB, w *Writer, txns ...*jute.Txn) {
 	t.Helper()
 	for _, txn := range txns {
-		if err := w.Append(txn); err != nil {
+		if err := w.Append(jute.EncodeTxn(txn)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -445,7 +445,7 @@ func TestZxidOrder(t *testing.T) {
 	w := mustOpen(t, fsys, "v2", Options{})
 	appendAll(t, w, setData(5, 10))
 	for _, z := range []int64{5, 4, -1} {
-		if err := w.Append(setData(z, 10)); !errors.Is(err, ErrZxidOrder) {
+		if err := w.Append(jute.EncodeTxn(setData(z, 10))); !errors.Is(err, ErrZxidOrder) {
 			t.Errorf("Append(zxid %d) = %v, want ErrZxidOrder", z, err)
 		}
 	}
@@ -458,15 +458,35 @@ func TestZxidOrder(t *testing.T) {
 	if len(got) != 2 || got[0].Header.Zxid != 5 || got[1].Header.Zxid != 6 {
 		t.Errorf("read %d txns", len(got))
 	}
-	if err := w.Append(setData(7, 10)); !errors.Is(err, ErrClosed) {
+	if err := w.Append(jute.EncodeTxn(setData(7, 10))); !errors.Is(err, ErrClosed) {
 		t.Errorf("Append after Close = %v", err)
+	}
+}
+
+// TestAppendShortEntry: bytes too short to hold a txn header have no zxid
+// to order or name a file by; they are refused and the Writer goes on.
+func TestAppendShortEntry(t *testing.T) {
+	fsys := faultfs.New(faultfs.Options{})
+	w := mustOpen(t, fsys, "v2", Options{})
+	entry := jute.EncodeTxn(setData(1, 10))
+	for _, n := range []int{0, 1, jute.TxnHeaderSize - 1} {
+		if err := w.Append(entry[:n]); !errors.Is(err, jute.ErrShort) {
+			t.Errorf("Append of %d bytes = %v, want jute.ErrShort", n, err)
+		}
+	}
+	appendAll(t, w, setData(1, 10))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := readDir(t, fsys, "v2"); len(got) != 1 || got[0].Header.Zxid != 1 {
+		t.Errorf("read %d txns, want the one appended", len(got))
 	}
 }
 
 func TestAppendTooLong(t *testing.T) {
 	fsys := faultfs.New(faultfs.Options{})
 	w := mustOpen(t, fsys, "v2", Options{})
-	if err := w.Append(setData(1, jute.MaxLength)); !errors.Is(err, ErrLength) {
+	if err := w.Append(jute.EncodeTxn(setData(1, jute.MaxLength))); !errors.Is(err, ErrLength) {
 		t.Fatalf("Append of an oversized entry = %v, want ErrLength", err)
 	}
 	if names := fileNames(t, fsys, "v2"); len(names) != 0 {
@@ -495,7 +515,7 @@ func TestWriterFailures(t *testing.T) {
 			t.Fatalf("Commit = %v, want the sync error", err)
 		}
 		fsys.FailSyncs(nil)
-		if err := w.Append(setData(2, 10)); !errors.Is(err, errIO) {
+		if err := w.Append(jute.EncodeTxn(setData(2, 10))); !errors.Is(err, errIO) {
 			t.Errorf("Append after a failed sync = %v, want the sticky error", err)
 		}
 		if err := w.Close(); !errors.Is(err, errIO) {
@@ -508,7 +528,7 @@ func TestWriterFailures(t *testing.T) {
 		w := mustOpen(t, fsys, "v2", Options{PreAllocSize: -1})
 		var err error
 		for z := int64(1); err == nil && z < 100; z++ {
-			if err = w.Append(setData(z, 1000)); err == nil {
+			if err = w.Append(jute.EncodeTxn(setData(z, 1000))); err == nil {
 				err = w.Commit()
 			}
 		}
@@ -619,7 +639,7 @@ func TestReplaceLeftover(t *testing.T) {
 			must(t, err)
 			must(t, f.Close())
 			w := mustOpen(t, fsys, "v2", Options{})
-			err = w.Append(setData(1, 20))
+			err = w.Append(jute.EncodeTxn(setData(1, 20)))
 			if c.wantErr {
 				if !errors.Is(err, os.ErrExist) {
 					t.Fatalf("Append = %v, want ErrExist", err)
