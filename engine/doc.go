@@ -44,6 +44,6 @@
 // Client keeps its session alive as a client library's pings would.
 //
 // Not modelled: dynamic reconfiguration, local sessions, read-only mode,
-// SASL, quotas, and the auth ids of forwarded requests (ACL checks on the
-// leader see only the ids of sessions connected to the leader itself).
+// SASL and quotas. A forwarded request carries its session's auth ids
+// (QuorumPacket.authinfo), so the leader checks ACLs as ZooKeeper's does.
 package engine
