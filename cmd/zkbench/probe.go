@@ -25,12 +25,13 @@ import (
 )
 
 // Seams for tests: the file system the probe writes through, how device
-// facts are looked up (a faultfs path has no device) and the context that
-// stops the probe (SIGINT/SIGTERM).
+// facts are looked up (a faultfs path has no device), how syncs are timed
+// (nil: the clock) and the context that stops the probe (SIGINT/SIGTERM).
 var (
 	probeFS      disk.FS = disk.OS
-	probeDevice          = device.Lookup
-	probeContext         = func() (context.Context, context.CancelFunc) {
+	probeTimer   fsprobe.Timer
+	probeDevice  = device.Lookup
+	probeContext = func() (context.Context, context.CancelFunc) {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		go func() {
 			// After the first signal, let a second one kill the process
@@ -164,7 +165,7 @@ func runProbe(args []string, stdout, stderr io.Writer) error {
 // config.
 func (f *probeFlags) config() (fsprobe.Config, error) {
 	cfg := fsprobe.Config{
-		FS: probeFS, Dirs: f.dirs, BlockSize: int(f.blockSize), Count: f.count,
+		FS: probeFS, Timer: probeTimer, Dirs: f.dirs, BlockSize: int(f.blockSize), Count: f.count,
 		PreAllocSize: int64(f.preAllocSize), Background: int64(f.background), BandwidthSize: int64(f.bandwidthSize),
 	}
 	switch {
