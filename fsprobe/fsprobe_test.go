@@ -14,6 +14,7 @@ import (
 	"zkbench/engine/disk"
 	"zkbench/engine/disk/faultfs"
 	"zkbench/fsprobe"
+	"zkbench/results/device"
 )
 
 var (
@@ -409,5 +410,42 @@ func TestSpaceNeeded(t *testing.T) {
 		if got := tc.cfg.SpaceNeeded(); got != tc.want {
 			t.Errorf("SpaceNeeded(%+v) = %d, want %d", tc.cfg, got, tc.want)
 		}
+	}
+}
+
+// TestVerdictDurability: the verdict never calls memory a place for a
+// log, and doubts syncs faster than stable storage can complete them.
+func TestVerdictDurability(t *testing.T) {
+	yes, no := true, false
+	tmpfs := device.Facts{Device: "tmpfs", FSType: "tmpfs", Virtual: true}
+	nvme := device.Facts{Device: "nvme0n1", FSType: "xfs", Rotational: &no}
+	hdd := device.Facts{Device: "sda", FSType: "ext4", Rotational: &yes}
+	for _, tc := range []struct {
+		name       string
+		facts      device.Facts
+		sync       time.Duration
+		want, lack string
+	}{
+		{"tmpfs", tmpfs, 300 * time.Nanosecond, "not durable, so no place for a ZooKeeper transaction log: tmpfs keeps its files in memory", "good for"},
+		{"ssd faster than a device", nvme, 2 * time.Microsecond, "good for a ZooKeeper transaction log (p99 under 10 ms); but a median sync of 2.0 µs is faster than stable storage completes a write (10 µs at least): a cache may not be honouring flushes", "not durable"},
+		{"ssd", nvme, 50 * time.Microsecond, "good for a ZooKeeper transaction log (p99 under 10 ms); max", "but"},
+		{"hdd faster than it turns", hdd, 300 * time.Microsecond, "; but a median sync of 300 µs is faster than a rotating disk turns", "not durable"},
+		{"hdd", hdd, 20 * time.Millisecond, "too slow for a ZooKeeper transaction log", "but"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fsys := faultfs.New(faultfs.Options{})
+			mkdir(t, fsys, "/d")
+			cfg := fsprobe.Config{FS: fsys, Dirs: []string{"/d"}, BlockSize: 100, Count: 50, Timer: fsprobe.StepTimer(faultfs.Fixed(tc.sync))}
+			res, err := fsprobe.Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := fsprobe.Outcome{Config: cfg, Result: res, Facts: []device.Facts{tc.facts}}
+			var b strings.Builder
+			out.WriteVerdict(&b)
+			if v := b.String(); !strings.Contains(v, tc.want) || strings.Contains(v, tc.lack) {
+				t.Errorf("verdict %q\nwant it to say %q and not %q", v, tc.want, tc.lack)
+			}
+		})
 	}
 }
