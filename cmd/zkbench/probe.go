@@ -138,7 +138,7 @@ func runProbe(args []string, stdout, stderr io.Writer) error {
 	if writeErr != nil {
 		return writeErr
 	}
-	fmt.Fprintf(stdout, "results: %s\n", filepath.Join(out, "probe.json"))
+	fmt.Fprintf(stdout, "results: %s\n", written(out))
 	fmt.Fprintf(stdout, "report: %s\n", filepath.Join(out, htmlreport.File))
 
 	switch failed := rep.Failed(); {

@@ -25,7 +25,8 @@ func TestRunWritesTheResultFolder(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(stdout, "setData") || !strings.Contains(stdout, "results: ") {
+	if !strings.Contains(stdout, "setData") ||
+		!strings.Contains(stdout, "\nresults: "+out+" (result.json, report.html, fsync-1.hlog, fsync-2.hlog, fsync-3.hlog, setData.hlog)\n") {
 		t.Errorf("summary:\n%s", stdout)
 	}
 	res, err := results.ReadFile(filepath.Join(out, "result.json"))

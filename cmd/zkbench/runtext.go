@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -77,12 +76,17 @@ func writeRunSummary(w io.Writer, res *results.Result, out string) {
 			st.Windows, orNone(st.WriteP99UsInside), orNone(st.WriteP99UsOutside),
 			orNone(st.FsyncP99UsInside), orNone(st.FsyncP99UsOutside))
 	}
-	var names []string
-	for _, op := range res.Ops {
-		names = append(names, op.Op)
+	fmt.Fprintf(w, "\nresults: %s\n", written(out))
+}
+
+// written is out and what it holds: "DIR (result.json, report.html, …
+// and 3 more)".
+func written(out string) string {
+	names, err := results.Written(out)
+	if err != nil {
+		return fmt.Sprintf("%s (cannot list it: %v)", relPath(out), err)
 	}
-	slices.Sort(names)
-	fmt.Fprintf(w, "\nresults: %s (result.json, report.html, %s.hlog)\n", relPath(out), strings.Join(names, ".hlog, "))
+	return fmt.Sprintf("%s (%s)", relPath(out), table.Names(names, 8))
 }
 
 func writeServers(w io.Writer, servers []results.Server) {

@@ -58,7 +58,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err := writeSweepTable(stdout, sw.Out, index); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nresults: %s (sweep.json, report.html, one folder per run)\n", relPath(sw.Out))
+	fmt.Fprintf(stdout, "\nresults: %s\n", written(sw.Out))
 	return nil
 }
 
