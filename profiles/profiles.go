@@ -146,8 +146,16 @@ func (p *Profile) parseLine(line, where string) error {
 	return nil
 }
 
-// Summary is the first line of the profile's doc.
+// Summary is the first sentence of the profile's doc, whole: the doc's
+// lines are wrapped for a file, not cut where a sentence ends.
 func (p *Profile) Summary() string {
-	first, _, _ := strings.Cut(p.Doc, "\n")
-	return first
+	para, _, _ := strings.Cut(p.Doc, "\n\n")
+	text := strings.Join(strings.Fields(para), " ")
+	for i := 0; i < len(text); i++ {
+		end := i+1 == len(text) || text[i+1] == ' '
+		if strings.IndexByte(".?!", text[i]) >= 0 && end {
+			return text[:i+1]
+		}
+	}
+	return text
 }

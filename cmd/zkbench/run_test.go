@@ -78,6 +78,8 @@ func TestRunRefusesBadInput(t *testing.T) {
 	full := t.TempDir()
 	os.WriteFile(filepath.Join(full, "x"), []byte("x"), 0o644)
 	small := t.TempDir() // smaller than a run that preallocates 100000 TiB per member
+	typo := filepath.Join(t.TempDir(), "typo.profile")
+	os.WriteFile(typo, []byte("# A profile with a typo.\nworkload = write\nsnapcount = 10\n"), 0o644)
 	cases := []struct {
 		name string
 		args []string
@@ -86,6 +88,11 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"unknown profile", []string{"--profile", "nope"}, "--profile"},
 		{"sweep profile", []string{"--profile", "prealloc-sweep"}, "zkbench sweep"},
 		{"unknown key", []string{"--set", "bogus=1"}, "--set bogus: unknown key"},
+		{"key in another case", []string{"--set", "snapcount=10"}, "--set snapcount: unknown key; did you mean snapCount?"},
+		{"flag name as key", []string{"--set", "pre-alloc-size=1MiB"}, "--set pre-alloc-size: unknown key; did you mean preAllocSize?"},
+		{"workload key in another case", []string{"--set", "READRATIO=0.5"}, "--set READRATIO: unknown key; did you mean readRatio?"},
+		{"misspelt key", []string{"--set", "snapCuont=10"}, "did you mean snapCount?"},
+		{"profile key in another case", []string{"--profile", typo}, "typo.profile:3: snapcount: unknown key; did you mean snapCount?"},
 		{"bad size", []string{"--pre-alloc-size", "64MB"}, "--pre-alloc-size"},
 		{"bad duration", []string{"--duration", "ten"}, "--duration"},
 		{"bad workload", []string{"--workload", "nope"}, "--workload"},
