@@ -5,7 +5,8 @@
 // same keys `zkbench run --set` takes; `vary key = v1, v2, …` lines make
 // it a sweep (`zkbench sweep` runs the cross product) and `repeat = N`
 // repeats each run. Comment lines start with #; the comment block at the
-// top says what question the profile answers.
+// top says what question the profile answers. docs/profiles.md is the
+// format's reference, with every key.
 package profiles
 
 import (
