@@ -18,6 +18,7 @@ import (
 	"zkbench/engine/disk"
 	"zkbench/fsprobe"
 	"zkbench/internal/fserr"
+	"zkbench/internal/progress"
 	"zkbench/internal/size"
 	"zkbench/results/device"
 	htmlreport "zkbench/results/report"
@@ -110,7 +111,7 @@ func runProbe(args []string, stdout, stderr io.Writer) error {
 		return usagef("--out %s: %v", out, fserr.Reason(err))
 	}
 
-	if isTerminal(stderr) {
+	if term, _ := progress.Terminal(stderr); term {
 		cfg.OnCase = func(c fsprobe.Case) {
 			fmt.Fprintf(stderr, "probe %s %s: %d writes in %.1fs, p99 %s\n",
 				c.Dir, c.Name(), c.Count, c.Elapsed.Seconds(), table.Micros(c.Latency.ValueAtQuantile(99)))

@@ -84,8 +84,9 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	plan.Out = cmp.Or(o.out, bench.DefaultOut(p.Name))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	sink := &textSink{w: stderr, cmd: "run", progress: o.progress || isTerminal(stderr)}
+	sink := newProgress(stderr, "run", o.progress)
 	res, err := bench.Run(ctx, plan, sink)
+	sink.Close()
 	if res != nil {
 		writeRunSummary(stdout, res, plan.Out)
 	}

@@ -21,9 +21,23 @@ func TestRunWritesTheResultFolder(t *testing.T) {
 	data, out := t.TempDir(), filepath.Join(t.TempDir(), "run")
 	code, stdout, stderr := runCLI(t, "run", "--duration", "2s", "--warmup", "500ms", "--clients", "4",
 		"--keys", "50", "--workload", "write", "--snap-count", "200", "--pre-alloc-size", "1MiB",
-		"--data-dir", data, "--out", out)
+		"--data-dir", data, "--out", out, "--progress")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	// Not a terminal: with --progress, a new line per change, never the
+	// same twice, and no figures before a second is measured.
+	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+	for i, l := range lines {
+		if !strings.HasPrefix(l, "run: ") && !strings.HasPrefix(l, "zkbench run: ") || strings.Contains(l, "\r") {
+			t.Errorf("stderr line %q is neither progress nor a notice", l)
+		}
+		if i > 0 && l == lines[i-1] {
+			t.Errorf("progress line %q twice", l)
+		}
+		if (strings.HasPrefix(l, "run: warming up") || strings.HasPrefix(l, "run: measuring 0.")) && strings.Contains(l, "ops/s") {
+			t.Errorf("figures before anything was measured: %q", l)
+		}
 	}
 	if !strings.Contains(stdout, "setData") ||
 		!strings.Contains(stdout, "\nresults: "+out+" (result.json, report.html, fsync-1.hlog, fsync-2.hlog, fsync-3.hlog, setData.hlog)\n") {

@@ -8,38 +8,16 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
-	"zkbench/bench"
+	"zkbench/internal/progress"
 	"zkbench/results"
 	"zkbench/results/table"
 )
 
-// textSink prints a run's or sweep's progress and notices on stderr.
-type textSink struct {
-	w        io.Writer
-	cmd      string
-	progress bool // print progress lines, not only notices
-}
-
-func (s *textSink) Progress(p bench.Progress) {
-	if s.progress {
-		fmt.Fprintf(s.w, "run: %-11s %6.1fs  %8.0f ops/s  p99 %-9s  errors %d  snapshots %d\n",
-			p.Phase, p.Elapsed.Seconds(), p.OpsPerSec, table.Micros(p.P99.Microseconds()), p.Errors, p.Snapshots)
-	}
-}
-
-func (s *textSink) Notice(msg string) { fmt.Fprintf(s.w, "zkbench %s: %s\n", s.cmd, msg) }
-
-// isTerminal reports whether w is a terminal, where progress lines are
-// welcome.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
+// newProgress shows a run's or sweep's progress on w: in place on a
+// terminal, a line per update elsewhere when asked.
+func newProgress(w io.Writer, cmd string, asked bool) *progress.Line {
+	term, width := progress.Terminal(w)
+	return progress.New(w, cmd, progress.ModeFor(term, asked), width)
 }
 
 // relPath shortens p to a path relative to the working directory when it

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"zkbench/bench"
+	"zkbench/internal/progress"
 	"zkbench/profiles"
 )
 
@@ -54,7 +55,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := serveContext()
 	defer stop()
-	err = bench.Serve(ctx, plan, *host, *port, &textSink{w: stderr, cmd: "serve"}, func(ms []bench.Member) {
+	err = bench.Serve(ctx, plan, *host, *port, progress.New(stderr, "serve", progress.Quiet, 0), func(ms []bench.Member) {
 		printServing(stdout, ms)
 	})
 	if err != nil {
