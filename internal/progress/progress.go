@@ -92,15 +92,15 @@ func (l *Line) Progress(p bench.Progress) {
 	l.open = true
 }
 
-// Notice writes msg on a line of its own, above the progress line.
+// Notice writes msg on a line of its own. In place, it takes the
+// progress line's place; the next update draws that again below it (a
+// sweep's notice comes between runs, when the last line is stale).
 func (l *Line) Notice(msg string) {
 	if l.open {
 		fmt.Fprint(l.w, "\r\x1b[K")
+		l.open, l.full = false, ""
 	}
 	fmt.Fprintln(l.w, l.notice+msg)
-	if l.open {
-		fmt.Fprint(l.w, "\r"+l.last+"\x1b[K")
-	}
 }
 
 // Close ends the progress line, so that what is printed next starts on a

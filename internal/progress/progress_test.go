@@ -68,9 +68,9 @@ func TestModeFor(t *testing.T) {
 
 // TestLine: the same updates and a notice in each mode. In place, one
 // line is rewritten with a carriage return and cleared to its end, a
-// notice goes above it, and Close ends it; in a log, each change is a
-// line; quiet, only the notice. An update that says nothing new is
-// never shown twice.
+// notice takes its place and the next update draws it again below, and
+// Close ends it; in a log, each change is a line; quiet, only the
+// notice. An update that says nothing new is never shown twice.
 func TestLine(t *testing.T) {
 	warm := bench.Progress{Live: live(workloads.WarmingUp, 0, 2*time.Second, 0, 0)}
 	measured := bench.Progress{Live: live(workloads.Measuring, 2*time.Second, 10*time.Second, 100, time.Millisecond), Snapshots: 1}
