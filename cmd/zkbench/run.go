@@ -39,7 +39,7 @@ var runFlagKeys = []runFlagKey{
 	{"rate", "rate", "ops/s in total, open loop; 0 = closed loop"},
 	{"duration", "duration", "measured phase"},
 	{"warmup", "warmup", "unmeasured phase before it"},
-	{"value-size", "valueSize", "bytes per value (or min-max)"},
+	{"value-size", "valueSize", "bytes per value: 1KiB, or uniform:512..4KiB"},
 	{"keys", "keys", "keys the ops spread over"},
 	{"key-dist", "keyDist", "uniform|zipf|sequential"},
 	{"target", "target", "embedded, or zk://host:port[,host:port...] for a real ensemble"},
@@ -104,7 +104,7 @@ func addRunFlags(fs *pflag.FlagSet, o *runOptions) map[string]*string {
 	values := addKnobFlags(fs, p, func(string) bool { return true })
 	fs.StringArrayVar(&o.sets, "set", nil, "key=value for any profile key (repeatable)")
 	fs.BoolVar(&o.keepData, "keep-data", false, "keep the members' data folders after the run")
-	fs.BoolVar(&o.progress, "progress", false, "print progress lines even when stderr is not a terminal")
+	fs.BoolVar(&o.progress, "progress", false, "progress when stderr is not a terminal, a line per change (a terminal gets one line, rewritten)")
 	return values
 }
 
