@@ -2,7 +2,6 @@ package bench
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -127,8 +126,12 @@ const (
 	clientDirect = "direct"
 )
 
-// Set applies one key = value; an error names both.
+// Set applies one key = value; an error names both, or is
+// ErrUnknownKey's with the key meant.
 func (p *Plan) Set(key, value string) error {
+	if err := CheckKey(key); err != nil {
+		return err
+	}
 	if err := p.apply(key, value); err != nil {
 		return fmt.Errorf("%s=%s: %w", key, value, err)
 	}
@@ -171,18 +174,6 @@ func (p *Plan) setTarget(v string) error {
 	}
 	p.target = v
 	return nil
-}
-
-// KnownKey reports whether key names a knob a plan takes.
-func KnownKey(key string) bool {
-	switch key {
-	case "dataDir", "dataLogDir", "target", "keepData", "clientTransport":
-		return true
-	}
-	if _, ok := engineKeys[key]; ok {
-		return true
-	}
-	return slices.Contains(workloads.Keys(), key)
 }
 
 // knob makes an engine knob of a parser and the field it sets.

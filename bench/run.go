@@ -37,8 +37,8 @@ type Sink interface {
 // Progress is the state of a run's workload.
 type Progress struct {
 	workloads.Live
-	// Snapshots counts the snapshots the members began so far (an
-	// embedded target's; a real ZooKeeper does not say).
+	// Snapshots counts the snapshots the members began so far; -1 for a
+	// real ZooKeeper, which does not say.
 	Snapshots int
 }
 
@@ -388,7 +388,7 @@ func (r *runner) watch(drv *workloads.Driver) func() {
 }
 
 func (r *runner) progress(l workloads.Live) Progress {
-	p := Progress{Live: l}
+	p := Progress{Live: l, Snapshots: -1}
 	if r.servers != nil {
 		p.Snapshots = len(r.servers.Windows())
 	}

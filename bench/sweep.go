@@ -94,14 +94,14 @@ func vary(base *Plan, c []setting) (*Plan, error) {
 func Dimensions(p *profiles.Profile, more []Dimension) ([]Dimension, error) {
 	var dims []Dimension
 	for _, v := range p.Vary {
-		if !KnownKey(v.Key) {
-			return nil, fmt.Errorf("%s: vary %s: unknown key", v.Where, v.Key)
+		if err := CheckKey(v.Key); err != nil {
+			return nil, fmt.Errorf("%s: vary %w", v.Where, err)
 		}
 		dims = append(dims, Dimension{Key: v.Key, Values: v.Values})
 	}
 	for _, d := range more {
-		if !KnownKey(d.Key) {
-			return nil, fmt.Errorf("--vary %s: unknown key", d.Key)
+		if err := CheckKey(d.Key); err != nil {
+			return nil, fmt.Errorf("--vary %w", err)
 		}
 		if i := slices.IndexFunc(dims, func(x Dimension) bool { return x.Key == d.Key }); i >= 0 {
 			dims[i] = d

@@ -7,8 +7,8 @@
 // sync method and preallocation mode asked for. The file is extended the
 // way ZooKeeper's FilePadding extends a log (one PreAllocSize step when
 // less than 4 KiB is left), with the engine's own disk.Extend, and synced
-// with the engine's disk.TimedFlush, so that a probe's numbers and a run's
-// fsync numbers mean the same thing. Optionally a second writer streams
+// and timed with the engine's disk.Time, so that a probe's numbers and a
+// run's fsync numbers mean the same thing. Optionally a second writer streams
 // large writes into the same directory, as a snapshot does, to show what a
 // snapshot on the log's device costs. A sequential-bandwidth pass ends the
 // probe of each directory.
@@ -28,6 +28,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -89,6 +90,39 @@ type Config struct {
 	// each bandwidth pass (on Run's goroutine), e.g. to show progress.
 	OnCase      func(Case)
 	OnBandwidth func(Bandwidth)
+	// Timer times each durable write; nil means disk.Time, the monotonic
+	// clock. StepTimer gives figures that do not depend on the machine.
+	Timer Timer
+}
+
+// Timer runs op and says when it began and how long it took.
+type Timer func(op func() error) (start time.Time, d time.Duration, err error)
+
+// StepTimer is a Timer that reads no clock: every op it times takes the
+// next of next's durations, one after the other from the first op's real
+// start. Tests use it so that what they assert holds on a loaded machine
+// as on an idle one; it is safe for concurrent use.
+func StepTimer(next func() time.Duration) Timer {
+	var mu sync.Mutex
+	var now time.Time
+	return func(op func() error) (time.Time, time.Duration, error) {
+		err := op()
+		mu.Lock()
+		defer mu.Unlock()
+		if now.IsZero() {
+			now = time.Now()
+		}
+		start, d := now, next()
+		now = now.Add(d)
+		return start, d, err
+	}
+}
+
+func (c *Config) timer() Timer {
+	if c.Timer == nil {
+		return disk.Time
+	}
+	return c.Timer
 }
 
 // Result is everything a probe measured, in the order it was measured.
@@ -361,7 +395,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			return Result{}, err
 		}
 	}
-	p := &prober{cfg: cfg, fsys: fsys, block: randomBytes(cfg.BlockSize, 1)}
+	p := &prober{cfg: cfg, fsys: fsys, block: randomBytes(cfg.BlockSize, 1), time: cfg.timer()}
 	res := Result{Start: time.Now()}
 
 	rates := []int64{0}
@@ -400,6 +434,7 @@ type prober struct {
 	cfg   Config
 	fsys  disk.FS
 	block []byte
+	time  Timer
 }
 
 // randomBytes returns n bytes of seeded noise. Incompressible data keeps
@@ -531,7 +566,7 @@ func (p *prober) appendBlock(f disk.File, sm disk.SyncMethod, pm disk.PreallocMo
 	switch sm {
 	case disk.SyncODsync, disk.SyncNone:
 		// The write is the sync (O_DSYNC) or there is none: time the write.
-		start, d, err := disk.Time(func() error { _, err := f.Write(p.block); return err })
+		start, d, err := p.time(func() error { _, err := f.Write(p.block); return err })
 		if err != nil {
 			return fmt.Errorf("write %s: %w", f.Name(), err)
 		}
@@ -540,8 +575,11 @@ func (p *prober) appendBlock(f disk.File, sm disk.SyncMethod, pm disk.PreallocMo
 		if _, err := f.Write(p.block); err != nil {
 			return fmt.Errorf("write %s: %w", f.Name(), err)
 		}
-		if err := disk.TimedFlush(f, sm, sink, n, 1); err != nil {
-			return err
+		// What disk.TimedFlush does, with the config's timer.
+		start, d, err := p.time(func() error { return disk.Flush(f, sm) })
+		sink.record(start.Add(d), d)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", sm, f.Name(), err)
 		}
 	}
 	*written += n

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -262,8 +263,9 @@ func describe(f device.Facts) string {
 // worst first.
 func (r *Outcome) WriteVerdict(w io.Writer) []Case {
 	var over []Case
-	for _, dir := range r.Config.Dirs {
+	for i, dir := range r.Config.Dirs {
 		var worst, slowest *Case
+		fastest := time.Duration(math.MaxInt64) // the lowest median sync
 		for i := range r.Result.Cases {
 			c := &r.Result.Cases[i]
 			if c.Dir != dir || !measuredSyncs(*c) {
@@ -275,6 +277,7 @@ func (r *Outcome) WriteVerdict(w io.Writer) []Case {
 			if slowest == nil || c.Latency.Max() > slowest.Latency.Max() {
 				slowest = c
 			}
+			fastest = min(fastest, time.Duration(c.LatencyNanos.ValueAtQuantile(50)))
 			if r.over(*c) {
 				over = append(over, *c)
 			}
@@ -284,10 +287,7 @@ func (r *Outcome) WriteVerdict(w io.Writer) []Case {
 			continue
 		}
 		p99 := worst.Latency.ValueAtQuantile(99)
-		judgement := "good for a ZooKeeper transaction log (p99 under 10 ms)"
-		if p99 > GoodP99.Microseconds() {
-			judgement = "too slow for a ZooKeeper transaction log (a good log device keeps the p99 of its syncs under 10 ms)"
-		}
+		judgement := judge(r.Facts[i], p99, fastest)
 		mx := slowest.Latency.Max()
 		warn := "below ZooKeeper's fsync.warningthresholdms = 1000 ms"
 		if mx >= ZKWarningThreshold.Microseconds() {
@@ -303,6 +303,23 @@ func (r *Outcome) WriteVerdict(w io.Writer) []Case {
 		fmt.Fprintf(w, "FAIL: %s %s: p99 %s is above --max-p99 %v\n", c.Dir, c.Name(), table.Micros(c.Latency.ValueAtQuantile(99)), r.MaxP99)
 	}
 	return over
+}
+
+// judge is a directory's verdict on its worst p99 (µs) and its lowest
+// median sync: a log on memory is not durable however fast, and syncs
+// faster than stable storage may not be durable either.
+func judge(f device.Facts, p99 int64, fastest time.Duration) string {
+	if why := f.NotDurable(); why != "" {
+		return "not durable, so no place for a ZooKeeper transaction log: " + why
+	}
+	judgement := "good for a ZooKeeper transaction log (p99 under 10 ms)"
+	if p99 > GoodP99.Microseconds() {
+		judgement = "too slow for a ZooKeeper transaction log (a good log device keeps the p99 of its syncs under 10 ms)"
+	}
+	if doubt := f.FlushDoubt(fastest); doubt != "" {
+		judgement += "; but " + doubt
+	}
+	return judgement
 }
 
 // bandwidths are the bandwidth passes by directory.

@@ -5,7 +5,8 @@
 // same keys `zkbench run --set` takes; `vary key = v1, v2, …` lines make
 // it a sweep (`zkbench sweep` runs the cross product) and `repeat = N`
 // repeats each run. Comment lines start with #; the comment block at the
-// top says what question the profile answers.
+// top says what question the profile answers. docs/profiles.md is the
+// format's reference, with every key.
 package profiles
 
 import (
@@ -146,8 +147,16 @@ func (p *Profile) parseLine(line, where string) error {
 	return nil
 }
 
-// Summary is the first line of the profile's doc.
+// Summary is the first sentence of the profile's doc, whole: the doc's
+// lines are wrapped for a file, not cut where a sentence ends.
 func (p *Profile) Summary() string {
-	first, _, _ := strings.Cut(p.Doc, "\n")
-	return first
+	para, _, _ := strings.Cut(p.Doc, "\n\n")
+	text := strings.Join(strings.Fields(para), " ")
+	for i := 0; i < len(text); i++ {
+		end := i+1 == len(text) || text[i+1] == ' '
+		if strings.IndexByte(".?!", text[i]) >= 0 && end {
+			return text[:i+1]
+		}
+	}
+	return text
 }

@@ -21,6 +21,9 @@ func TestBuiltinsParseAndSayWhatTheyAnswer(t *testing.T) {
 		if p.Summary() == "" || len(p.Settings) == 0 {
 			t.Errorf("%s: no doc or no settings", n)
 		}
+		if s := p.Summary(); !strings.ContainsAny(s[len(s)-1:], ".?!") {
+			t.Errorf("%s: summary %q stops mid-sentence", n, s)
+		}
 	}
 	p, _ := Builtin("prealloc-sweep")
 	if len(p.Vary) != 1 || p.Vary[0].Key != "preallocMode" || len(p.Vary[0].Values) != 3 {
@@ -58,5 +61,21 @@ func TestLoad(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(t.TempDir(), "missing.profile")); err == nil {
 		t.Error("missing file loaded")
+	}
+}
+
+func TestSummary(t *testing.T) {
+	for _, tc := range []struct{ doc, want string }{
+		{"A short run: does this machine work,\nand how fast is it? The default.", "A short run: does this machine work, and how fast is it?"},
+		{"The nightly run: a fixed mix, repeated so that\n`zkbench compare` can test it.\n\nMore.", "The nightly run: a fixed mix, repeated so that `zkbench compare` can test it."},
+		{"Reads at 0.9 of the ops\nscale well!", "Reads at 0.9 of the ops scale well!"},
+		{"No full stop\nat all", "No full stop at all"},
+		{"First paragraph\n\nsecond one.", "First paragraph"},
+		{"", ""},
+	} {
+		p := &Profile{Doc: tc.doc}
+		if got := p.Summary(); got != tc.want {
+			t.Errorf("Summary of %q = %q, want %q", tc.doc, got, tc.want)
+		}
 	}
 }

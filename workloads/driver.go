@@ -74,6 +74,14 @@ const noEnd = time.Duration(math.MaxInt64)
 
 func (p *plan) clock() time.Duration { return time.Since(p.base) }
 
+// length is the measured phase's, or 0 when it ends on an op count.
+func (p *plan) length() time.Duration {
+	if p.end == noEnd {
+		return 0
+	}
+	return p.end - p.start
+}
+
 // past says whether t is at or after the end of the measured phase.
 func (p *plan) past(t time.Duration) bool { return t >= p.end }
 
@@ -141,9 +149,11 @@ func (d *Driver) Live() Live {
 	p := &d.plan
 	now := p.clock()
 	if now < p.start {
+		l.Elapsed, l.Total = now, p.start
 		return l
 	}
 	l.Phase = Measuring
+	l.Total = p.length()
 	m.live(now-p.start, &l)
 	return l
 }
@@ -343,7 +353,7 @@ func (p *plan) scheduled(stop time.Duration) int64 {
 // finalLive is the snapshot Live returns once measuring is over: the
 // whole measured phase.
 func finalLive(r *Result) *Live {
-	l := &Live{Phase: Done, Elapsed: r.Duration}
+	l := &Live{Phase: Done, Elapsed: r.Duration, Total: r.Duration}
 	all := hlog.NewHistogram()
 	for _, op := range r.Ops {
 		l.Count += op.Count

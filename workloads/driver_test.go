@@ -351,6 +351,9 @@ func TestLive(t *testing.T) {
 			if len(phases) == 0 || phases[len(phases)-1] != l.Phase {
 				phases = append(phases, l.Phase)
 			}
+			if l.Phase == workloads.WarmingUp && (l.Total != time.Second || l.Elapsed > l.Total || l.OpsPerSec != 0) {
+				t.Errorf("warming up: %+v, want %v of 1s and no figures", l, l.Elapsed)
+			}
 			if l.Phase == workloads.Measuring {
 				break
 			}
@@ -363,7 +366,8 @@ func TestLive(t *testing.T) {
 		l := d.Live()
 		// Measured ops begin at the end of warm-up: the first second holds
 		// the 99 per client that end inside it.
-		if l.OpsPerSec != 198 || l.Count < 298 || l.Count > 302 || l.P99 < 10*time.Millisecond || l.P99 > 10*time.Millisecond+20*time.Microsecond {
+		if l.OpsPerSec != 198 || l.Count < 298 || l.Count > 302 || l.P99 < 10*time.Millisecond || l.P99 > 10*time.Millisecond+20*time.Microsecond ||
+			l.Total != 3*time.Second || l.Elapsed != 1500*time.Millisecond {
 			t.Errorf("live %+v, want 198 ops/s, about 300 ops, p99 10ms", l)
 		}
 		res := <-done

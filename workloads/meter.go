@@ -29,11 +29,12 @@ type meter struct {
 
 	mu     sync.Mutex
 	series [numOps][]*hdrhistogram.Histogram // [op][second], nil where nothing was merged yet
-	// The live figures of second liveSec, computed once per second.
-	liveSec     int
-	liveOps     float64
-	liveP99     time.Duration
-	liveScratch *hdrhistogram.Histogram
+	// The live figures up to second liveSec, computed once per second:
+	// liveAll holds every complete second, liveOps is liveSec's.
+	liveSec int
+	liveOps float64
+	liveP99 time.Duration
+	liveAll *hdrhistogram.Histogram
 }
 
 type shard struct {
@@ -187,22 +188,22 @@ func (m *meter) live(now time.Duration, l *Live) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if last != m.liveSec {
-		if m.liveScratch == nil {
-			m.liveScratch = hlog.NewHistogram()
-		}
-		all := m.liveScratch
-		all.Reset()
+	if m.liveAll == nil {
+		m.liveAll = hlog.NewHistogram()
+	}
+	// Merge each second once, when it is complete: a straggler that lands
+	// in a merged second later is in the result, not in the live p99.
+	for ; m.liveSec < last; m.liveSec++ {
+		before := m.liveAll.TotalCount()
 		for op := range m.series {
-			if last < len(m.series[op]) && m.series[op][last] != nil {
-				all.Merge(m.series[op][last])
+			if sec := m.liveSec + 1; sec < len(m.series[op]) && m.series[op][sec] != nil {
+				m.liveAll.Merge(m.series[op][sec])
 			}
 		}
-		m.liveSec = last
-		m.liveOps = float64(all.TotalCount())
-		m.liveP99 = time.Duration(all.ValueAtQuantile(99)) * time.Microsecond
+		m.liveOps = float64(m.liveAll.TotalCount() - before)
 	}
-	l.OpsPerSec, l.P99 = m.liveOps, m.liveP99
+	l.OpsPerSec = m.liveOps
+	l.P99 = time.Duration(m.liveAll.ValueAtQuantile(99)) * time.Microsecond
 }
 
 // finish ends the recording at stop and returns the results of ops. Values

@@ -24,8 +24,9 @@ func TestMeter(t *testing.T) {
 	if l.Count != 4 || l.Errors != 2 {
 		t.Errorf("live count %d errors %d, want 4 and 2", l.Count, l.Errors)
 	}
-	if l.OpsPerSec != 0 || l.P99 != 0 {
-		t.Errorf("live second 2: %v ops/s p99 %v, want the empty second", l.OpsPerSec, l.P99)
+	// Second 2 is empty; the p99 so far is of seconds 0 to 2: 5, 7, 1 ms.
+	if want := 7 * time.Millisecond; l.OpsPerSec != 0 || l.P99 < want || l.P99 > want+10*time.Microsecond {
+		t.Errorf("live second 2: %v ops/s p99 %v, want the empty second and 7ms so far", l.OpsPerSec, l.P99)
 	}
 	m.record(b, OpGetData, 1900*time.Millisecond, 2*time.Millisecond, nil, nil)
 	// Ops in flight at the end land in the last second.
@@ -97,6 +98,15 @@ func TestMeterLive(t *testing.T) {
 	}
 	if want := 99 * time.Millisecond; l.P99 < want || l.P99 > want+100*time.Microsecond {
 		t.Errorf("live p99 %v, want 99ms", l.P99)
+	}
+	// A faster second after it: ops/s are the last second's, the p99 is
+	// of both.
+	for i := range 50 {
+		m.record(m.shard(i), OpGetData, 1500*time.Millisecond+time.Duration(i)*time.Millisecond, time.Millisecond, nil, nil)
+	}
+	m.live(2100*time.Millisecond, &l)
+	if want := 99 * time.Millisecond; l.OpsPerSec != 50 || l.P99 < want || l.P99 > want+100*time.Microsecond {
+		t.Errorf("live %v ops/s, p99 so far %v; want 50 and 99ms, not the last second's 1ms", l.OpsPerSec, l.P99)
 	}
 }
 

@@ -64,12 +64,16 @@ func (p Phase) String() string {
 
 // Live is a progress snapshot of a run.
 type Live struct {
-	Phase   Phase
-	Elapsed time.Duration // into the measured phase
-	Count   int64         // ops that succeeded so far in the measured phase
-	Errors  int64
-	// OpsPerSec and P99 are of the last complete second; zero before
-	// there is one.
+	Phase Phase
+	// Elapsed is the time into the warm-up or the measured phase, Total
+	// that phase's length (0: it ends on an op count). Once measuring is
+	// over both are the measured phase's.
+	Elapsed, Total time.Duration
+	Count          int64 // ops that succeeded so far in the measured phase
+	Errors         int64
+	// OpsPerSec is of the last complete second, P99 of every complete
+	// second of the measured phase so far; both are zero before the
+	// first second is complete, and nothing was measured in warm-up.
 	OpsPerSec float64
 	P99       time.Duration
 }

@@ -251,3 +251,39 @@ func TestPurge(t *testing.T) {
 		}
 	}
 }
+
+// TestHelp: every command's -h starts with its usage line, and the knob
+// flags of run, sweep and serve show the defaults that apply: the quick
+// profile's for run and sweep, saying which the profile sets; ZooKeeper's
+// for serve.
+func TestHelp(t *testing.T) {
+	for name := range commands {
+		if _, ok := helps[name]; !ok {
+			t.Errorf("%s has no help", name)
+		}
+		code, stdout, stderr := runCLI(t, name, "--help")
+		if code != exitOK || stdout != "" || !strings.HasPrefix(stderr, "usage: zkbench "+name) {
+			t.Errorf("%s --help: exit %d, stdout %q, stderr %q", name, code, stdout, stderr)
+		}
+	}
+	for _, tc := range []struct {
+		cmd  string
+		want []string
+	}{
+		{"run", []string{
+			`--duration string  +measured phase; the quick profile sets it \(default "10s"\)`,
+			`--snap-count string  +txns between snapshots \(zookeeper.snapCount\); the quick profile sets it \(default "10000"\)`,
+			`--pre-alloc-size string  +txn log preallocation step \(default "64MiB"\)\n`,
+			`--servers string  +voting members \(default "3"\)\n`,
+		}},
+		{"sweep", []string{`--warmup string  +unmeasured phase before it; the quick profile sets it \(default "2s"\)`}},
+		{"serve", []string{`--snap-count string  +txns between snapshots \(zookeeper.snapCount\) \(default "100000"\)\n`}},
+	} {
+		_, _, stderr := runCLI(t, tc.cmd, "-h")
+		for _, w := range tc.want {
+			if !regexp.MustCompile(w).MatchString(stderr) {
+				t.Errorf("%s -h does not match %s:\n%s", tc.cmd, w, stderr)
+			}
+		}
+	}
+}

@@ -35,22 +35,31 @@ type problemError struct{ err error }
 func (e *problemError) Error() string { return e.err.Error() }
 func (e *problemError) Unwrap() error { return e.err }
 
-type command struct {
-	summary string
-	run     func(args []string, stdout, stderr io.Writer) error
+// commands run with the arguments after their name.
+var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
+	"compare": runCompare, "probe": runProbe, "purge": runPurge, "report": runReport, "run": runRun,
+	"sweep": runSweep, "serve": runServe, "snapshot": runSnapshot, "txnlog": runTxnlog, "version": runVersion,
 }
 
-var commands = map[string]command{
-	"compare":  {"compare a candidate's runs with a baseline's; exit 1 on a regression", runCompare},
-	"probe":    {"measure whether a directory is good enough for a ZooKeeper log", runProbe},
-	"purge":    {"keep the newest N snapshots and the logs they need", runPurge},
-	"report":   {"render run, sweep and probe folders as one HTML report; --trend: a history of runs", runReport},
-	"run":      {"start an ensemble (or use a real one), run a workload, write results", runRun},
-	"sweep":    {"run the cross product of varied knobs, one run folder each, and compare them", runSweep},
-	"serve":    {"run the embedded ensemble for any ZooKeeper client until interrupted", runServe},
-	"snapshot": {"dump or verify a ZooKeeper snapshot file", runSnapshot},
-	"txnlog":   {"dump or verify a ZooKeeper transaction log file", runTxnlog},
-	"version":  {"print the version", runVersion},
+// helps are the commands' usage lines and summaries, for zkbench help
+// and each command's -h.
+var helps = map[string]struct{ synopsis, summary string }{
+	"compare": {"zkbench compare BASELINE CANDIDATE [flags]",
+		"compare a candidate's runs with a baseline's; exit 1 on a regression"},
+	"probe": {"zkbench probe --dir DIR [--dir DIR ...] [flags]",
+		"measure whether a directory is good enough for a ZooKeeper log"},
+	"purge": {"zkbench purge --data-dir DIR [--data-log-dir DIR] [--count 3]",
+		"keep the newest N snapshots and the logs they need"},
+	"report": {"zkbench report DIR [DIR ...] [--out FILE.html] | --trend DIR...",
+		"render run, sweep and probe folders as one HTML report; --trend: a history of runs"},
+	"run": {"zkbench run [--profile NAME|FILE] [--out DIR] [flags] [--set key=value ...]",
+		"start an ensemble (or use a real one), run a workload, write results"},
+	"sweep": {"zkbench sweep [--profile NAME|FILE] --vary key=v1,v2,... [--vary ...] [flags]",
+		"run the cross product of varied knobs, one run folder each, and compare them"},
+	"serve":    {"zkbench serve [flags]", "run the embedded ensemble for any ZooKeeper client until interrupted"},
+	"snapshot": {"zkbench snapshot FILE [--detail] [--json] [--verify]", "dump or verify a ZooKeeper snapshot file"},
+	"txnlog":   {"zkbench txnlog FILE [--detail] [--json] [--verify]", "dump or verify a ZooKeeper transaction log file"},
+	"version":  {"zkbench version", "print the version"},
 }
 
 func main() {
@@ -71,7 +80,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "zkbench: unknown command %q (try zkbench help)\n", name)
 		return exitUsage
 	}
-	err := cmd.run(args[1:], stdout, stderr)
+	err := cmd(args[1:], stdout, stderr)
 	return report(stderr, name, err)
 }
 
@@ -97,7 +106,7 @@ func printUsage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-9s %s\n", n, helps[n].summary)
 	}
 }
 
@@ -110,13 +119,15 @@ func newFlags(name string, stderr io.Writer) *pflag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args, turning pflag's errors into usage errors.
+// parseFlags parses args, turning pflag's errors into usage errors; for
+// -h it writes the command's help where newFlags said.
 func parseFlags(fs *pflag.FlagSet, args []string) error {
+	help := fs.Output()
 	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)
 	if errors.Is(err, pflag.ErrHelp) {
-		fs.SetOutput(os.Stderr)
-		fs.PrintDefaults()
+		c := helps[strings.TrimPrefix(fs.Name(), "zkbench ")]
+		fmt.Fprintf(help, "usage: %s\n\n%s\n\nflags:\n%s", c.synopsis, c.summary, fs.FlagUsages())
 		return err
 	}
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"zkbench/engine/disk"
 	"zkbench/fsprobe"
 	"zkbench/internal/fserr"
+	"zkbench/internal/progress"
 	"zkbench/internal/size"
 	"zkbench/results/device"
 	htmlreport "zkbench/results/report"
@@ -25,12 +26,13 @@ import (
 )
 
 // Seams for tests: the file system the probe writes through, how device
-// facts are looked up (a faultfs path has no device) and the context that
-// stops the probe (SIGINT/SIGTERM).
+// facts are looked up (a faultfs path has no device), how syncs are timed
+// (nil: the clock) and the context that stops the probe (SIGINT/SIGTERM).
 var (
 	probeFS      disk.FS = disk.OS
-	probeDevice          = device.Lookup
-	probeContext         = func() (context.Context, context.CancelFunc) {
+	probeTimer   fsprobe.Timer
+	probeDevice  = device.Lookup
+	probeContext = func() (context.Context, context.CancelFunc) {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		go func() {
 			// After the first signal, let a second one kill the process
@@ -109,7 +111,7 @@ func runProbe(args []string, stdout, stderr io.Writer) error {
 		return usagef("--out %s: %v", out, fserr.Reason(err))
 	}
 
-	if isTerminal(stderr) {
+	if term, _ := progress.Terminal(stderr); term {
 		cfg.OnCase = func(c fsprobe.Case) {
 			fmt.Fprintf(stderr, "probe %s %s: %d writes in %.1fs, p99 %s\n",
 				c.Dir, c.Name(), c.Count, c.Elapsed.Seconds(), table.Micros(c.Latency.ValueAtQuantile(99)))
@@ -137,7 +139,7 @@ func runProbe(args []string, stdout, stderr io.Writer) error {
 	if writeErr != nil {
 		return writeErr
 	}
-	fmt.Fprintf(stdout, "results: %s\n", filepath.Join(out, "probe.json"))
+	fmt.Fprintf(stdout, "results: %s\n", written(out))
 	fmt.Fprintf(stdout, "report: %s\n", filepath.Join(out, htmlreport.File))
 
 	switch failed := rep.Failed(); {
@@ -164,7 +166,7 @@ func runProbe(args []string, stdout, stderr io.Writer) error {
 // config.
 func (f *probeFlags) config() (fsprobe.Config, error) {
 	cfg := fsprobe.Config{
-		FS: probeFS, Dirs: f.dirs, BlockSize: int(f.blockSize), Count: f.count,
+		FS: probeFS, Timer: probeTimer, Dirs: f.dirs, BlockSize: int(f.blockSize), Count: f.count,
 		PreAllocSize: int64(f.preAllocSize), Background: int64(f.background), BandwidthSize: int64(f.bandwidthSize),
 	}
 	switch {

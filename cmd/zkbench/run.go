@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -18,32 +19,35 @@ import (
 
 // runFlags maps cli.md's `zkbench run` flags onto profile keys: a flag
 // given on the command line overrides the profile, --set overrides both.
-type runFlagKey struct{ flag, key, def, usage string }
+type runFlagKey struct{ flag, key, usage string }
 
 var runFlagKeys = []runFlagKey{
-	{"servers", "servers", "3", "voting members"},
-	{"observers", "observers", "0", "observers"},
-	{"data-dir", "dataDir", "", "parent of the members' dataDirs (<dir>/server<id>); default a fresh temporary directory"},
-	{"data-log-dir", "dataLogDir", "", "parent of the members' dataLogDirs (default: logs in the dataDirs)"},
-	{"pre-alloc-size", "preAllocSize", "64MiB", "txn log preallocation step"},
-	{"prealloc-mode", "preallocMode", "zookeeper", "zookeeper|fallocate|zero|none"},
-	{"snap-count", "snapCount", "100000", "txns between snapshots (zookeeper.snapCount)"},
-	{"snap-randomize", "snapRandomize", "true", "draw each snapshot threshold from [snapCount/2+1, snapCount]"},
-	{"snap-size-limit", "snapSizeLimit", "4GiB", "log bytes that also trigger a snapshot"},
-	{"force-sync", "forceSync", "true", "fdatasync the txn log (zookeeper.forceSync)"},
-	{"max-batch-size", "maxBatchSize", "1000", "txns per group commit at most"},
-	{"workload", "workload", "mixed", "write|read|mixed|create-delete or a profile's"},
-	{"read-ratio", "readRatio", "0.9", "getData share of the mixed workload"},
-	{"clients", "clients", "16", "concurrent sessions"},
-	{"rate", "rate", "0", "ops/s in total, open loop; 0 = closed loop"},
-	{"duration", "duration", "30s", "measured phase"},
-	{"warmup", "warmup", "5s", "unmeasured phase before it"},
-	{"value-size", "valueSize", "1KiB", "bytes per value (or min-max)"},
-	{"keys", "keys", "1000", "keys the ops spread over"},
-	{"key-dist", "keyDist", "uniform", "uniform|zipf|sequential"},
-	{"target", "target", "embedded", "embedded, or zk://host:port[,host:port...] for a real ensemble"},
-	{"client-transport", "clientTransport", "tcp", "embedded target: tcp = ZooKeeper's client protocol on loopback ports, direct = in-process calls"},
+	{"servers", "servers", "voting members"},
+	{"observers", "observers", "observers"},
+	{"data-dir", "dataDir", "parent of the members' dataDirs (<dir>/server<id>); default a fresh temporary directory"},
+	{"data-log-dir", "dataLogDir", "parent of the members' dataLogDirs (default: logs in the dataDirs)"},
+	{"pre-alloc-size", "preAllocSize", "txn log preallocation step"},
+	{"prealloc-mode", "preallocMode", "zookeeper|fallocate|zero|none"},
+	{"snap-count", "snapCount", "txns between snapshots (zookeeper.snapCount)"},
+	{"snap-randomize", "snapRandomize", "draw each snapshot threshold from [snapCount/2+1, snapCount]"},
+	{"snap-size-limit", "snapSizeLimit", "log bytes that also trigger a snapshot"},
+	{"force-sync", "forceSync", "fdatasync the txn log (zookeeper.forceSync)"},
+	{"max-batch-size", "maxBatchSize", "txns per group commit at most"},
+	{"workload", "workload", "write|read|mixed|create-delete or a profile's"},
+	{"read-ratio", "readRatio", "getData share of the mixed workload"},
+	{"clients", "clients", "concurrent sessions"},
+	{"rate", "rate", "ops/s in total, open loop; 0 = closed loop"},
+	{"duration", "duration", "measured phase"},
+	{"warmup", "warmup", "unmeasured phase before it"},
+	{"value-size", "valueSize", "bytes per value: 1KiB, or uniform:512..4KiB"},
+	{"keys", "keys", "keys the ops spread over"},
+	{"key-dist", "keyDist", "uniform|zipf|sequential"},
+	{"target", "target", "embedded, or zk://host:port[,host:port...] for a real ensemble"},
+	{"client-transport", "clientTransport", "embedded target: tcp = ZooKeeper's client protocol on loopback ports, direct = in-process calls"},
 }
+
+// defaultProfile is the profile of a run or sweep without --profile.
+const defaultProfile = "quick"
 
 type runOptions struct {
 	profile  string
@@ -80,8 +84,9 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	plan.Out = cmp.Or(o.out, bench.DefaultOut(p.Name))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	sink := &textSink{w: stderr, cmd: "run", progress: o.progress || isTerminal(stderr)}
+	sink := newProgress(stderr, "run", o.progress)
 	res, err := bench.Run(ctx, plan, sink)
+	sink.Close()
 	if res != nil {
 		writeRunSummary(stdout, res, plan.Out)
 	}
@@ -92,15 +97,36 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 // flags, --profile, --out, --set, --keep-data, --progress. It returns the
 // knob flags' values by profile key.
 func addRunFlags(fs *pflag.FlagSet, o *runOptions) map[string]*string {
-	fs.StringVar(&o.profile, "profile", "quick", "built-in profile name or profile file (list: zkbench run --profile list)")
+	fs.StringVar(&o.profile, "profile", defaultProfile, "built-in profile name or profile file (list: zkbench run --profile list); "+
+		"the knob flags' defaults below are the "+defaultProfile+" profile's")
 	fs.StringVar(&o.out, "out", "", "output folder (default "+bench.DefaultRoot+"/<UTC timestamp>-<profile>)")
-	values := map[string]*string{}
-	for _, f := range runFlagKeys {
-		values[f.key] = fs.String(f.flag, f.def, f.usage)
-	}
+	p, _ := profiles.Builtin(defaultProfile)
+	values := addKnobFlags(fs, p, func(string) bool { return true })
 	fs.StringArrayVar(&o.sets, "set", nil, "key=value for any profile key (repeatable)")
 	fs.BoolVar(&o.keepData, "keep-data", false, "keep the members' data folders after the run")
-	fs.BoolVar(&o.progress, "progress", false, "print progress lines even when stderr is not a terminal")
+	fs.BoolVar(&o.progress, "progress", false, "progress when stderr is not a terminal, a line per change (a terminal gets one line, rewritten)")
+	return values
+}
+
+// addKnobFlags registers the flags of runFlagKeys that keep selects,
+// their defaults those of a plan from profile p, and says which p sets.
+// It returns their values by profile key.
+func addKnobFlags(fs *pflag.FlagSet, p *profiles.Profile, keep func(key string) bool) map[string]*string {
+	plan, err := bench.NewPlan(p)
+	if err != nil {
+		panic(err) // a built-in profile: its tests load it
+	}
+	values := map[string]*string{}
+	for _, f := range runFlagKeys {
+		if !keep(f.key) {
+			continue
+		}
+		usage := f.usage
+		if slices.ContainsFunc(p.Settings, func(s profiles.Setting) bool { return s.Key == f.key }) {
+			usage += "; the " + p.Name + " profile sets it"
+		}
+		values[f.key] = fs.String(f.flag, plan.Value(f.key), usage)
+	}
 	return values
 }
 
@@ -122,9 +148,6 @@ func resolvePlan(p *profiles.Profile, fs *pflag.FlagSet, o runOptions, values ma
 		k, v, ok := strings.Cut(s, "=")
 		if !ok {
 			return nil, usagef("--set %q: want key=value", s)
-		}
-		if !bench.KnownKey(k) {
-			return nil, usagef("--set %s: unknown key", k)
 		}
 		if err := plan.Set(k, v); err != nil {
 			return nil, usagef("--set %v", err)

@@ -21,11 +21,26 @@ func TestRunWritesTheResultFolder(t *testing.T) {
 	data, out := t.TempDir(), filepath.Join(t.TempDir(), "run")
 	code, stdout, stderr := runCLI(t, "run", "--duration", "2s", "--warmup", "500ms", "--clients", "4",
 		"--keys", "50", "--workload", "write", "--snap-count", "200", "--pre-alloc-size", "1MiB",
-		"--data-dir", data, "--out", out)
+		"--data-dir", data, "--out", out, "--progress")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(stdout, "setData") || !strings.Contains(stdout, "results: ") {
+	// Not a terminal: with --progress, a new line per change, never the
+	// same twice, and no figures before a second is measured.
+	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+	for i, l := range lines {
+		if !strings.HasPrefix(l, "run: ") && !strings.HasPrefix(l, "zkbench run: ") || strings.Contains(l, "\r") {
+			t.Errorf("stderr line %q is neither progress nor a notice", l)
+		}
+		if i > 0 && l == lines[i-1] {
+			t.Errorf("progress line %q twice", l)
+		}
+		if (strings.HasPrefix(l, "run: warming up") || strings.HasPrefix(l, "run: measuring 0.")) && strings.Contains(l, "ops/s") {
+			t.Errorf("figures before anything was measured: %q", l)
+		}
+	}
+	if !strings.Contains(stdout, "setData") ||
+		!strings.Contains(stdout, "\nresults: "+out+" (result.json, report.html, fsync-1.hlog, fsync-2.hlog, fsync-3.hlog, setData.hlog)\n") {
 		t.Errorf("summary:\n%s", stdout)
 	}
 	res, err := results.ReadFile(filepath.Join(out, "result.json"))
@@ -77,6 +92,8 @@ func TestRunRefusesBadInput(t *testing.T) {
 	full := t.TempDir()
 	os.WriteFile(filepath.Join(full, "x"), []byte("x"), 0o644)
 	small := t.TempDir() // smaller than a run that preallocates 100000 TiB per member
+	typo := filepath.Join(t.TempDir(), "typo.profile")
+	os.WriteFile(typo, []byte("# A profile with a typo.\nworkload = write\nsnapcount = 10\n"), 0o644)
 	cases := []struct {
 		name string
 		args []string
@@ -85,6 +102,11 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"unknown profile", []string{"--profile", "nope"}, "--profile"},
 		{"sweep profile", []string{"--profile", "prealloc-sweep"}, "zkbench sweep"},
 		{"unknown key", []string{"--set", "bogus=1"}, "--set bogus: unknown key"},
+		{"key in another case", []string{"--set", "snapcount=10"}, "--set snapcount: unknown key; did you mean snapCount?"},
+		{"flag name as key", []string{"--set", "pre-alloc-size=1MiB"}, "--set pre-alloc-size: unknown key; did you mean preAllocSize?"},
+		{"workload key in another case", []string{"--set", "READRATIO=0.5"}, "--set READRATIO: unknown key; did you mean readRatio?"},
+		{"misspelt key", []string{"--set", "snapCuont=10"}, "did you mean snapCount?"},
+		{"profile key in another case", []string{"--profile", typo}, "typo.profile:3: snapcount: unknown key; did you mean snapCount?"},
 		{"bad size", []string{"--pre-alloc-size", "64MB"}, "--pre-alloc-size"},
 		{"bad duration", []string{"--duration", "ten"}, "--duration"},
 		{"bad workload", []string{"--workload", "nope"}, "--workload"},

@@ -5,42 +5,19 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
-	"zkbench/bench"
+	"zkbench/internal/progress"
 	"zkbench/results"
 	"zkbench/results/table"
 )
 
-// textSink prints a run's or sweep's progress and notices on stderr.
-type textSink struct {
-	w        io.Writer
-	cmd      string
-	progress bool // print progress lines, not only notices
-}
-
-func (s *textSink) Progress(p bench.Progress) {
-	if s.progress {
-		fmt.Fprintf(s.w, "run: %-11s %6.1fs  %8.0f ops/s  p99 %-9s  errors %d  snapshots %d\n",
-			p.Phase, p.Elapsed.Seconds(), p.OpsPerSec, table.Micros(p.P99.Microseconds()), p.Errors, p.Snapshots)
-	}
-}
-
-func (s *textSink) Notice(msg string) { fmt.Fprintf(s.w, "zkbench %s: %s\n", s.cmd, msg) }
-
-// isTerminal reports whether w is a terminal, where progress lines are
-// welcome.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
+// newProgress shows a run's or sweep's progress on w: in place on a
+// terminal, a line per update elsewhere when asked.
+func newProgress(w io.Writer, cmd string, asked bool) *progress.Line {
+	term, width := progress.Terminal(w)
+	return progress.New(w, cmd, progress.ModeFor(term, asked), width)
 }
 
 // relPath shortens p to a path relative to the working directory when it
@@ -77,12 +54,17 @@ func writeRunSummary(w io.Writer, res *results.Result, out string) {
 			st.Windows, orNone(st.WriteP99UsInside), orNone(st.WriteP99UsOutside),
 			orNone(st.FsyncP99UsInside), orNone(st.FsyncP99UsOutside))
 	}
-	var names []string
-	for _, op := range res.Ops {
-		names = append(names, op.Op)
+	fmt.Fprintf(w, "\nresults: %s\n", written(out))
+}
+
+// written is out and what it holds: "DIR (result.json, report.html, …
+// and 3 more)".
+func written(out string) string {
+	names, err := results.Written(out)
+	if err != nil {
+		return fmt.Sprintf("%s (cannot list it: %v)", relPath(out), err)
 	}
-	slices.Sort(names)
-	fmt.Fprintf(w, "\nresults: %s (result.json, report.html, %s.hlog)\n", relPath(out), strings.Join(names, ".hlog, "))
+	return fmt.Sprintf("%s (%s)", relPath(out), table.Names(names, 8))
 }
 
 func writeServers(w io.Writer, servers []results.Server) {

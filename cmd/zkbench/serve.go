@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"zkbench/bench"
+	"zkbench/internal/progress"
 	"zkbench/profiles"
 )
 
@@ -27,12 +28,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", stderr)
 	var o runOptions
 	fs.StringVar(&o.profile, "profile", "", "profile whose ensemble settings to use (default: ZooKeeper's defaults)")
-	values := map[string]*string{}
-	for _, f := range runFlagKeys {
-		if bench.EnsembleKey(f.key) {
-			values[f.key] = fs.String(f.flag, f.def, f.usage)
-		}
-	}
+	values := addKnobFlags(fs, &profiles.Profile{Name: "serve"}, bench.EnsembleKey)
 	port := fs.Int("client-port", 2181, "member i's client port is client-port + i - 1; 0: ports the system picks")
 	host := fs.String("host", "127.0.0.1", "address the client ports listen on")
 	fs.StringArrayVar(&o.sets, "set", nil, "key=value for any ensemble key (repeatable)")
@@ -59,7 +55,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := serveContext()
 	defer stop()
-	err = bench.Serve(ctx, plan, *host, *port, &textSink{w: stderr, cmd: "serve"}, func(ms []bench.Member) {
+	err = bench.Serve(ctx, plan, *host, *port, progress.New(stderr, "serve", progress.Quiet, 0), func(ms []bench.Member) {
 		printServing(stdout, ms)
 	})
 	if err != nil {

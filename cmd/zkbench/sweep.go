@@ -50,15 +50,16 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	sw.Out = cmp.Or(o.out, bench.DefaultOut(p.Name))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	sink := &textSink{w: stderr, cmd: "sweep", progress: o.progress || isTerminal(stderr)}
+	sink := newProgress(stderr, "sweep", o.progress)
 	index, err := sw.Run(ctx, sink)
+	sink.Close()
 	if err != nil {
 		return err
 	}
 	if err := writeSweepTable(stdout, sw.Out, index); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nresults: %s (sweep.json, report.html, one folder per run)\n", relPath(sw.Out))
+	fmt.Fprintf(stdout, "\nresults: %s\n", written(sw.Out))
 	return nil
 }
 

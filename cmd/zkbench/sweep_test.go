@@ -82,6 +82,7 @@ func TestSweepRefusesBadInput(t *testing.T) {
 	}{
 		{"nothing varied", nil, "nothing to vary"},
 		{"unknown key", []string{"--vary", "bogus=1,2"}, "--vary bogus: unknown key"},
+		{"key in another case", []string{"--vary", "snapcount=200,400"}, "--vary snapcount: unknown key; did you mean snapCount?"},
 		{"no values", []string{"--vary", "snapCount"}, "want key=v1,v2"},
 		{"empty value", []string{"--vary", "snapCount=200,,400"}, "empty value"},
 		{"value twice", []string{"--vary", "snapCount=200,200"}, "200 given twice"},

@@ -1,11 +1,15 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
+	"math"
 	"slices"
+	"time"
 
 	"zkbench/internal/size"
 	"zkbench/results"
+	"zkbench/results/device"
 )
 
 // Guidance for a probe.json that lacks it (the values zkbench probe
@@ -111,10 +115,7 @@ func verdictTable(probes []*probe) *table {
 				t.Rows = append(t.Rows, append(row, text("—"), text("no sync measured (sync none times plain writes)")))
 				continue
 			}
-			verdict := cell{Text: fmt.Sprintf("good for a ZooKeeper transaction log (p99 under %s)", micros(good)), Class: "good"}
-			if worst.Latency.P99 > good {
-				verdict = cell{Text: fmt.Sprintf("too slow for a ZooKeeper transaction log (a good log device keeps the p99 of its syncs under %s)", micros(good)), Class: "bad"}
-			}
+			verdict := probeVerdict(pr.doc, dir, worst.Latency.P99, good)
 			warning := cell{Text: fmt.Sprintf("below fsync.warningthresholdms = %d ms", warn), Class: "good"}
 			if slowest.Latency.Max >= warn*1000 {
 				warning = cell{Text: fmt.Sprintf("at or above fsync.warningthresholdms = %d ms: ZooKeeper would log \"fsync-ing the write ahead log … took …ms\"", warn), Class: "bad"}
@@ -125,6 +126,37 @@ func verdictTable(probes []*probe) *table {
 		}
 	}
 	return t
+}
+
+// probeVerdict judges dir on its worst p99 against good (µs) and on its
+// device, as zkbench probe's verdict line does: memory is not durable,
+// and syncs faster than stable storage may not be.
+func probeVerdict(doc *results.Probe, dir string, p99, good int64) cell {
+	var facts device.Facts
+	for _, d := range doc.Dirs {
+		if d.Dir == dir {
+			facts = d.Device
+		}
+	}
+	if why := facts.NotDurable(); why != "" {
+		return cell{Text: "not durable, so no place for a ZooKeeper transaction log: " + why, Class: "bad"}
+	}
+	v := cell{Text: fmt.Sprintf("good for a ZooKeeper transaction log (p99 under %s)", micros(good)), Class: "good"}
+	if p99 > good {
+		v = cell{Text: fmt.Sprintf("too slow for a ZooKeeper transaction log (a good log device keeps the p99 of its syncs under %s)", micros(good)), Class: "bad"}
+	}
+	fastest := time.Duration(math.MaxInt64)
+	for _, e := range doc.Probes {
+		if e.Dir == dir && syncs(e) {
+			ns := cmp.Or(e.LatencyNs.P50, e.Latency.P50*1000) // files from before latency_ns
+			fastest = min(fastest, time.Duration(ns))
+		}
+	}
+	if doubt := facts.FlushDoubt(fastest); doubt != "" {
+		v.Text += "; but " + doubt
+		v.Class = "caution" // neither good nor bad: it depends on the cache
+	}
+	return v
 }
 
 // probeDirs are the probed directories in the order given.

@@ -86,3 +86,12 @@ func Right(n, cols int) []bool {
 	}
 	return r
 }
+
+// Names joins names with commas, the first most of them, and says how
+// many more there are: "a, b, c and 4 more".
+func Names(names []string, most int) string {
+	if len(names) <= most {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:most], ", ") + " and " + strconv.Itoa(len(names)-most) + " more"
+}

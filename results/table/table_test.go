@@ -58,3 +58,20 @@ func TestWrite(t *testing.T) {
 		})
 	}
 }
+
+func TestNames(t *testing.T) {
+	for _, tc := range []struct {
+		names []string
+		most  int
+		want  string
+	}{
+		{nil, 3, ""},
+		{[]string{"a"}, 3, "a"},
+		{[]string{"a", "b", "c"}, 3, "a, b, c"},
+		{[]string{"a", "b", "c", "d", "e"}, 3, "a, b, c and 2 more"},
+	} {
+		if got := Names(tc.names, tc.most); got != tc.want {
+			t.Errorf("Names(%q, %d) = %q, want %q", tc.names, tc.most, got, tc.want)
+		}
+	}
+}
