@@ -108,6 +108,17 @@ func newLine(title, subtitle string, x opts.XAxis, y opts.YAxis, tooltip opts.To
 func spectrumChart(title, subtitle string, logY bool, ss []series) *charts.Line {
 	x := opts.XAxis{Type: "log", Name: "percentile", NameLocation: "middle", NameGap: 30, Min: 1,
 		AxisLabel: &opts.AxisLabel{Formatter: opts.FuncOpts(jsPercentile)}}
+	if logY {
+		// 0 µs (a tmpfs sync) has no place on a log axis, and one such
+		// point leaves the whole chart empty: a gap instead.
+		for _, se := range ss {
+			for i, d := range se.data {
+				if v, ok := d.Value.([]any); ok && len(v) == 2 && v[1] == int64(0) {
+					se.data[i] = xy(v[0].(float64), "-")
+				}
+			}
+		}
+	}
 	return newLine(title, subtitle, x, yAxis(unitMicros, logY), opts.Tooltip{Trigger: "item", Formatter: opts.FuncOpts(jsSpectrumTip)}, ss)
 }
 

@@ -62,8 +62,8 @@ func configTables(runs []*run, defaults map[string]any) (changed, same *table) {
 			same.Rows = append(same.Rows, row)
 			continue
 		}
-		d := missing()
-		if known {
+		d := missing() // none: dataDir's default is a fresh temporary folder
+		if known && knob(def) != "" {
 			d = text(knob(def))
 		}
 		changed.Rows = append(changed.Rows, slices.Insert(row, 1, d))
@@ -77,7 +77,16 @@ func configTables(runs []*run, defaults map[string]any) (changed, same *table) {
 func defaultKnobs() map[string]any {
 	all := map[string]any{"target": "embedded", "clientTransport": "tcp"}
 	maps.Copy(all, workloads.Default().Knobs())
-	maps.Copy(all, engine.DefaultConfig("").Knobs())
+	e := engine.DefaultConfig("")
+	// Left at 0, the engine derives these from tickTime when it starts
+	// (engine.Config's doc), and a run records what it derived.
+	if e.MinSessionTimeout == 0 {
+		e.MinSessionTimeout = 2 * e.TickTime
+	}
+	if e.MaxSessionTimeout == 0 {
+		e.MaxSessionTimeout = 20 * e.TickTime
+	}
+	maps.Copy(all, e.Knobs())
 	b, err := json.Marshal(all)
 	var flat map[string]any
 	if err == nil {

@@ -48,7 +48,7 @@ type table struct {
 
 // cell is a table cell; Class styles it (see page.html.tmpl): num for
 // numbers, better/worse for deltas, good/bad for verdicts, diff for a
-// knob that differs between runs.
+// knob that differs between runs, wrap for a sentence.
 type cell struct {
 	Text  string
 	Class string

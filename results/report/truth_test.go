@@ -255,3 +255,24 @@ func TestSnapshotMarks(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultKnobs: the defaults a run is held against are what a run
+// records, derived values included, not the zeros that mean "derive".
+func TestDefaultKnobs(t *testing.T) {
+	d := defaultKnobs()
+	for _, k := range []string{"minSessionTimeoutMs", "maxSessionTimeoutMs", "snapCount", "clients", "preAllocSize"} {
+		if v, ok := d[k].(float64); !ok || v == 0 {
+			t.Errorf("default %s = %v", k, d[k])
+		}
+	}
+}
+
+// TestLogSpectrumZero: a 0 µs point on a log axis (tmpfs) is a gap; it
+// used to leave the probe's whole spectrum chart empty.
+func TestLogSpectrumZero(t *testing.T) {
+	se := spectrumSeries("tmpfs", []spectrumPoint{{X: 1, Us: 0}, {X: 100, Us: 0}, {X: 300, Us: 2}}, lineStyle(colour(0), ""))
+	js := string(optionJS(spectrumChart("t", "", true, []series{se})))
+	if !strings.Contains(js, `"data":[{"value":[1,"-"]},{"value":[100,"-"]},{"value":[300,2]}]`) {
+		t.Errorf("zeros on the log axis are not gaps: %s", js)
+	}
+}

@@ -26,7 +26,11 @@ func (p *page) runVerdict(runs []*run) {
 	add := func(key string, value func(*results.Result) cell) {
 		row := []cell{text(key)}
 		for _, r := range runs {
-			row = append(row, value(r.res))
+			c := value(r.res)
+			if c.Class == "" {
+				c.Class = "wrap" // several runs' sentences side by side
+			}
+			row = append(row, c)
 		}
 		t.Rows = append(t.Rows, row)
 	}
