@@ -42,11 +42,14 @@ type lane struct {
 	windows []window
 }
 
-// memberLanes are the members of runs with a snapshot window, a log
-// roll or an election, in run order.
+// memberLanes are the members of runs, in run order; a real ensemble's
+// are not observed, so they have none.
 func memberLanes(runs []*run) []lane {
 	var lanes []lane
 	for _, r := range runs {
+		if r.res.External() {
+			continue
+		}
 		ids := map[int]bool{}
 		for _, srv := range r.res.Servers {
 			ids[srv.ID] = true
@@ -66,6 +69,14 @@ func memberLanes(runs []*run) []lane {
 		}
 	}
 	return lanes
+}
+
+// marked reports whether l has anything to draw: a window, or an event
+// the lanes show.
+func (l lane) marked() bool {
+	return len(l.windows) > 0 || slices.ContainsFunc(l.res.Events, func(e results.Event) bool {
+		return e.Server == l.server && laneTick(e.Kind) != nil
+	})
 }
 
 // laneChart draws one lane per member: its snapshot windows as blocks

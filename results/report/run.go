@@ -320,7 +320,7 @@ func (p *page) runOverTime(runs []*run) {
 	}
 	p.chart(s, timeChart("Latency per second", "p50, p99 and max of all ops (log scale)", unitMicros, true, lat))
 	p.chart(s, timeChart("Throughput per second", "all ops", "ops/s", false, tput))
-	if lanes := memberLanes(runs); len(lanes) > 0 && len(lanes) <= maxLanes {
+	if lanes := memberLanes(runs); len(lanes) > 0 && len(lanes) <= maxLanes && slices.ContainsFunc(lanes, lane.marked) {
 		p.chart(s, laneChart(lanes))
 	} else if len(lanes) > maxLanes {
 		s.note("%d members in all: too many lanes for one chart; each run's own report has its members' lanes.", len(lanes))
@@ -439,7 +439,7 @@ func (p *page) runFsync(runs []*run) {
 			for _, t := range r.res.Timeseries {
 				se.data = append(se.data, xy(t.T, logValue(t.FsyncP99Us)))
 			}
-			if len(se.data) > 0 {
+			if len(se.data) > 0 && !r.res.External() {
 				overTime = append(overTime, se)
 			}
 		}
@@ -447,7 +447,9 @@ func (p *page) runFsync(runs []*run) {
 	if len(overTime) > 0 {
 		p.chart(s, timeChart("fsync p99 per second", "log scale", unitMicros, true, overTime))
 	}
-	p.chart(s, txnsPerSyncChart(runs))
+	if slices.ContainsFunc(runs, func(r *run) bool { return !r.res.External() }) {
+		p.chart(s, txnsPerSyncChart(runs))
+	}
 }
 
 // intervalP99 is the p99 of each interval of an .hlog, at the end of the
@@ -538,6 +540,10 @@ func txnsPerSyncChart(runs []*run) *charts.Bar {
 // it — and every snapshot.
 func (p *page) runSnapshots(runs []*run) {
 	s := p.section("Snapshots")
+	if !slices.ContainsFunc(runs, func(r *run) bool { return !r.res.External() }) {
+		s.note("Not measured: a real ensemble's snapshots are not observed (mntr has none).")
+		return
+	}
 	t := &table{Head: []string{"windows", "write p99 inside", "write p99 outside", "fsync p99 inside", "fsync p99 outside"}}
 	if len(runs) > 1 {
 		t.Head = append([]string{"run"}, t.Head...)

@@ -91,6 +91,15 @@ func TestMissingIsNotZero(t *testing.T) {
 			t.Errorf("the report of a real ensemble lists %s", knob)
 		}
 	}
+	if strings.Contains(page, "No snapshot during the measured phase") {
+		t.Error("the report of a real ensemble says it took no snapshot: that was not observed")
+	}
+	// Nor charts of what was not observed: they would be empty frames.
+	for _, chart := range []string{"Transactions per sync", "Snapshots and log rolls per member", "fsync p99 per second"} {
+		if strings.Contains(page, `"text":"`+chart+`"`) {
+			t.Errorf("the report of a real ensemble draws %q", chart)
+		}
+	}
 	if !strings.Contains(page, "not measured (a real ensemble: mntr has no percentiles; mean 2.00 ms over 1500 syncs)") {
 		t.Error("the verdict does not say the fsync p99 was not measured")
 	}

@@ -134,8 +134,5 @@ func runWarnings(r *results.Result) []string {
 			ws = append(ws, fmt.Sprintf("the write p99 inside snapshots rests on %s", plural(int(f.Samples), "write")))
 		}
 	}
-	if r.External() {
-		ws = append(ws, "a real ensemble: fsync percentiles, snapshots, log rolls and its configuration are not measured")
-	}
 	return ws
 }
