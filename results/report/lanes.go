@@ -112,12 +112,23 @@ func laneChart(lanes []lane) *charts.Line {
 			opts: []charts.SeriesOpts{lineStyle("#bbb", ""), laneMarks(colour(i), ticks, areas)}}
 	}
 	x := opts.XAxis{Type: "value", Name: "s", Min: opts.FuncOpts(jsTimeAxisMin), Max: "dataMax"}
+	// A tick, and so a label, at each lane and nowhere else.
 	y := opts.YAxis{Type: "value", Min: 0.5, Max: float64(len(lanes)) + 0.5, Inverse: opts.Bool(true),
-		SplitLine: &opts.SplitLine{Show: opts.Bool(false)},
+		MinInterval: 1, MaxInterval: 1, SplitLine: &opts.SplitLine{Show: opts.Bool(false)},
 		AxisLabel: &opts.AxisLabel{Formatter: opts.FuncOpts(laneLabels(names))}}
-	return newLine("Snapshots and log rolls per member", "blocks: snapshot windows (at least "+
+	c := newLine("Snapshots and log rolls per member", "blocks: snapshot windows (at least "+
 		formatFloat(minWindowShare*100)+"% of the run wide); dashed: log rolls; red: elections won", x, y,
 		opts.Tooltip{Trigger: "item"}, ss)
+	// Room for the longest lane name beside the axis (about 7 px a
+	// character at the axis' 12 px).
+	longest := 0
+	for _, n := range names {
+		longest = max(longest, len([]rune(n)))
+	}
+	c.GridList[0].Left = fmt.Sprint(max(70, 7*longest+20))
+	// The axis names the lanes; a legend would name them again.
+	c.SetGlobalOptions(charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}))
+	return c
 }
 
 // laneTick styles an event's tick in its member's lane; nil for events
