@@ -126,10 +126,11 @@ func (r *runner) environment() results.Environment {
 // as they completed.
 func (r *runner) stall(res *workloads.Result) results.SnapshotStall {
 	st := results.SnapshotStall{Windows: len(r.servers.Windows())}
-	if res.WritesInside != nil {
-		st.WriteP99UsInside, st.WriteP99UsOutside = res.WritesInside.ValueAtQuantile(99), res.WritesOutside.ValueAtQuantile(99)
-	}
-	st.FsyncP99UsInside, st.FsyncP99UsOutside = r.servers.FsyncStall()
+	st.WriteP99UsInside, st.WritesInside = results.StallOf(res.WritesInside)
+	st.WriteP99UsOutside, st.WritesOutside = results.StallOf(res.WritesOutside)
+	inside, outside := r.servers.FsyncStall()
+	st.FsyncP99UsInside, st.FsyncsInside = results.StallOf(inside)
+	st.FsyncP99UsOutside, st.FsyncsOutside = results.StallOf(outside)
 	return st
 }
 

@@ -11,18 +11,20 @@ import (
 // Config is every effective knob of a run, flat, under its profile key.
 // The knobs result-schema.md names are fields; any other knob (a
 // workload's own, a --set key=value) goes in Other and is written beside
-// them in the same JSON object.
+// them in the same JSON object. The fields tagged ensemble are the
+// embedded ensemble's: a run of a real one (Other["target"] zk://…) has
+// them at zero, not measured.
 type Config struct {
-	Servers       int     `json:"servers"`
-	Observers     int     `json:"observers"`
-	DataDir       string  `json:"dataDir"`
-	DataLogDir    string  `json:"dataLogDir"`
-	PreAllocSize  int64   `json:"preAllocSize"`
-	PreallocMode  string  `json:"preallocMode"`
-	SnapCount     int     `json:"snapCount"`
-	SnapRandomize bool    `json:"snapRandomize"`
-	ForceSync     bool    `json:"forceSync"`
-	MaxBatchSize  int     `json:"maxBatchSize"`
+	Servers       int     `json:"servers" ensemble:"true"`
+	Observers     int     `json:"observers" ensemble:"true"`
+	DataDir       string  `json:"dataDir" ensemble:"true"`
+	DataLogDir    string  `json:"dataLogDir" ensemble:"true"`
+	PreAllocSize  int64   `json:"preAllocSize" ensemble:"true"`
+	PreallocMode  string  `json:"preallocMode" ensemble:"true"`
+	SnapCount     int     `json:"snapCount" ensemble:"true"`
+	SnapRandomize bool    `json:"snapRandomize" ensemble:"true"`
+	ForceSync     bool    `json:"forceSync" ensemble:"true"`
+	MaxBatchSize  int     `json:"maxBatchSize" ensemble:"true"`
 	Workload      string  `json:"workload"`
 	Clients       int     `json:"clients"`
 	Rate          float64 `json:"rate"`
@@ -79,7 +81,9 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 }
 
 // Flat returns every knob, fields and Other, as key → value, the view a
-// report table or a sweep's varied keys use.
+// report table or a sweep's varied keys use. A real ensemble's run has
+// no ensemble fields: zkbench neither set nor read that configuration,
+// and their zeros would read as measured.
 func (c Config) Flat() map[string]any {
 	b, err := json.Marshal(c)
 	if err != nil {
@@ -89,20 +93,31 @@ func (c Config) Flat() map[string]any {
 	}
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)
+	if target, _ := c.Other["target"].(string); IsExternalTarget(target) {
+		for k := range ensembleKeyNames {
+			delete(m, k)
+		}
+	}
 	return m
 }
 
-// configKeyNames are the JSON names of Config's fields.
-var configKeyNames = configKeys()
+// configKeyNames are the JSON names of Config's fields; ensembleKeyNames
+// those of the fields tagged ensemble.
+var configKeyNames, ensembleKeyNames = configKeys()
 
-func configKeys() map[string]bool {
+func configKeys() (all, ensemble map[string]bool) {
 	t := reflect.TypeFor[configFields]()
-	keys := make(map[string]bool, t.NumField())
+	all, ensemble = make(map[string]bool, t.NumField()), map[string]bool{}
 	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if name != "" && name != "-" {
-			keys[name] = true
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		all[name] = true
+		if f.Tag.Get("ensemble") == "true" {
+			ensemble[name] = true
 		}
 	}
-	return keys
+	return all, ensemble
 }

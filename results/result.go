@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -154,13 +155,57 @@ type Snapshot struct {
 }
 
 // SnapshotStall compares client writes and fsyncs inside snapshot windows
-// with those outside them.
+// with those outside them. Each p99 comes with the number of samples
+// behind it: a p99 of four writes says little. A side with no sample (no
+// write completed inside a window) has a null p99, missing rather than
+// 0, which would read as the best latency of all.
 type SnapshotStall struct {
-	Windows           int   `json:"windows"`
-	WriteP99UsInside  int64 `json:"write_p99_us_inside"`
-	WriteP99UsOutside int64 `json:"write_p99_us_outside"`
-	FsyncP99UsInside  int64 `json:"fsync_p99_us_inside"`
-	FsyncP99UsOutside int64 `json:"fsync_p99_us_outside"`
+	Windows           int    `json:"windows"`
+	WriteP99UsInside  *int64 `json:"write_p99_us_inside"`
+	WriteP99UsOutside *int64 `json:"write_p99_us_outside"`
+	FsyncP99UsInside  *int64 `json:"fsync_p99_us_inside"`
+	FsyncP99UsOutside *int64 `json:"fsync_p99_us_outside"`
+	WritesInside      int64  `json:"writes_inside"`
+	WritesOutside     int64  `json:"writes_outside"`
+	FsyncsInside      int64  `json:"fsyncs_inside"`
+	FsyncsOutside     int64  `json:"fsyncs_outside"`
+}
+
+// StallFigure is one p99 of a snapshot stall and the samples behind it.
+type StallFigure struct {
+	P99Us int64
+	// Samples is 0 when the file does not say (written before zkbench
+	// counted them).
+	Samples int64
+}
+
+// StallP99 returns the stall's p99 with its sample count: the write
+// latency or, with fsync, the fsync latency, inside snapshot windows or
+// outside them. ok is false when that side has no sample or the run had
+// no window: the figure is missing.
+func (s SnapshotStall) StallP99(fsync, inside bool) (f StallFigure, ok bool) {
+	p99, n := s.WriteP99UsOutside, s.WritesOutside
+	switch {
+	case fsync && inside:
+		p99, n = s.FsyncP99UsInside, s.FsyncsInside
+	case fsync:
+		p99, n = s.FsyncP99UsOutside, s.FsyncsOutside
+	case inside:
+		p99, n = s.WriteP99UsInside, s.WritesInside
+	}
+	if s.Windows == 0 || p99 == nil {
+		return StallFigure{}, false
+	}
+	return StallFigure{P99Us: *p99, Samples: n}, true
+}
+
+// StallOf is the p99 of h and its count, the p99 nil when h is empty.
+func StallOf(h *hdrhistogram.Histogram) (p99 *int64, n int64) {
+	if h == nil || h.TotalCount() == 0 {
+		return nil, 0
+	}
+	v := h.ValueAtQuantile(99)
+	return &v, h.TotalCount()
 }
 
 // TimePoint is one second of a run.
@@ -206,9 +251,13 @@ func (r *Result) HeadlineP99() int64 {
 	return best.Latency.P99
 }
 
-// LeaderFsyncP99 is the leader's fsync p99 in µs, or -1 without one (an
-// external target): its log's syncs are on every write's commit path.
+// LeaderFsyncP99 is the leader's fsync p99 in µs, or -1 when it was not
+// measured (a real ensemble's mntr has no percentiles): its log's syncs
+// are on every write's commit path.
 func (r *Result) LeaderFsyncP99() int64 {
+	if r.External() {
+		return -1
+	}
 	for _, s := range r.Servers {
 		if s.Role == "leader" {
 			return s.Fsync.Latency.P99
@@ -216,6 +265,16 @@ func (r *Result) LeaderFsyncP99() int64 {
 	}
 	return -1
 }
+
+// External reports whether the run measured a real ensemble (a zk://
+// target). Its members' figures are what mntr tells: fsync count, mean
+// and the syncs over the warning threshold. Fsync percentiles, bytes,
+// txns, snapshots, log rolls and the ensemble's configuration were not
+// measured, and their zeros in result.json mean nothing.
+func (r *Result) External() bool { return IsExternalTarget(r.Target) }
+
+// IsExternalTarget reports whether target names a real ensemble.
+func IsExternalTarget(target string) bool { return strings.HasPrefix(target, "zk://") }
 
 // WriteFile writes r as indented JSON to path, replacing it. A zero
 // Schema is written as the current one.

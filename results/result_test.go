@@ -100,7 +100,9 @@ func fullResult() *Result {
 			Fsync:     Fsync{Count: 10, Bytes: 2300, Txns: 100, Latency: Percentiles{P99: 900}, OverWarningThreshold: 1, Hlog: "fsync-1.hlog"},
 			Snapshots: []Snapshot{{Start: t0.Add(3 * time.Second), DurationMs: 120.5, Bytes: 4096, Zxid: "0x100000064", Nodes: 1001}},
 			LogRolls:  2, PreallocExtends: 3}},
-		SnapshotStall: SnapshotStall{Windows: 1, WriteP99UsInside: 9, WriteP99UsOutside: 4, FsyncP99UsInside: 8, FsyncP99UsOutside: 3},
+		SnapshotStall: SnapshotStall{Windows: 1, WriteP99UsInside: ptr(int64(9)), WriteP99UsOutside: ptr(int64(4)),
+			FsyncP99UsInside: ptr(int64(8)), FsyncP99UsOutside: ptr(int64(3)),
+			WritesInside: 7, WritesOutside: 93, FsyncsInside: 2, FsyncsOutside: 8},
 		Timeseries: []TimePoint{{T: 1, OpsS: 100, P50Us: 2, P99Us: 4, MaxUs: 6, FsyncP99Us: 900, CPUPct: 50,
 			Disk: map[string]DiskPoint{"vda": {WriteBytesS: 1e6, UtilPct: 12.5}}}},
 		Events: []Event{{T: 3, Server: 1, Kind: engine.EventSnapshotStart.String(), Detail: "0x100000064"}},
@@ -233,5 +235,63 @@ func TestProbeRoundTrip(t *testing.T) {
 	}
 	if got.Schema != Schema || got.Kind != "probe" || !reflect.DeepEqual(got, want) {
 		t.Errorf("round trip:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestStallP99: a side of the snapshot stall without a sample is
+// missing, whatever number a file holds; the others carry their counts.
+func TestStallP99(t *testing.T) {
+	full := SnapshotStall{Windows: 3, WriteP99UsInside: ptr(int64(4110)), WriteP99UsOutside: ptr(int64(26800)),
+		FsyncP99UsInside: ptr(int64(900)), FsyncP99UsOutside: nil, WritesInside: 4, WritesOutside: 9000, FsyncsInside: 12}
+	tests := []struct {
+		name          string
+		st            SnapshotStall
+		fsync, inside bool
+		want          StallFigure
+		ok            bool
+	}{
+		{"write inside", full, false, true, StallFigure{4110, 4}, true},
+		{"write outside", full, false, false, StallFigure{26800, 9000}, true},
+		{"fsync inside", full, true, true, StallFigure{900, 12}, true},
+		{"fsync outside without a sample", full, true, false, StallFigure{}, false},
+		{"no window", SnapshotStall{WriteP99UsInside: ptr(int64(0))}, false, true, StallFigure{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := tt.st.StallP99(tt.fsync, tt.inside)
+			if got != tt.want || ok != tt.ok {
+				t.Errorf("got %+v %v, want %+v %v", got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+	// In the file, a missing side is null, not 0.
+	b, err := json.Marshal(SnapshotStall{Windows: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"write_p99_us_inside":null`) {
+		t.Errorf("a stall without samples encodes as %s", b)
+	}
+}
+
+// TestExternalNotMeasured: a real ensemble's run has no leader fsync p99
+// and no ensemble knobs, rather than zeros that read as measured.
+func TestExternalNotMeasured(t *testing.T) {
+	r := fullResult()
+	r.Target = "zk://10.0.0.1:2181"
+	r.Config.Other = map[string]any{"target": r.Target}
+	if got := r.LeaderFsyncP99(); got != -1 {
+		t.Errorf("LeaderFsyncP99 = %d, want -1 (not measured)", got)
+	}
+	flat := r.Config.Flat()
+	for _, k := range []string{"servers", "snapCount", "preAllocSize", "dataDir", "forceSync"} {
+		if v, ok := flat[k]; ok {
+			t.Errorf("Flat has %s = %v for a real ensemble", k, v)
+		}
+	}
+	if flat["clients"] == nil || flat["workload"] == nil {
+		t.Errorf("Flat lost the workload's knobs: %v", flat)
 	}
 }

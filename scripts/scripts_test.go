@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -119,6 +120,14 @@ func TestSSDvsHDD(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	// The last line answers the question; the report is named once.
+	lines := strings.Split(strings.TrimSpace(log), "\n")
+	if last := lines[len(lines)-1]; !answer.MatchString(last) {
+		t.Errorf("last line %q does not answer which mount", last)
+	}
+	if n := strings.Count(log, filepath.Base(out)+"/report.html"); n != 1 {
+		t.Errorf("report.html named %d times:\n%s", n, log)
+	}
 	md, _ := os.ReadFile(filepath.Join(out, "compare.md"))
 	if !strings.Contains(string(md), "dataDir="+a) || !strings.Contains(string(md), "dataDir="+b) {
 		t.Errorf("compare.md does not name both mounts:\n%s", md)
@@ -129,6 +138,10 @@ func TestSSDvsHDD(t *testing.T) {
 		}
 	}
 }
+
+// answer is the ssd-vs-hdd headline: the faster mount and where the log
+// goes, or neither.
+var answer = regexp.MustCompile(`^((A|B): \S+× the ops/s, fsync p99 .+ vs .+ — put dataLogDir on (A|B) \(.+\)|neither: B has \S+× the ops/s of A.* — either mount will do for dataLogDir)$`)
 
 func TestSSDvsHDDRefusesBadUsage(t *testing.T) {
 	dir := t.TempDir()

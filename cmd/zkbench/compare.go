@@ -15,6 +15,7 @@ var compareWriters = map[string]func(*compare.Report, io.Writer) error{
 	"text":     (*compare.Report).WriteText,
 	"json":     (*compare.Report).WriteJSON,
 	"markdown": (*compare.Report).WriteMarkdown,
+	"headline": (*compare.Report).WriteHeadline,
 }
 
 func runCompare(args []string, stdout, stderr io.Writer) error {
@@ -22,7 +23,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	maxRegression := fs.String("max-regression", "10%", "how much worse a metric may get, significantly, before the compare fails")
 	metrics := fs.StringSlice("metric", compare.DefaultMetrics,
 		"metrics: throughput, min, mean, p50, p90, p99, p999, max (per op type), OP.STAT such as setData.p99, fsync_STAT such as fsync_p99")
-	format := fs.String("format", "text", "output: text, json or markdown")
+	format := fs.String("format", "text", "output: text, json, markdown, or headline (one line: which side is faster, A the baseline or B)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -38,7 +39,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	}
 	write, ok := compareWriters[*format]
 	if !ok {
-		return usagef("--format %q: want text, json or markdown", *format)
+		return usagef("--format %q: want text, json, markdown or headline", *format)
 	}
 	base, cand, err := loadSides(fs.Args())
 	if err != nil {

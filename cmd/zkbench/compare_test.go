@@ -139,7 +139,7 @@ func TestCompareBadInput(t *testing.T) {
 		{"op in no run", []string{"--metric", "getData.p99", good, good}, "metric getData.p99: no op getData"},
 		{"malformed threshold", []string{"--max-regression", "ten%", good, good}, `--max-regression "ten%" is not a percentage such as 10%`},
 		{"threshold without %", []string{"--max-regression", "10", good, good}, `--max-regression "10" is not a percentage`},
-		{"unknown format", []string{"--format", "html", good, good}, `--format "html": want text, json or markdown`},
+		{"unknown format", []string{"--format", "html", good, good}, `--format "html": want text, json, markdown or headline`},
 		{"one argument, not a sweep", []string{good}, "want BASELINE and CANDIDATE, or one sweep of two combinations"},
 		{"three arguments", []string{good, good, good}, "got 3 arguments"},
 		{"unknown flag", []string{"--alpha", "0.01", good, good}, "unknown flag: --alpha"},

@@ -51,8 +51,8 @@ func writeRunSummary(w io.Writer, res *results.Result, out string) {
 	}
 	if st := res.SnapshotStall; st.Windows > 0 {
 		fmt.Fprintf(w, "\nsnapshot windows: %d; write p99 inside %s vs outside %s; fsync p99 inside %s vs outside %s\n",
-			st.Windows, orNone(st.WriteP99UsInside), orNone(st.WriteP99UsOutside),
-			orNone(st.FsyncP99UsInside), orNone(st.FsyncP99UsOutside))
+			st.Windows, stallFigure(st, false, true), stallFigure(st, false, false),
+			stallFigure(st, true, true), stallFigure(st, true, false))
 	}
 	fmt.Fprintf(w, "\nresults: %s\n", written(out))
 }
@@ -92,12 +92,17 @@ func writeExternalServers(w io.Writer, servers []results.Server) {
 	fmt.Fprintln(w, "(from mntr: ZooKeeper keeps fsync times in whole ms)")
 }
 
-// orNone prints a latency, or "none" for a side without samples.
-func orNone(us int64) string {
-	if us == 0 {
+// stallFigure is one p99 of a snapshot stall with the samples behind it:
+// "6.74 ms (n=812)", or "none" when no sample fell on that side.
+func stallFigure(st results.SnapshotStall, fsync, inside bool) string {
+	f, ok := st.StallP99(fsync, inside)
+	switch {
+	case !ok:
 		return "none"
+	case f.Samples == 0:
+		return table.Micros(f.P99Us)
 	}
-	return table.Micros(us)
+	return fmt.Sprintf("%s (n=%d)", table.Micros(f.P99Us), f.Samples)
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

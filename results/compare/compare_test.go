@@ -158,6 +158,11 @@ func TestBadInput(t *testing.T) {
 	good := writeRuns(t, fakeRuns(10000, 2000))
 	external := fakeRun(10000, 2000)
 	external.Servers = nil
+	mntr := fakeRun(10000, 2000)
+	mntr.Target = "zk://127.0.0.1:2181"
+	for i := range mntr.Servers {
+		mntr.Servers[i].Fsync.Latency = results.Percentiles{Mean: 1500}
+	}
 	noSetData := fakeRun(10000, 2000)
 	noSetData.Ops = noSetData.Ops[1:]
 	malformed := t.TempDir()
@@ -177,6 +182,8 @@ func TestBadInput(t *testing.T) {
 		{"empty metric", good, Options{Metrics: []string{""}}, `unknown metric ""`},
 		{"op missing from a run", writeRuns(t, []*results.Result{noSetData}), Options{Metrics: []string{"setData.p99"}}, "result.json: metric setData.p99: no op setData"},
 		{"no fsync data", writeRuns(t, []*results.Result{external}), Options{Metrics: []string{"fsync_p99"}}, "no servers"},
+		// mntr's members: a count and a mean, the percentiles at 0.
+		{"fsync p99 not measured", writeRuns(t, []*results.Result{mntr}), Options{Metrics: []string{"fsync_p99"}}, "not measured"},
 		{"negative threshold", good, Options{MaxRegression: -0.1}, "must be 0 or more"},
 	}
 	for _, tt := range tests {

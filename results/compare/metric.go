@@ -160,13 +160,18 @@ func opMetric(op, stat string) metric {
 
 // fsyncLatency is the slowest member's value: the leader may change from
 // run to run, so member ids do not pair up across runs, and one member's
-// slow disk is the regression worth catching.
+// slow disk is the regression worth catching. Of a real ensemble only
+// the mean is known.
 func fsyncLatency(stat string) metric {
 	of := latencyStat(stat)
 	return metric{name: "fsync_" + stat, unit: UnitMicroseconds,
 		value: func(r *results.Result) (float64, error) {
 			if len(r.Servers) == 0 {
 				return 0, errors.New("no servers, so no fsync latency (an external target?)")
+			}
+			if r.External() && stat != "mean" {
+				// mntr's zeros are not latencies: missing, not 0.
+				return 0, fmt.Errorf("not measured: a real ensemble's mntr has no fsync %s (fsync_mean is measured)", stat)
 			}
 			worst := 0.0
 			for _, s := range r.Servers {

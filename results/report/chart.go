@@ -22,8 +22,38 @@ const (
 	jsTimeAxisMin = "function (v) { return Math.min(0, v.min); }"
 	// jsSpectrumTip names a spectrum point by its percentile.
 	jsSpectrumTip = "function (p) { return echarts.format.encodeHTML(p.seriesName) + '<br>' + " +
-		"+(100 - 100 / p.value[0]).toFixed(5) + '%: ' + p.value[1] + ' µs'; }"
+		"+(100 - 100 / p.value[0]).toFixed(5) + '%: ' + zkMicros(p.value[1]); }"
+	// jsMicrosTick labels a latency axis (zkMicros is the page's
+	// table.Micros, in page.html.tmpl), without trailing zeros: 1.5 ms.
+	jsMicrosTick = "function (v) { return zkMicros(v, true); }"
+	// jsMicros prints a latency in a tooltip as the tables do.
+	jsMicros = "function (v) { return zkMicros(v); }"
 )
+
+// yAxis is a value axis in unit, logarithmic with log. A latency axis
+// has no unit name: its ticks carry theirs (850 µs, 1.5 ms), as the
+// tables do.
+func yAxis(unit string, log bool) opts.YAxis {
+	y := opts.YAxis{Type: "value", Name: unit}
+	if log {
+		y.Type = "log"
+	}
+	if unit == unitMicros {
+		y.Name = "latency"
+		y.AxisLabel = &opts.AxisLabel{Formatter: opts.FuncOpts(jsMicrosTick)}
+	}
+	return y
+}
+
+// axisTooltip is the tooltip of a chart with a category or time axis,
+// its values printed in unit.
+func axisTooltip(unit string) opts.Tooltip {
+	t := opts.Tooltip{Trigger: "axis"}
+	if unit == unitMicros {
+		t.ValueFormatter = opts.FuncOpts(jsMicros)
+	}
+	return t
+}
 
 // series is one line of a chart, with the options that style and mark it.
 type series struct {
@@ -78,11 +108,18 @@ func newLine(title, subtitle string, x opts.XAxis, y opts.YAxis, tooltip opts.To
 func spectrumChart(title, subtitle string, logY bool, ss []series) *charts.Line {
 	x := opts.XAxis{Type: "log", Name: "percentile", NameLocation: "middle", NameGap: 30, Min: 1,
 		AxisLabel: &opts.AxisLabel{Formatter: opts.FuncOpts(jsPercentile)}}
-	y := opts.YAxis{Type: "value", Name: "µs"}
 	if logY {
-		y.Type = "log"
+		// 0 µs (a tmpfs sync) has no place on a log axis, and one such
+		// point leaves the whole chart empty: a gap instead.
+		for _, se := range ss {
+			for i, d := range se.data {
+				if v, ok := d.Value.([]any); ok && len(v) == 2 && v[1] == int64(0) {
+					se.data[i] = xy(v[0].(float64), "-")
+				}
+			}
+		}
 	}
-	return newLine(title, subtitle, x, y, opts.Tooltip{Trigger: "item", Formatter: opts.FuncOpts(jsSpectrumTip)}, ss)
+	return newLine(title, subtitle, x, yAxis(unitMicros, logY), opts.Tooltip{Trigger: "item", Formatter: opts.FuncOpts(jsSpectrumTip)}, ss)
 }
 
 // spectrumSeries turns spectrum points into a line.
@@ -101,11 +138,7 @@ func timeChart(title, subtitle, unit string, logY bool, ss []series) *charts.Lin
 	// points before it, so that marks before the first point (a leader
 	// elected at 0.5 s) show.
 	x := opts.XAxis{Type: "value", Name: "s", Min: opts.FuncOpts(jsTimeAxisMin), Max: "dataMax"}
-	y := opts.YAxis{Type: "value", Name: unit}
-	if logY {
-		y.Type = "log"
-	}
-	return newLine(title, subtitle, x, y, opts.Tooltip{Trigger: "axis"}, ss)
+	return newLine(title, subtitle, x, yAxis(unit, logY), axisTooltip(unit), ss)
 }
 
 // barChart is a bar chart: one bar group per category, one bar per
@@ -117,8 +150,8 @@ func barChart(title, subtitle, unit string, categories []string, ss []barSeries)
 		charts.WithTitleOpts(opts.Title{Title: title, Subtitle: subtitle}),
 		charts.WithLegendOpts(opts.Legend{Type: "scroll", Bottom: "0"}),
 		charts.WithGridOpts(opts.Grid{Left: "70", Right: "40", Top: "70", Bottom: "80"}),
-		charts.WithTooltipOpts(opts.Tooltip{Trigger: "axis"}),
-		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: unit}),
+		charts.WithTooltipOpts(axisTooltip(unit)),
+		charts.WithYAxisOpts(yAxis(unit, false)),
 	)
 	b.SetXAxis(categories)
 	for i, s := range ss {
@@ -137,6 +170,7 @@ type markItem struct {
 	Name      string          `json:"name,omitempty"`
 	XAxis     float64         `json:"xAxis"`
 	LineStyle *opts.LineStyle `json:"lineStyle,omitempty"`
+	Label     *opts.Label     `json:"label,omitempty"`
 }
 
 // withMarks marks moments (markLine) and windows (markArea) on the time
@@ -154,8 +188,8 @@ func withMarks(lines []markItem, areas [][2]markItem) charts.SeriesOpts {
 		}
 		if len(areas) > 0 {
 			s.MarkAreas = &opts.MarkAreas{MarkAreaStyle: opts.MarkAreaStyle{
-				ItemStyle: &opts.ItemStyle{Color: "rgba(250, 200, 88, 0.25)"},
-				Label:     &opts.Label{Show: opts.Bool(true), Position: "insideTop"},
+				ItemStyle: &opts.ItemStyle{Color: "rgba(154, 96, 180, 0.18)"},
+				Label:     &opts.Label{Show: opts.Bool(false)},
 			}}
 			for _, a := range areas {
 				s.MarkAreas.Data = append(s.MarkAreas.Data, a)

@@ -241,9 +241,12 @@ func writeRun(t *testing.T, dir string, f fixtureRun) {
 		}
 		res.Servers = append(res.Servers, srv)
 	}
-	res.SnapshotStall = results.SnapshotStall{Windows: len(ws),
-		WriteP99UsInside: inside.ValueAtQuantile(99), WriteP99UsOutside: outside.ValueAtQuantile(99),
-		FsyncP99UsInside: fsyncIn.ValueAtQuantile(99), FsyncP99UsOutside: fsyncOut.ValueAtQuantile(99)}
+	res.SnapshotStall = results.SnapshotStall{Windows: len(ws)}
+	st := &res.SnapshotStall
+	st.WriteP99UsInside, st.WritesInside = results.StallOf(inside)
+	st.WriteP99UsOutside, st.WritesOutside = results.StallOf(outside)
+	st.FsyncP99UsInside, st.FsyncsInside = results.StallOf(fsyncIn)
+	st.FsyncP99UsOutside, st.FsyncsOutside = results.StallOf(fsyncOut)
 	for s := range seconds {
 		merged, fsync := hlog.NewHistogram(), hlog.NewHistogram()
 		for _, r := range all {

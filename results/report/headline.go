@@ -18,42 +18,65 @@ import (
 type headline struct {
 	// name heads the figure's table column: "ops/s", "setData p99".
 	name           string
+	unit           string // unitMicros or "ops/s"
 	higherIsBetter bool
 	// value reads the figure from a run; false when the run has none (an
-	// op it did not do, no snapshot in its measured phase).
+	// op it did not do, no snapshot in its measured phase, a figure a
+	// real ensemble does not report).
 	value func(*results.Result) (float64, bool)
+	// samples, where set, counts what the figure was computed from: a
+	// p99 of a handful of writes says little.
+	samples func(*results.Result) int64
 }
 
-var throughputHeadline = headline{name: "ops/s", higherIsBetter: true,
+var throughputHeadline = headline{name: "ops/s", unit: "ops/s", higherIsBetter: true,
 	value: func(r *results.Result) (float64, bool) { return r.Total.ThroughputOpsS, true }}
 
 // fsyncHeadline is the slowest member's fsync p99, the figure zkbench
 // compare calls fsync_p99: member ids do not pair up across runs (the
 // leader changes), and one member's slow disk is what a reader looks for.
-var fsyncHeadline = headline{name: "fsync p99",
+// A real ensemble's mntr has no percentiles.
+var fsyncHeadline = headline{name: "fsync p99", unit: unitMicros,
 	value: func(r *results.Result) (float64, bool) {
-		if len(r.Servers) == 0 {
-			return 0, false
-		}
-		var worst int64
-		for _, s := range r.Servers {
-			worst = max(worst, s.Fsync.Latency.P99)
-		}
-		return float64(worst), true
+		s, ok := slowestFsync(r)
+		return float64(s.Fsync.Latency.P99), ok
 	}}
 
+// slowestFsync is the member with the highest fsync p99; false for a
+// run without members or a real ensemble's (no percentiles measured).
+func slowestFsync(r *results.Result) (results.Server, bool) {
+	if len(r.Servers) == 0 || r.External() {
+		return results.Server{}, false
+	}
+	worst := r.Servers[0]
+	for _, s := range r.Servers[1:] {
+		if s.Fsync.Latency.P99 > worst.Fsync.Latency.P99 {
+			worst = s
+		}
+	}
+	return worst, true
+}
+
 // The snapshot stall: client write p99 inside snapshot windows and
-// outside them, of runs with a snapshot in their measured phase.
+// outside them, of runs with a write on that side of a window.
 var (
-	stallInsideHeadline = headline{name: "write p99 inside snapshots",
-		value: func(r *results.Result) (float64, bool) {
-			return float64(r.SnapshotStall.WriteP99UsInside), r.SnapshotStall.Windows > 0
-		}}
-	stallOutsideHeadline = headline{name: "write p99 outside snapshots",
-		value: func(r *results.Result) (float64, bool) {
-			return float64(r.SnapshotStall.WriteP99UsOutside), r.SnapshotStall.Windows > 0
-		}}
+	stallInsideHeadline  = stallHeadline("write p99 inside snapshots", false, true)
+	stallOutsideHeadline = stallHeadline("write p99 outside snapshots", false, false)
 )
+
+// stallHeadline is a stall figure: the write (or fsync) p99 inside
+// snapshot windows (or outside them).
+func stallHeadline(name string, fsync, inside bool) headline {
+	return headline{name: name, unit: unitMicros,
+		value: func(r *results.Result) (float64, bool) {
+			f, ok := r.SnapshotStall.StallP99(fsync, inside)
+			return float64(f.P99Us), ok
+		},
+		samples: func(r *results.Result) int64 {
+			f, _ := r.SnapshotStall.StallP99(fsync, inside)
+			return f.Samples
+		}}
+}
 
 // latencyStat is one stat of an op's latency summary in result.json.
 type latencyStat struct {
@@ -72,7 +95,7 @@ var (
 // type, as in the run's table: a mixed workload's reads and writes pooled
 // would give a percentile of neither.
 func opLatencyHeadline(op string, st latencyStat) headline {
-	return headline{name: op + " " + st.name,
+	return headline{name: op + " " + st.name, unit: unitMicros,
 		value: func(r *results.Result) (float64, bool) {
 			i := slices.IndexFunc(r.Ops, func(o results.OpStats) bool { return o.Op == op })
 			if i < 0 {
@@ -122,18 +145,18 @@ func headlineFigures(rs []*results.Result, stats []latencyStat, withStall bool) 
 		names = append(names, st.name)
 	}
 	for _, op := range opsOf(rs) {
-		f := figure{title: op + " latency", subtitle: strings.Join(names, ", "), unit: "µs", splits: true}
+		f := figure{title: op + " latency", subtitle: strings.Join(names, ", "), unit: unitMicros, splits: true}
 		for _, st := range stats {
 			f.curves = append(f.curves, curve{label: st.name, dash: st.dash, h: opLatencyHeadline(op, st)})
 		}
 		figs = append(figs, f)
 	}
-	if slices.ContainsFunc(rs, func(r *results.Result) bool { return len(r.Servers) > 0 }) {
-		figs = append(figs, figure{title: "fsync p99", subtitle: "the slowest member's transaction log syncs", unit: "µs",
+	if slices.ContainsFunc(rs, func(r *results.Result) bool { _, ok := slowestFsync(r); return ok }) {
+		figs = append(figs, figure{title: "fsync p99", subtitle: "the slowest member's transaction log syncs", unit: unitMicros,
 			curves: []curve{{label: "fsync p99", h: fsyncHeadline}}})
 	}
 	if withStall && slices.ContainsFunc(rs, func(r *results.Result) bool { return r.SnapshotStall.Windows > 0 }) {
-		figs = append(figs, figure{title: "Snapshot stall", subtitle: "client write p99 inside snapshot windows and outside them", unit: "µs",
+		figs = append(figs, figure{title: "Snapshot stall", subtitle: "client write p99 inside snapshot windows and outside them", unit: unitMicros,
 			curves: []curve{{label: "inside", h: stallInsideHeadline}, {label: "outside", dash: "dashed", h: stallOutsideHeadline}}})
 	}
 	return figs
@@ -260,9 +283,16 @@ type medianLine struct {
 	values             [][]runValue
 }
 
-// jsMedianTip names a point: the line, the category or run, the value.
-const jsMedianTip = "function (p) { var v = Array.isArray(p.value) ? p.value[1] : p.value; " +
-	"return echarts.format.encodeHTML(p.seriesName) + '<br>' + echarts.format.encodeHTML(p.name) + ': ' + v; }"
+// medianTip names a point: the line, the category or run, the value
+// (a latency as the tables print it).
+func medianTip(unit string) string {
+	v := "v"
+	if unit == unitMicros {
+		v = "zkMicros(v)"
+	}
+	return "function (p) { var v = Array.isArray(p.value) ? p.value[1] : p.value; " +
+		"return echarts.format.encodeHTML(p.seriesName) + '<br>' + echarts.format.encodeHTML(p.name) + ': ' + " + v + "; }"
+}
 
 // medianChart draws lines over categories, each through the median of
 // its runs at each category; where a category has several runs
@@ -270,12 +300,11 @@ const jsMedianTip = "function (p) { var v = Array.isArray(p.value) ? p.value[1] 
 // names the axis: a sweep's varied key, or "" for a history.
 func medianChart(title, subtitle, xKey, unit string, categories []string, lines []medianLine) *charts.Line {
 	x := opts.XAxis{Type: "category", Name: xKey, NameLocation: "middle", NameGap: 30}
-	y := opts.YAxis{Type: "value", Name: unit}
 	ss := make([]series, len(lines))
 	for i, l := range lines {
 		ss[i] = l.medians(xKey, categories)
 	}
-	c := newLine(title, subtitle, x, y, opts.Tooltip{Trigger: "item", Formatter: opts.FuncOpts(jsMedianTip)}, ss)
+	c := newLine(title, subtitle, x, yAxis(unit, false), opts.Tooltip{Trigger: "item", Formatter: opts.FuncOpts(medianTip(unit))}, ss)
 	c.SetXAxis(categories)
 	if slices.ContainsFunc(lines, medianLine.repeated) {
 		dots := charts.NewScatter()

@@ -31,6 +31,14 @@ type block struct {
 	// ChartGrid holds charts side by side, as many as fit the width:
 	// small charts a reader compares at a glance.
 	ChartGrid []string
+	// Fold is a table folded away behind its summary line: detail a
+	// reader opens when they need it.
+	Fold *fold
+}
+
+type fold struct {
+	Summary string
+	Table   *table
 }
 
 type table struct {
@@ -40,7 +48,7 @@ type table struct {
 
 // cell is a table cell; Class styles it (see page.html.tmpl): num for
 // numbers, better/worse for deltas, good/bad for verdicts, diff for a
-// knob that differs between runs.
+// knob that differs between runs, wrap for a sentence.
 type cell struct {
 	Text  string
 	Class string
@@ -66,6 +74,13 @@ func (s *section) note(format string, args ...any) {
 }
 
 func (s *section) table(t *table) { s.Blocks = append(s.Blocks, block{Table: t}) }
+
+// fold adds t folded away behind summary; an empty t adds nothing.
+func (s *section) fold(summary string, t *table) {
+	if len(t.Rows) > 0 {
+		s.Blocks = append(s.Blocks, block{Fold: &fold{Summary: summary, Table: t}})
+	}
+}
 
 // charter is the part of a go-echarts chart a page needs.
 type charter interface {

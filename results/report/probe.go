@@ -29,7 +29,7 @@ func (p *page) addProbes(probes []*probe) {
 	}
 	s.heading("Verdict")
 	s.table(verdictTable(probes))
-	s.heading("Sync latency per case (µs)")
+	s.heading("Sync latency per case")
 	s.table(probeCasesTable(probes))
 	s.heading("Devices")
 	s.table(probeDevicesTable(probes))
@@ -170,17 +170,6 @@ func probeDirs(doc *results.Probe) []string {
 	return dirs
 }
 
-// micros prints a latency the way people read it: 850 µs, 1.23 ms, 1.50 s.
-func micros(us int64) string {
-	switch {
-	case us < 1000:
-		return fmt.Sprintf("%d µs", us)
-	case us < 1_000_000:
-		return formatFloat(float64(us)/1e3) + " ms"
-	}
-	return formatFloat(float64(us)/1e6) + " s"
-}
-
 func probeCasesTable(probes []*probe) *table {
 	t := &table{Head: []string{"directory", "device", "fs", "sync", "prealloc", "background", "count",
 		"p50", "p90", "p99", "p99.9", "max", "IOPS", "extends", "note"}}
@@ -209,7 +198,7 @@ func probeCasesTable(probes []*probe) *table {
 			l := e.Latency
 			t.Rows = append(t.Rows, append(row, text(e.Dir), text(orUnknown(e.Device)), text(orUnknown(e.FSType)),
 				text(e.Sync), text(e.PreallocMode), text(bg), integer(int64(e.Count)),
-				integer(l.P50), integer(l.P90), integer(l.P99), integer(l.P999), integer(l.Max),
+				latency(l.P50), latency(l.P90), latency(l.P99), latency(l.P999), latency(l.Max),
 				decimal(e.IOPS), integer(int64(e.Extends.Count)), note))
 		}
 	}
@@ -252,23 +241,23 @@ func (p *page) probeComparison(probes []*probe) {
 	t := &table{Head: append([]string{"case", "metric"}, probeLabels(probes)...)}
 	for _, be := range base.doc.Probes {
 		pos := slices.Index(probeDirs(base.doc), be.Dir)
-		metric := func(label string, higherIsBetter bool, v func(results.ProbeEntry) float64) {
-			row := []cell{text(fmt.Sprintf("dir %d %s", pos+1, caseMode(be))), text(label), decimal(v(be))}
+		metric := func(label, unit string, higherIsBetter bool, v func(results.ProbeEntry) float64) {
+			row := []cell{text(fmt.Sprintf("dir %d %s", pos+1, caseMode(be))), text(label), value(unit, v(be))}
 			for _, pr := range probes[1:] {
 				e, ok := matchCase(pr.doc, pos, be)
 				if !ok {
 					row = append(row, text("—"))
 					continue
 				}
-				row = append(row, delta(v(e), v(be), higherIsBetter))
+				row = append(row, delta(unit, v(e), v(be), higherIsBetter))
 			}
 			t.Rows = append(t.Rows, row)
 		}
-		metric("p50 µs", false, func(e results.ProbeEntry) float64 { return float64(e.Latency.P50) })
-		metric("p99 µs", false, func(e results.ProbeEntry) float64 { return float64(e.Latency.P99) })
-		metric("p99.9 µs", false, func(e results.ProbeEntry) float64 { return float64(e.Latency.P999) })
-		metric("max µs", false, func(e results.ProbeEntry) float64 { return float64(e.Latency.Max) })
-		metric("IOPS", true, func(e results.ProbeEntry) float64 { return e.IOPS })
+		metric("p50", unitMicros, false, func(e results.ProbeEntry) float64 { return float64(e.Latency.P50) })
+		metric("p99", unitMicros, false, func(e results.ProbeEntry) float64 { return float64(e.Latency.P99) })
+		metric("p99.9", unitMicros, false, func(e results.ProbeEntry) float64 { return float64(e.Latency.P999) })
+		metric("max", unitMicros, false, func(e results.ProbeEntry) float64 { return float64(e.Latency.Max) })
+		metric("IOPS", "", true, func(e results.ProbeEntry) float64 { return e.IOPS })
 	}
 	s.table(t)
 }

@@ -4,10 +4,16 @@
 //
 // A folder is a run (result.json and its .hlog files), a sweep (sweep.json
 // and a run folder per combination) or a disk probe (probe.json and an
-// .hlog per case). A run's report has its configuration, environment and
-// per-op numbers; latency spectra; latency and throughput per second with
-// snapshot windows, log rolls and leader elections marked; fsync latency
-// per member; the snapshot stall; CPU and disks. A probe's has the verdict
+// .hlog per case). A run's report puts the answer first: its verdict
+// (throughput, p99 per op, the slowest member's fsync p99, the snapshot
+// stall with its sample counts, warnings); then per-op numbers and
+// latency spectra; latency and throughput per second with snapshot
+// windows and leader elections marked, and a lane per member of its
+// windows, log rolls and elections; fsync latency per member; the
+// snapshot stall; CPU and disks; last the configuration, what differs
+// from the defaults first, and the machine. Latencies read as the
+// terminal prints them, and a figure not measured is a dash or a gap,
+// never 0. A probe's has the verdict
 // per directory, every case and the sync latency spectra. Given several
 // folders (or a sweep), every chart overlays them and tables compare each
 // with the first; a sweep also has its headline figures plotted against

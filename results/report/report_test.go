@@ -38,7 +38,8 @@ var (
 )
 
 func TestRenderKinds(t *testing.T) {
-	runSections := []string{"Latency by percentile", "Over time", "fsync per member", "Snapshots", "CPU and disks"}
+	// The answer first, then the charts, then the configuration.
+	runSections := []string{"Latency by percentile", "Over time", "fsync per member", "Snapshots", "CPU and disks", "Configuration"}
 	tests := []struct {
 		name     string
 		dirs     []string
@@ -47,23 +48,23 @@ func TestRenderKinds(t *testing.T) {
 		charts   int
 	}{
 		{"run", []string{"testdata/run-a"}, "zkbench run run-a",
-			append([]string{"Run"}, runSections...), 11},
+			append([]string{"Verdict"}, runSections...), 12},
 		{"runs", []string{"testdata/run-a", "testdata/run-b"}, "zkbench: 2 runs compared",
-			append([]string{"2 runs", "Compared with run-a"}, runSections...), 13},
+			append([]string{"Verdict of 2 runs", "Compared with run-a"}, runSections...), 14},
 		// The sweep's own section: 5 charts against snapCount.
 		{"sweep", []string{"testdata/sweep"}, "zkbench sweep of snapCount: 2 runs",
-			append([]string{"Sweep of snapCount", "2 runs", "Compared with snapCount=5000"}, runSections...), 13 + 5},
+			append([]string{"Sweep of snapCount", "Verdict of 2 runs", "Compared with snapCount=5000"}, runSections...), 14 + 5},
 		// Against each of 2 keys: throughput, 2 ops × 3 latency stats
 		// (a chart each: there are several series), fsync, stall.
 		{"sweep with repeats", []string{"testdata/sweep-repeats"}, "zkbench sweep of snapCount × preAllocSize: 12 runs",
-			append([]string{"Sweep of snapCount × preAllocSize", "12 runs", "Compared with snapCount=2000 preAllocSize=64MiB"}, runSections...), 13 + 2*9},
+			append([]string{"Sweep of snapCount × preAllocSize", "Verdict of 12 runs", "Compared with snapCount=2000 preAllocSize=64MiB"}, runSections...), 13 + 2*9},
 		{"sweep among others", []string{"testdata/run-a", "testdata/sweep"}, "zkbench: 3 runs compared",
-			append([]string{"3 runs", "sweep: sweep of snapCount", "Compared with run-a"}, runSections...), 13 + 5},
+			append([]string{"Verdict of 3 runs", "sweep: sweep of snapCount", "Compared with run-a"}, runSections...), 14 + 5},
 		{"probe", []string{"testdata/probe-a"}, "zkbench probe probe-a", []string{"Disk probe"}, 1},
 		{"probes", []string{"testdata/probe-a", "testdata/probe-b"}, "zkbench: 2 probes compared",
 			[]string{"2 disk probes", "Probes compared with probe-a"}, 1},
 		{"mix", []string{"testdata/run-a", "testdata/probe-a/probe.json"}, "zkbench: 1 run and 1 probe",
-			append(append([]string{"Run"}, runSections...), "Disk probe"), 12},
+			append(append([]string{"Verdict"}, runSections...), "Disk probe"), 13},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,7 +106,7 @@ func TestRenderRunCharts(t *testing.T) {
 		`"type":"log","name":"percentile"`,                   // the spectrum's x axis
 		`"formatter":function (x) { return +(100 - 100 / x)`, // labelled in percent, a function, not a string
 		`{"name":"leader s1","xAxis":0.5,"lineStyle":`,       // leader election from events
-		`{"name":"log roll s2","xAxis":6,"lineStyle":`,       // log roll from events
+		`{"coord":[6,1.6],"lineStyle":`,                      // log roll from events, in s2's lane
 		`[{"name":"snapshot s1","xAxis":4},{"xAxis":5.5}]`,   // snapshot window from events
 		`"name":"run-b p99"`,                                 // overlaid runs are named
 		`"name":"run-a server 3"`,                            // fsync per member
@@ -132,11 +133,11 @@ func TestRenderRunCharts(t *testing.T) {
 func TestRenderProbe(t *testing.T) {
 	page := renderString(t, "testdata/probe-a", "testdata/probe-b")
 	for _, want := range []string{
-		`<td class="good">good for a ZooKeeper transaction log (p99 under 10 ms)</td>`,
+		`<td class="good">good for a ZooKeeper transaction log (p99 under 10.0 ms)</td>`,
 		`<td class="bad">too slow for a ZooKeeper transaction log`,
 		`"name":"probe-b: /mnt/nvme fdatasync/zookeeper"`,
 		`<td>dir 1 fdatasync/zookeeper</td>`,
-		`"yAxis":[{"name":"µs","type":"log"`,
+		`"yAxis":[{"name":"latency","type":"log","axisLabel":{"formatter":function (v) { return zkMicros(v, true); }`,
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %s", want)
@@ -181,8 +182,8 @@ func withoutHlogs(r *results.Result) {
 func TestRenderWithoutHlogs(t *testing.T) {
 	dir := writeResult(t, withoutHlogs)
 	page := renderString(t, dir)
-	if n := len(chartDiv.FindAllString(page, -1)); n != 11 {
-		t.Errorf("%d charts, want 11", n)
+	if n := len(chartDiv.FindAllString(page, -1)); n != 12 {
+		t.Errorf("%d charts, want 12", n)
 	}
 	if !strings.Contains(page, `"name":"fsync p99"`) {
 		t.Error("no fsync p99 from the time series")
@@ -199,8 +200,8 @@ func TestRenderEscapes(t *testing.T) {
 		withoutHlogs(r)
 	})
 	page := renderString(t, dir)
-	if n := strings.Count(page, "</script>"); n != 2 { // ECharts and the charts
-		t.Errorf("%d </script> in the page, want 2", n)
+	if n := strings.Count(page, "</script>"); n != 3 { // ECharts, zkMicros and the charts
+		t.Errorf("%d </script> in the page, want 3", n)
 	}
 	// In a script element, "<!--" could start the HTML parser's escaped
 	// states; "<script>" alone is just text.
@@ -316,15 +317,20 @@ func TestCells(t *testing.T) {
 		{decimal(12.34), cell{"12.3", "num"}},
 		{decimal(1.234), cell{"1.23", "num"}},
 		{decimal(7), cell{"7", "num"}},
-		{delta(110, 100, true), cell{"110 (+10.0%)", "better"}},
-		{delta(110, 100, false), cell{"110 (+10.0%)", "worse"}},
-		{delta(90, 100, false), cell{"90 (-10.0%)", "better"}},
-		{delta(100.5, 100, false), cell{"100.5 (+0.5%)", "num"}},
-		{delta(5, 0, false), cell{"5", "num"}},
+		{delta("ops/s", 110, 100, true), cell{"110 (+10.0%)", "better"}},
+		{delta("ops/s", 110, 100, false), cell{"110 (+10.0%)", "worse"}},
+		{delta("ops/s", 90, 100, false), cell{"90 (-10.0%)", "better"}},
+		{delta("ops/s", 100.5, 100, false), cell{"100.5 (+0.5%)", "num"}},
+		{delta("ops/s", 5, 0, false), cell{"5", "num"}},
+		// Latencies as the terminal prints them, never raw µs.
+		{delta(unitMicros, 109567, 100000, false), cell{"110 ms (+9.6%)", "worse"}},
+		{delta(unitMicros, 850, 0, false), cell{"850 µs", "num"}},
+		{latency(4110), cell{"4.11 ms", "num"}},
+		{value(unitMicros, 1.5e6), cell{"1.50 s", "num"}},
 		{change(110, 100, true), cell{"+10.0%", "better"}},
 		{change(90, 100, true), cell{"-10.0%", "worse"}},
 		{change(100.5, 100, true), cell{"+0.5%", "num"}},
-		{change(5, 0, true), cell{"—", "num"}},
+		{change(5, 0, true), cell{"–", "num"}},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
@@ -410,7 +416,7 @@ func lookup(t *testing.T, head []string, rows [][]cell, rowLabel, column string,
 // mean) and what its charts are made of.
 func TestRenderSweepSection(t *testing.T) {
 	page := renderString(t, "testdata/sweep-repeats")
-	head, rows := tableAfter(t, page, "Median per combination (latencies in µs), with the change from the first")
+	head, rows := tableAfter(t, page, "Median per combination, with the change from the first")
 	wantHead := []string{"combination", "runs", "ops/s", "setData p50", "setData p99", "setData p99.9",
 		"getData p50", "getData p99", "getData p99.9", "fsync p99", "write p99 inside snapshots", "write p99 outside snapshots"}
 	if !slices.Equal(head, wantHead) {
@@ -432,18 +438,19 @@ func TestRenderSweepSection(t *testing.T) {
 		want          cell
 	}{
 		{"snapCount=2000 preAllocSize=64MiB", "runs", cell{"2", "num"}},
-		{"snapCount=2000 preAllocSize=64MiB", "ops/s", cell{"370.5", "num"}},                      // 369, 372
-		{"snapCount=2000 preAllocSize=64MiB", "setData p99", cell{"11831", "num"}},                // 12935, 10727
-		{"snapCount=2000 preAllocSize=64MiB", "write p99 inside snapshots", cell{"14067", "num"}}, // 14295, 13839
-		{"snapCount=2000 preAllocSize=16MiB", "ops/s", cell{"355.5 (-4.0%)", "worse"}},            // 354, 357
-		{"snapCount=2000 preAllocSize=16MiB", "setData p99", cell{"14539 (+22.9%)", "worse"}},     // 13703, 15375
-		{"snapCount=100000 preAllocSize=64MiB", "setData p99", cell{"2567 (-78.3%)", "better"}},   // 2725, 2409
-		{"snapCount=100000 preAllocSize=64MiB", "getData p50", cell{"79 (-22.5%)", "better"}},     // 79, 79 against 101, 103
-		// No snapshot in the measured phase: no stall to speak of.
-		{"snapCount=100000 preAllocSize=64MiB", "write p99 inside snapshots", cell{"—", ""}},
-		{"snapCount=100000 preAllocSize=64MiB", "write p99 outside snapshots", cell{"—", ""}},
-		{"snapCount=20000 preAllocSize=16MiB", "write p99 outside snapshots", cell{"3695 (-2.0%)", "better"}}, // 3641, 3749 against 3553, 3985
-		{"snapCount=20000 preAllocSize=64MiB", "getData p50", cell{"100.5 (-1.5%)", "better"}},                // 101, 100
+		{"snapCount=2000 preAllocSize=64MiB", "ops/s", cell{"370.5", "num"}},                               // 369, 372
+		{"snapCount=2000 preAllocSize=64MiB", "setData p99", cell{"11.8 ms", "num"}},                       // 12935, 10727
+		{"snapCount=2000 preAllocSize=64MiB", "write p99 inside snapshots", cell{"14.1 ms, n=382", "num"}}, // 14295, 13839
+		{"snapCount=2000 preAllocSize=16MiB", "ops/s", cell{"355.5 (-4.0%)", "worse"}},                     // 354, 357
+		{"snapCount=2000 preAllocSize=16MiB", "setData p99", cell{"14.5 ms (+22.9%)", "worse"}},            // 13703, 15375
+		{"snapCount=100000 preAllocSize=64MiB", "setData p99", cell{"2.57 ms (-78.3%)", "better"}},         // 2725, 2409
+		{"snapCount=100000 preAllocSize=64MiB", "getData p50", cell{"79 µs (-22.5%)", "better"}},           // 79, 79 against 101, 103
+		// No snapshot in the measured phase: no stall to speak of, and
+		// no change from the first either.
+		{"snapCount=100000 preAllocSize=64MiB", "write p99 inside snapshots", cell{"–", "num"}},
+		{"snapCount=100000 preAllocSize=64MiB", "write p99 outside snapshots", cell{"–", "num"}},
+		{"snapCount=20000 preAllocSize=16MiB", "write p99 outside snapshots", cell{"3.69 ms (-2.0%), n=1130", "better"}}, // 3641, 3749 against 3553, 3985
+		{"snapCount=20000 preAllocSize=64MiB", "getData p50", cell{"100 µs (-1.5%)", "better"}},                          // 101, 100
 	}
 	for _, tt := range tests {
 		if got := lookup(t, head, rows, tt.combo, tt.column, 0); got != tt.want {
@@ -517,12 +524,12 @@ func TestRenderTrend(t *testing.T) {
 		want          [3]string // median, vs previous, vs first
 	}{
 		{"2026-11-23", "ops/s", [3]string{"400", "", ""}},
-		{"2026-11-24", "ops/s", [3]string{"395", "-1.2%", "-1.2%"}},           // 397, 393
-		{"2026-11-24", "setData p99", [3]string{"7725", "-3.8%", "-3.8%"}},    // 7707, 7743 against 8031
-		{"2026-11-25", "ops/s", [3]string{"354.5", "-10.3%", "-11.4%"}},       // 355, 354
-		{"2026-11-25", "setData p99", [3]string{"15059", "+94.9%", "+87.5%"}}, // 13935, 16183
-		{"2026-11-25", "fsync p99", [3]string{"7155", "+67.5%", "+75.4%"}},    // 7067, 7243 against 4271, 4079
-		{"2026-11-25", "getData p99.9", [3]string{"1269", "+13.7%", "+1.2%"}}, // 1247, 1291 against 1116, 1254
+		{"2026-11-24", "ops/s", [3]string{"395", "-1.2%", "-1.2%"}},              // 397, 393
+		{"2026-11-24", "setData p99", [3]string{"7.72 ms", "-3.8%", "-3.8%"}},    // 7707, 7743 against 8031
+		{"2026-11-25", "ops/s", [3]string{"354.5", "-10.3%", "-11.4%"}},          // 355, 354
+		{"2026-11-25", "setData p99", [3]string{"15.1 ms", "+94.9%", "+87.5%"}},  // 13935, 16183
+		{"2026-11-25", "fsync p99", [3]string{"7.16 ms", "+67.5%", "+75.4%"}},    // 7067, 7243 against 4271, 4079
+		{"2026-11-25", "getData p99.9", [3]string{"1.27 ms", "+13.7%", "+1.2%"}}, // 1247, 1291 against 1116, 1254
 	}
 	for _, tt := range tests {
 		var got [3]string

@@ -18,25 +18,24 @@ import (
 	"zkbench/results"
 )
 
-// addRuns adds the sections about runs. With several runs every chart
-// overlays them and a table compares each with the first. Each sweep
-// among them has its figures against its varied keys: first when the
-// report is of sweeps alone (that is the question a sweep asks, and a
-// dozen runs' summary tables would push it off the first screen), else
-// after the summary of every run.
+// addRuns adds the sections about runs: the answer first (the verdict
+// per run, or a sweep's figures against its varied keys when the report
+// is of sweeps alone: that is the question a sweep asks), then the
+// charts, then the configuration. With several runs every chart overlays
+// them and a table compares each with the first.
 func (p *page) addRuns(runs []*run, sweeps []*sweep) {
 	inSweeps := 0
 	for _, sw := range sweeps {
 		inSweeps += len(sw.runs)
 	}
 	if inSweeps < len(runs) {
-		p.runSummary(runs)
+		p.runVerdict(runs)
 	}
 	for _, sw := range sweeps {
 		p.addSweep(sw)
 	}
 	if inSweeps == len(runs) {
-		p.runSummary(runs)
+		p.runVerdict(runs)
 	}
 	if len(runs) > 1 {
 		p.runComparison(runs)
@@ -46,6 +45,7 @@ func (p *page) addRuns(runs []*run, sweeps []*sweep) {
 	p.runFsync(runs)
 	p.runSnapshots(runs)
 	p.runMachine(runs)
+	p.runConfiguration(runs)
 }
 
 // name is a series' name: what it shows, after the run's label when
@@ -68,56 +68,9 @@ func runLabels(runs []*run) []string {
 	return labels
 }
 
-func (p *page) runSummary(runs []*run) {
-	s := p.section("Run")
-	if len(runs) > 1 {
-		s.Title = fmt.Sprintf("%d runs", len(runs))
-	}
-	s.heading("Configuration")
-	s.table(configTable(runs))
-	s.heading("Environment")
-	s.table(environmentTable(runs))
-	s.heading("Throughput and latency per op (µs)")
-	s.table(opsTable(runs))
-}
-
-// configTable has one row per knob and one column per run; with several
-// runs the knobs that differ are highlighted.
-func configTable(runs []*run) *table {
-	t := &table{Head: append([]string{""}, runLabels(runs)...)}
-	add := func(key string, value func(*run) string) {
-		row := []cell{text(key)}
-		for _, r := range runs {
-			row = append(row, text(value(r)))
-		}
-		if len(runs) > 1 && slices.ContainsFunc(row[2:], func(c cell) bool { return c.Text != row[1].Text }) {
-			for i := range row {
-				row[i].Class = "diff"
-			}
-		}
-		t.Rows = append(t.Rows, row)
-	}
-	add("profile", func(r *run) string { return r.res.Profile })
-	add("target", func(r *run) string { return r.res.Target })
-	add("started", func(r *run) string { return r.res.Started.UTC().Format(time.RFC3339) })
-	add("duration", func(r *run) string { return formatFloat(r.res.DurationS) + " s" })
-	add("zkbench", func(r *run) string { return r.res.ZkbenchVersion })
-	flats := make(map[*run]map[string]any, len(runs))
-	keys := map[string]bool{}
-	for _, r := range runs {
-		flats[r] = r.res.Config.Flat()
-		for k := range flats[r] {
-			keys[k] = true
-		}
-	}
-	for _, k := range slices.Sorted(maps.Keys(keys)) {
-		add(k, func(r *run) string { return knob(flats[r][k]) })
-	}
-	return t
-}
-
-func environmentTable(runs []*run) *table {
-	t := &table{Head: append([]string{""}, runLabels(runs)...)}
+// addMachine adds the rows of each run's machine: host, OS, CPUs,
+// memory and the storage of each data directory.
+func addMachine(t *table, runs []*run) {
 	add := func(key string, value func(results.Environment) string) {
 		row := []cell{text(key)}
 		for _, r := range runs {
@@ -138,7 +91,7 @@ func environmentTable(runs []*run) *table {
 		}
 	}
 	for _, role := range roles {
-		add(role, func(e results.Environment) string {
+		add(role+" storage", func(e results.Environment) string {
 			i := slices.IndexFunc(e.Devices, func(d results.Device) bool { return d.Role == role })
 			if i < 0 {
 				return ""
@@ -146,7 +99,6 @@ func environmentTable(runs []*run) *table {
 			return describeDevice(e.Devices[i])
 		})
 	}
-	return t
 }
 
 // describeDevice is a directory's storage on one line:
@@ -187,7 +139,7 @@ func opsTable(runs []*run) *table {
 		for _, o := range r.res.Ops {
 			l := o.Latency
 			t.Rows = append(t.Rows, append(lead(o.Op), integer(o.Count), integer(o.Errors), decimal(o.ThroughputOpsS),
-				integer(l.Min), decimal(l.Mean), integer(l.P50), integer(l.P90), integer(l.P99), integer(l.P999), integer(l.Max)))
+				latency(l.Min), value(unitMicros, l.Mean), latency(l.P50), latency(l.P90), latency(l.P99), latency(l.P999), latency(l.Max)))
 		}
 		tot := r.res.Total
 		t.Rows = append(t.Rows, append(lead("total"), integer(tot.Count), integer(tot.Errors), decimal(tot.ThroughputOpsS)))
@@ -202,22 +154,25 @@ func (p *page) runComparison(runs []*run) {
 	s := p.section("Compared with " + base.label)
 	s.note("Each value with its change from %s; green is better, red is worse (changes under 1%% are not coloured).", base.label)
 	t := &table{Head: append([]string{"metric"}, runLabels(runs)...)}
-	row := func(metric string, higherIsBetter bool, value func(*run) (float64, bool)) {
-		b, ok := value(base)
-		if !ok {
-			return
-		}
-		cells := []cell{text(metric), decimal(b)}
-		for _, r := range runs[1:] {
-			if v, ok := value(r); ok {
-				cells = append(cells, delta(v, b, higherIsBetter))
-			} else {
-				cells = append(cells, text("—"))
+	row := func(metric, unit string, higherIsBetter bool, read func(*run) (float64, bool)) {
+		b, baseOK := read(base)
+		cells := []cell{text(metric)}
+		for _, r := range runs {
+			v, ok := read(r)
+			switch {
+			case !ok:
+				cells = append(cells, missing())
+			case r == base || !baseOK:
+				cells = append(cells, value(unit, v))
+			default:
+				cells = append(cells, delta(unit, v, b, higherIsBetter))
 			}
 		}
-		t.Rows = append(t.Rows, cells)
+		if slices.ContainsFunc(cells[1:], func(c cell) bool { return c != missing() }) {
+			t.Rows = append(t.Rows, cells)
+		}
 	}
-	row("total ops/s", true, func(r *run) (float64, bool) { return r.res.Total.ThroughputOpsS, true })
+	row("total ops/s", "ops/s", true, func(r *run) (float64, bool) { return r.res.Total.ThroughputOpsS, true })
 	for _, o := range base.res.Ops {
 		op := func(r *run) (results.OpStats, bool) {
 			i := slices.IndexFunc(r.res.Ops, func(x results.OpStats) bool { return x.Op == o.Op })
@@ -226,33 +181,30 @@ func (p *page) runComparison(runs []*run) {
 			}
 			return r.res.Ops[i], true
 		}
-		metric := func(label string, higherIsBetter bool, f func(results.OpStats) float64) {
-			row(o.Op+" "+label, higherIsBetter, func(r *run) (float64, bool) {
+		metric := func(label, unit string, higherIsBetter bool, f func(results.OpStats) float64) {
+			row(o.Op+" "+label, unit, higherIsBetter, func(r *run) (float64, bool) {
 				x, ok := op(r)
 				return f(x), ok
 			})
 		}
-		metric("ops/s", true, func(x results.OpStats) float64 { return x.ThroughputOpsS })
-		metric("p50 µs", false, func(x results.OpStats) float64 { return float64(x.Latency.P50) })
-		metric("p99 µs", false, func(x results.OpStats) float64 { return float64(x.Latency.P99) })
-		metric("p99.9 µs", false, func(x results.OpStats) float64 { return float64(x.Latency.P999) })
-		metric("max µs", false, func(x results.OpStats) float64 { return float64(x.Latency.Max) })
+		metric("ops/s", "ops/s", true, func(x results.OpStats) float64 { return x.ThroughputOpsS })
+		metric("p50", unitMicros, false, func(x results.OpStats) float64 { return float64(x.Latency.P50) })
+		metric("p99", unitMicros, false, func(x results.OpStats) float64 { return float64(x.Latency.P99) })
+		metric("p99.9", unitMicros, false, func(x results.OpStats) float64 { return float64(x.Latency.P999) })
+		metric("max", unitMicros, false, func(x results.OpStats) float64 { return float64(x.Latency.Max) })
 	}
 	for _, srv := range base.res.Servers {
-		row(fmt.Sprintf("server %d fsync p99 µs", srv.ID), false, func(r *run) (float64, bool) {
+		row(fmt.Sprintf("server %d fsync p99", srv.ID), unitMicros, false, func(r *run) (float64, bool) {
 			i := slices.IndexFunc(r.res.Servers, func(x results.Server) bool { return x.ID == srv.ID })
-			if i < 0 {
+			if i < 0 || r.res.External() {
 				return 0, false
 			}
 			return float64(r.res.Servers[i].Fsync.Latency.P99), true
 		})
 	}
-	row("write p99 µs inside snapshots", false, func(r *run) (float64, bool) {
-		return float64(r.res.SnapshotStall.WriteP99UsInside), r.res.SnapshotStall.Windows > 0
-	})
-	row("fsync p99 µs inside snapshots", false, func(r *run) (float64, bool) {
-		return float64(r.res.SnapshotStall.FsyncP99UsInside), r.res.SnapshotStall.Windows > 0
-	})
+	for _, h := range []headline{stallInsideHeadline, stallHeadline("fsync p99 inside snapshots", true, true)} {
+		row(h.name, h.unit, h.higherIsBetter, func(r *run) (float64, bool) { return h.value(r.res) })
+	}
 	s.table(t)
 
 	labels := runLabels(runs)
@@ -274,7 +226,7 @@ func (p *page) runComparison(runs []*run) {
 		p99 = append(p99, b)
 	}
 	if len(p99) > 0 {
-		p.chart(s, barChart("p99 latency by run", "per op", "µs", labels, p99))
+		p.chart(s, barChart("p99 latency by run", "per op", unitMicros, labels, p99))
 	}
 }
 
@@ -289,7 +241,8 @@ func resultsOf(runs []*run) []*results.Result {
 	return rs
 }
 
-// runLatency plots each op's latency spectrum, one chart per op.
+// runLatency tables each op's throughput and latency and plots its
+// latency spectrum, one chart per op.
 func (p *page) runLatency(runs []*run) {
 	s := p.section("Latency by percentile")
 	ops := opNames(runs)
@@ -297,6 +250,7 @@ func (p *page) runLatency(runs []*run) {
 		s.note("No ops in result.json.")
 		return
 	}
+	s.table(opsTable(runs))
 	s.note("The latency at each percentile, from the op's .hlog (or, without one, the percentiles in result.json). The percentile axis is logarithmic in 1/(1-percentile): 90%%, 99%%, 99.9%%… are evenly spaced.")
 	for _, op := range ops {
 		var ss []series
@@ -332,7 +286,7 @@ func (p *page) runOverTime(runs []*run) {
 		s.note("No time series in result.json.")
 		return
 	}
-	s.note("Shaded: snapshot windows (trigger to sync of the snapshot file). Vertical lines: transaction log rolls (dashed) and leader elections (solid).")
+	s.note("Shaded: snapshot windows of any member (trigger to sync of the snapshot file, drawn at least %s%% of the run wide). Red lines: leader elections. The lane chart below has each member's windows and transaction log rolls.", formatFloat(minWindowShare*100))
 	var lat, tput []series
 	for i, r := range runs {
 		marks := runMarks(r.res)
@@ -364,8 +318,13 @@ func (p *page) runOverTime(runs []*run) {
 		}
 		tput = append(tput, se)
 	}
-	p.chart(s, timeChart("Latency per second", "p50, p99 and max of all ops (log scale)", "µs", true, lat))
+	p.chart(s, timeChart("Latency per second", "p50, p99 and max of all ops (log scale)", unitMicros, true, lat))
 	p.chart(s, timeChart("Throughput per second", "all ops", "ops/s", false, tput))
+	if lanes := memberLanes(runs); len(lanes) > 0 && len(lanes) <= maxLanes && slices.ContainsFunc(lanes, lane.marked) {
+		p.chart(s, laneChart(lanes))
+	} else if len(lanes) > maxLanes {
+		s.note("%d members in all: too many lanes for one chart; each run's own report has its members' lanes.", len(lanes))
+	}
 }
 
 // window is a snapshot window in seconds of the run.
@@ -393,10 +352,7 @@ func snapshotWindows(res *results.Result) []window {
 		}
 	}
 	if len(ws) > 0 {
-		end := res.DurationS
-		if n := len(res.Timeseries); n > 0 {
-			end = max(end, res.Timeseries[n-1].T)
-		}
+		end := runEnd(res)
 		for i := range ws {
 			if ws[i].to < 0 { // still writing when the run ended
 				ws[i].to = max(end, ws[i].from)
@@ -413,22 +369,30 @@ func snapshotWindows(res *results.Result) []window {
 	return ws
 }
 
-// runMarks marks a run's snapshot windows, log rolls and leader
-// elections on a series over time.
+// runMarks marks a run's snapshot windows (any member's, at least
+// minWindowShare of the run wide) and leader elections on a series over
+// time. The windows are unlabelled and log rolls left out: dozens of them
+// would bury the lines, and the lane chart shows both per member.
+// Election labels alternate between the top and the bottom of the chart,
+// so that two close together do not print over each other.
 func runMarks(res *results.Result) charts.SeriesOpts {
 	var lines []markItem
 	for _, e := range res.Events {
-		switch e.Kind {
-		case engine.EventLogRoll.String():
-			lines = append(lines, markItem{Name: fmt.Sprintf("log roll s%d", e.Server), XAxis: e.T,
-				LineStyle: &opts.LineStyle{Color: "#888", Type: "dashed"}})
-		case engine.EventLeaderElected.String():
-			lines = append(lines, markItem{Name: fmt.Sprintf("leader s%d", e.Server), XAxis: e.T,
-				LineStyle: &opts.LineStyle{Color: "#c62828", Type: "solid", Width: 2}})
+		if e.Kind != engine.EventLeaderElected.String() {
+			continue
 		}
+		pos := "insideEndTop"
+		if len(lines)%2 == 1 {
+			pos = "insideStartTop"
+		}
+		lines = append(lines, markItem{Name: fmt.Sprintf("leader s%d", e.Server), XAxis: e.T,
+			LineStyle: &opts.LineStyle{Color: "#c62828", Type: "solid", Width: 2},
+			Label:     &opts.Label{Show: opts.Bool(true), Formatter: "{b}", Position: pos}})
 	}
 	var areas [][2]markItem
+	end := runEnd(res)
 	for _, w := range snapshotWindows(res) {
+		w = w.visible(end)
 		areas = append(areas, [2]markItem{{Name: fmt.Sprintf("snapshot s%d", w.server), XAxis: w.from}, {XAxis: w.to}})
 	}
 	return withMarks(lines, areas)
@@ -443,8 +407,14 @@ func (p *page) runFsync(runs []*run) {
 		return
 	}
 	s.table(fsyncTable(runs))
+	if slices.ContainsFunc(runs, func(r *run) bool { return r.res.External() }) {
+		s.note("A dash: not measured. A real ensemble's members are read through mntr, which has their sync count, mean and the syncs over fsync.warningthresholdms (in whole ms), and no percentiles, bytes, snapshots or log rolls.")
+	}
 	var spec, overTime []series
 	for _, r := range runs {
+		if r.res.External() {
+			continue
+		}
 		for i, srv := range r.res.Servers {
 			c := colour(len(spec))
 			member := name(runs, r, fmt.Sprintf("server %d", srv.ID))
@@ -469,15 +439,17 @@ func (p *page) runFsync(runs []*run) {
 			for _, t := range r.res.Timeseries {
 				se.data = append(se.data, xy(t.T, logValue(t.FsyncP99Us)))
 			}
-			if len(se.data) > 0 {
+			if len(se.data) > 0 && !r.res.External() {
 				overTime = append(overTime, se)
 			}
 		}
 	}
 	if len(overTime) > 0 {
-		p.chart(s, timeChart("fsync p99 per second", "log scale", "µs", true, overTime))
+		p.chart(s, timeChart("fsync p99 per second", "log scale", unitMicros, true, overTime))
 	}
-	p.chart(s, txnsPerSyncChart(runs))
+	if slices.ContainsFunc(runs, func(r *run) bool { return !r.res.External() }) {
+		p.chart(s, txnsPerSyncChart(runs))
+	}
 }
 
 // intervalP99 is the p99 of each interval of an .hlog, at the end of the
@@ -492,7 +464,7 @@ func intervalP99(name string, started time.Time, hs []*hdrhistogram.Histogram, s
 }
 
 func fsyncTable(runs []*run) *table {
-	t := &table{Head: []string{"server", "role", "syncs", "txns/sync", "bytes/sync", "p50", "p99", "p99.9", "max",
+	t := &table{Head: []string{"server", "role", "syncs", "txns/sync", "bytes/sync", "mean", "p50", "p99", "p99.9", "max",
 		"over 1 s", "snapshots", "log rolls", "prealloc extends"}}
 	if len(runs) > 1 {
 		t.Head = append([]string{"run"}, t.Head...)
@@ -504,11 +476,21 @@ func fsyncTable(runs []*run) *table {
 			if len(runs) > 1 {
 				row = append(row, text(r.label))
 			}
-			row = append(row, integer(int64(srv.ID)), text(srv.Role), integer(f.Count),
-				decimal(perSync(f.Txns, f.Count)), decimal(perSync(f.Bytes, f.Count)),
-				integer(f.Latency.P50), integer(f.Latency.P99), integer(f.Latency.P999), integer(f.Latency.Max),
-				integer(f.OverWarningThreshold), integer(int64(len(srv.Snapshots))),
-				integer(int64(srv.LogRolls)), integer(int64(srv.PreallocExtends)))
+			row = append(row, integer(int64(srv.ID)), text(srv.Role), integer(f.Count))
+			mean := missing()
+			if f.Count > 0 {
+				mean = value(unitMicros, f.Latency.Mean)
+			}
+			if r.res.External() {
+				// mntr's count, mean and threshold count; nothing else.
+				row = append(row, missing(), missing(), mean, missing(), missing(), missing(), missing(),
+					integer(f.OverWarningThreshold), missing(), missing(), missing())
+			} else {
+				row = append(row, decimal(perSync(f.Txns, f.Count)), decimal(perSync(f.Bytes, f.Count)), mean,
+					latency(f.Latency.P50), latency(f.Latency.P99), latency(f.Latency.P999), latency(f.Latency.Max),
+					integer(f.OverWarningThreshold), integer(int64(len(srv.Snapshots))),
+					integer(int64(srv.LogRolls)), integer(int64(srv.PreallocExtends)))
+			}
 			t.Rows = append(t.Rows, row)
 		}
 	}
@@ -542,7 +524,7 @@ func txnsPerSyncChart(runs []*run) *charts.Bar {
 		for _, m := range members {
 			v := any("-")
 			for _, srv := range r.res.Servers {
-				if fmt.Sprintf("server %d", srv.ID) == m {
+				if fmt.Sprintf("server %d", srv.ID) == m && !r.res.External() {
 					v = roundSig(perSync(srv.Fsync.Txns, srv.Fsync.Count), 3)
 				}
 			}
@@ -554,9 +536,14 @@ func txnsPerSyncChart(runs []*run) *charts.Bar {
 }
 
 // runSnapshots shows the snapshot stall — client writes and fsyncs
-// inside snapshot windows against outside — and every snapshot.
+// inside snapshot windows against outside, each with the samples behind
+// it — and every snapshot.
 func (p *page) runSnapshots(runs []*run) {
 	s := p.section("Snapshots")
+	if !slices.ContainsFunc(runs, func(r *run) bool { return !r.res.External() }) {
+		s.note("Not measured: a real ensemble's snapshots are not observed (mntr has none).")
+		return
+	}
 	t := &table{Head: []string{"windows", "write p99 inside", "write p99 outside", "fsync p99 inside", "fsync p99 outside"}}
 	if len(runs) > 1 {
 		t.Head = append([]string{"run"}, t.Head...)
@@ -567,10 +554,18 @@ func (p *page) runSnapshots(runs []*run) {
 		if len(runs) > 1 {
 			row = append(row, text(r.label))
 		}
-		t.Rows = append(t.Rows, append(row, integer(int64(st.Windows)), integer(st.WriteP99UsInside), integer(st.WriteP99UsOutside),
-			integer(st.FsyncP99UsInside), integer(st.FsyncP99UsOutside)))
+		if r.res.External() {
+			t.Rows = append(t.Rows, append(row, text("not measured (a real ensemble)")))
+			continue
+		}
+		row = append(row, integer(int64(st.Windows)))
+		for _, side := range stallSides {
+			row = append(row, cell{Text: stallText(st, side.fsync, side.inside), Class: "num"})
+		}
+		t.Rows = append(t.Rows, row)
 	}
-	s.heading("Snapshot stall (µs)")
+	s.heading("Snapshot stall")
+	s.note("p99 inside snapshot windows and outside them, with n the samples behind each; a dash where none fell on that side.")
 	s.table(t)
 	if !slices.ContainsFunc(runs, func(r *run) bool { return r.res.SnapshotStall.Windows > 0 }) {
 		s.note("No snapshot during the measured phase.")
@@ -579,14 +574,25 @@ func (p *page) runSnapshots(runs []*run) {
 	var ss []barSeries
 	for _, r := range runs {
 		st := r.res.SnapshotStall
-		ss = append(ss,
-			barSeries{name: name(runs, r, "inside snapshots"), data: []opts.BarData{{Value: st.WriteP99UsInside}, {Value: st.FsyncP99UsInside}}},
-			barSeries{name: name(runs, r, "outside snapshots"), data: []opts.BarData{{Value: st.WriteP99UsOutside}, {Value: st.FsyncP99UsOutside}}})
+		for _, inside := range []bool{true, false} {
+			b := barSeries{name: name(runs, r, "outside snapshots")}
+			if inside {
+				b.name = name(runs, r, "inside snapshots")
+			}
+			for _, fsync := range []bool{false, true} {
+				v := any("-") // missing: no bar, not a bar of 0
+				if f, ok := st.StallP99(fsync, inside); ok {
+					v = f.P99Us
+				}
+				b.data = append(b.data, opts.BarData{Value: v})
+			}
+			ss = append(ss, b)
+		}
 	}
-	p.chart(s, barChart("Snapshot stall", "p99 inside snapshot windows against outside them", "µs",
+	p.chart(s, barChart("Snapshot stall", "p99 inside snapshot windows against outside them", unitMicros,
 		[]string{"client write p99", "fsync p99"}, ss))
 
-	list := &table{Head: []string{"server", "start (s)", "duration (ms)", "size", "zxid", "znodes"}}
+	list := &table{Head: []string{"server", "start (s)", "duration", "size", "zxid", "znodes"}}
 	if len(runs) > 1 {
 		list.Head = append([]string{"run"}, list.Head...)
 	}
@@ -598,13 +604,15 @@ func (p *page) runSnapshots(runs []*run) {
 					row = append(row, text(r.label))
 				}
 				list.Rows = append(list.Rows, append(row, integer(int64(srv.ID)), decimal(sn.Start.Sub(r.res.Started).Seconds()),
-					decimal(sn.DurationMs), text(size.Human(sn.Bytes)), text(sn.Zxid), integer(sn.Nodes)))
+					value(unitMicros, sn.DurationMs*1000), text(size.Human(sn.Bytes)), text(sn.Zxid), integer(sn.Nodes)))
 			}
 		}
 	}
-	s.heading("Every snapshot")
-	s.table(list)
+	s.fold("Every snapshot ("+plural(len(list.Rows), "snapshot")+")", list)
 }
+
+// stallSides are the four figures of a snapshot stall, in table order.
+var stallSides = []struct{ fsync, inside bool }{{false, true}, {false, false}, {true, true}, {true, false}}
 
 // runMachine plots CPU and, per device, disk utilization and writes.
 func (p *page) runMachine(runs []*run) {

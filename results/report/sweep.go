@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -17,8 +18,8 @@ func (p *page) addSweep(sw *sweep) {
 	}
 	s := p.section(sweepTitle(sw))
 	figs := headlineFigures(resultsOf(sw.runs), []latencyStat{statP50, statP99, statP999}, true)
-	s.note("Each figure is the median of a combination's runs; where there are repeats, the charts also show each run as a dot, so that the spread shows. Latencies are per op type, as in the runs' per-op tables; fsync p99 is the slowest member's; the snapshot stall is the client write p99 inside snapshot windows and outside them, where a run had one.")
-	s.heading("Median per combination (latencies in µs), with the change from the first")
+	s.note("Each figure is the median of a combination's runs; where there are repeats, the charts also show each run as a dot, so that the spread shows. Latencies are per op type, as in the runs' per-op tables; fsync p99 is the slowest member's; the snapshot stall is the client write p99 inside snapshot windows and outside them, with n the writes behind it (all repeats together); a dash where no write fell on that side.")
+	s.heading("Median per combination, with the change from the first")
 	s.table(combinationTable(combinations(sw), tableHeadlines(figs)))
 	for _, key := range sw.index.Vary {
 		s.heading("Against " + key)
@@ -99,17 +100,31 @@ func combinationTable(t *tally, hs []headline) *table {
 		row := []cell{text(c), integer(int64(len(runs)))}
 		for _, h := range hs {
 			m, ok := median(sample(runs, h))
-			base, baseOK := median(sample(first, h))
-			switch {
-			case !ok:
-				row = append(row, text("—"))
-			case i == 0 || !baseOK:
-				row = append(row, decimal(m))
-			default:
-				row = append(row, delta(m, base, h.higherIsBetter))
+			if !ok {
+				row = append(row, missing())
+				continue
 			}
+			base, baseOK := median(sample(first, h))
+			if i == 0 || !baseOK {
+				base = 0 // no change to show
+			}
+			c := delta(h.unit, m, base, h.higherIsBetter)
+			if h.samples != nil {
+				c.Text += fmt.Sprintf(", n=%d", sampleCount(runs, h))
+			}
+			row = append(row, c)
 		}
 		tb.Rows = append(tb.Rows, row)
 	}
 	return tb
+}
+
+// sampleCount is how many samples h's values in rs were computed from,
+// all runs together.
+func sampleCount(rs []labelled, h headline) int64 {
+	var n int64
+	for _, r := range rs {
+		n += h.samples(r.res)
+	}
+	return n
 }

@@ -84,7 +84,7 @@ func trendPage(t *tally) *page {
 		}
 	}
 	s = p.section("Per point")
-	s.note("The median of each point's runs (latencies in µs), with its change from the previous point and from the first; green is better, red is worse (changes under 1%% are not coloured).")
+	s.note("The median of each point's runs, with its change from the previous point and from the first; green is better, red is worse (changes under 1%% are not coloured).")
 	s.table(trendTable(t, tableHeadlines(figs)))
 	return p
 }
@@ -104,14 +104,14 @@ func trendTable(t *tally, hs []headline) *table {
 		for _, h := range hs {
 			m, ok := medians(i, h)
 			if !ok {
-				row = append(row, text("—"), text(""), text(""))
+				row = append(row, missing(), text(""), text(""))
 				continue
 			}
 			if i == 0 {
-				row = append(row, decimal(m), text(""), text(""))
+				row = append(row, value(h.unit, m), text(""), text(""))
 				continue
 			}
-			row = append(row, decimal(m), changeFrom(m, i-1, h, medians), changeFrom(m, 0, h, medians))
+			row = append(row, value(h.unit, m), changeFrom(m, i-1, h, medians), changeFrom(m, 0, h, medians))
 		}
 		tb.Rows = append(tb.Rows, row)
 	}
@@ -123,7 +123,7 @@ func trendTable(t *tally, hs []headline) *table {
 func changeFrom(v float64, i int, h headline, medians func(int, headline) (float64, bool)) cell {
 	base, ok := medians(i, h)
 	if !ok {
-		return text("—")
+		return missing()
 	}
 	return change(v, base, h.higherIsBetter)
 }

@@ -243,9 +243,10 @@ func (s *Servers) Events() []results.Event {
 	return slices.Clone(s.events)
 }
 
-// FsyncStall returns fsync p99 inside and outside snapshot windows.
-func (s *Servers) FsyncStall() (inside, outside int64) {
+// FsyncStall returns copies of the fsync latencies inside and outside
+// snapshot windows.
+func (s *Servers) FsyncStall() (inside, outside *hdrhistogram.Histogram) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.inside.ValueAtQuantile(99), s.outside.ValueAtQuantile(99)
+	return hdrhistogram.Import(s.inside.Export()), hdrhistogram.Import(s.outside.Export())
 }

@@ -48,8 +48,8 @@ func TestServersFromEvents(t *testing.T) {
 	if w := s.Windows(); len(w) != 1 || !w[0].Start.Equal(at(1000)) || !w[0].End.Equal(at(1500)) {
 		t.Errorf("windows %+v", w)
 	}
-	if in, out := s.FsyncStall(); in < 19000 || out > 1000 {
-		t.Errorf("fsync p99 inside %d µs, outside %d µs", in, out)
+	if in, out := s.FsyncStall(); in.ValueAtQuantile(99) < 19000 || out.ValueAtQuantile(99) > 1000 {
+		t.Errorf("fsync p99 inside %d µs, outside %d µs", in.ValueAtQuantile(99), out.ValueAtQuantile(99))
 	}
 	if n := len(s.FsyncIntervals(2)); n != 3 {
 		t.Errorf("member 2 has %d fsync intervals, want 3 (2.5 s)", n)
