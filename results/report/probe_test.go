@@ -29,7 +29,7 @@ func TestProbeVerdictDurability(t *testing.T) {
 	}{
 		{"tmpfs", doc(device.Facts{FSType: "tmpfs", Device: "tmpfs", Virtual: true}, 0, 300), "bad", "not durable", "good for"},
 		{"ssd", doc(ssd, 40, 40_000), "good", "good for", "but"},
-		{"ssd too fast", doc(ssd, 2, 2_000), "caution", "good for a ZooKeeper transaction log (p99 under 10 ms); but a median sync of 2.0 µs", "not durable"},
+		{"ssd too fast", doc(ssd, 2, 2_000), "caution", "good for a ZooKeeper transaction log (p99 under 10.0 ms); but a median sync of 2.0 µs", "not durable"},
 		{"no latency_ns", doc(ssd, 40, 0), "good", "good for", "but"},
 	} {
 		c := probeVerdict(tc.doc, "/d", 100, 10_000)
