@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"zkbench/engine/disk"
 	"zkbench/engine/persist"
 	"zkbench/engine/txnlog"
+	"zkbench/internal/fserr"
 	"zkbench/zkdump"
 )
 
@@ -38,7 +40,7 @@ func runPurge(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	p, err := persist.Purge(disk.OS, persist.NewDirs(*dataDir, *dataLogDir), *count)
-	if err != nil {
+	if err != nil && !errors.Is(err, persist.ErrIncomplete) {
 		return err
 	}
 	if p.Oldest < 0 {
@@ -48,8 +50,17 @@ func runPurge(args []string, stdout, stderr io.Writer) error {
 	for _, f := range append(p.Snapshots, p.Logs...) {
 		fmt.Fprintf(stdout, "removed %s\n", f)
 	}
+	for _, l := range p.Left {
+		fmt.Fprintf(stdout, "not removed %s: %v\n", l.Path, fserr.Reason(l.Err))
+	}
 	fmt.Fprintf(stdout, "kept the newest %d snapshots (oldest kept: zxid %s) and the logs they need; removed %d snapshots and %d logs\n",
 		*count, zkdump.Hex(p.Oldest), len(p.Snapshots), len(p.Logs))
+	if len(p.Left) > 0 {
+		// ZooKeeper's PurgeTxnLog carries on the same way but exits 0;
+		// a script should hear that the disk did not get its space back.
+		return &problemError{fmt.Errorf("could not remove %d of the %d old snapshots and logs (listed above)",
+			len(p.Left), len(p.Left)+len(p.Snapshots)+len(p.Logs))}
+	}
 	return nil
 }
 
