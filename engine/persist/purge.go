@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"time"
 
 	"zkbench/engine/disk"
@@ -39,6 +40,15 @@ type Purged struct {
 type Leftover struct {
 	Path string
 	Err  error
+}
+
+// String is "PATH: REASON", the OS's reason without the path again.
+func (l Leftover) String() string {
+	var pe *fs.PathError
+	if errors.As(l.Err, &pe) {
+		return l.Path + ": " + pe.Err.Error()
+	}
+	return fmt.Sprintf("%s: %v", l.Path, l.Err)
 }
 
 // Purge keeps the newest keep (>= 3) valid snapshots and the logs needed to
