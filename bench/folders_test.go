@@ -76,9 +76,11 @@ func TestRunCreatesMissingDataParents(t *testing.T) {
 }
 
 // The issue's case: 1000 keys of 64 KiB on three members is 188 MiB of
-// preload alone, and snapshots of that tree come on top. On a disk with
-// 300 MiB free the run is refused before it writes anything, with the
-// estimate and the free space named, and leaves nothing behind.
+// preload alone, and with snapCount 1000 two snapshots of that tree per
+// member come on top: more than a disk with 300 MiB free holds, which
+// the old check (preallocation and a margin) let through. The run is
+// refused before it writes anything, with the estimate and the free
+// space named, and leaves nothing behind.
 func TestRunRefusesWhatWouldFillTheDisk(t *testing.T) {
 	old := freeSpace
 	t.Cleanup(func() { freeSpace = old })
@@ -87,7 +89,7 @@ func TestRunRefusesWhatWouldFillTheDisk(t *testing.T) {
 	d := newFullDisk(300 << 20)
 	out := filepath.Join(base, "out")
 	_, err := runOnDisk(t, d, out, "servers", "3", "workload", "write", "keys", "1000", "valueSize", "64KiB",
-		"rate", "100", "warmup", "0s", "duration", "1s", "dataDir", filepath.Join(base, "data"))
+		"rate", "100", "warmup", "0s", "duration", "1s", "snapCount", "1000", "dataDir", filepath.Join(base, "data"))
 	if err == nil || !strings.Contains(err.Error(), "--data-dir "+filepath.Join(base, "data")+": 300MiB free, this run needs about ") ||
 		!strings.Contains(err.Error(), "3 members × (a log of 1100 txns") {
 		t.Fatalf("err = %v, want a refusal naming the free space and the estimate", err)
@@ -113,19 +115,22 @@ func TestEstimateSpace(t *testing.T) {
 	}{
 		{"issue: preload of 1000 × 64KiB, 100 writes/s for 10s",
 			[]string{"workload", "write", "keys", "1000", "valueSize", "64KiB", "rate", "100", "warmup", "0s", "duration", "10s"},
-			2000, 2000 * rec64K, 1, 1000 * rec64K, false},
+			2000, 2000 * rec64K, 0, 1000 * rec64K, false},
 		{"mixed at 1000 ops/s: a tenth writes, warm-up counted",
 			[]string{"workload", "mixed", "readRatio", "0.9", "keys", "10", "valueSize", "64KiB", "rate", "1000", "warmup", "5s", "duration", "10s"},
-			10 + 1500, 1510 * rec64K, 1, 10 * rec64K, false},
-		{"closed loop: 1500 writes/s a client",
+			10 + 1500, 1510 * rec64K, 0, 10 * rec64K, false},
+		{"closed loop: 600 writes/s a client",
 			[]string{"workload", "write", "keys", "10", "valueSize", "64KiB", "clients", "4", "warmup", "1s", "duration", "2s"},
-			10 + 18000, 18010 * rec64K, 1, 10 * rec64K, true},
+			10 + 7200, 7210 * rec64K, 0, 10 * rec64K, true},
+		{"closed loop without syncs: 1500 writes/s a client",
+			[]string{"workload", "write", "keys", "10", "valueSize", "64KiB", "clients", "4", "warmup", "1s", "duration", "2s", "forceSync", "false"},
+			10 + 18000, 18010 * rec64K, 0, 10 * rec64K, true},
 		{"snapCount 1000, randomized: one every 501 txns at most",
 			[]string{"workload", "write", "keys", "10", "valueSize", "64KiB", "rate", "1000", "warmup", "0s", "duration", "10s", "snapCount", "1000"},
-			10010, 10010 * rec64K, 1 + 10010/501, 10 * rec64K, false},
+			10010, 10010 * rec64K, 10010 / 501, 10 * rec64K, false},
 		{"reads only: the preload is all",
 			[]string{"workload", "read", "keys", "100", "valueSize", "64KiB", "warmup", "0s", "duration", "10s"},
-			100, 100 * rec64K, 1, 100 * rec64K, false},
+			100, 100 * rec64K, 0, 100 * rec64K, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := profiles.Load("quick")

@@ -21,10 +21,12 @@ const (
 	// nodeOverhead is a znode's bytes in a snapshot besides its data:
 	// path, stat, ACL reference.
 	nodeOverhead = 128
-	// closedLoopWritesPerClient bounds a closed-loop client's writes/s,
-	// not known beforehand: above the most measured, with and without
-	// syncs (docs/design.md, "Free space before a run").
-	closedLoopWritesPerClient = 1500
+	// closedLoopSyncedWrites and closedLoopUnsyncedWrites bound a
+	// closed-loop client's writes/s, not known beforehand, with the log
+	// synced (forceSync) and not: above the most measured (docs/design.md,
+	// "Free space before a run").
+	closedLoopSyncedWrites   = 600
+	closedLoopUnsyncedWrites = 1500
 	// spaceMargin is room for epoch files, the initial snapshot and the
 	// file system's own blocks, per member.
 	spaceMargin = 16 << 20
@@ -41,6 +43,7 @@ type spaceEstimate struct {
 	// closedLoop: the measured phase's writes are a guess from the
 	// clients, not a rate the plan sets.
 	closedLoop bool
+	perClient  int // writes/s a closed-loop client is taken to make
 }
 
 // estimateSpace estimates plan's writes per member.
@@ -52,18 +55,22 @@ func estimateSpace(p *Plan) spaceEstimate {
 		e.tree += int64(s.Keys) * value
 		e.txns, e.logBytes = int64(s.Keys), int64(s.Keys)*(value+txnOverhead)
 	}
-	writes, perTxn := measuredWrites(s, value)
-	e.closedLoop = s.Rate == 0 && writes > 0
+	perClient := closedLoopSyncedWrites
+	if !c.ForceSync {
+		perClient = closedLoopUnsyncedWrites
+	}
+	writes, perTxn := measuredWrites(s, value, perClient)
+	e.closedLoop, e.perClient = s.Rate == 0 && writes > 0, perClient
 	e.txns += writes
 	e.logBytes += writes * perTxn
 	// A snapshot each time the log grew by a threshold's txns (at least
-	// snapCount/2+1 when randomized) or by snapSizeLimit, and one of the
-	// preloaded tree at startup.
+	// snapCount/2+1 when randomized) or by snapSizeLimit; the one at
+	// startup is of a tree not yet preloaded (the margin holds it).
 	every := int64(max(c.SnapCount, 1))
 	if c.SnapRandomize {
 		every = every/2 + 1
 	}
-	e.snapshots = 1 + e.txns/every
+	e.snapshots = e.txns / every
 	if c.SnapSizeLimit > 0 {
 		e.snapshots += e.logBytes / c.SnapSizeLimit
 	}
@@ -78,7 +85,7 @@ func estimateSpace(p *Plan) spaceEstimate {
 
 // measuredWrites is the txns of the warm-up and the measured phase, and
 // the bytes each logs on average.
-func measuredWrites(s workloads.Spec, value int64) (txns, perTxn int64) {
+func measuredWrites(s workloads.Spec, value int64, perClient int) (txns, perTxn int64) {
 	var total, write, bytes float64
 	for _, op := range s.Mix.Ops() {
 		total += s.Mix[op]
@@ -94,7 +101,7 @@ func measuredWrites(s workloads.Spec, value int64) (txns, perTxn int64) {
 	if write == 0 {
 		return 0, 0
 	}
-	rate := float64(closedLoopWritesPerClient*s.Clients) * write / total
+	rate := float64(perClient*s.Clients) * write / total
 	if s.Rate > 0 {
 		rate = s.Rate * write / total
 	}
@@ -118,7 +125,7 @@ func (e spaceEstimate) String() string {
 	s := fmt.Sprintf("%d members × (a log of %d txns, %s; %s preallocated; %d snapshots of a %s tree)",
 		e.members, e.txns, size.Human(e.logBytes), size.Human(e.prealloc), e.snapshots, size.Human(e.tree))
 	if e.closedLoop {
-		s += fmt.Sprintf("; closed loop taken as up to %d writes/s per client, --rate bounds it", closedLoopWritesPerClient)
+		s += fmt.Sprintf("; closed loop taken as up to %d writes/s per client, --rate bounds it", e.perClient)
 	}
 	return s
 }
