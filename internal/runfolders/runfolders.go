@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -333,7 +334,7 @@ func (o Owner) Alive() bool {
 		return true // no /proc to look at: assume the worst
 	}
 	ticks, err := startTicks(o.PID)
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errZombie) {
 		return false
 	}
 	return err != nil || ticks == o.StartTicks
@@ -420,12 +421,18 @@ func CleanStale() (removed []string, left []Leftover, err error) {
 	return removed, left, nil
 }
 
-// Size is the bytes in the files under dir (0 if it is gone).
+// Size is the disk space the files under dir take (0 if it is gone):
+// their blocks, since preallocated logs are mostly holes.
 func Size(dir string) int64 {
 	var n int64
 	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			if fi, err := d.Info(); err == nil {
+		if err != nil || !d.Type().IsRegular() {
+			return nil
+		}
+		if fi, err := d.Info(); err == nil {
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+				n += st.Blocks * 512
+			} else {
 				n += fi.Size()
 			}
 		}
@@ -433,6 +440,10 @@ func Size(dir string) int64 {
 	})
 	return n
 }
+
+// errZombie means a process has exited and waits for its parent to reap
+// it: a process killed with SIGKILL is one for a moment.
+var errZombie = errors.New("exited")
 
 // startTicks is /proc/PID/stat's starttime, the clock ticks after boot
 // at which pid started.
@@ -450,6 +461,9 @@ func startTicks(pid int) (uint64, error) {
 	fields := strings.Fields(string(b[i+1:]))
 	if len(fields) < 20 {
 		return 0, fmt.Errorf("/proc/%d/stat: %d fields after the name", pid, len(fields))
+	}
+	if fields[0] == "Z" || fields[0] == "X" {
+		return 0, errZombie
 	}
 	return strconv.ParseUint(fields[19], 10, 64)
 }

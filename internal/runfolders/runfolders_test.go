@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 )
 
 // isolate keeps the test's leases out of the user's own.
@@ -160,5 +161,54 @@ func TestStaleAndClean(t *testing.T) {
 	}
 	if stale, _ := Stale(); len(stale) != 0 {
 		t.Errorf("lease stays after its clean-up: %v", stale)
+	}
+}
+
+// A process killed with SIGKILL is a zombie until its parent reaps it:
+// gone for this purpose, though /proc still lists it.
+func TestZombieIsNotAlive(t *testing.T) {
+	cmd := exec.Command("true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	// Not reaped: it stays a zombie once it exits, so this ends.
+	for {
+		if _, err := startTicks(cmd.Process.Pid); errors.Is(err, errZombie) {
+			break
+		}
+		time.Sleep(time.Millisecond) // a poll, not a deadline
+	}
+	host, _ := os.Hostname()
+	if (Owner{PID: cmd.Process.Pid, Host: host}).Alive() {
+		t.Error("a zombie counts as alive")
+	}
+	if !(Owner{PID: os.Getpid(), Host: host, StartTicks: mustTicks(t)}).Alive() {
+		t.Error("this process counts as gone")
+	}
+}
+
+func mustTicks(t *testing.T) uint64 {
+	t.Helper()
+	n, err := startTicks(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Size counts the blocks a file takes, not its length: a preallocated
+// log is mostly a hole.
+func TestSizeCountsBlocks(t *testing.T) {
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "log.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(make([]byte, 4096))
+	f.Truncate(64 << 20)
+	f.Close()
+	if n := Size(dir); n < 4096 || n > 1<<20 {
+		t.Errorf("Size = %d, want the 4 KiB written, not the 64 MiB length", n)
 	}
 }
