@@ -57,6 +57,7 @@ type Owner struct {
 type Lease struct {
 	Owner
 	Folders []Folder `json:"folders"`
+	file    string   // where it is kept
 }
 
 // Set is the folders of one run while it runs. Its methods are not safe
@@ -70,11 +71,14 @@ var seq atomic.Int64
 
 // Begin starts the record of a run's folders; what is "run" or "probe".
 func Begin(what string) (*Set, error) {
-	dir, err := stateDir()
-	if err != nil {
-		return nil, err
+	var dir string
+	var err error
+	for _, dir = range stateDirs() {
+		if err = os.MkdirAll(dir, 0o755); err == nil {
+			break
+		}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("run record: %w", err)
 	}
 	host, _ := os.Hostname()
@@ -86,14 +90,15 @@ func Begin(what string) (*Set, error) {
 	return s, s.save()
 }
 
-// stateDir holds the leases: the user's cache folder survives a reboot
-// that may leave member folders on a data disk.
-func stateDir() (string, error) {
-	base, err := os.UserCacheDir()
-	if err != nil {
-		base = os.TempDir()
+// stateDirs hold the leases: the user's cache folder, which survives a
+// reboot that may leave member folders on a data disk, or else (no home,
+// a read-only one) a folder of the user's in the temporary folder.
+func stateDirs() []string {
+	tmp := filepath.Join(os.TempDir(), "zkbench-runs-"+strconv.Itoa(os.Getuid()))
+	if base, err := os.UserCacheDir(); err == nil {
+		return []string{filepath.Join(base, "zkbench", "runs"), tmp}
 	}
-	return filepath.Join(base, "zkbench", "runs"), nil
+	return []string{tmp}
 }
 
 // save writes the lease in full: a reader sees the old or the new one.
@@ -349,28 +354,26 @@ func (o Owner) Describe() string {
 // Stale returns the leases of this host's processes that are gone, with
 // the folders they still name, oldest first.
 func Stale() ([]Lease, error) {
-	dir, err := stateDir()
-	if err != nil {
-		return nil, err
-	}
-	ents, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("run records: %w", err)
-	}
 	var stale []Lease
-	for _, e := range ents {
-		if filepath.Ext(e.Name()) != ".json" {
-			continue
+	for _, dir := range stateDirs() {
+		ents, err := os.ReadDir(dir)
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			continue // never used
 		}
-		var l Lease
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil || json.Unmarshal(b, &l) != nil || l.Alive() {
-			continue
+		if err != nil {
+			return nil, fmt.Errorf("run records: %w", err)
 		}
-		stale = append(stale, l)
+		for _, e := range ents {
+			if filepath.Ext(e.Name()) != ".json" {
+				continue
+			}
+			l := Lease{file: filepath.Join(dir, e.Name())}
+			b, err := os.ReadFile(l.file)
+			if err != nil || json.Unmarshal(b, &l) != nil || l.Alive() {
+				continue
+			}
+			stale = append(stale, l)
+		}
 	}
 	slices.SortFunc(stale, func(a, b Lease) int { return a.Started.Compare(b.Started) })
 	return stale, nil
@@ -392,17 +395,12 @@ func (l Lease) Remaining() []Folder {
 // marker names l) and, once nothing is left, the lease itself.
 func Clean(l Lease) (removed []string, left []Leftover) {
 	removed, left, rest := clean(l, l.ID)
-	dir, err := stateDir()
-	if err != nil {
-		return removed, left
-	}
-	path := filepath.Join(dir, l.ID+".json")
 	if len(rest) == 0 {
-		os.Remove(path)
+		os.Remove(l.file)
 		return removed, left
 	}
 	l.Folders = rest
-	s := &Set{lease: l, path: path}
+	s := &Set{lease: l, path: l.file}
 	s.save()
 	return removed, left
 }

@@ -212,3 +212,23 @@ func TestSizeCountsBlocks(t *testing.T) {
 		t.Errorf("Size = %d, want the 4 KiB written, not the 64 MiB length", n)
 	}
 }
+
+// Without a usable cache folder the records go to the temporary folder,
+// where a clean-up finds them too.
+func TestRecordsWithoutCacheFolder(t *testing.T) {
+	notADir := filepath.Join(t.TempDir(), "file")
+	write(t, notADir)
+	t.Setenv("XDG_CACHE_HOME", notADir)
+	t.Setenv("TMPDIR", t.TempDir())
+	s, err := Begin("run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := filepath.Join(t.TempDir(), "d")
+	s.Mkdir(d)
+	s.lease.PID, s.lease.StartTicks = deadPID(t), 1
+	s.save()
+	if removed, left, err := CleanStale(); err != nil || len(left) != 0 || !slices.Equal(removed, []string{d}) {
+		t.Errorf("CleanStale = %v, %v, %v", removed, left, err)
+	}
+}
