@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"zkbench/internal/runfolders"
-	"zkbench/profiles"
 )
 
 // shortRun is a one-member write run of 200 ms, in profile keys.
@@ -133,23 +132,9 @@ func TestEstimateSpace(t *testing.T) {
 			100, 100 * rec64K, 0, 100 * rec64K, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := profiles.Load("quick")
-			if err != nil {
-				t.Fatal(err)
-			}
-			plan, err := NewPlan(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := 0; i+1 < len(tc.settings); i += 2 {
-				if err := plan.Set(tc.settings[i], tc.settings[i+1]); err != nil {
-					t.Fatal(err)
-				}
-			}
-			plan.Set("snapCount", "100000")
-			for i := 0; i+1 < len(tc.settings); i += 2 {
-				plan.Set(tc.settings[i], tc.settings[i+1]) // a case's snapCount wins
-			}
+			// snapCount 100000 unless the case sets it: the quick profile's
+			// 10000 would snapshot in most cases.
+			plan := quickPlan(t, append([]string{"snapCount", "100000"}, tc.settings...)...)
 			e := estimateSpace(plan)
 			if e.txns != tc.txns || e.logBytes != tc.logBytes || e.snapshots != tc.snapshots || e.tree != tc.tree || e.closedLoop != tc.closedLoop {
 				t.Errorf("got txns %d log %d snapshots %d tree %d closed loop %v\nwant txns %d log %d snapshots %d tree %d closed loop %v",

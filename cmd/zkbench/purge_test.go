@@ -13,14 +13,15 @@ import (
 // A folder named like an old snapshot that holds a file cannot be
 // removed: purge removes everything else it should, lists both what it
 // removed and what it left, and exits 1.
-func TestPurgeCarriesOnPastWhatStays(t *testing.T) {
-	data := t.TempDir()
+// purgeFixture fills data/version-2 with four snapshots and three logs:
+// keeping 3 snapshots (oldest 0x30) needs log.20 (the newest at or
+// before 0x30) and log.40. It returns the version-2 folder.
+func purgeFixture(t *testing.T, data string) string {
+	t.Helper()
 	v2 := filepath.Join(data, "version-2")
-	stuck := filepath.Join(v2, "snapshot.1.d")
-	if err := os.MkdirAll(stuck, 0o755); err != nil {
+	if err := os.MkdirAll(v2, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(stuck, "f"), []byte("x"), 0o644)
 	snapshot, _ := os.ReadFile(fixtureSnap)
 	log, _ := os.ReadFile(fixtureLog)
 	for _, n := range []string{"snapshot.10", "snapshot.30", "snapshot.50", "snapshot.70"} {
@@ -29,6 +30,17 @@ func TestPurgeCarriesOnPastWhatStays(t *testing.T) {
 	for _, n := range []string{"log.1", "log.20", "log.40"} {
 		os.WriteFile(filepath.Join(v2, n), log, 0o644)
 	}
+	return v2
+}
+
+func TestPurgeCarriesOnPastWhatStays(t *testing.T) {
+	data := t.TempDir()
+	v2 := purgeFixture(t, data)
+	stuck := filepath.Join(v2, "snapshot.1.d")
+	if err := os.Mkdir(stuck, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(stuck, "f"), []byte("x"), 0o644)
 	code, out, errOut := runCLI(t, "purge", "--data-dir", data)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1; stderr %q\n%s", code, errOut, out)
