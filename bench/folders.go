@@ -83,8 +83,8 @@ func (r *runner) prepareOut() error {
 
 // prepareData creates the data parents if missing, checks them and
 // their free space for what the run will write, and creates the member
-// folders. A member folder that exists already holds
-// files this run did not create, so the run is refused.
+// folders. A member folder that exists already holds files this run did
+// not create, so the run is refused.
 func (r *runner) prepareData(need spaceEstimate) error {
 	p := r.plan
 	if p.dataDir == "" {
@@ -116,6 +116,7 @@ func (r *runner) prepareData(need spaceEstimate) error {
 			if err := r.folders.Mkdir(d); err != nil {
 				return memberDirError(parent.flag, parent.dir, d, err)
 			}
+			r.memberDirs = append(r.memberDirs, d)
 		}
 	}
 	return nil
@@ -124,17 +125,11 @@ func (r *runner) prepareData(need spaceEstimate) error {
 // nameData tells where the member folders are before the run starts: a
 // run killed before its end cannot say it afterwards.
 func (r *runner) nameData() {
-	var members []string
-	for _, f := range r.folders.Folders() {
-		if f.Created && f.Contents && strings.HasPrefix(filepath.Base(f.Path), "server") {
-			members = append(members, f.Path)
-		}
-	}
 	when := "removed after the run; --keep-data keeps them"
 	if r.plan.keepData {
 		when = "kept after the run"
 	}
-	r.sink.Notice(fmt.Sprintf("data folders: %s (%s)", strings.Join(members, " "), when))
+	r.sink.Notice(fmt.Sprintf("data folders: %s (%s)", strings.Join(r.memberDirs, " "), when))
 }
 
 // memberDirError words a member folder that could not be created: one

@@ -67,13 +67,14 @@ type runner struct {
 	plan *Plan
 	sink Sink
 
-	folders   *runfolders.Set // what this run created and removes at the end
-	ens       *engine.Ensemble
-	failRoles map[uint64]string // the members' roles when a failure stopped them
-	external  *zktarget.Target
-	mntrStart <-chan []zktarget.ServerStats // the external servers' mntr at the measured start
-	servers   *collect.Servers
-	system    *collect.System
+	folders    *runfolders.Set // what this run created and removes at the end
+	memberDirs []string        // the member folders, data and log
+	ens        *engine.Ensemble
+	failRoles  map[uint64]string // the members' roles when a failure stopped them
+	external   *zktarget.Target
+	mntrStart  <-chan []zktarget.ServerStats // the external servers' mntr at the measured start
+	servers    *collect.Servers
+	system     *collect.System
 }
 
 func (r *runner) run(ctx context.Context) (*results.Result, error) {
