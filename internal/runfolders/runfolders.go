@@ -125,11 +125,11 @@ func (s *Set) add(f Folder) error {
 	if err := s.save(); err != nil {
 		return err
 	}
-	return s.mark(f.Path)
+	return writeMarker(f.Path, s.lease.Owner)
 }
 
-func (s *Set) mark(dir string) error {
-	b, err := json.Marshal(s.lease.Owner)
+func writeMarker(dir string, o Owner) error {
+	b, err := json.Marshal(o)
 	if err != nil {
 		return err
 	}
@@ -281,17 +281,11 @@ func removeFolder(f Folder, id string) error {
 				err = pe.Err
 			}
 			// Put the marker back: the folder is still the run's.
-			readd(f.Path, owner)
+			writeMarker(f.Path, owner)
 			return fmt.Errorf("%w: others' files in it", err)
 		}
 	}
 	return nil
-}
-
-func readd(dir string, o Owner) {
-	if b, err := json.Marshal(o); err == nil {
-		os.WriteFile(filepath.Join(dir, Marker), append(b, '\n'), 0o644)
-	}
 }
 
 // removeContents removes everything in dir but its marker.
