@@ -35,6 +35,9 @@ type Plan struct {
 	dataDir         string // parent given by the user, "" = a fresh temporary one
 	logDir          string // parent for dataLogDirs, "" = in the dataDirs
 	keepData        bool
+	// staleNamed: the sweep this run is part of told already what
+	// killed runs left, so the run does not repeat it.
+	staleNamed bool
 }
 
 // NewPlan starts a plan from profile p's settings. Sweep lines (vary)

@@ -5,18 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"zkbench/bench/internal/collect"
 	"zkbench/engine"
-	"zkbench/internal/fserr"
+	"zkbench/internal/runfolders"
 	"zkbench/results"
 	"zkbench/workloads"
 	"zkbench/workloads/embedded"
@@ -71,7 +67,8 @@ type runner struct {
 	plan *Plan
 	sink Sink
 
-	removeDirs []string // what this run created and removes at the end
+	folders    *runfolders.Set // what this run created and removes at the end
+	memberDirs []string        // the member folders, data and log
 	ens        *engine.Ensemble
 	failRoles  map[uint64]string // the members' roles when a failure stopped them
 	external   *zktarget.Target
@@ -84,15 +81,23 @@ func (r *runner) run(ctx context.Context) (*results.Result, error) {
 	if err := r.plan.Check(); err != nil {
 		return nil, err
 	}
-	var err error
-	if r.plan.Out, err = prepareOut(r.plan.Out, r.plan.profile); err != nil {
+	folders, err := runfolders.Begin("run")
+	if err != nil {
+		return nil, err
+	}
+	r.folders = folders
+	defer r.cleanup()
+	if !r.plan.staleNamed {
+		nameStale(r.sink)
+	}
+	if err := r.prepareOut(); err != nil {
 		return nil, err
 	}
 	if r.plan.Embedded() {
-		defer r.cleanup()
-		if err := r.prepareData(); err != nil {
+		if err := r.prepareData(estimateSpace(r.plan)); err != nil {
 			return nil, err
 		}
+		r.nameData()
 		if err := r.startEnsemble(ctx); err != nil {
 			return nil, err
 		}
@@ -171,92 +176,6 @@ const DefaultRoot = "zkbench-results"
 // timestamp>-<name>.
 func DefaultOut(name string) string {
 	return filepath.Join(DefaultRoot, time.Now().UTC().Format("20060102T150405Z")+"-"+name)
-}
-
-// prepareOut creates a run's or sweep's output folder, by default
-// DefaultOut(name), and returns its path. An existing non-empty folder
-// is refused, so that nothing is ever overwritten.
-func prepareOut(out, name string) (string, error) {
-	if out == "" {
-		out = DefaultOut(name)
-	}
-	if entries, err := os.ReadDir(out); err == nil && len(entries) > 0 {
-		return out, fmt.Errorf("--out %s: folder exists and is not empty", out)
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return out, fmt.Errorf("--out %s: %w", out, fserr.Reason(err))
-	}
-	return out, nil
-}
-
-// prepareData checks the data parents and creates the member folders.
-// A parent must exist and be writable; a member folder that exists
-// already holds files this run did not create, so the run is refused.
-func (r *runner) prepareData() error {
-	p := r.plan
-	if p.dataDir == "" {
-		tmp, err := os.MkdirTemp("", "zkbench-data-")
-		if err != nil {
-			return fmt.Errorf("temporary data folder: %v", err)
-		}
-		p.dataDir = tmp
-		r.removeDirs = append(r.removeDirs, tmp)
-	}
-	p.engine.DataDir, p.engine.DataLogDir = p.dataDir, p.logDir
-	for _, parent := range []struct{ flag, dir string }{{"--data-dir", p.dataDir}, {"--data-log-dir", p.logDir}} {
-		if parent.dir == "" {
-			continue
-		}
-		if err := checkParent(parent.flag, parent.dir, p.engine); err != nil {
-			return err
-		}
-		for i := 1; i <= p.engine.Servers+p.engine.Observers; i++ {
-			d := filepath.Join(parent.dir, "server"+strconv.Itoa(i))
-			if err := os.Mkdir(d, 0o755); err != nil {
-				if errors.Is(err, os.ErrExist) {
-					return fmt.Errorf("%s %s: %s exists already; zkbench only writes into member folders it creates", parent.flag, parent.dir, d)
-				}
-				return fmt.Errorf("%s %s: %v", parent.flag, parent.dir, fserr.Reason(err))
-			}
-			r.removeDirs = append(r.removeDirs, d)
-		}
-	}
-	return nil
-}
-
-// checkParent refuses a missing, unwritable or nearly full data parent.
-func checkParent(flag, dir string, cfg engine.Config) error {
-	st, err := os.Stat(dir)
-	switch {
-	case err != nil:
-		return fmt.Errorf("%s %s: %v", flag, dir, fserr.Reason(err))
-	case !st.IsDir():
-		return fmt.Errorf("%s %s: not a directory", flag, dir)
-	case unix.Access(dir, unix.W_OK) != nil:
-		return fmt.Errorf("%s %s: not writable", flag, dir)
-	}
-	var fs unix.Statfs_t
-	if unix.Statfs(dir, &fs) == nil {
-		free := int64(fs.Bavail) * int64(fs.Bsize)
-		need := int64(cfg.Servers+cfg.Observers) * (max(cfg.PreAllocSize, 1<<20) + 16<<20)
-		if free < need {
-			return fmt.Errorf("%s %s: %d bytes free, a run needs at least %d", flag, dir, free, need)
-		}
-	}
-	return nil
-}
-
-func (r *runner) cleanup() {
-	if r.ens != nil {
-		r.ens.Stop()
-	}
-	if r.plan.keepData && r.ens != nil {
-		r.sink.Notice("data kept in " + r.plan.dataDir)
-		return
-	}
-	for i := len(r.removeDirs) - 1; i >= 0; i-- {
-		os.RemoveAll(r.removeDirs[i])
-	}
 }
 
 func (r *runner) startEnsemble(ctx context.Context) error {

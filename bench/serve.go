@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"zkbench/internal/runfolders"
 )
 
 // Member is where one member of a served ensemble listens and writes.
@@ -31,9 +33,16 @@ func Serve(ctx context.Context, plan *Plan, host string, port int, sink Sink, re
 	if sink == nil {
 		sink = discard{}
 	}
-	r := &runner{plan: plan, sink: sink}
+	folders, err := runfolders.Begin("serve")
+	if err != nil {
+		return err
+	}
+	r := &runner{plan: plan, sink: sink, folders: folders}
 	defer r.cleanup()
-	if err := r.prepareData(); err != nil {
+	// What clients will write is not known: only the ensemble's own
+	// needs are checked.
+	idle := spaceEstimate{members: plan.engine.Servers + plan.engine.Observers, prealloc: max(plan.engine.PreAllocSize, 1<<20)}
+	if err := r.prepareData(idle); err != nil {
 		return err
 	}
 	if err := r.startEnsemble(ctx); err != nil {

@@ -176,12 +176,14 @@ func (sw *Sweep) Run(ctx context.Context, sink Sink) (*results.Sweep, error) {
 	if sw.Out, err = prepareOut(sw.Out, sw.profile); err != nil {
 		return nil, err
 	}
+	nameStale(sink)
 	index := &results.Sweep{ZkbenchVersion: Version(), Profile: sw.profile, Started: time.Now().UTC(),
 		Vary: sw.vary, Repeat: sw.repeat, Runs: []results.SweepRun{}}
 	for i, sr := range sw.runs {
 		label := index.Label(results.SweepRun{Values: sr.values, Repeat: sr.repeat})
 		sink.Notice(fmt.Sprintf("run %d/%d: %s", i+1, len(sw.runs), label))
 		sr.plan.Out = filepath.Join(sw.Out, sr.dir)
+		sr.plan.staleNamed = true
 		res, err := Run(ctx, sr.plan, sink)
 		if err != nil {
 			return nil, fmt.Errorf("run %s: %w", label, err)

@@ -212,18 +212,7 @@ func TestExitCodes(t *testing.T) {
 
 func TestPurge(t *testing.T) {
 	data := t.TempDir()
-	v2 := filepath.Join(data, "version-2")
-	os.MkdirAll(v2, 0o755)
-	snapshot, _ := os.ReadFile(fixtureSnap)
-	log, _ := os.ReadFile(fixtureLog)
-	// Four snapshots and three logs: keeping 3 snapshots (oldest 0x30)
-	// needs log.20 (the newest at or before 0x30) and log.40.
-	for _, n := range []string{"snapshot.10", "snapshot.30", "snapshot.50", "snapshot.70"} {
-		os.WriteFile(filepath.Join(v2, n), snapshot, 0o644)
-	}
-	for _, n := range []string{"log.1", "log.20", "log.40"} {
-		os.WriteFile(filepath.Join(v2, n), log, 0o644)
-	}
+	v2 := purgeFixture(t, data)
 	code, out, errOut := runCLI(t, "purge", "--data-dir", data)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)

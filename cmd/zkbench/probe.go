@@ -19,6 +19,7 @@ import (
 	"zkbench/fsprobe"
 	"zkbench/internal/fserr"
 	"zkbench/internal/progress"
+	"zkbench/internal/runfolders"
 	"zkbench/internal/size"
 	"zkbench/results/device"
 	htmlreport "zkbench/results/report"
@@ -101,6 +102,18 @@ func runProbe(args []string, stdout, stderr io.Writer) error {
 	cfg, err := f.config()
 	if err != nil {
 		return err
+	}
+	folders, err := runfolders.Begin("probe")
+	if err != nil {
+		return err
+	}
+	defer endFolders(folders, "probe", stderr)
+	created, err := fsprobe.MakeMissingDirs(probeFS, folders, cfg.Dirs)
+	for _, c := range created {
+		fmt.Fprintf(stderr, "zkbench probe: created %s; removed after the probe\n", c)
+	}
+	if err != nil {
+		return usagef("--dir %v", err)
 	}
 	facts, err := probeCheckDirs(&cfg)
 	if err != nil {
@@ -230,6 +243,13 @@ func probeParseList[T interface {
 		}
 	}
 	return out, nil
+}
+
+// endFolders removes what a command created and names what it could not.
+func endFolders(set *runfolders.Set, cmd string, stderr io.Writer) {
+	for _, l := range set.End() {
+		fmt.Fprintf(stderr, "zkbench %s: not removed: %v\n", cmd, l)
+	}
 }
 
 // probeCheckDirs checks every directory before anything is measured:

@@ -84,7 +84,7 @@ func TestProbeBadInput(t *testing.T) {
 		want string // in the one line on stderr
 	}{
 		{"no dir", []string{}, "--dir is required"},
-		{"missing dir", []string{"--dir", filepath.Join(dir, "nope")}, "--dir " + filepath.Join(dir, "nope") + ": does not exist"},
+		{"dir under a file", []string{"--dir", filepath.Join(file, "sub")}, "--dir " + filepath.Join(file, "sub") + ": cannot be examined"},
 		{"not a dir", []string{"--dir", file}, "--dir " + file + ": is not a directory"},
 		{"empty dir", []string{"--dir", ""}, "--dir must not be empty"},
 		{"dir twice", []string{"--dir", dir, "--dir", dir + "/"}, "given twice"},
@@ -465,4 +465,22 @@ func TestProbeSignalChild(t *testing.T) {
 		code = 3
 	}
 	os.Exit(code)
+}
+
+// A --dir that does not exist is created with its missing parents, named,
+// probed, and removed afterwards with nothing else.
+func TestProbeCreatesMissingDir(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "new", "sub")
+	code, _, stderr := runCLI(t, "probe", "--dir", dir, "--count", "20", "--sync", "none",
+		"--bandwidth-size", "0", "--out", filepath.Join(t.TempDir(), "out"))
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if want := "created " + filepath.Join(base, "new") + "; removed after the probe"; !strings.Contains(stderr, want) {
+		t.Errorf("stderr %q lacks %q", stderr, want)
+	}
+	if left := probeDirNames(t, base); len(left) != 0 {
+		t.Errorf("left %v after the probe", left)
+	}
 }

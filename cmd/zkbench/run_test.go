@@ -110,9 +110,9 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"bad size", []string{"--pre-alloc-size", "64MB"}, "--pre-alloc-size"},
 		{"bad duration", []string{"--duration", "ten"}, "--duration"},
 		{"bad workload", []string{"--workload", "nope"}, "--workload"},
-		{"missing data dir", []string{"--data-dir", filepath.Join(used, "missing")}, "--data-dir"},
+		{"data dir a file", []string{"--data-dir", filepath.Join(full, "x")}, "--data-dir " + filepath.Join(full, "x") + ": not a directory"},
 		{"foreign member folder", []string{"--data-dir", used}, "server2 exists already"},
-		{"data dir too full", []string{"--data-dir", small, "--pre-alloc-size", "100000TiB"}, "bytes free, a run needs at least"},
+		{"data dir too full", []string{"--data-dir", small, "--pre-alloc-size", "100000TiB"}, "free, this run needs about 300000TiB"},
 		{"out not empty", []string{"--out", full}, "not empty"},
 		{"bad target", []string{"--target", "http://x"}, "--target"},
 	}

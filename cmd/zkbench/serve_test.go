@@ -103,7 +103,10 @@ func TestServeRefusesBadInput(t *testing.T) {
 	}
 	defer busy.Close()
 	busyPort := busy.Addr().(*net.TCPAddr).Port
-	data := t.TempDir()
+	data, file := t.TempDir(), filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -112,7 +115,7 @@ func TestServeRefusesBadInput(t *testing.T) {
 		{[]string{"--client-port", strconv.Itoa(busyPort), "--data-dir", data}, "address already in use"},
 		{[]string{"--prealloc-mode", "sometimes"}, "--prealloc-mode"},
 		{[]string{"--set", "workload=nope"}, "workload"},
-		{[]string{"--data-dir", filepath.Join(data, "missing")}, "missing"},
+		{[]string{"--data-dir", filepath.Join(file, "sub")}, "not a directory"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {
 		code, _, stderr := runCLI(t, append([]string{"serve"}, tc.args...)...)

@@ -54,24 +54,79 @@ func TestPurgeFixture(t *testing.T) {
 	}
 }
 
+// addFolders puts folders named like old logs and snapshots into a copy
+// of the standalone fixture (oldest snapshot kept at 3: 0x9c): two hold a
+// file and cannot be removed, one is empty and can.
+func addFolders(t *testing.T, data string) {
+	t.Helper()
+	v2 := filepath.Join(data, "version-2")
+	for _, d := range []string{"snapshot.1.d", "log.3.d", "snapshot.2"} {
+		if err := os.Mkdir(filepath.Join(v2, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"snapshot.1.d/f", "log.3.d/f"} {
+		if err := os.WriteFile(filepath.Join(v2, f), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// An entry that cannot be removed does not stop the purge: everything
+// else old is removed, and what was left is named with its reason.
+func TestPurgeCarriesOnPastWhatStays(t *testing.T) {
+	data := copyDir(t, filepath.Join(fixtures, "standalone/version-2"), nil)
+	addFolders(t, data)
+	dirs := NewDirs(data, "")
+	p, err := Purge(disk.OS, dirs, 3)
+	if !errors.Is(err, ErrIncomplete) {
+		t.Fatalf("err = %v, want ErrIncomplete", err)
+	}
+	var left []string
+	for _, l := range p.Left {
+		if l.Err == nil {
+			t.Errorf("%s left without a reason", l.Path)
+		}
+		left = append(left, filepath.Base(l.Path))
+	}
+	if want := []string{"log.3.d", "snapshot.1.d"}; !slices.Equal(left, want) {
+		t.Errorf("Left = %v, want %v", left, want)
+	}
+	if len(p.Logs) != 3 || len(p.Snapshots) != 5 {
+		t.Errorf("removed logs %v and snapshots %v; want 3 logs and 5 snapshots (snapshot.2, an empty folder, among them)", p.Logs, p.Snapshots)
+	}
+	want := []string{"log.3.d", "log.80", "log.9e", "log.a0", "log.bb", "snapshot.1.d", "snapshot.9c", "snapshot.9f", "snapshot.b9"}
+	if got := names(t, dirs.Snap); !slices.Equal(got, want) {
+		t.Errorf("left %v\nwant %v", got, want)
+	}
+}
+
 // Purge leaves exactly what ZooKeeper's own PurgeTxnLog leaves, also with
-// the log in a separate directory and a corrupt newest snapshot.
+// the log in a separate directory, a corrupt newest snapshot, and folders
+// named like old snapshots and logs (PurgeTxnLog removes the empty one,
+// reports the others and carries on).
 func TestPurgeMatchesPurgeTxnLog(t *testing.T) {
 	zkref.Need(t)
 	tests := []struct {
 		fixture string
 		keep    int
+		folders bool
 	}{
-		{"standalone", 3},
-		{"standalone", 4},
-		{"quorum1", 3},
-		{"ensemble3/server1", 3},
+		{"standalone", 3, false},
+		{"standalone", 4, false},
+		{"standalone", 3, true},
+		{"quorum1", 3, false},
+		{"ensemble3/server1", 3, false},
 	}
 	for _, tt := range tests {
 		src := filepath.Join(fixtures, tt.fixture, "version-2")
 		ours, theirs := copyDir(t, src, nil), copyDir(t, src, nil)
+		if tt.folders {
+			addFolders(t, ours)
+			addFolders(t, theirs)
+		}
 		p, err := Purge(disk.OS, NewDirs(ours, ""), tt.keep)
-		if err != nil {
+		if err != nil && !(tt.folders && errors.Is(err, ErrIncomplete)) {
 			t.Fatal(err)
 		}
 		if len(p.Snapshots) == 0 {

@@ -1,0 +1,9 @@
+package bench
+
+import (
+	"testing"
+
+	"zkbench/internal/runfolders/runfolderstest"
+)
+
+func TestMain(m *testing.M) { runfolderstest.Main(m) }
