@@ -29,7 +29,7 @@ func TestWriteText(t *testing.T) {
 		want []string // with runs of blanks as one
 	}{
 		{5, []string{
-			"(5 runs)",
+			"(5 runs: run-1, run-2, run-3, run-4, run-5)",
 			"\nsetData.p99 2.00 ms ± ∞ 2.60 ms ± ∞ +30.0% p=0.008 n=5 REGRESSED, beyond 10%\n",
 			"\nnote: need >= 6 samples for confidence interval at level 0.95\n",
 			"\nFAIL: 1 of 2 metrics regressed beyond 10%: setData.p99\n",
