@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"zkbench/bench"
 	"zkbench/results/compare"
 )
 
@@ -23,6 +24,9 @@ const (
 	// exitInconclusive: compare's data cannot tell a regression the
 	// size of the threshold from noise.
 	exitInconclusive = 3
+	// exitInterrupted is the shell's 128+SIGINT: stopped by a signal,
+	// what was measured written and marked interrupted.
+	exitInterrupted = 130
 )
 
 // usageError is bad usage or input: one line on stderr, exit 2.
@@ -89,6 +93,8 @@ func report(stderr io.Writer, name string, err error) int {
 	fmt.Fprintf(stderr, "zkbench %s: %s\n", name, msg)
 	var pe *problemError
 	switch {
+	case errors.Is(err, bench.ErrInterrupted):
+		return exitInterrupted
 	case errors.Is(err, compare.ErrInconclusive):
 		return exitInconclusive
 	case errors.As(err, &pe):

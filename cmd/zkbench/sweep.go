@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -52,14 +53,18 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	sink := &textSink{w: stderr, cmd: "sweep", progress: o.progress || isTerminal(stderr)}
 	index, err := sw.Run(ctx, sink)
-	if err != nil {
+	if index == nil || (err != nil && !errors.Is(err, bench.ErrInterrupted)) {
 		return err
 	}
-	if err := writeSweepTable(stdout, sw.Out, index); err != nil {
-		return err
+	if index.Interrupted {
+		fmt.Fprintf(stdout, "INTERRUPTED after %d of %d runs: sweep.json lists the complete ones and is marked interrupted\n\n",
+			len(index.Runs), index.Planned)
+	}
+	if werr := writeSweepTable(stdout, sw.Out, index); werr != nil {
+		return werr
 	}
 	fmt.Fprintf(stdout, "\nresults: %s (sweep.json, report.html, one folder per run)\n", relPath(sw.Out))
-	return nil
+	return err
 }
 
 // planSweep resolves every run of the sweep from the profile, the flags

@@ -58,7 +58,9 @@ func mismatches(base, cand *Runs) []string {
 		name string
 		rs   *Runs
 	}{{"baseline", base}, {"candidate", cand}} {
-		found = append(found, side.rs.interrupted(side.name)...)
+		for _, f := range side.rs.Interruptions() {
+			found = append(found, side.name+" "+f)
+		}
 		found = append(found, side.rs.differences(side.name)...)
 	}
 	b, c := base.results[0], cand.results[0]
@@ -91,18 +93,18 @@ func (rs *Runs) differences(side string) []string {
 	return found
 }
 
-// interrupted names the side's interrupted runs, and the sweep it came
-// from when that was cut short.
-func (rs *Runs) interrupted(side string) []string {
+// Interruptions name the runs that were interrupted, and the sweep they
+// came from when that was cut short: runs that are not a complete sample.
+func (rs *Runs) Interruptions() []string {
 	var found []string
 	for i, r := range rs.results {
 		if r.Interrupted {
-			found = append(found, fmt.Sprintf("%s %s: an interrupted run (%.2f s measured)", side, rs.Files[i], r.DurationS))
+			found = append(found, fmt.Sprintf("%s: an interrupted run (%.2f s measured)", rs.Files[i], r.DurationS))
 		}
 	}
 	if rs.sweep != nil && rs.sweep.Interrupted {
-		found = append(found, fmt.Sprintf("%s %s: from a sweep interrupted after %d of %d runs",
-			side, rs.Path, len(rs.sweep.Runs), rs.sweep.Planned))
+		found = append(found, fmt.Sprintf("%s: from a sweep interrupted after %d of %d runs",
+			rs.Path, len(rs.sweep.Runs), rs.sweep.Planned))
 	}
 	return found
 }
