@@ -82,13 +82,19 @@ func (r *Report) method() string {
 		formatPct(r.MaxRegression), Power*100)
 }
 
-// notes are the rows' warnings, each once, naming the metrics it is
-// about unless it is about all of them.
+// notes are what was compared with --force, then the rows' warnings.
 func (r *Report) notes() []string {
-	var notes []string
+	var forced []string
 	for _, f := range r.Forced {
-		notes = append(notes, "compared with --force: "+f)
+		forced = append(forced, "compared with --force: "+f)
 	}
+	return append(forced, r.metricNotes()...)
+}
+
+// metricNotes are the rows' warnings, each once, naming the metrics it
+// is about unless it is about all of them.
+func (r *Report) metricNotes() []string {
+	var notes []string
 	metrics := map[string][]string{}
 	for _, row := range r.Rows {
 		for _, n := range row.Notes {
