@@ -15,7 +15,8 @@
 #
 # HISTORY defaults to zkbench-results/nightly. Environment: ZKBENCH (a zkbench
 # binary; default: built from this checkout), MAX_REGRESSION (default 10%),
-# NIGHTLY_ARGS (more `zkbench sweep` flags, e.g. "--repeat 3 --duration
+# METRICS (compare's --metric, default throughput: the profile's repeats
+# are sized for it, see docs/noise.md), NIGHTLY_ARGS (more `zkbench sweep` flags, e.g. "--repeat 3 --duration
 # 10s"), DATE (the night's folder name, default today's UTC date; a second
 # run the same day gets DATE.2, DATE.3 …).
 #
@@ -30,6 +31,7 @@ usage() { echo "usage: $0 [HISTORY]" >&2; exit 2; }
 [ $# -le 1 ] || usage
 history=${1:-zkbench-results/nightly}
 max_regression=${MAX_REGRESSION:-10%}
+metrics=${METRICS:-throughput}
 date=${DATE:-$(date -u +%Y-%m-%d)}
 read -r -a extra <<<"${NIGHTLY_ARGS:-}"
 fail() { echo "$0: $*" >&2; exit 2; }
@@ -56,7 +58,7 @@ verdict=0
 if [ -e "$history/baseline" ]; then
   echo "== compared with the baseline ($(readlink "$history/baseline" || echo baseline))"
   "$zkbench" compare "$history/baseline" "$history/$night" --max-regression "$max_regression" \
-      --format markdown >"$history/$night/compare.md" || verdict=$?
+      --metric "$metrics" --format markdown >"$history/$night/compare.md" || verdict=$?
   cat "$history/$night/compare.md"
   [ "$verdict" -le 1 ] || [ "$verdict" -eq 3 ] || fail "compare failed (exit $verdict)"
 else
