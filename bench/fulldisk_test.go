@@ -99,6 +99,18 @@ func (f *fullFile) Allocate(off, n int64) error {
 // the notices it gave.
 func runOnDisk(t *testing.T, d *fullDisk, out string, settings ...string) (notices string, err error) {
 	t.Helper()
+	plan := quickPlan(t, settings...)
+	plan.engine.FS = func(uint64) disk.FS { return d }
+	plan.Out = out
+	var log noticeLog
+	_, err = Run(context.Background(), plan, &log)
+	return log.String(), err
+}
+
+// quickPlan is the quick profile's plan with settings (key, value
+// pairs) on top.
+func quickPlan(t *testing.T, settings ...string) *Plan {
+	t.Helper()
 	p, err := profiles.Load("quick")
 	if err != nil {
 		t.Fatal(err)
@@ -112,11 +124,7 @@ func runOnDisk(t *testing.T, d *fullDisk, out string, settings ...string) (notic
 			t.Fatal(err)
 		}
 	}
-	plan.engine.FS = func(uint64) disk.FS { return d }
-	plan.Out = out
-	var log noticeLog
-	_, err = Run(context.Background(), plan, &log)
-	return log.String(), err
+	return plan
 }
 
 // noticeLog is a Sink that keeps the notices, a line each.

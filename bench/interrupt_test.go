@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"zkbench/profiles"
 	"zkbench/results"
 	"zkbench/workloads"
 )
@@ -37,20 +36,7 @@ func (i *interrupter) Notice(msg string) {
 // value pairs) on top.
 func tinyPlan(t *testing.T, out string, settings ...string) *Plan {
 	t.Helper()
-	p, err := profiles.Load("quick")
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := NewPlan(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	settings = append([]string{"servers", "1", "clients", "2", "keys", "20", "warmup", "0s"}, settings...)
-	for i := 0; i+1 < len(settings); i += 2 {
-		if err := plan.Set(settings[i], settings[i+1]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	plan := quickPlan(t, append([]string{"servers", "1", "clients", "2", "keys", "20", "warmup", "0s"}, settings...)...)
 	plan.Out = out
 	return plan
 }
