@@ -12,8 +12,9 @@
 // says how noisy the runs were and how many would decide.
 //
 // Only runs of one experiment are compared: the same workload, op mix,
-// kind of target, client count and rate on both sides and within each,
-// none of them interrupted (ErrNotComparable; Options.Force overrides).
+// kind of target, client count and rate on both sides, each side's runs
+// repeats of one run, none of them interrupted (ErrNotComparable;
+// Options.Force overrides).
 package compare
 
 import (

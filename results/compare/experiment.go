@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -76,16 +77,25 @@ func mismatches(base, cand *Runs) []string {
 	return found
 }
 
-// differences names the experiment keys in which a side's runs differ
-// from its first: such runs are not repeats of one experiment.
+// differences names the knobs in which a side's runs differ from its
+// first: such runs are not repeats of one experiment. Every knob counts
+// here, not only the experiment keys (a folder of runs of different
+// snapCounts is no sample of one), except the member folders, which are
+// fresh temporary ones for each run unless given.
 func (rs *Runs) differences(side string) []string {
 	var found []string
-	first := rs.results[0]
-	for _, k := range experimentKeys {
+	first := rs.results[0].Config.Flat()
+	first["target"] = rs.results[0].Target
+	for _, k := range slices.Sorted(maps.Keys(first)) {
+		if k == "dataDir" || k == "dataLogDir" {
+			continue
+		}
 		for i, r := range rs.results[1:] {
-			if v0, v := k.value(first), k.value(r); v != v0 {
+			flat := r.Config.Flat()
+			flat["target"] = r.Target
+			if v0, v := fmt.Sprint(first[k]), fmt.Sprint(flat[k]); v != v0 {
 				found = append(found, fmt.Sprintf("%s %s: its runs differ in %s (%s in %s, %s in %s), so they are not repeats",
-					side, rs.Path, k.name, orUnset(v0), rs.Files[0], orUnset(v), rs.Files[i+1]))
+					side, rs.Path, k, v0, rs.Files[0], v, rs.Files[i+1]))
 				break
 			}
 		}

@@ -42,6 +42,9 @@ func TestNotComparable(t *testing.T) {
 		{"rate", change(func(r *results.Result) { r.Config.Rate = 5000 }), []string{"rate (0 vs 5000)"}},
 		{"one run of a side differs", oneOf(3, func(r *results.Result) { r.Config.Clients = 4 }),
 			[]string{"candidate ", ": its runs differ in clients (16 in ", "run-1/result.json, 4 in ", "run-4/result.json), so they are not repeats"}},
+		{"another snapCount: what the comparison is for", change(func(r *results.Result) { r.Config.SnapCount = 5000 }), nil},
+		{"one run of a side has another snapCount", oneOf(2, func(r *results.Result) { r.Config.SnapCount = 5000 }),
+			[]string{": its runs differ in snapCount (0 in ", "run-1/result.json, 5000 in ", "run-3/result.json), so they are not repeats"}},
 		{"an interrupted run", oneOf(1, func(r *results.Result) { r.Interrupted, r.DurationS = true, 3.47 }),
 			[]string{"candidate ", "run-2/result.json: an interrupted run (3.47 s measured)"}},
 	}
