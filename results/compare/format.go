@@ -139,7 +139,11 @@ func (r *Report) undecided() string {
 	metrics := strings.Join(r.metricsJudged(Inconclusive), ", ")
 	change := formatPct(r.MaxRegression)
 	need := RunsNeeded(worst.Noise, r.MaxRegression)
-	if need == 0 {
+	switch {
+	case r.MaxRegression <= 0 && !math.IsInf(worst.Noise, 1):
+		return fmt.Sprintf("%s, noise ±%s (%s): with --max-regression 0%% any noise hides a regression; allow some",
+			runs, formatNoise(worst.Noise), metrics)
+	case need == 0:
 		return fmt.Sprintf("%s, too few to measure the noise (%s): a %s regression would not show; repeat the runs, at least %d per side",
 			runs, metrics, change, MinRuns)
 	}
@@ -147,7 +151,7 @@ func (r *Report) undecided() string {
 		runs, formatNoise(worst.Noise), metrics, change, need)
 }
 
-// runCounts is "3 runs" (per side) or "5+3 runs".
+// runCounts is "3 runs per side" or "5+3 runs".
 func runCounts(n1, n2 int) string {
 	switch {
 	case n1 != n2:
