@@ -43,6 +43,11 @@ type discard struct{}
 func (discard) Progress(Progress) {}
 func (discard) Notice(string)     {}
 
+// ErrInterrupted is returned, wrapped, when the caller's context ended a
+// run or sweep before its planned end (SIGINT, SIGTERM). What was
+// measured until then is written and marked interrupted.
+var ErrInterrupted = errors.New("interrupted")
+
 // Run carries out plan: it creates the output folder (plan.Out, or
 // DefaultOut), starts the embedded ensemble in member folders it creates
 // (or connects to the zk:// target), runs the workload, and writes
@@ -53,7 +58,8 @@ func (discard) Notice(string)     {}
 // A run that measured something returns its result even with an error:
 // when a member failed on its own (a full disk, say) the run stops, and
 // what it measured until then is written, since the figures up to the
-// failure are often the point. sink may be nil.
+// failure are often the point. The same goes for an interrupted run,
+// whose error wraps ErrInterrupted. sink may be nil.
 func Run(ctx context.Context, plan *Plan, sink Sink) (*results.Result, error) {
 	if sink == nil {
 		sink = discard{}
@@ -99,26 +105,26 @@ func (r *runner) run(ctx context.Context) (*results.Result, error) {
 		}
 		r.nameData()
 		if err := r.startEnsemble(ctx); err != nil {
-			return nil, err
+			return nil, r.unmeasured(ctx, err)
 		}
 	}
 	drv, err := r.driver(ctx)
 	if err != nil {
-		return nil, err
+		return nil, r.unmeasured(ctx, err)
 	}
 	res, runErr := r.measure(ctx, drv)
 	if res == nil {
 		if failed := r.failed(); failed != nil {
 			return nil, fmt.Errorf("%w (before anything was measured)", failed)
 		}
-		if ctx.Err() != nil {
-			return nil, errors.New("interrupted before anything was measured")
-		}
-		return nil, runErr
+		return nil, r.unmeasured(ctx, runErr)
 	}
 	roles := r.stopEnsemble(res.Start.Add(res.Duration))
 	failed := r.failed() // checked once all have stopped: any failure until then counts
 	result := r.assemble(res, roles)
+	// A member's failure cancels the workload too; only the caller's
+	// context ending is an interruption.
+	result.Interrupted = failed == nil && res.Interrupted && ctx.Err() != nil
 	if err := r.write(result, res); err != nil {
 		return nil, err
 	}
@@ -126,10 +132,33 @@ func (r *runner) run(ctx context.Context) (*results.Result, error) {
 		return result, fmt.Errorf("%w (the run stopped after %v of measuring; results so far in %s)",
 			failed, res.Duration.Round(time.Millisecond), r.plan.Out)
 	}
+	if result.Interrupted {
+		return result, fmt.Errorf("%w after %s; what was measured is in %s, marked interrupted",
+			ErrInterrupted, measuredOf(res.Duration, r.plan.spec.Duration), r.plan.Out)
+	}
 	if runErr != nil {
 		r.sink.Notice(fmt.Sprintf("warning: %v", runErr))
 	}
 	return result, nil
+}
+
+// unmeasured is the error of a run that ended before it measured:
+// ErrInterrupted when the caller's context ended it, whatever step it
+// cut short (starting the ensemble, connecting, preloading), else err.
+func (r *runner) unmeasured(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w before anything was measured", ErrInterrupted)
+	}
+	return err
+}
+
+// measuredOf says how much of the planned measuring a run did: "3.47s
+// of 10s measuring", or without the plan where an op count ends the run.
+func measuredOf(measured, planned time.Duration) string {
+	if planned <= 0 {
+		return measured.Round(time.Millisecond).String() + " of measuring"
+	}
+	return fmt.Sprintf("%v of %v measuring", measured.Round(time.Millisecond), planned)
 }
 
 // driver connects the workload to the target and, for an embedded

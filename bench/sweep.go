@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -165,9 +166,11 @@ func folderSafe(v string) string {
 
 // Run runs every planned run in turn, each into its folder under
 // sw.Out, and keeps sweep.json listing the complete ones and report.html
-// comparing them. Interrupted, it stops after the run under way, which
-// keeps its folder but is left out of sweep.json: a shorter run is not a
-// repeat of the others. sink may be nil.
+// comparing them. Interrupted, it returns the index so far with an error
+// wrapping ErrInterrupted: sweep.json is marked interrupted, and the run
+// that was cut short keeps its folder (its result.json marked too) but
+// is left out of the index, since a shorter run is not a repeat of the
+// others. sink may be nil.
 func (sw *Sweep) Run(ctx context.Context, sink Sink) (*results.Sweep, error) {
 	if sink == nil {
 		sink = discard{}
@@ -178,18 +181,18 @@ func (sw *Sweep) Run(ctx context.Context, sink Sink) (*results.Sweep, error) {
 	}
 	nameStale(sink)
 	index := &results.Sweep{ZkbenchVersion: Version(), Profile: sw.profile, Started: time.Now().UTC(),
-		Vary: sw.vary, Repeat: sw.repeat, Runs: []results.SweepRun{}}
+		Vary: sw.vary, Repeat: sw.repeat, Planned: len(sw.runs), Runs: []results.SweepRun{}}
 	for i, sr := range sw.runs {
 		label := index.Label(results.SweepRun{Values: sr.values, Repeat: sr.repeat})
 		sink.Notice(fmt.Sprintf("run %d/%d: %s", i+1, len(sw.runs), label))
 		sr.plan.Out = filepath.Join(sw.Out, sr.dir)
 		sr.plan.staleNamed = true
 		res, err := Run(ctx, sr.plan, sink)
+		if errors.Is(err, ErrInterrupted) {
+			return index, sw.interrupted(index, sr, res != nil)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("run %s: %w", label, err)
-		}
-		if ctx.Err() != nil {
-			return nil, sw.interrupted(index, sr)
 		}
 		index.Runs = append(index.Runs, results.SweepRun{Dir: sr.dir, Values: sr.values, Repeat: sr.repeat})
 		if err := index.WriteFile(filepath.Join(sw.Out, results.SweepFile)); err != nil {
@@ -201,17 +204,25 @@ func (sw *Sweep) Run(ctx context.Context, sink Sink) (*results.Sweep, error) {
 	return index, report.WriteFile(filepath.Join(sw.Out, report.File), []string{sw.Out})
 }
 
-// interrupted ends a sweep on Ctrl-C. The run that was cut short keeps
-// its folder with what it measured, but sweep.json leaves it out: a
-// shorter run is not a repeat of the others.
-func (sw *Sweep) interrupted(index *results.Sweep, cut sweepRun) error {
+// interrupted ends a sweep on Ctrl-C: sweep.json is marked interrupted
+// (even with no complete run, so that the folder says what it is), and
+// the report covers the complete runs.
+func (sw *Sweep) interrupted(index *results.Sweep, cut sweepRun, measured bool) error {
+	index.Interrupted = true
+	if err := index.WriteFile(filepath.Join(sw.Out, results.SweepFile)); err != nil {
+		return err
+	}
 	if len(index.Runs) > 0 {
 		if err := report.WriteFile(filepath.Join(sw.Out, report.File), []string{sw.Out}); err != nil {
 			return err
 		}
 	}
-	return fmt.Errorf("interrupted: %s holds what run %s measured; %s lists the %d complete runs",
-		filepath.Join(sw.Out, cut.dir), cut.dir, filepath.Join(sw.Out, results.SweepFile), len(index.Runs))
+	what := fmt.Sprintf("run %s was cut short before it measured anything", cut.dir)
+	if measured {
+		what = fmt.Sprintf("%s holds what run %s measured, marked interrupted", filepath.Join(sw.Out, cut.dir), cut.dir)
+	}
+	return fmt.Errorf("%w during run %d of %d: %s; %s lists the %d complete runs", ErrInterrupted,
+		len(index.Runs)+1, len(sw.runs), what, filepath.Join(sw.Out, results.SweepFile), len(index.Runs))
 }
 
 func orDash(us int64) string {

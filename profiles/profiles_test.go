@@ -3,8 +3,12 @@ package profiles
 import (
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"zkbench/results/compare"
 )
 
 func TestBuiltinsParseAndSayWhatTheyAnswer(t *testing.T) {
@@ -29,8 +33,36 @@ func TestBuiltinsParseAndSayWhatTheyAnswer(t *testing.T) {
 	if len(p.Vary) != 1 || p.Vary[0].Key != "preallocMode" || len(p.Vary[0].Values) != 3 {
 		t.Errorf("prealloc-sweep vary %+v", p.Vary)
 	}
-	if p, _ := Builtin("nightly"); p.Repeat != 5 {
-		t.Errorf("nightly repeat %d", p.Repeat)
+}
+
+// The repeated profiles run enough repeats to detect a 10% change of
+// throughput at the run-to-run noise docs/noise.md records for them: a
+// profile whose repeat falls short would make every comparison of its
+// runs inconclusive.
+func TestRepeatsDetectTenPercent(t *testing.T) {
+	doc, err := os.ReadFile("../docs/noise.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// | nightly | 8 × 20 s | throughput | 20.2% | 68 |
+	row := regexp.MustCompile(`(?m)^\| ([a-z-]+) \| [^|]+ \| throughput \| ([0-9.]+)% \| ([0-9]+) \|$`)
+	measured := map[string]bool{}
+	for _, m := range row.FindAllStringSubmatch(string(doc), -1) {
+		p, err := Builtin(m[1])
+		if err != nil {
+			t.Fatalf("docs/noise.md: %v", err)
+		}
+		noise, _ := strconv.ParseFloat(m[2], 64)
+		need := compare.RunsNeeded(noise/100, 0.10)
+		if p.Repeat < need || m[3] != strconv.Itoa(need) {
+			t.Errorf("%s: repeat %d, docs/noise.md says %s; noise ±%s%% needs %d", m[1], p.Repeat, m[3], m[2], need)
+		}
+		measured[m[1]] = true
+	}
+	for _, n := range []string{"nightly", "ssd-vs-hdd"} {
+		if !measured[n] {
+			t.Errorf("docs/noise.md has no throughput noise of %s", n)
+		}
 	}
 }
 

@@ -40,6 +40,10 @@ type Result struct {
 	Profile        string    `json:"profile"`
 	Started        time.Time `json:"started"`
 	DurationS      float64   `json:"duration_s"`
+	// Interrupted says the run was stopped (SIGINT, SIGTERM) before its
+	// planned end: DurationS is what it measured, and its figures are not
+	// comparable with a complete run's.
+	Interrupted bool `json:"interrupted"`
 	// Target is "embedded" or "zk://host:port,…".
 	Target        string        `json:"target"`
 	Config        Config        `json:"config"`

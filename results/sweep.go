@@ -16,9 +16,14 @@ type Sweep struct {
 	Started        time.Time `json:"started"`
 	// Vary are the varied keys in --vary order, the order a run's
 	// label lists them in.
-	Vary   []string   `json:"vary"`
-	Repeat int        `json:"repeat"`
-	Runs   []SweepRun `json:"runs"`
+	Vary   []string `json:"vary"`
+	Repeat int      `json:"repeat"`
+	// Planned counts the runs the sweep set out to do; Runs lists the
+	// complete ones, fewer when the sweep was interrupted.
+	Planned int `json:"planned_runs"`
+	// Interrupted says the sweep was stopped before its last run ended.
+	Interrupted bool       `json:"interrupted"`
+	Runs        []SweepRun `json:"runs"`
 }
 
 // SweepRun is one run of a sweep.

@@ -15,19 +15,23 @@
 #
 # HISTORY defaults to zkbench-results/nightly. Environment: ZKBENCH (a zkbench
 # binary; default: built from this checkout), MAX_REGRESSION (default 10%),
-# NIGHTLY_ARGS (more `zkbench sweep` flags, e.g. "--repeat 3 --duration
+# METRICS (compare's --metric, default throughput: the profile's repeats
+# are sized for it, see docs/noise.md), NIGHTLY_ARGS (more `zkbench sweep` flags, e.g. "--repeat 3 --duration
 # 10s"), DATE (the night's folder name, default today's UTC date; a second
 # run the same day gets DATE.2, DATE.3 …).
 #
 # Exit status: 0 no significant regression (or a first night), 1 a
-# regression beyond MAX_REGRESSION (compare's verdict), 2 bad usage or a
-# step that failed.
+# regression beyond MAX_REGRESSION (compare's verdict), 3 inconclusive
+# (the night's runs too few for their noise to show a regression of
+# MAX_REGRESSION: compare says how many would), 2 bad usage or a step
+# that failed (an interrupted night among them).
 set -euo pipefail
 
 usage() { echo "usage: $0 [HISTORY]" >&2; exit 2; }
 [ $# -le 1 ] || usage
 history=${1:-zkbench-results/nightly}
 max_regression=${MAX_REGRESSION:-10%}
+metrics=${METRICS:-throughput}
 date=${DATE:-$(date -u +%Y-%m-%d)}
 read -r -a extra <<<"${NIGHTLY_ARGS:-}"
 fail() { echo "$0: $*" >&2; exit 2; }
@@ -54,17 +58,19 @@ verdict=0
 if [ -e "$history/baseline" ]; then
   echo "== compared with the baseline ($(readlink "$history/baseline" || echo baseline))"
   "$zkbench" compare "$history/baseline" "$history/$night" --max-regression "$max_regression" \
-      --format markdown >"$history/$night/compare.md" || verdict=$?
+      --metric "$metrics" --format markdown >"$history/$night/compare.md" || verdict=$?
   cat "$history/$night/compare.md"
-  [ "$verdict" -le 1 ] || fail "compare failed (exit $verdict)"
+  [ "$verdict" -le 1 ] || [ "$verdict" -eq 3 ] || fail "compare failed (exit $verdict)"
 else
   ln -s "$night" "$history/baseline"
   echo "== first night: $night is the baseline"
 fi
 
+# No trailing / on the glob: "DATE/" would sort after "DATE.2/" ('.' is
+# before '/'). The trend orders the nights by when they ran anyway.
 nights=()
-for d in "$history"/[0-9][0-9][0-9][0-9]-*/; do
-  [ -f "$d/sweep.json" ] && nights+=("${d%/}")
+for d in "$history"/[0-9][0-9][0-9][0-9]-*; do
+  [ -f "$d/sweep.json" ] && nights+=("$d")
 done
 "$zkbench" report --trend "${nights[@]}" --out "$history/trend.html" || fail "the trend report failed"
 echo "== trend over ${#nights[@]} nights: $history/trend.html"

@@ -95,8 +95,14 @@ func TestNightly(t *testing.T) {
 	if !strings.Contains(out, "trend over 3 nights") {
 		t.Errorf("trend:\n%s", out)
 	}
-	if fi, err := os.Stat(filepath.Join(history, "trend.html")); err != nil || fi.Size() == 0 {
-		t.Errorf("trend.html: %v", err)
+	trend, err := os.ReadFile(filepath.Join(history, "trend.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The nights in the order they ran: the second run of a day after
+	// the first.
+	if want := `"data":["2026-11-24","2026-11-25","2026-11-25.2"]`; !strings.Contains(string(trend), want) {
+		t.Errorf("trend.html: no %s", want)
 	}
 }
 

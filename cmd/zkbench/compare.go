@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -24,6 +25,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	metrics := fs.StringSlice("metric", compare.DefaultMetrics,
 		"metrics: throughput, min, mean, p50, p90, p99, p999, max (per op type), OP.STAT such as setData.p99, fsync_STAT such as fsync_p99")
 	format := fs.String("format", "text", "output: text, json, markdown, or headline (one line: which side is faster, A the baseline or B)")
+	force := fs.Bool("force", false, "compare runs of different experiments (workload, mix, target kind, clients, rate) or interrupted runs anyway")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -45,15 +47,18 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep, err := compare.Compare(base, cand, compare.Options{Metrics: *metrics, MaxRegression: threshold})
+	rep, err := compare.Compare(base, cand, compare.Options{Metrics: *metrics, MaxRegression: threshold, Force: *force})
 	if err != nil {
-		return usagef("%v", err) // an unknown metric, or one a run lacks
+		return usagef("%v", err) // not one experiment, an unknown metric, or one a run lacks
 	}
 	if err := write(rep, stdout); err != nil {
 		return err
 	}
-	if rep.Regressed() {
+	switch {
+	case rep.Regressed():
 		return &problemError{errors.New(rep.Conclusion())}
+	case rep.Inconclusive():
+		return fmt.Errorf("%w: %s", compare.ErrInconclusive, rep.Conclusion())
 	}
 	return nil
 }

@@ -66,8 +66,9 @@ func TestCompareExitCodes(t *testing.T) {
 	}
 }
 
-// With one run a side there is no test: the threshold alone decides,
-// and the output says so.
+// With one run a side there is no test: the threshold alone finds a
+// regression, and the output says so. Anything else is inconclusive:
+// one run a side says nothing of the noise a change has to stand out of.
 func TestCompareSingleRuns(t *testing.T) {
 	base := writeCompareRuns(t, 2000)
 	tests := []struct {
@@ -75,9 +76,9 @@ func TestCompareSingleRuns(t *testing.T) {
 		cand     string
 		wantCode int
 	}{
-		{"9% worse", writeCompareRuns(t, 2180), 0},
-		{"11% worse", writeCompareRuns(t, 2220), 1},
-		{"better", writeCompareRuns(t, 1000), 0},
+		{"9% worse", writeCompareRuns(t, 2180), exitInconclusive},
+		{"11% worse", writeCompareRuns(t, 2220), exitProblem},
+		{"better", writeCompareRuns(t, 1000), exitInconclusive},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -196,6 +197,65 @@ func TestCompareSweepSides(t *testing.T) {
 			}
 			if code != 2 && !strings.Contains(out, "baseline:  "+filepath.Join(tt.dir, "dataDir=/mnt/a")) {
 				t.Errorf("the baseline is not the first combination:\n%s", out)
+			}
+		})
+	}
+}
+
+// rewriteRuns applies f to every result.json under dir.
+func rewriteRuns(t *testing.T, dir string, f func(*results.Result)) string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*", results.ResultFile))
+	for _, file := range files {
+		r, err := results.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f(r)
+		if err := r.WriteFile(file); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// Runs of another experiment are refused (exit 2, one line naming every
+// key that differs) unless --force; the sides say which runs they hold;
+// runs too few for their noise give exit 3 and say so.
+func TestCompareVerdicts(t *testing.T) {
+	base := writeCompareRuns(t, 2000, 2040, 1960, 2020, 1980, 2010)
+	writeOnly := func(r *results.Result) {
+		r.Config.Workload, r.Config.Clients = "write", 32
+		r.Config.Other = map[string]any{"mix": "setData:100"}
+	}
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     []string // in stdout and stderr
+	}{
+		{"another workload", []string{base, rewriteRuns(t, writeCompareRuns(t, 2000, 2040, 1960, 2020, 1980, 2010), writeOnly)}, exitUsage,
+			[]string{"not comparable: baseline and candidate differ in workload (unset vs write), mix (unset vs setData:100), clients (0 vs 32) (--force compares them anyway)"}},
+		{"another workload, --force", []string{"--force", base, rewriteRuns(t, writeCompareRuns(t, 2000, 2040, 1960, 2020, 1980, 2010), writeOnly)}, exitOK,
+			[]string{"note: compared with --force: baseline and candidate differ in workload"}},
+		{"the sides' runs listed", []string{base, writeCompareRuns(t, 2000, 2040, 1960, 2020, 1980, 2010)}, exitOK,
+			[]string{"(6 runs: run-1, run-2, run-3, run-4, run-5, run-6)\n", "ok: no metric regressed beyond 10%"}},
+		{"3 runs, noise ±12%", []string{writeCompareRuns(t, 2000, 2240, 1760), writeCompareRuns(t, 2000, 2240, 1760)}, exitInconclusive,
+			[]string{"setData.p99", "inconclusive, noise ±12%", "zkbench compare: inconclusive: 3 runs per side, noise ±12% (setData.p99, setData.p999): a 10% regression would not show; about 24 runs per side would show one\n"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, append([]string{"compare"}, tt.args...)...)
+			for _, w := range tt.want {
+				if !strings.Contains(out+errOut, w) {
+					t.Errorf("no %q in:\n%s%s", w, out, errOut)
+				}
+			}
+			if code != tt.wantCode {
+				t.Errorf("exit %d, want %d", code, tt.wantCode)
+			}
+			if code == exitUsage {
+				oneLine(t, errOut)
 			}
 		})
 	}

@@ -11,6 +11,9 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"zkbench/bench"
+	"zkbench/results/compare"
 )
 
 // Exit codes, the same for every command.
@@ -18,6 +21,12 @@ const (
 	exitOK      = 0
 	exitProblem = 1 // the command ran and found what it was asked to find
 	exitUsage   = 2 // bad usage or input
+	// exitInconclusive: compare's data cannot tell a regression the
+	// size of the threshold from noise.
+	exitInconclusive = 3
+	// exitInterrupted is the shell's 128+SIGINT: stopped by a signal,
+	// what was measured written and marked interrupted.
+	exitInterrupted = 130
 )
 
 // usageError is bad usage or input: one line on stderr, exit 2.
@@ -92,7 +101,12 @@ func report(stderr io.Writer, name string, err error) int {
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
 	fmt.Fprintf(stderr, "zkbench %s: %s\n", name, msg)
 	var pe *problemError
-	if errors.As(err, &pe) {
+	switch {
+	case errors.Is(err, bench.ErrInterrupted):
+		return exitInterrupted
+	case errors.Is(err, compare.ErrInconclusive):
+		return exitInconclusive
+	case errors.As(err, &pe):
 		return exitProblem
 	}
 	return exitUsage

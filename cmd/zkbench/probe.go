@@ -69,8 +69,8 @@ type probeFlags struct {
 // writes probe.json, one .hlog per combination and report.html into --out.
 //
 // Exit codes: 1 when a combination that syncs has its p99 above
-// --max-p99; 2 for bad input (checked before anything is written), for a
-// combination that failed, and when interrupted (SIGINT/SIGTERM), after
+// --max-p99; 2 for bad input (checked before anything is written) and for
+// a combination that failed; 130 when interrupted (SIGINT/SIGTERM), after
 // printing and writing what was measured.
 func runProbe(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("probe", stderr)
@@ -164,7 +164,7 @@ func runProbe(args []string, stdout, stderr io.Writer) error {
 		case n > 0:
 			where = fmt.Sprintf("after combination %d of %d", n, rep.Planned())
 		}
-		return fmt.Errorf("interrupted %s; what was measured is in %s", where, out)
+		return fmt.Errorf("%w %s; what was measured is in %s", bench.ErrInterrupted, where, out)
 	case failed != nil:
 		return fmt.Errorf("%s %s: %w", failed.Dir, failed.Name(), failed.Err)
 	case len(over) > 0:

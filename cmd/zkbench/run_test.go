@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -212,4 +214,58 @@ func javaCount(t *testing.T, hlogPath string, want int64) {
 	if m == nil || string(m[1]) != strconv.FormatInt(want, 10) {
 		t.Errorf("HistogramLogProcessor read %s from %s, want %d values", m, filepath.Base(hlogPath), want)
 	}
+}
+
+// Ctrl-C while a run measures: the summary, result.json and the exit
+// code (130) all say the run was interrupted. The signal is sent once the
+// child prints that it measures, so the test waits on the run, not on a
+// clock.
+func TestRunSignal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a child process")
+	}
+	out := filepath.Join(t.TempDir(), "run")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRunSignalChild$")
+	cmd.Env = append(os.Environ(), "ZKBENCH_RUN_CHILD="+out)
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var errOut strings.Builder
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		errOut.WriteString(sc.Text() + "\n")
+		if strings.HasPrefix(sc.Text(), "run: measuring") {
+			if err := cmd.Process.Signal(os.Interrupt); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	io.Copy(&errOut, stderr)
+	cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted || !strings.Contains(errOut.String(), "zkbench run: interrupted after ") {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut.String())
+	}
+	if !strings.HasPrefix(stdout.String(), "INTERRUPTED after ") {
+		t.Errorf("summary:\n%s", stdout.String())
+	}
+	res, err := results.ReadFile(filepath.Join(out, results.ResultFile))
+	if err != nil || !res.Interrupted {
+		t.Errorf("result.json: %v, interrupted %v", err, res != nil && res.Interrupted)
+	}
+}
+
+func TestRunSignalChild(t *testing.T) {
+	out := os.Getenv("ZKBENCH_RUN_CHILD")
+	if out == "" {
+		t.Skip("only run by TestRunSignal")
+	}
+	os.Exit(run([]string{"run", "--servers", "1", "--clients", "2", "--keys", "20", "--warmup", "0s",
+		"--duration", "1h", "--progress", "--out", out}, os.Stdout, os.Stderr))
 }

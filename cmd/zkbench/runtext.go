@@ -33,6 +33,9 @@ func relPath(p string) string {
 
 // writeRunSummary prints the end-of-run tables and where the files are.
 func writeRunSummary(w io.Writer, res *results.Result, out string) {
+	if res.Interrupted {
+		fmt.Fprintf(w, "INTERRUPTED after %.2f s of measuring: these figures are not a complete run's\n\n", res.DurationS)
+	}
 	rows := [][]string{{"OP", "COUNT", "ERRORS", "OPS/S", "P50", "P99", "P99.9", "MAX"}}
 	for _, op := range res.Ops {
 		l := op.Latency

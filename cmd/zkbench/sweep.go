@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -53,14 +54,18 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	sink := newProgress(stderr, "sweep", o.progress)
 	index, err := sw.Run(ctx, sink)
 	sink.Close()
-	if err != nil {
+	if index == nil || (err != nil && !errors.Is(err, bench.ErrInterrupted)) {
 		return err
 	}
-	if err := writeSweepTable(stdout, sw.Out, index); err != nil {
-		return err
+	if index.Interrupted {
+		fmt.Fprintf(stdout, "INTERRUPTED after %d of %d runs: sweep.json lists the complete ones and is marked interrupted\n\n",
+			len(index.Runs), index.Planned)
+	}
+	if werr := writeSweepTable(stdout, sw.Out, index); werr != nil {
+		return werr
 	}
 	fmt.Fprintf(stdout, "\nresults: %s\n", written(sw.Out))
-	return nil
+	return err
 }
 
 // planSweep resolves every run of the sweep from the profile, the flags

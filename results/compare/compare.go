@@ -6,7 +6,15 @@
 // A metric regresses when it got worse by more than the threshold and
 // the test says the difference is not noise. When the run counts are
 // too small for the test ever to say that (one run per side, say), the
-// threshold alone decides and the output says so.
+// threshold alone decides and the output says so. When no metric
+// regressed but the runs are too few for their noise to have shown a
+// change the size of the threshold, the comparison is inconclusive: it
+// says how noisy the runs were and how many would decide.
+//
+// Only runs of one experiment are compared: the same workload, op mix,
+// kind of target, client count and rate on both sides, each side's runs
+// repeats of one run, none of them interrupted (ErrNotComparable;
+// Options.Force overrides).
 package compare
 
 import (
@@ -18,6 +26,11 @@ import (
 	"strings"
 )
 
+// ErrInconclusive marks a comparison whose runs could not decide: see
+// Report.Inconclusive. It is for callers to wrap; Compare does not
+// return it.
+var ErrInconclusive = errors.New("inconclusive")
+
 // Options say what to compare and how much worse is too much.
 type Options struct {
 	// Metrics name the metrics (see Compare); empty means DefaultMetrics.
@@ -25,6 +38,9 @@ type Options struct {
 	// MaxRegression is how much worse a metric may get, as a fraction:
 	// 0.1 allows 10%.
 	MaxRegression float64
+	// Force compares runs that are not one experiment (ErrNotComparable)
+	// anyway; the report's notes say how they differ.
+	Force bool
 }
 
 // Report is the outcome of a comparison, one row per metric.
@@ -32,6 +48,9 @@ type Report struct {
 	Baseline, Candidate *Runs
 	MaxRegression       float64
 	Rows                []Row
+	// Forced are the reasons the runs were not comparable, compared
+	// anyway with Options.Force.
+	Forced []string
 }
 
 // Row is one metric's comparison.
@@ -59,6 +78,13 @@ func Compare(base, cand *Runs, opts Options) (*Report, error) {
 	if opts.MaxRegression < 0 || math.IsNaN(opts.MaxRegression) {
 		return nil, fmt.Errorf("max regression %v: must be 0 or more", opts.MaxRegression)
 	}
+	if len(base.results) == 0 || len(cand.results) == 0 {
+		return nil, errors.New("compare: a side without runs")
+	}
+	found := mismatches(base, cand)
+	if len(found) > 0 && !opts.Force {
+		return nil, fmt.Errorf("%w: %s (--force compares them anyway)", ErrNotComparable, strings.Join(found, "; "))
+	}
 	names := opts.Metrics
 	if len(names) == 0 {
 		names = DefaultMetrics
@@ -67,7 +93,7 @@ func Compare(base, cand *Runs, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Baseline: base, Candidate: cand, MaxRegression: opts.MaxRegression}
+	rep := &Report{Baseline: base, Candidate: cand, MaxRegression: opts.MaxRegression, Forced: found}
 	for _, m := range metrics {
 		row, err := compareMetric(m, base, cand, opts.MaxRegression)
 		if err != nil {
@@ -93,7 +119,7 @@ func compareMetric(m metric, base, cand *Runs, maxRegression float64) (Row, erro
 		worsening = -worsening
 	}
 	return Row{Metric: m.name, Unit: m.unit, HigherIsBetter: m.higherIsBetter,
-		Stats: st, Verdict: judge(st, worsening, maxRegression)}, nil
+		Stats: st, Verdict: decide(judge(st, worsening, maxRegression), st, maxRegression)}, nil
 }
 
 // values reads m from every run.
@@ -114,11 +140,20 @@ func (r *Report) Regressed() bool {
 	return slices.ContainsFunc(r.Rows, func(row Row) bool { return row.Verdict == Regressed })
 }
 
+// Inconclusive reports whether no metric regressed but some could have
+// without the runs showing it: too few runs for their noise.
+func (r *Report) Inconclusive() bool {
+	return !r.Regressed() && slices.ContainsFunc(r.Rows, func(row Row) bool { return row.Verdict == Inconclusive })
+}
+
 // regressedMetrics names the metrics that regressed.
-func (r *Report) regressedMetrics() []string {
+func (r *Report) regressedMetrics() []string { return r.metricsJudged(Regressed) }
+
+// metricsJudged names the metrics with verdict v.
+func (r *Report) metricsJudged(v Verdict) []string {
 	var names []string
 	for _, row := range r.Rows {
-		if row.Verdict == Regressed {
+		if row.Verdict == v {
 			names = append(names, row.Metric)
 		}
 	}

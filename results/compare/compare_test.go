@@ -20,6 +20,7 @@ func fakeRun(throughput float64, setDataP99 int64) *results.Result {
 			P99: p99, P999: 2 * p99, Max: 4 * p99}
 	}
 	r := &results.Result{Profile: "quick", Target: "embedded",
+		Config: results.Config{Workload: "mixed", Clients: 16, Other: map[string]any{"mix": "getData:90,setData:10"}},
 		Ops: []results.OpStats{
 			{Op: "setData", Count: int64(throughput * 3), ThroughputOpsS: throughput / 10, Latency: lat(setDataP99)},
 			{Op: "getData", Count: int64(throughput * 27), ThroughputOpsS: throughput * 9 / 10, Latency: lat(300)},

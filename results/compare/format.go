@@ -78,12 +78,22 @@ func (r *Report) method() string {
 	if slices.ContainsFunc(r.Rows, func(row Row) bool { return !row.Tested }) {
 		m += " (by the threshold alone where there are too few runs for the test)"
 	}
-	return m + "."
+	return m + fmt.Sprintf(". Where nothing regressed but the runs' noise hides a %s change (%.0f%% power), the result is inconclusive.",
+		formatPct(r.MaxRegression), Power*100)
 }
 
-// notes are the rows' warnings, each once, naming the metrics it is
-// about unless it is about all of them.
+// notes are what was compared with --force, then the rows' warnings.
 func (r *Report) notes() []string {
+	var forced []string
+	for _, f := range r.Forced {
+		forced = append(forced, "compared with --force: "+f)
+	}
+	return append(forced, r.metricNotes()...)
+}
+
+// metricNotes are the rows' warnings, each once, naming the metrics it
+// is about unless it is about all of them.
+func (r *Report) metricNotes() []string {
 	var notes []string
 	metrics := map[string][]string{}
 	for _, row := range r.Rows {
@@ -102,21 +112,72 @@ func (r *Report) notes() []string {
 	return notes
 }
 
-// Conclusion is the outcome in one line: which metrics regressed, or
-// that none did.
+// Conclusion is the outcome in one line: which metrics regressed, that
+// the runs cannot tell, or that none regressed.
 func (r *Report) Conclusion() string {
 	bad := r.regressedMetrics()
-	if len(bad) == 0 {
-		return "no metric regressed beyond " + formatPct(r.MaxRegression)
+	switch {
+	case len(bad) > 0:
+		return fmt.Sprintf("%d of %d metrics regressed beyond %s: %s",
+			len(bad), len(r.Rows), formatPct(r.MaxRegression), strings.Join(bad, ", "))
+	case r.Inconclusive():
+		return r.undecided()
 	}
-	return fmt.Sprintf("%d of %d metrics regressed beyond %s: %s",
-		len(bad), len(r.Rows), formatPct(r.MaxRegression), strings.Join(bad, ", "))
+	return "no metric regressed beyond " + formatPct(r.MaxRegression)
+}
+
+// undecided says why an inconclusive comparison is: the run counts, the
+// noise of the noisiest undecided metric, and the runs that would decide.
+func (r *Report) undecided() string {
+	var worst Row
+	for _, row := range r.Rows {
+		if row.Verdict == Inconclusive && !(row.Noise <= worst.Noise) {
+			worst = row
+		}
+	}
+	runs := runCounts(worst.Baseline.N(), worst.Candidate.N())
+	metrics := strings.Join(r.metricsJudged(Inconclusive), ", ")
+	change := formatPct(r.MaxRegression)
+	need := RunsNeeded(worst.Noise, r.MaxRegression)
+	switch {
+	case r.MaxRegression <= 0 && !math.IsInf(worst.Noise, 1):
+		return fmt.Sprintf("%s, noise ±%s (%s): with --max-regression 0%% any noise hides a regression; allow some",
+			runs, formatNoise(worst.Noise), metrics)
+	case need == 0:
+		return fmt.Sprintf("%s, too few to measure the noise (%s): a %s regression would not show; repeat the runs, at least %d per side",
+			runs, metrics, change, MinRuns)
+	}
+	return fmt.Sprintf("%s, noise ±%s (%s): a %s regression would not show; about %d runs per side would show one",
+		runs, formatNoise(worst.Noise), metrics, change, need)
+}
+
+// runCounts is "3 runs per side" or "5+3 runs".
+func runCounts(n1, n2 int) string {
+	switch {
+	case n1 != n2:
+		return fmt.Sprintf("%d+%d runs", n1, n2)
+	case n1 == 1:
+		return "1 run per side"
+	}
+	return fmt.Sprintf("%d runs per side", n1)
+}
+
+// formatNoise prints a relative noise as a percentage, to two significant
+// figures where it is small.
+func formatNoise(noise float64) string {
+	if noise < 0.1 {
+		return strconv.FormatFloat(noise*100, 'f', 1, 64) + "%"
+	}
+	return strconv.FormatFloat(noise*100, 'f', 0, 64) + "%"
 }
 
 // conclusion is Conclusion marked for a reader scanning a job log.
 func (r *Report) conclusion() string {
-	if r.Regressed() {
+	switch {
+	case r.Regressed():
 		return "FAIL: " + r.Conclusion()
+	case r.Inconclusive():
+		return "inconclusive: " + r.Conclusion()
 	}
 	return "ok: " + r.Conclusion()
 }
@@ -131,6 +192,11 @@ func (r *Report) verdictText(row Row) string {
 		if row.Tested && row.Change != 0 {
 			return "no significant change"
 		}
+	case Inconclusive:
+		if math.IsInf(row.Noise, 1) {
+			return "inconclusive, noise unknown"
+		}
+		return "inconclusive, noise ±" + formatNoise(row.Noise)
 	}
 	return string(row.Verdict)
 }
@@ -143,11 +209,13 @@ func (rs *Runs) describeMarkdown() string {
 	return "`" + rs.Path + "` " + rs.count()
 }
 
+// count says how many runs a side holds and which: "(3 runs: r1, r2,
+// r3)".
 func (rs *Runs) count() string {
 	if len(rs.Files) == 1 {
 		return "(1 run)"
 	}
-	return fmt.Sprintf("(%d runs)", len(rs.Files))
+	return fmt.Sprintf("(%d runs: %s)", len(rs.Files), rs.runNames())
 }
 
 // formatSummary prints a side as benchstat does: the median ± the
@@ -197,6 +265,9 @@ type jsonReport struct {
 	Alpha            float64   `json:"alpha"`
 	Confidence       float64   `json:"confidence"`
 	Regressed        bool      `json:"regressed"`
+	Inconclusive     bool      `json:"inconclusive"`
+	Conclusion       string    `json:"conclusion"`
+	Forced           []string  `json:"forced,omitempty"`
 	Metrics          []jsonRow `json:"metrics"`
 }
 
@@ -214,10 +285,13 @@ type jsonRow struct {
 	Candidate jsonSummary `json:"candidate"`
 	ChangePct *float64    `json:"change_pct"`
 	// P is null when the run counts allow no test.
-	P       *float64 `json:"p"`
-	Test    string   `json:"test"`
-	Verdict Verdict  `json:"verdict"`
-	Notes   []string `json:"notes,omitempty"`
+	P *float64 `json:"p"`
+	// NoisePct and DetectablePct are null when the noise is unknown.
+	NoisePct      *float64 `json:"noise_pct"`
+	DetectablePct *float64 `json:"detectable_pct"`
+	Test          string   `json:"test"`
+	Verdict       Verdict  `json:"verdict"`
+	Notes         []string `json:"notes,omitempty"`
 }
 
 type jsonSummary struct {
@@ -237,6 +311,9 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		Alpha:            Alpha,
 		Confidence:       Confidence,
 		Regressed:        r.Regressed(),
+		Inconclusive:     r.Inconclusive(),
+		Conclusion:       r.conclusion(),
+		Forced:           r.Forced,
 		Metrics:          make([]jsonRow, 0, len(r.Rows)),
 	}
 	for _, row := range r.Rows {
@@ -255,6 +332,7 @@ func toJSONRow(row Row) jsonRow {
 	j := jsonRow{Metric: row.Metric, Unit: row.Unit, Better: "lower",
 		Baseline: toJSONSummary(row.Baseline), Candidate: toJSONSummary(row.Candidate),
 		ChangePct: finite(row.Change * 100), Test: row.testLabel(),
+		NoisePct: finite(row.Noise * 100), DetectablePct: finite(row.Detectable * 100),
 		Verdict: row.Verdict, Notes: row.Notes}
 	if row.HigherIsBetter {
 		j.Better = "higher"

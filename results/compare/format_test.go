@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"zkbench/results"
 )
 
 // regressedReport compares five runs with five whose setData p99 is 30%
@@ -29,7 +31,7 @@ func TestWriteText(t *testing.T) {
 		want []string // with runs of blanks as one
 	}{
 		{5, []string{
-			"(5 runs)",
+			"(5 runs: run-1, run-2, run-3, run-4, run-5)",
 			"\nsetData.p99 2.00 ms ± ∞ 2.60 ms ± ∞ +30.0% p=0.008 n=5 REGRESSED, beyond 10%\n",
 			"\nnote: need >= 6 samples for confidence interval at level 0.95\n",
 			"\nFAIL: 1 of 2 metrics regressed beyond 10%: setData.p99\n",
@@ -128,5 +130,30 @@ func TestWriteJSON(t *testing.T) {
 		m.P != nil || m.Test != "n=1, no significance test" ||
 		m.Baseline.N != 1 || m.Baseline.Median != 2000 || m.Baseline.CIHi != nil {
 		t.Errorf("setData.p99: %+v", m)
+	}
+}
+
+// The inconclusive line says what would decide, or that nothing would.
+func TestUndecided(t *testing.T) {
+	noisy := []*results.Result{fakeRun(10000, 2000), fakeRun(11200, 2000), fakeRun(8800, 2000)}
+	tests := []struct {
+		name string
+		base []*results.Result
+		max  float64
+		want string
+	}{
+		{"noise ±12%", noisy, 0.1, "3 runs per side, noise ±12% (throughput): a 10% regression would not show; about 24 runs per side would show one"},
+		{"one run", noisy[:1], 0.1, "1 run per side, too few to measure the noise (throughput): a 10% regression would not show; repeat the runs, at least 6 per side"},
+		{"no regression allowed", noisy, 0, "3 runs per side, noise ±12% (throughput): with --max-regression 0% any noise hides a regression; allow some"},
+	}
+	for _, tt := range tests {
+		dir := writeRuns(t, tt.base)
+		rep, err := compareDirs(t, dir, dir, Options{Metrics: []string{"throughput"}, MaxRegression: tt.max})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rep.Conclusion(); !rep.Inconclusive() || got != tt.want {
+			t.Errorf("%s: inconclusive %v, %q\nwant %q", tt.name, rep.Inconclusive(), got, tt.want)
+		}
 	}
 }

@@ -17,6 +17,10 @@ type Runs struct {
 	// Files are the runs' result.json files, in folder-name order.
 	Files   []string
 	results []*results.Result
+	// sweep is the index the runs came from, if a sweep's; varied are
+	// the keys it varied between the two sides of LoadSweepSides.
+	sweep  *results.Sweep
+	varied []string
 }
 
 // Load reads the runs at path, which is one of
@@ -25,11 +29,11 @@ type Runs struct {
 //	a sweep folder (sweep.json)                       its runs; one combination only
 //	a folder whose subfolders hold result.json        one run per subfolder
 func Load(path string) (*Runs, error) {
-	files, err := resultFiles(path)
+	files, sweep, err := resultFiles(path)
 	if err != nil {
 		return nil, err
 	}
-	rs := &Runs{Path: path, Files: files}
+	rs := &Runs{Path: path, Files: files, sweep: sweep}
 	for _, f := range files {
 		r, err := results.ReadFile(f) // its errors name the file
 		if err != nil {
@@ -43,33 +47,36 @@ func Load(path string) (*Runs, error) {
 // Results are the runs' result.json, in the order of Files.
 func (rs *Runs) Results() []*results.Result { return rs.results }
 
-func resultFiles(path string) ([]string, error) {
+// resultFiles lists the result.json files at path, with the sweep index
+// they came from, if any.
+func resultFiles(path string) ([]string, *results.Sweep, error) {
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: no such file or folder", path)
+		return nil, nil, fmt.Errorf("%s: no such file or folder", path)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !fi.IsDir() {
-		return []string{path}, nil
+		return []string{path}, nil, nil
 	}
 	if f := filepath.Join(path, results.ResultFile); isFile(f) {
-		return []string{f}, nil
+		return []string{f}, nil, nil
 	}
 	if f := filepath.Join(path, results.SweepFile); isFile(f) {
 		return sweepFiles(path, f)
 	}
-	return subfolderFiles(path)
+	files, err := subfolderFiles(path)
+	return files, nil, err
 }
 
 // sweepFiles lists a sweep's runs. Runs of different combinations are
 // different experiments: pooling them as repeats would make a
 // meaningless sample, so such a sweep is refused.
-func sweepFiles(dir, index string) ([]string, error) {
+func sweepFiles(dir, index string) ([]string, *results.Sweep, error) {
 	s, err := results.ReadSweep(index)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var files []string
 	combos := map[string]bool{}
@@ -78,12 +85,12 @@ func sweepFiles(dir, index string) ([]string, error) {
 		files = append(files, filepath.Join(dir, r.Dir, results.ResultFile))
 	}
 	if len(combos) > 1 {
-		return nil, fmt.Errorf("%s: a sweep of %d combinations, not repeats of one", dir, len(combos))
+		return nil, nil, fmt.Errorf("%s: a sweep of %d combinations, not repeats of one", dir, len(combos))
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("%s: a sweep without runs", index)
+		return nil, nil, fmt.Errorf("%s: a sweep without runs", index)
 	}
-	return files, nil
+	return files, s, nil
 }
 
 // subfolderFiles lists the result.json of each subfolder of a folder of

@@ -25,7 +25,7 @@ func LoadSweepSides(dir string) (base, cand *Runs, err error) {
 		label := s.Label(results.SweepRun{Values: r.Values})
 		side := byLabel[label]
 		if side == nil {
-			side = &Runs{Path: filepath.Join(dir, label)}
+			side = &Runs{Path: filepath.Join(dir, label), sweep: s, varied: s.Vary}
 			byLabel[label] = side
 			sides = append(sides, side)
 		}

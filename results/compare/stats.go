@@ -48,6 +48,9 @@ const (
 	Worse Verdict = "worse"
 	// Regressed: worse beyond the allowed regression; fails the compare.
 	Regressed Verdict = "regressed"
+	// Inconclusive: no regression found, but the runs are too few for
+	// their noise to have shown one the size of the allowed regression.
+	Inconclusive Verdict = "inconclusive"
 )
 
 // Stats are one metric's statistics across both sides, before a
@@ -61,6 +64,13 @@ type Stats struct {
 	// significance at all; P is its p-value when they do.
 	Tested bool
 	P      float64
+	// Noise is the runs' spread: the pooled standard deviation of both
+	// sides about their means, relative to the baseline's median. +Inf
+	// when no side has two runs to measure it with.
+	Noise float64
+	// Detectable is the smallest relative change these run counts and
+	// this noise detect with the power Power (+Inf with unknown noise).
+	Detectable float64
 	// Notes are benchmath's warnings, e.g. too few runs for an interval.
 	Notes []string
 }
@@ -76,7 +86,9 @@ func compareSamples(base, cand []float64) Stats {
 	sc := Stats{Baseline: bs, Candidate: cs,
 		Change: relativeChange(bs.Median, cs.Median),
 		Tested: testable(len(base), len(cand)),
+		Noise:  relativeNoise(base, cand, bs.Median),
 	}
+	sc.Detectable = detectable(sc.Noise, len(base), len(cand))
 	warnings = append(warnings, cWarnings...)
 	if sc.Tested {
 		cmp := benchmath.AssumeNothing.Compare(b, c)
@@ -136,6 +148,86 @@ func relativeChange(base, cand float64) float64 {
 		return math.Inf(int(math.Copysign(1, cand)))
 	}
 	return cand/base - 1
+}
+
+// Power is the chance a comparison is meant to have of finding a true
+// change the size of the allowed regression; 80% is the usual choice.
+const Power = 0.8
+
+// powerFactor turns noise into the smallest change the U test detects
+// at Alpha with Power: (z(1-Alpha/2) + z(Power)) / sqrt(ARE), the normal
+// approximation of a two-sample test, widened by the U test's asymptotic
+// relative efficiency to the t test (3/π for normal data). Small samples
+// do somewhat worse than this, which MinRuns covers.
+var powerFactor = (1.959964 + 0.841621) / math.Sqrt(3/math.Pi)
+
+// MinRuns is the fewest runs per side RunsNeeded asks for: fewer give no
+// 95% confidence interval of a median.
+const MinRuns = 6
+
+// relativeNoise is the pooled standard deviation of base and cand about
+// their own means, relative to ref (the baseline's median): the
+// run-to-run noise of the metric. +Inf when neither side has two runs.
+func relativeNoise(base, cand []float64, ref float64) float64 {
+	var sum float64
+	df := 0
+	for _, side := range [][]float64{base, cand} {
+		if len(side) < 2 {
+			continue
+		}
+		mean := 0.0
+		for _, v := range side {
+			mean += v
+		}
+		mean /= float64(len(side))
+		for _, v := range side {
+			sum += (v - mean) * (v - mean)
+		}
+		df += len(side) - 1
+	}
+	switch {
+	case df == 0:
+		return math.Inf(1)
+	case sum == 0:
+		return 0
+	case ref == 0:
+		return math.Inf(1)
+	}
+	return math.Sqrt(sum/float64(df)) / math.Abs(ref)
+}
+
+// detectable is the smallest relative change n1 and n2 runs with this
+// noise detect with Power.
+func detectable(noise float64, n1, n2 int) float64 {
+	if n1 < 1 || n2 < 1 {
+		return math.Inf(1)
+	}
+	return powerFactor * noise * math.Sqrt(1/float64(n1)+1/float64(n2))
+}
+
+// RunsNeeded is how many runs per side detect a relative change of
+// change with Power, given the noise: 2·(powerFactor·noise/change)²,
+// and at least MinRuns. 0 when the noise is unknown.
+func RunsNeeded(noise, change float64) int {
+	if math.IsInf(noise, 0) || math.IsNaN(noise) || change <= 0 {
+		return 0
+	}
+	n := 2 * math.Pow(powerFactor*noise/change, 2)
+	return max(MinRuns, int(math.Ceil(n-floatSlack)))
+}
+
+// decide turns a verdict that found no regression into Inconclusive
+// when the runs could not have found one the size of maxRegression. A
+// significant difference is a finding whatever the power; without a
+// test (too few runs), only a regression beyond the threshold is.
+func decide(v Verdict, sc Stats, maxRegression float64) Verdict {
+	if v == Regressed || sc.Detectable <= maxRegression+floatSlack {
+		return v
+	}
+	if sc.Tested && v != Unchanged {
+		return v
+	}
+	return Inconclusive
 }
 
 // judge applies the threshold. worsening is the change in the direction

@@ -121,3 +121,60 @@ func TestParseMaxRegression(t *testing.T) {
 		}
 	}
 }
+
+// A comparison that found no regression says so only when the runs
+// could have found one the size of the threshold; else it is
+// inconclusive.
+func TestUnderpowered(t *testing.T) {
+	tests := []struct {
+		name       string
+		base, cand []float64
+		want       Verdict
+		wantNoise  float64 // +Inf: unknown
+	}{
+		{"3 runs, noise 12%", []float64{10000, 11200, 8800}, []float64{10000, 11200, 8800}, Inconclusive, 0.12},
+		{"3 runs, noise 12%, 5% better by the threshold alone", []float64{10000, 11200, 8800}, []float64{9500, 10700, 8300}, Inconclusive, 0.12},
+		{"5 runs, 20.9% slower, not significant", []float64{10000, 14000, 7000, 12000, 9000}, []float64{7910, 13000, 6000, 12500, 5000}, Inconclusive, 0.323},
+		{"5 runs, noise 1.6%", scaled(2000), scaled(2000), Unchanged, 0.0158},
+		{"3 runs, noise 2%, by the threshold alone", []float64{2000, 2040, 1960}, []float64{2000, 2040, 1960}, Unchanged, 0.02},
+		{"1 run a side: noise unknown", []float64{2000}, []float64{2100}, Inconclusive, math.Inf(1)},
+		{"1 run a side, beyond the threshold: still a regression", []float64{2000}, []float64{2600}, Regressed, math.Inf(1)},
+		{"noisy but significantly worse", []float64{1000, 1100, 900, 1050, 950, 1000}, []float64{2000, 2200, 1800, 2100, 1900, 2000}, Regressed, 0.112},
+		{"noisy but significantly better", []float64{2000, 2200, 1800, 2100, 1900, 2000}, []float64{1000, 1100, 900, 1050, 950, 1000}, Improved, 0.056},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sc := compareSamples(tt.base, tt.cand)
+			if got := decide(judge(sc, sc.Change, 0.10), sc, 0.10); got != tt.want {
+				t.Errorf("verdict %s, want %s (noise %.3f, detectable %.3f, %s)", got, tt.want, sc.Noise, sc.Detectable, sc.testLabel())
+			}
+			if math.IsInf(tt.wantNoise, 1) != math.IsInf(sc.Noise, 1) || math.Abs(sc.Noise-tt.wantNoise) > 0.001 {
+				t.Errorf("noise %.4f, want %.4f", sc.Noise, tt.wantNoise)
+			}
+		})
+	}
+}
+
+func TestRunsNeeded(t *testing.T) {
+	tests := []struct {
+		noise, change float64
+		want          int
+	}{
+		{0.12, 0.10, 24}, // 2·(2.867·1.2)² = 23.7
+		{0.05, 0.10, 6},  // 4.1, but at least MinRuns
+		{0.10, 0.05, 66}, // 2·(2.867·2)² = 65.8
+		{math.Inf(1), 0.10, 0},
+	}
+	for _, tt := range tests {
+		if got := RunsNeeded(tt.noise, tt.change); got != tt.want {
+			t.Errorf("RunsNeeded(%v, %v) = %d, want %d", tt.noise, tt.change, got, tt.want)
+		}
+	}
+	// The count it asks for does detect the change.
+	for _, noise := range []float64{0.03, 0.08, 0.12, 0.3} {
+		n := RunsNeeded(noise, 0.1)
+		if d := detectable(noise, n, n); d > 0.1+floatSlack {
+			t.Errorf("noise %v: %d runs detect %v, not 10%%", noise, n, d)
+		}
+	}
+}

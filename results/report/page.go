@@ -12,7 +12,10 @@ import (
 // page is a report being built: sections of headings, notes, tables and
 // charts, and each chart's ECharts option.
 type page struct {
-	Title    string
+	Title string
+	// Warnings are shown under the title, before anything else: what
+	// makes the figures below less than they seem (an interrupted run).
+	Warnings []string
 	Sections []*section
 	Charts   []chartOption
 }
@@ -59,6 +62,10 @@ type cell struct {
 type chartOption struct {
 	ID     string
 	Option template.JS
+}
+
+func (p *page) warn(format string, args ...any) {
+	p.Warnings = append(p.Warnings, fmt.Sprintf(format, args...))
 }
 
 func (p *page) section(title string) *section {

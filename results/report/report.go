@@ -78,6 +78,7 @@ func writePage(path string, p *page) error {
 
 func foldersPage(f *folders) *page {
 	p := &page{Title: title(f)}
+	p.warnInterrupted(f)
 	if len(f.runs) > 0 {
 		p.addRuns(f.runs, f.sweeps)
 	}
@@ -85,6 +86,24 @@ func foldersPage(f *folders) *page {
 		p.addProbes(f.probes)
 	}
 	return p
+}
+
+// warnInterrupted puts the interrupted runs and sweeps first: their
+// figures cover less than was planned.
+func (p *page) warnInterrupted(f *folders) {
+	for _, r := range f.runs {
+		if r.res.Interrupted {
+			p.warn("Interrupted: %s was stopped after %s s of measuring; its figures are not a complete run's.",
+				r.label, formatFloat(r.res.DurationS))
+		}
+	}
+	for _, sw := range f.sweeps {
+		if sw.index.Interrupted {
+			name := strings.TrimSpace("the sweep " + sw.label)
+			p.warn("Interrupted: %s was stopped after %d of its %d runs; the runs below are the complete ones.",
+				name, len(sw.index.Runs), sw.index.Planned)
+		}
+	}
 }
 
 // title says what the report is about: "zkbench run quick-1",

@@ -553,7 +553,7 @@ func TestRenderTrend(t *testing.T) {
 			t.Errorf("the page lacks %s", want)
 		}
 	}
-	// The points keep the order given, dates or not.
+	// Points that started at the same time keep the order given.
 	reversed := renderTrend(t, history[2], history[0])
 	if !strings.Contains(reversed, `"data":["2026-11-25","2026-11-23"]`) ||
 		!strings.Contains(reversed, "<title>zkbench trend: 2 points</title>") {

@@ -6,59 +6,92 @@ import (
 	"io"
 	"path/filepath"
 	"slices"
+	"time"
 
+	"zkbench/results"
 	"zkbench/results/compare"
 )
 
 // RenderTrend writes the trend of a history of runs to w: each folder
-// in dirs is one point in time, in the order given (a nightly job's
-// folders, named by date), and the page follows the headline figures
-// from point to point. A folder is what zkbench compare reads as one
-// side: a run folder, a sweep of repeats of one combination, or a folder
-// of repeated run subfolders. Every error names the folder or file at
-// fault.
+// in dirs is one point in time, and the page follows the headline
+// figures from point to point. The points are in the order they were
+// recorded (each folder's earliest result.json "started"), not the order
+// given: a folder's name, DATE.2 beside DATE, says little about when it
+// ran. A folder is what zkbench compare reads as one side: a run folder,
+// a sweep of repeats of one combination, or a folder of repeated run
+// subfolders. A point with an interrupted run or sweep is labelled so.
+// Every error names the folder or file at fault.
 func RenderTrend(w io.Writer, dirs []string) error {
-	t, err := loadTrend(dirs)
+	t, warnings, err := loadTrend(dirs)
 	if err != nil {
 		return err
 	}
-	return trendPage(t).write(w)
+	return trendPage(t, warnings).write(w)
 }
 
 // WriteTrendFile renders the trend of dirs into the file at path,
 // replacing it. The folders are read first, so that a bad one leaves no
 // file.
 func WriteTrendFile(path string, dirs []string) error {
-	t, err := loadTrend(dirs)
+	t, warnings, err := loadTrend(dirs)
 	if err != nil {
 		return err
 	}
-	return writePage(path, trendPage(t))
+	return writePage(path, trendPage(t, warnings))
+}
+
+// trendPoint is one folder of a trend.
+type trendPoint struct {
+	label   string
+	runs    *compare.Runs
+	started time.Time // the earliest run's
 }
 
 // loadTrend tallies the runs of each folder as one category (a point),
-// labelled by the folder's base name. compare.Load reads them, so that
-// the trend takes as one point exactly what zkbench compare takes as one
-// side.
-func loadTrend(dirs []string) (*tally, error) {
+// labelled by the folder's base name, in the order the points started.
+// compare.Load reads them, so that the trend takes as one point exactly
+// what zkbench compare takes as one side. The warnings name the
+// interrupted runs.
+func loadTrend(dirs []string) (*tally, []string, error) {
 	if len(dirs) == 0 {
-		return nil, errors.New("no folder to draw a trend of")
+		return nil, nil, errors.New("no folder to draw a trend of")
 	}
 	labels := folderLabels(dirs)
-	var t tally
+	points := make([]trendPoint, 0, len(dirs))
 	for i, dir := range dirs {
-		if slices.Contains(t.categories, labels[i]) {
-			return nil, fmt.Errorf("%s: given twice", dir)
+		if slices.ContainsFunc(points, func(p trendPoint) bool { return p.label == labels[i] }) {
+			return nil, nil, fmt.Errorf("%s: given twice", dir)
 		}
 		rs, err := compare.Load(dir) // its errors name the path
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		for j, res := range rs.Results() {
-			t.add("", labels[i], labelled{label: trendRunLabel(labels[i], rs.Files[j], len(rs.Files)), res: res})
+		points = append(points, trendPoint{label: labels[i], runs: rs, started: earliestStart(rs.Results())})
+	}
+	slices.SortStableFunc(points, func(a, b trendPoint) int { return a.started.Compare(b.started) })
+	var t tally
+	var warnings []string
+	for _, p := range points {
+		label := p.label
+		if cut := p.runs.Interruptions(); len(cut) > 0 {
+			label += " (interrupted)"
+			warnings = append(warnings, cut...)
+		}
+		for j, res := range p.runs.Results() {
+			t.add("", label, labelled{label: trendRunLabel(label, p.runs.Files[j], len(p.runs.Files)), res: res})
 		}
 	}
-	return &t, nil
+	return &t, warnings, nil
+}
+
+func earliestStart(rs []*results.Result) time.Time {
+	var first time.Time
+	for _, r := range rs {
+		if first.IsZero() || r.Started.Before(first) {
+			first = r.Started
+		}
+	}
+	return first
 }
 
 // trendRunLabel names one run of a point: the point, and the run's
@@ -73,10 +106,13 @@ func trendRunLabel(point, file string, runs int) string {
 // trendPage charts each headline figure over the points, then tables
 // the medians with their change from the previous point and from the
 // first.
-func trendPage(t *tally) *page {
+func trendPage(t *tally, warnings []string) *page {
 	p := &page{Title: "zkbench trend: " + plural(len(t.categories), "point")}
+	for _, w := range warnings {
+		p.warn("Not a complete sample: %s.", w)
+	}
 	s := p.section("Trend")
-	s.note("One point per folder, in the order given. The line joins the median of each point's runs; where a point has several (repeats), each run is a dot too, so that the spread shows. Figures from result.json, as zkbench compare reads them: latencies per op type, fsync p99 of the slowest member.")
+	s.note("One point per folder, in the order they ran (each folder's earliest run). The line joins the median of each point's runs; where a point has several (repeats), each run is a dot too, so that the spread shows. Figures from result.json, as zkbench compare reads them: latencies per op type, fsync p99 of the slowest member.")
 	figs := headlineFigures(t.all(), []latencyStat{statP99, statP999}, false)
 	for _, f := range figs {
 		if ls := t.lines(f); len(ls) > 0 {
