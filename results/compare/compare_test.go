@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"cmp"
 	"os"
 	"path/filepath"
 	"slices"
@@ -164,6 +165,7 @@ func TestBadInput(t *testing.T) {
 	for i := range mntr.Servers {
 		mntr.Servers[i].Fsync.Latency = results.Percentiles{Mean: 1500}
 	}
+	mntrDir := writeRuns(t, []*results.Result{mntr})
 	noSetData := fakeRun(10000, 2000)
 	noSetData.Ops = noSetData.Ops[1:]
 	malformed := t.TempDir()
@@ -175,6 +177,7 @@ func TestBadInput(t *testing.T) {
 		base    string
 		opts    Options
 		wantErr string
+		cand    string // the candidate, when not good
 	}{
 		{"missing folder", filepath.Join(good, "nope"), Options{}, "nope: no such file or folder"},
 		{"empty folder", t.TempDir(), Options{}, "no result.json there or in its subfolders"},
@@ -184,12 +187,14 @@ func TestBadInput(t *testing.T) {
 		{"op missing from a run", writeRuns(t, []*results.Result{noSetData}), Options{Metrics: []string{"setData.p99"}}, "result.json: metric setData.p99: no op setData"},
 		{"no fsync data", writeRuns(t, []*results.Result{external}), Options{Metrics: []string{"fsync_p99"}}, "no servers"},
 		// mntr's members: a count and a mean, the percentiles at 0.
-		{"fsync p99 not measured", writeRuns(t, []*results.Result{mntr}), Options{Metrics: []string{"fsync_p99"}}, "not measured"},
+		// Against a run of the same kind, or the target's kind would differ.
+		{"fsync p99 not measured", mntrDir, Options{Metrics: []string{"fsync_p99"}}, "not measured", mntrDir},
 		{"negative threshold", good, Options{MaxRegression: -0.1}, "must be 0 or more"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := compareDirs(t, tt.base, good, tt.opts)
+			cand := cmp.Or(tt.cand, good)
+			_, err := compareDirs(t, tt.base, cand, tt.opts)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("error %v, want one containing %q", err, tt.wantErr)
 			}
