@@ -167,6 +167,7 @@ type MemberStatus struct {
 	Serving  bool
 	Zxid     int64 // its tree's last processed zxid
 	Nodes    int
+	Digest   int64 // its tree's digest: members that applied the same txns agree
 }
 
 // Status describes member id.
@@ -178,7 +179,7 @@ func (e *Ensemble) Status(id uint64) MemberStatus {
 	}
 	t := m.tree.Load()
 	s.Up, s.Role, s.Serving = true, quorum.Role(m.role.Load()).String(), m.serving.Load()
-	s.Zxid, s.Nodes = t.LastProcessedZxid(), t.NodeCount()
+	s.Zxid, s.Nodes, s.Digest = t.LastProcessedZxid(), t.NodeCount(), t.Digest()
 	return s
 }
 

@@ -92,12 +92,12 @@ func startMember(cfg *Config, id uint64, observer bool, fs disk.FS, net transpor
 		stopCh: make(chan struct{}), done: make(chan struct{}),
 	}
 	m.durable.Store(-1)
-	// Session ids as ZooKeeper makes them: server id in the top byte, then
-	// the start time (SessionTrackerImpl.initializeNextSessionId).
-	m.nextSess.Store(int64(id)<<56 | (time.Now().UnixMilli()<<24)>>8&(1<<56-1))
+	m.nextSess.Store(sessionIDBase(id, time.Now()))
+	start := time.Now()
 	if err := m.open(dataDir); err != nil {
 		return nil, &MemberError{ID: id, Err: err}
 	}
+	restored := time.Since(start)
 	ep, err := net.Endpoint(id)
 	if err != nil {
 		m.st.close()
@@ -105,8 +105,16 @@ func startMember(cfg *Config, id uint64, observer bool, fs disk.FS, net transpor
 	}
 	m.ep = ep
 	go m.run()
-	publish(Event{Time: time.Now(), Member: id, Kind: EventMemberUp, Zxid: m.tree.Load().LastProcessedZxid()})
+	t := m.tree.Load()
+	publish(Event{Time: start, Member: id, Kind: EventMemberUp, Duration: restored, Nodes: t.NodeCount(), Zxid: t.LastProcessedZxid()})
 	return m, nil
+}
+
+// sessionIDBase is a server's first session id, as ZooKeeper makes it:
+// the server id in the top byte, then the start time
+// (SessionTrackerImpl.initializeNextSessionId).
+func sessionIDBase(server uint64, now time.Time) int64 {
+	return int64(server)<<56 | (now.UnixMilli()<<24)>>8&(1<<56-1)
 }
 
 // open restores the database and builds the Peer (QuorumPeer.loadDataBase).
@@ -114,7 +122,7 @@ func (m *member) open(dataDir string) error {
 	if err := m.dirs.Check(m.fs); err != nil {
 		return err
 	}
-	if err := m.writeMyid(dataDir); err != nil {
+	if err := writeMyid(m.fs, dataDir, m.id); err != nil {
 		return err
 	}
 	m.st = newStore(m.id, m.fs, m.dirs, m.cfg, m.publish, func() *datatree.Tree { return m.tree.Load() })
@@ -147,14 +155,15 @@ func (m *member) open(dataDir string) error {
 	return m.st.openLog()
 }
 
-func (m *member) writeMyid(dataDir string) error {
+// writeMyid writes dataDir/myid unless it exists.
+func writeMyid(fsys disk.FS, dataDir string, id uint64) error {
 	path := filepath.Join(dataDir, "myid")
-	if _, err := m.fs.Stat(path); err == nil {
+	if _, err := fsys.Stat(path); err == nil {
 		return nil
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	return disk.WriteFileAtomic(m.fs, path, []byte(strconv.FormatUint(m.id, 10)+"\n"))
+	return disk.WriteFileAtomic(fsys, path, []byte(strconv.FormatUint(id, 10)+"\n"))
 }
 
 // installTree makes t the member's tree, with the pipeline over it.
