@@ -78,6 +78,7 @@ type runner struct {
 	mntrStart  <-chan []zktarget.ServerStats // the external servers' mntr at the measured start
 	servers    *collect.Servers
 	system     *collect.System
+	initial    *results.Setup // the snapshot preload, done before the members start
 }
 
 func (r *runner) run(ctx context.Context) (*results.Result, error) {
@@ -91,6 +92,9 @@ func (r *runner) run(ctx context.Context) (*results.Result, error) {
 	if r.plan.Embedded() {
 		defer r.cleanup()
 		if err := r.prepareData(); err != nil {
+			return nil, err
+		}
+		if err := r.initialize(); err != nil {
 			return nil, err
 		}
 		if err := r.startEnsemble(ctx); err != nil {
@@ -137,6 +141,9 @@ func (r *runner) driver(ctx context.Context) (*workloads.Driver, error) {
 	drv, err := workloads.NewDriver(r.plan.spec, target)
 	if err != nil {
 		return nil, err
+	}
+	if r.initial != nil {
+		drv.Preloaded()
 	}
 	if r.servers != nil {
 		drv.SplitWrites(r.servers.InSnapshot)
@@ -257,6 +264,23 @@ func (r *runner) cleanup() {
 	for i := len(r.removeDirs) - 1; i >= 0; i-- {
 		os.RemoveAll(r.removeDirs[i])
 	}
+}
+
+// initialize writes the preloaded tree as every member's starting
+// database when the plan preloads by snapshot: the members then restore
+// it as they start.
+func (r *runner) initialize() error {
+	if r.plan.preloadMethod() != preloadSnapshot {
+		return nil
+	}
+	start := time.Now()
+	in, err := engine.Initialize(r.plan.engine, start, workloads.PreloadNodes(r.plan.spec))
+	if err != nil {
+		return fmt.Errorf("preload: %w", err)
+	}
+	r.initial = &results.Setup{Znodes: in.Znodes, Bytes: in.Bytes, Method: preloadSnapshot,
+		PreloadS: time.Since(start).Seconds()}
+	return nil
 }
 
 func (r *runner) startEnsemble(ctx context.Context) error {
