@@ -147,7 +147,7 @@ func (e *Ensemble) Members() []uint64 {
 }
 
 // Dirs returns member id's dataDir and dataLogDir (empty: logs in dataDir).
-func (e *Ensemble) Dirs(id uint64) (dataDir, dataLogDir string) { return memberDirs(&e.cfg, id) }
+func (e *Ensemble) Dirs(id uint64) (dataDir, dataLogDir string) { return e.cfg.MemberDirs(id) }
 
 // FS returns the file system member id writes to.
 func (e *Ensemble) FS(id uint64) disk.FS { return e.fs[id] }
