@@ -276,7 +276,7 @@ func (r *runner) initialize() error {
 	start := time.Now()
 	in, err := engine.Initialize(r.plan.engine, start, workloads.PreloadNodes(r.plan.spec))
 	if err != nil {
-		return fmt.Errorf("preload: %w", err)
+		return fmt.Errorf("preload: %v", memberFailure(err))
 	}
 	r.initial = &results.Setup{Znodes: in.Znodes, Bytes: in.Bytes, Method: preloadSnapshot,
 		PreloadS: time.Since(start).Seconds()}

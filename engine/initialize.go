@@ -62,7 +62,7 @@ func Initialize(cfg Config, created time.Time, nodes iter.Seq2[string, []byte]) 
 		}
 		size, err := initMember(fsys, &cfg, id, tree)
 		if err != nil {
-			return in, fmt.Errorf("engine: initialize member %d: %w", id, err)
+			return in, fmt.Errorf("engine: initialize: %w", &MemberError{ID: id, Err: err})
 		}
 		in.SnapshotBytes = size
 	}

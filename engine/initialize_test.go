@@ -111,7 +111,7 @@ func TestInitializeRefuses(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "notes"), nil, 0o644); err != nil {
 				t.Fatal(err)
 			}
-		}, "member 2: " + "SERVER2 " + errNotFresh.Error()},
+		}, "initialize: member 2: SERVER2 " + errNotFresh.Error()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig(t, 3, 0)
