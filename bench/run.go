@@ -138,7 +138,14 @@ func (r *runner) driver(ctx context.Context) (*workloads.Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	drv, err := workloads.NewDriver(r.plan.spec, target)
+	spec := r.plan.spec
+	if r.ens != nil && !r.plan.keepData {
+		// The members' folders go after the run and the tree with them:
+		// deleting it first, a delete per znode, would only make a run of
+		// a large tree minutes longer.
+		spec.Cleanup = false
+	}
+	drv, err := workloads.NewDriver(spec, target)
 	if err != nil {
 		return nil, err
 	}

@@ -56,6 +56,8 @@ type member struct {
 	stopCh  chan struct{}
 	done    chan struct{}
 	err     error // why run ended, if it failed (read after done)
+	opened   time.Time     // when its start began
+	restored time.Duration // how long the start took to restore its database
 	// crashing: stop(crash) cut the disk's power. The run loop may still
 	// hit the dead file handles before it sees stopCh; that error is the
 	// crash, not a failure of the member.
@@ -83,8 +85,10 @@ func memberDirs(cfg *Config, id uint64) (dataDir, logDir string) {
 	return dataDir, logDir
 }
 
-// startMember restores member id's database and starts its runtime.
-func startMember(cfg *Config, id uint64, observer bool, fs disk.FS, net transport.Network, publish func(Event)) (*member, error) {
+// openMember restores member id's database and builds its runtime,
+// not yet running: the slow part of a start, which the members of an
+// ensemble do at once.
+func openMember(cfg *Config, id uint64, observer bool, fs disk.FS, publish func(Event)) (*member, error) {
 	dataDir, logDir := memberDirs(cfg, id)
 	m := &member{
 		id: id, observer: observer, cfg: cfg, fs: fs, dirs: persist.NewDirs(dataDir, logDir), publish: publish,
@@ -93,21 +97,27 @@ func startMember(cfg *Config, id uint64, observer bool, fs disk.FS, net transpor
 	}
 	m.durable.Store(-1)
 	m.nextSess.Store(sessionIDBase(id, time.Now()))
-	start := time.Now()
+	m.opened = time.Now()
 	if err := m.open(dataDir); err != nil {
 		return nil, &MemberError{ID: id, Err: err}
 	}
-	restored := time.Since(start)
-	ep, err := net.Endpoint(id)
+	m.restored = time.Since(m.opened)
+	return m, nil
+}
+
+// start joins an opened member to the network and runs it.
+func (m *member) start(net transport.Network) error {
+	ep, err := net.Endpoint(m.id)
 	if err != nil {
 		m.st.close()
-		return nil, &MemberError{ID: id, Err: err}
+		return &MemberError{ID: m.id, Err: err}
 	}
 	m.ep = ep
 	go m.run()
 	t := m.tree.Load()
-	publish(Event{Time: start, Member: id, Kind: EventMemberUp, Duration: restored, Nodes: t.NodeCount(), Zxid: t.LastProcessedZxid()})
-	return m, nil
+	m.publish(Event{Time: m.opened, Member: m.id, Kind: EventMemberUp, Duration: m.restored,
+		Nodes: t.NodeCount(), Zxid: t.LastProcessedZxid()})
+	return nil
 }
 
 // sessionIDBase is a server's first session id, as ZooKeeper makes it:
