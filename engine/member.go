@@ -49,13 +49,13 @@ type member struct {
 	clients  sessions // connected here
 	nextSess atomic.Int64
 
-	inbox   chan *call
-	logged  chan struct{}
-	durable atomic.Int64
-	logErr  atomic.Pointer[error]
-	stopCh  chan struct{}
-	done    chan struct{}
-	err     error // why run ended, if it failed (read after done)
+	inbox    chan *call
+	logged   chan struct{}
+	durable  atomic.Int64
+	logErr   atomic.Pointer[error]
+	stopCh   chan struct{}
+	done     chan struct{}
+	err      error         // why run ended, if it failed (read after done)
 	opened   time.Time     // when its start began
 	restored time.Duration // how long the start took to restore its database
 	// crashing: stop(crash) cut the disk's power. The run loop may still
