@@ -75,8 +75,11 @@ func Start(cfg Config) (*Ensemble, error) {
 		e.Stop()
 		return nil, err
 	}
-	for _, m := range opened {
+	for i, m := range opened {
 		if err := e.run(m); err != nil {
+			for _, rest := range opened[i+1:] {
+				rest.st.close()
+			}
 			e.Stop()
 			return nil, err
 		}
