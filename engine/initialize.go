@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"path/filepath"
 	"time"
@@ -55,18 +57,26 @@ func Initialize(cfg Config, created time.Time, nodes iter.Seq2[string, []byte]) 
 		return in, fmt.Errorf("engine: initialize: %w", err)
 	}
 	voters, observers := cfg.ids()
+	var first *snapshotFile
 	for _, id := range append(voters, observers...) {
 		fsys := disk.FS(disk.OS)
 		if cfg.FS != nil {
 			fsys = cfg.FS(id)
 		}
-		size, err := initMember(fsys, &cfg, id, tree)
+		f, err := initMember(fsys, &cfg, id, tree, first)
 		if err != nil {
 			return in, fmt.Errorf("engine: initialize: %w", &MemberError{ID: id, Err: err})
 		}
-		in.SnapshotBytes = size
+		first, in.SnapshotBytes = cmp.Or(first, &f), f.size
 	}
 	return in, nil
+}
+
+// snapshotFile is a starting snapshot on a member's disk.
+type snapshotFile struct {
+	fsys disk.FS
+	path string
+	size int64
 }
 
 // buildTree applies one session's history: created, its creates in
@@ -98,31 +108,67 @@ func buildTree(created time.Time, nodes iter.Seq2[string, []byte]) (*datatree.Tr
 // errNotFresh refuses a dataDir that holds files already.
 var errNotFresh = errors.New("holds files already; a starting database goes into an empty one only")
 
-// initMember writes member id's starting database and returns the size of
-// its snapshot.
-func initMember(fsys disk.FS, cfg *Config, id uint64, tree *datatree.Tree) (int64, error) {
+// initMember writes member id's starting database: the snapshot of tree,
+// or a copy of first's when there is one (the same bytes, without a
+// second walk and encoding of the tree), the epoch files and myid.
+func initMember(fsys disk.FS, cfg *Config, id uint64, tree *datatree.Tree, first *snapshotFile) (snapshotFile, error) {
 	dataDir, logDir := memberDirs(cfg, id)
 	dirs := persist.NewDirs(dataDir, logDir)
 	for _, dir := range []string{dataDir, dirs.Snap, dirs.Log} {
 		if err := fsys.MkdirAll(dir); err != nil {
-			return 0, err
+			return snapshotFile{}, err
 		}
 		names, err := fsys.ReadDir(dir)
 		if err != nil {
-			return 0, err
+			return snapshotFile{}, err
 		}
 		if len(names) > 0 && !(dir == dataDir && len(names) == 1 && names[0] == "version-2") {
-			return 0, fmt.Errorf("%s %w", dir, errNotFresh)
+			return snapshotFile{}, fmt.Errorf("%s %w", dir, errNotFresh)
 		}
 	}
-	res, err := persist.WriteSnapshot(fsys, dirs.Snap, tree, snap.Options{Atomic: true})
+	f, err := writeStartingSnapshot(fsys, dirs.Snap, tree, first)
 	if err != nil {
-		return 0, err
+		return f, err
 	}
 	for _, name := range []string{persist.AcceptedEpochFile, persist.CurrentEpochFile} {
 		if err := persist.WriteEpochFile(fsys, filepath.Join(dirs.Snap, name), initialEpoch); err != nil {
-			return 0, err
+			return f, err
 		}
 	}
-	return res.Bytes, writeMyid(fsys, dataDir, id)
+	return f, writeMyid(fsys, dataDir, id)
+}
+
+// writeStartingSnapshot writes tree's snapshot into dir, or copies first
+// there, through a .tmp file that is synced and renamed into place.
+func writeStartingSnapshot(fsys disk.FS, dir string, tree *datatree.Tree, first *snapshotFile) (snapshotFile, error) {
+	if first == nil {
+		res, err := persist.WriteSnapshot(fsys, dir, tree, snap.Options{Atomic: true})
+		return snapshotFile{fsys, res.Path, res.Bytes}, err
+	}
+	f := snapshotFile{fsys: fsys, path: filepath.Join(dir, filepath.Base(first.path))}
+	in, err := first.fsys.Open(first.path)
+	if err != nil {
+		return f, err
+	}
+	defer in.Close()
+	tmp := f.path + ".tmp"
+	out, err := fsys.Create(tmp)
+	if err != nil {
+		return f, err
+	}
+	f.size, err = io.Copy(out, in)
+	if err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = fsys.Rename(tmp, f.path)
+	}
+	if err != nil {
+		fsys.Remove(tmp)
+		return f, fmt.Errorf("copy %s to %s: %w", first.path, tmp, err)
+	}
+	return f, nil
 }
