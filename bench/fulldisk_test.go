@@ -145,8 +145,9 @@ func TestRunOnAFullDisk(t *testing.T) {
 		want     string // the line, a regexp; (member, file) are captured
 		measured bool   // result.json holds what was measured
 	}{
+		// The preload's snapshot is the first file a member writes.
 		{"full at start", 0, false,
-			`^start the ensemble: member (\d): write (\S+): no space left on device$`, false},
+			`^preload: member (\d): write (\S+): no space left on device$`, false},
 		// The preload fits, with room for a few hundred writes after it.
 		{"fills while measuring", 192 << 10, false,
 			`^member (\d): write (\S+): no space left on device \(the run stopped after \S+ of measuring; results so far in \S+\)$`, true},

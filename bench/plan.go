@@ -10,6 +10,7 @@ import (
 	"zkbench/engine/disk"
 	"zkbench/internal/size"
 	"zkbench/profiles"
+	"zkbench/results"
 	"zkbench/workloads"
 )
 
@@ -38,6 +39,33 @@ type Plan struct {
 	// staleNamed: the sweep this run is part of told already what
 	// killed runs left, so the run does not repeat it.
 	staleNamed bool
+	// preload is how the keys are preloaded when the workload preloads:
+	// preloadSnapshot, preloadCreate, or "" for the target's default.
+	preload string
+}
+
+// How a run's keys come into being before the clock starts.
+const (
+	// preloadSnapshot builds the tree in memory and writes it as every
+	// member's starting database (engine.Initialize), which they restore:
+	// the embedded target's default, seconds for a million znodes.
+	preloadSnapshot = results.SetupSnapshot
+	// preloadCreate creates every key through the client path, one create
+	// per key over all sessions: the only way into a zk:// target.
+	preloadCreate = results.SetupCreate
+)
+
+// preloadMethod is how the run preloads its keys; "" when it does not.
+func (p *Plan) preloadMethod() string {
+	switch {
+	case !p.spec.Preload:
+		return ""
+	case p.preload != "":
+		return p.preload
+	case p.Embedded():
+		return preloadSnapshot
+	}
+	return preloadCreate
 }
 
 // NewPlan starts a plan from profile p's settings. Sweep lines (vary)
@@ -66,6 +94,9 @@ func (p *Plan) Embedded() bool { return p.target == "embedded" }
 func (p *Plan) Check() error {
 	if err := p.spec.Validate(); err != nil {
 		return err
+	}
+	if p.preload == preloadSnapshot && !p.Embedded() {
+		return fmt.Errorf("preload=snapshot: a %s target can only be preloaded with creates (preload=create)", p.target)
 	}
 	if p.Embedded() {
 		c := p.engine
@@ -158,6 +189,8 @@ func (p *Plan) apply(key, value string) error {
 		b, err := strconv.ParseBool(value)
 		p.keepData = b
 		return err
+	case "preload":
+		return p.setPreload(value)
 	case "clientTransport":
 		if value != clientTCP && value != clientDirect {
 			return fmt.Errorf("%q: want %s or %s", value, clientTCP, clientDirect)
@@ -169,6 +202,21 @@ func (p *Plan) apply(key, value string) error {
 		return f(&p.engine, value)
 	}
 	return p.spec.Set(key, value)
+}
+
+// setPreload takes the workload's preload switch or a method, which
+// implies it.
+func (p *Plan) setPreload(v string) error {
+	p.preload = ""
+	switch v {
+	case preloadSnapshot, preloadCreate:
+		p.preload, v = v, "true"
+	default:
+		if _, err := strconv.ParseBool(v); err != nil {
+			return fmt.Errorf("%q: want true, false, %s or %s", v, preloadSnapshot, preloadCreate)
+		}
+	}
+	return p.spec.Set("preload", v)
 }
 
 func (p *Plan) setTarget(v string) error {

@@ -49,10 +49,30 @@ func (r *runner) assemble(res *workloads.Result, roles map[uint64]string) *resul
 		out.Servers = r.externalServers(context.Background(), r.external, r.baseline(res.Duration > 0))
 	}
 	out.Timeseries = r.timeseries(res)
+	out.Setup = r.setup(res)
 	if out.Events == nil {
 		out.Events = []results.Event{}
 	}
 	return out
+}
+
+// setup is result.json's setup: the snapshot preload's figures, or
+// what the driver's creates took, with the members' start-up restores.
+func (r *runner) setup(res *workloads.Result) *results.Setup {
+	method := r.plan.preloadMethod()
+	if method == "" {
+		return nil
+	}
+	st := r.initial
+	if st == nil {
+		p := res.Preload
+		st = &results.Setup{Znodes: p.Znodes, Bytes: p.Bytes, Method: method, PreloadS: p.Duration.Seconds()}
+	}
+	st.RestoreMs = []float64{}
+	if r.servers != nil {
+		st.RestoreMs = r.servers.Restores()
+	}
+	return st
 }
 
 // perSecond is a throughput; 0 for a run stopped before it measured

@@ -81,6 +81,7 @@ type runner struct {
 	mntrStart  <-chan []zktarget.ServerStats // the external servers' mntr at the measured start
 	servers    *collect.Servers
 	system     *collect.System
+	initial    *results.Setup // the snapshot preload, done before the members start
 }
 
 func (r *runner) run(ctx context.Context) (*results.Result, error) {
@@ -104,6 +105,9 @@ func (r *runner) run(ctx context.Context) (*results.Result, error) {
 			return nil, err
 		}
 		r.nameData()
+		if err := r.initialize(); err != nil {
+			return nil, err
+		}
 		if err := r.startEnsemble(ctx); err != nil {
 			return nil, r.unmeasured(ctx, err)
 		}
@@ -168,9 +172,19 @@ func (r *runner) driver(ctx context.Context) (*workloads.Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	drv, err := workloads.NewDriver(r.plan.spec, target)
+	spec := r.plan.spec
+	if r.ens != nil && !r.plan.keepData {
+		// The members' folders go after the run and the tree with them:
+		// deleting it first, a delete per znode, would only make a run of
+		// a large tree minutes longer.
+		spec.Cleanup = false
+	}
+	drv, err := workloads.NewDriver(spec, target)
 	if err != nil {
 		return nil, err
+	}
+	if r.initial != nil {
+		drv.Preloaded()
 	}
 	if r.servers != nil {
 		drv.SplitWrites(r.servers.InSnapshot)
@@ -205,6 +219,23 @@ const DefaultRoot = "zkbench-results"
 // timestamp>-<name>.
 func DefaultOut(name string) string {
 	return filepath.Join(DefaultRoot, time.Now().UTC().Format("20060102T150405Z")+"-"+name)
+}
+
+// initialize writes the preloaded tree as every member's starting
+// database when the plan preloads by snapshot: the members then restore
+// it as they start.
+func (r *runner) initialize() error {
+	if r.plan.preloadMethod() != preloadSnapshot {
+		return nil
+	}
+	start := time.Now()
+	in, err := engine.Initialize(r.plan.engine, start, workloads.PreloadNodes(r.plan.spec))
+	if err != nil {
+		return fmt.Errorf("preload: %v", memberFailure(err))
+	}
+	r.initial = &results.Setup{Znodes: in.Znodes, Bytes: in.Bytes, Method: preloadSnapshot,
+		PreloadS: time.Since(start).Seconds()}
+	return nil
 }
 
 func (r *runner) startEnsemble(ctx context.Context) error {

@@ -193,6 +193,10 @@ func (c Config) Knobs() map[string]any {
 	}
 }
 
+// MemberDirs returns member id's dataDir and dataLogDir (empty: logs in
+// dataDir), as Start lays them out under DataDir and DataLogDir.
+func (c Config) MemberDirs(id uint64) (dataDir, dataLogDir string) { return memberDirs(&c, id) }
+
 // ids returns the voters' and observers' server ids.
 func (c *Config) ids() (voters, observers []uint64) {
 	for i := 1; i <= c.Servers; i++ {

@@ -63,17 +63,54 @@ func Start(cfg Config) (*Ensemble, error) {
 		return nil, err
 	}
 	voters, observers := cfg.ids()
-	for _, id := range append(voters, observers...) {
+	ids := append(voters, observers...)
+	for _, id := range ids {
 		e.fs[id] = disk.OS
 		if cfg.FS != nil {
 			e.fs[id] = cfg.FS(id)
 		}
-		if err := e.startMember(id); err != nil {
+	}
+	opened, err := e.openMembers(ids)
+	if err != nil {
+		e.Stop()
+		return nil, err
+	}
+	for i, m := range opened {
+		if err := e.run(m); err != nil {
+			for _, rest := range opened[i+1:] {
+				rest.st.close()
+			}
 			e.Stop()
 			return nil, err
 		}
 	}
 	return e, nil
+}
+
+// openMembers restores every member's database at once, as the servers
+// of an ensemble started together do: one after the other, the first
+// members would elect a leader before the last is up (a large tree takes
+// seconds to restore), and the late ones could split the vote. On error
+// the members opened are closed again.
+func (e *Ensemble) openMembers(ids []uint64) ([]*member, error) {
+	ms := make([]*member, len(ids))
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() {
+			ms[i], errs[i] = openMember(&e.cfg, id, int(id) > e.cfg.Servers, e.fs[id], e.sink.Publish)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for _, m := range ms {
+			if m != nil {
+				m.st.close()
+			}
+		}
+		return nil, err
+	}
+	return ms, nil
 }
 
 func (e *Ensemble) openNetwork() error {
@@ -95,12 +132,20 @@ func (e *Ensemble) openNetwork() error {
 }
 
 func (e *Ensemble) startMember(id uint64) error {
-	m, err := startMember(&e.cfg, id, int(id) > e.cfg.Servers, e.fs[id], e.net, e.sink.Publish)
+	m, err := openMember(&e.cfg, id, int(id) > e.cfg.Servers, e.fs[id], e.sink.Publish)
 	if err != nil {
 		return err
 	}
+	return e.run(m)
+}
+
+// run starts an opened member and watches it.
+func (e *Ensemble) run(m *member) error {
+	if err := m.start(e.net); err != nil {
+		return err
+	}
 	e.mu.Lock()
-	e.members[id] = m
+	e.members[m.id] = m
 	e.mu.Unlock()
 	go e.watch(m)
 	return nil
@@ -147,7 +192,7 @@ func (e *Ensemble) Members() []uint64 {
 }
 
 // Dirs returns member id's dataDir and dataLogDir (empty: logs in dataDir).
-func (e *Ensemble) Dirs(id uint64) (dataDir, dataLogDir string) { return memberDirs(&e.cfg, id) }
+func (e *Ensemble) Dirs(id uint64) (dataDir, dataLogDir string) { return e.cfg.MemberDirs(id) }
 
 // FS returns the file system member id writes to.
 func (e *Ensemble) FS(id uint64) disk.FS { return e.fs[id] }
@@ -167,6 +212,7 @@ type MemberStatus struct {
 	Serving  bool
 	Zxid     int64 // its tree's last processed zxid
 	Nodes    int
+	Digest   int64 // its tree's digest: members that applied the same txns agree
 }
 
 // Status describes member id.
@@ -178,7 +224,7 @@ func (e *Ensemble) Status(id uint64) MemberStatus {
 	}
 	t := m.tree.Load()
 	s.Up, s.Role, s.Serving = true, quorum.Role(m.role.Load()).String(), m.serving.Load()
-	s.Zxid, s.Nodes = t.LastProcessedZxid(), t.NodeCount()
+	s.Zxid, s.Nodes, s.Digest = t.LastProcessedZxid(), t.NodeCount(), t.Digest()
 	return s
 }
 

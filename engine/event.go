@@ -17,7 +17,7 @@ const (
 	EventLeaderElected                       // a member leads an established epoch
 	EventLearnerSynced                       // a learner finished its sync with the leader (Mode, Txns)
 	EventMemberDown                          // a member stopped, crashed or failed (Err)
-	EventMemberUp                            // a member started and restored its database
+	EventMemberUp                            // a member started: Duration restored its database, of Nodes znodes
 	EventSessionExpired                      // the leader expired a session
 )
 
@@ -42,10 +42,10 @@ type Event struct {
 	Time     time.Time // when it happened (for durations: when it began)
 	Member   uint64
 	Kind     EventKind
-	Duration time.Duration // fsync, extend, snapshot
+	Duration time.Duration // fsync, extend, snapshot; member up: its start-up restore
 	Bytes    int64         // fsync: bytes made durable; snapshot: file size; extend: new length
 	Txns     int           // fsync: txns made durable; roll: txns in the file; sync: txns sent
-	Nodes    int           // snapshot: znodes written
+	Nodes    int           // snapshot: znodes written; member up: znodes restored
 	Zxid     int64         // snapshot name, roll's last zxid, sync's zxid, the epoch start of an election
 	Peer     uint64        // learner synced: the leader; leader elected: the leader
 	Mode     string        // learner synced: DIFF, TRUNC+DIFF, TRUNC or SNAP; roll: why

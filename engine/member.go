@@ -49,13 +49,15 @@ type member struct {
 	clients  sessions // connected here
 	nextSess atomic.Int64
 
-	inbox   chan *call
-	logged  chan struct{}
-	durable atomic.Int64
-	logErr  atomic.Pointer[error]
-	stopCh  chan struct{}
-	done    chan struct{}
-	err     error // why run ended, if it failed (read after done)
+	inbox    chan *call
+	logged   chan struct{}
+	durable  atomic.Int64
+	logErr   atomic.Pointer[error]
+	stopCh   chan struct{}
+	done     chan struct{}
+	err      error         // why run ended, if it failed (read after done)
+	opened   time.Time     // when its start began
+	restored time.Duration // how long the start took to restore its database
 	// crashing: stop(crash) cut the disk's power. The run loop may still
 	// hit the dead file handles before it sees stopCh; that error is the
 	// crash, not a failure of the member.
@@ -83,8 +85,10 @@ func memberDirs(cfg *Config, id uint64) (dataDir, logDir string) {
 	return dataDir, logDir
 }
 
-// startMember restores member id's database and starts its runtime.
-func startMember(cfg *Config, id uint64, observer bool, fs disk.FS, net transport.Network, publish func(Event)) (*member, error) {
+// openMember restores member id's database and builds its runtime,
+// not yet running: the slow part of a start, which the members of an
+// ensemble do at once.
+func openMember(cfg *Config, id uint64, observer bool, fs disk.FS, publish func(Event)) (*member, error) {
 	dataDir, logDir := memberDirs(cfg, id)
 	m := &member{
 		id: id, observer: observer, cfg: cfg, fs: fs, dirs: persist.NewDirs(dataDir, logDir), publish: publish,
@@ -92,21 +96,35 @@ func startMember(cfg *Config, id uint64, observer bool, fs disk.FS, net transpor
 		stopCh: make(chan struct{}), done: make(chan struct{}),
 	}
 	m.durable.Store(-1)
-	// Session ids as ZooKeeper makes them: server id in the top byte, then
-	// the start time (SessionTrackerImpl.initializeNextSessionId).
-	m.nextSess.Store(int64(id)<<56 | (time.Now().UnixMilli()<<24)>>8&(1<<56-1))
+	m.nextSess.Store(sessionIDBase(id, time.Now()))
+	m.opened = time.Now()
 	if err := m.open(dataDir); err != nil {
 		return nil, &MemberError{ID: id, Err: err}
 	}
-	ep, err := net.Endpoint(id)
+	m.restored = time.Since(m.opened)
+	return m, nil
+}
+
+// start joins an opened member to the network and runs it.
+func (m *member) start(net transport.Network) error {
+	ep, err := net.Endpoint(m.id)
 	if err != nil {
 		m.st.close()
-		return nil, &MemberError{ID: id, Err: err}
+		return &MemberError{ID: m.id, Err: err}
 	}
 	m.ep = ep
 	go m.run()
-	publish(Event{Time: time.Now(), Member: id, Kind: EventMemberUp, Zxid: m.tree.Load().LastProcessedZxid()})
-	return m, nil
+	t := m.tree.Load()
+	m.publish(Event{Time: m.opened, Member: m.id, Kind: EventMemberUp, Duration: m.restored,
+		Nodes: t.NodeCount(), Zxid: t.LastProcessedZxid()})
+	return nil
+}
+
+// sessionIDBase is a server's first session id, as ZooKeeper makes it:
+// the server id in the top byte, then the start time
+// (SessionTrackerImpl.initializeNextSessionId).
+func sessionIDBase(server uint64, now time.Time) int64 {
+	return int64(server)<<56 | (now.UnixMilli()<<24)>>8&(1<<56-1)
 }
 
 // open restores the database and builds the Peer (QuorumPeer.loadDataBase).
@@ -114,7 +132,7 @@ func (m *member) open(dataDir string) error {
 	if err := m.dirs.Check(m.fs); err != nil {
 		return err
 	}
-	if err := m.writeMyid(dataDir); err != nil {
+	if err := writeMyid(m.fs, dataDir, m.id); err != nil {
 		return err
 	}
 	m.st = newStore(m.id, m.fs, m.dirs, m.cfg, m.publish, func() *datatree.Tree { return m.tree.Load() })
@@ -147,14 +165,15 @@ func (m *member) open(dataDir string) error {
 	return m.st.openLog()
 }
 
-func (m *member) writeMyid(dataDir string) error {
+// writeMyid writes dataDir/myid unless it exists.
+func writeMyid(fsys disk.FS, dataDir string, id uint64) error {
 	path := filepath.Join(dataDir, "myid")
-	if _, err := m.fs.Stat(path); err == nil {
+	if _, err := fsys.Stat(path); err == nil {
 		return nil
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	return disk.WriteFileAtomic(m.fs, path, []byte(strconv.FormatUint(m.id, 10)+"\n"))
+	return disk.WriteFileAtomic(fsys, path, []byte(strconv.FormatUint(id, 10)+"\n"))
 }
 
 // installTree makes t the member's tree, with the pipeline over it.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,6 +65,79 @@ func TestZooKeeperReadsEnsembleDataDirs(t *testing.T) {
 	t.Run("server", func(t *testing.T) {
 		t.Parallel()
 		zkrefServeMember1(t, e, want, lastZxid)
+	})
+}
+
+// TestZooKeeperStartsFromAnInitializedDataDir gives a three-member
+// ensemble a starting tree (Initialize, as a preloaded run does) and hands
+// a pristine copy of member 1's dataDir to ZooKeeper 3.8: its restore path
+// (ZkDirCheck) must compute the tree digest every member restored and the
+// snapshot's digest block holds, SnapshotFormatter must read the snapshot,
+// and a real server started on the directory must serve exactly what
+// member 1 serves.
+func TestZooKeeperStartsFromAnInitializedDataDir(t *testing.T) {
+	zkref.Need(t)
+	cfg := testConfig(t, 3, 0)
+	cfg.MaxSessionTimeout = 2 * zkrefSession
+	in, err := Initialize(cfg, initCreated, initNodes(2000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataDir, _ := cfg.MemberDirs(1)
+	tmp := t.TempDir()
+	pristine, served := filepath.Join(tmp, "check"), filepath.Join(tmp, "serve")
+	for _, dir := range []string{pristine, served} {
+		if err := os.CopyFS(dir, os.DirFS(dataDir)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	e := start(t, cfg)
+	for _, id := range e.Members() {
+		if d := e.Status(id).Digest; d != in.Digest {
+			t.Errorf("member %d restored digest %d, Initialize built %d", id, d, in.Digest)
+		}
+	}
+	want := zkrefServed(t, client(t, e, 1))
+	if len(want) != in.Znodes+1 {
+		t.Fatalf("member 1 serves %d nodes, want the root and the tree's %d", len(want), in.Znodes)
+	}
+	if err := e.Stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	snaps, err := snap.List(disk.OS, filepath.Join(pristine, txnlog.VersionDir))
+	if err != nil || len(snaps) != 1 {
+		t.Fatalf("the starting database has snapshots %v (%v), want one", snaps, err)
+	}
+	info, err := snap.Verify(disk.OS, snaps[0].Path)
+	if err != nil || info.Digest == nil || info.Digest.Value != in.Digest || info.Digest.Zxid != in.Zxid {
+		t.Fatalf("snapshot %s: digest block %+v, %v; want digest %d at 0x%x", snaps[0].Path, info.Digest, err, in.Digest, in.Zxid)
+	}
+	t.Run("ZkDirCheck", func(t *testing.T) {
+		t.Parallel()
+		out, err := zkref.DirCheck(pristine, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range []string{
+			fmt.Sprintf("restore OK: highest zxid 0x%x", in.Zxid),
+			"txns replayed from logs: 0 (first 0xffffffffffffffff, last 0xffffffffffffffff)",
+			fmt.Sprintf("node count: %d", in.Znodes+5), // ZooKeeper's 4 and the root's alias
+			fmt.Sprintf("tree digest (digest version 2): %d (0x%x)", in.Digest, in.Digest),
+		} {
+			if !strings.Contains(out, line+"\n") {
+				t.Errorf("ZkDirCheck printed no %q:\n%s", line, out)
+			}
+		}
+	})
+	t.Run("SnapshotFormatter", func(t *testing.T) {
+		t.Parallel()
+		zkrefFormatter(t, snaps[0], info, 0)
+	})
+	t.Run("server", func(t *testing.T) {
+		t.Parallel()
+		zkrefServe(t, served, "", want, in.Zxid)
 	})
 }
 
@@ -157,21 +231,7 @@ func zkrefWorkload(t *testing.T, e *Ensemble) (map[string]zkrefNode, int64) {
 	// What member 1 serves once it has applied everything.
 	r := clients[0]
 	must(r.Sync("/"), "sync member 1")
-	want := map[string]zkrefNode{}
-	var walk func(p string)
-	walk = func(p string) {
-		d, st, err := r.GetData(p, false)
-		must(err, "member 1: get %s", p)
-		want[p] = zkrefNode{d, st}
-		kids, err := r.GetChildren(p, false)
-		must(err, "member 1: children of %s", p)
-		for _, k := range kids {
-			if child := zkrefChild(p, k); child != datatree.ZookeeperPath {
-				walk(child)
-			}
-		}
-	}
-	walk("/")
+	want := zkrefServed(t, r)
 	if _, ok := want["/owned"]; !ok {
 		t.Fatal("the open session's ephemeral is missing")
 	}
@@ -184,6 +244,32 @@ func zkrefWorkload(t *testing.T, e *Ensemble) (map[string]zkrefNode, int64) {
 	}
 	t.Logf("workload: %d znodes, last zxid 0x%x", len(want), last)
 	return want, last
+}
+
+// zkrefServed is every node c's member serves, except the /zookeeper
+// subtree, by path.
+func zkrefServed(t *testing.T, c *Client) map[string]zkrefNode {
+	t.Helper()
+	served := map[string]zkrefNode{}
+	var walk func(p string)
+	walk = func(p string) {
+		d, st, err := c.GetData(p, false)
+		if err != nil {
+			t.Fatalf("member %d: get %s: %v", c.Member(), p, err)
+		}
+		served[p] = zkrefNode{d, st}
+		kids, err := c.GetChildren(p, false)
+		if err != nil {
+			t.Fatalf("member %d: children of %s: %v", c.Member(), p, err)
+		}
+		for _, k := range kids {
+			if child := zkrefChild(p, k); child != datatree.ZookeeperPath {
+				walk(child)
+			}
+		}
+	}
+	walk("/")
+	return served
 }
 
 func zkrefChild(parent, name string) string {
@@ -325,8 +411,16 @@ func zkrefServeMember1(t *testing.T, e *Ensemble, want map[string]zkrefNode, las
 	if err := os.CopyFS(logCopy, os.DirFS(logDir)); err != nil {
 		t.Fatal(err)
 	}
+	zkrefServe(t, dataCopy, logCopy, want, lastZxid)
+}
+
+// zkrefServe starts ZooKeeper as member 1 of a one-member quorum on
+// dataDir and logDir ("": logs in dataDir), which it may write into, and
+// compares every node it serves with want; its first write must come
+// after lastZxid, in a new epoch.
+func zkrefServe(t *testing.T, dataDir, logDir string, want map[string]zkrefNode, lastZxid int64) {
 	start := time.Now()
-	s, err := zkref.StartServer(dataCopy, zkref.ServerOptions{Quorum: true, DataLogDir: logCopy,
+	s, err := zkref.StartServer(dataDir, zkref.ServerOptions{Quorum: true, DataLogDir: logDir,
 		// No container/TTL reaper during the comparison.
 		Props: []string{"-Dznode.container.checkIntervalMs=3600000"}})
 	if err != nil {

@@ -55,6 +55,29 @@ type Result struct {
 	// Timeseries has one point per second of the measured phase.
 	Timeseries []TimePoint `json:"timeseries"`
 	Events     []Event     `json:"events"`
+	// Setup is how the workload's keys were put in place before the
+	// clock started; nil when the workload does not preload.
+	Setup *Setup `json:"setup,omitempty"`
+}
+
+// Setup methods: how a preloaded tree came into being.
+const (
+	SetupSnapshot = "snapshot" // built in memory, written as every member's starting snapshot
+	SetupCreate   = "create"   // one create per znode through the client path
+)
+
+// Setup is a run's preload.
+type Setup struct {
+	Znodes int   `json:"znodes"` // the preloaded tree's folders and keys
+	Bytes  int64 `json:"bytes"`  // the keys' values
+	// Method is SetupSnapshot or SetupCreate.
+	Method string `json:"method"`
+	// PreloadS is how long putting the tree in place took: building and
+	// writing the snapshots, or the creates.
+	PreloadS float64 `json:"preload_s"`
+	// RestoreMs is each embedded member's start-up restore of its
+	// database, in member order; empty for a zk:// target.
+	RestoreMs []float64 `json:"restore_ms"`
 }
 
 // Environment is the machine a run ran on.

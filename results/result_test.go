@@ -106,6 +106,7 @@ func fullResult() *Result {
 		Timeseries: []TimePoint{{T: 1, OpsS: 100, P50Us: 2, P99Us: 4, MaxUs: 6, FsyncP99Us: 900, CPUPct: 50,
 			Disk: map[string]DiskPoint{"vda": {WriteBytesS: 1e6, UtilPct: 12.5}}}},
 		Events: []Event{{T: 3, Server: 1, Kind: engine.EventSnapshotStart.String(), Detail: "0x100000064"}},
+		Setup:  &Setup{Znodes: 1002, Bytes: 1000 << 10, Method: SetupSnapshot, PreloadS: 0.25, RestoreMs: []float64{40.5, 41, 39.25}},
 	}
 }
 

@@ -38,13 +38,14 @@ type Driver struct {
 	final atomic.Pointer[Live]
 
 	// State of the running phase, shared by the workers.
-	plan    plan
-	stop    atomic.Bool   // no new ops: the run is over
-	abandon atomic.Bool   // replies from now on come too late to count
-	quit    chan struct{} // closed when the run is cut short
-	tickets atomic.Int64  // ops taken: the open-loop schedule and the op limit
-	window  func() bool   // SplitWrites' test, nil: no split
-	onPlan  func(start time.Time)
+	plan      plan
+	stop      atomic.Bool   // no new ops: the run is over
+	abandon   atomic.Bool   // replies from now on come too late to count
+	quit      chan struct{} // closed when the run is cut short
+	tickets   atomic.Int64  // ops taken: the open-loop schedule and the op limit
+	window    func() bool   // SplitWrites' test, nil: no split
+	onPlan    func(start time.Time)
+	preloaded bool // the target started with the preloaded tree
 }
 
 // OnMeasure makes the driver call f with the instant the measured phase
@@ -58,6 +59,11 @@ func (d *Driver) OnMeasure(f func(start time.Time)) { d.onPlan = f }
 // comparison (writes while a snapshot is being written vs the rest).
 // inWindow must be cheap and safe for concurrent use. Call before Run.
 func (d *Driver) SplitWrites(inWindow func() bool) { d.window = inWindow }
+
+// Preloaded tells the driver that the target started with the tree
+// PreloadNodes lists already in place (built as its starting database):
+// Run then creates only the clients' folders. Call before Run.
+func (d *Driver) Preloaded() { d.preloaded = true }
 
 // plan is when the phases of a run begin and end. Times are offsets from
 // base, read with clock: time.Since on a monotonic base reads one clock
@@ -116,11 +122,13 @@ func (d *Driver) Run(ctx context.Context) (*Result, error) {
 	d.phase.Store(int32(Preloading))
 	l := newLayout(s.Root, s.Keys, s.Depth)
 	v := newValues(s.Values, s.Seed)
-	if err := prepare(ctx, sess, s, l, v); err != nil {
+	setup, err := prepare(ctx, sess, s, l, v, d.preloaded)
+	if err != nil {
 		return nil, fmt.Errorf("preload: %w", err)
 	}
 
 	res := d.drive(ctx, sess, l, v)
+	res.Preload = setup
 	if !s.Cleanup || d.abandon.Load() {
 		// The sessions were closed under the ops in flight: nothing left
 		// to clean up with, and a target that hung would hang cleanup too.

@@ -144,6 +144,21 @@ func (l *layout) ancestor(i, d int) string {
 	return b.String()
 }
 
+// folders lists the folders a run creates before its keys, level by
+// level, each level's parents in the levels before it: the root's
+// ancestors one at a time, the root, and with keys root/keys and the
+// key folders.
+func (l *layout) folders(keys bool) [][]string {
+	var levels [][]string
+	for _, p := range append(ancestors(l.root), l.root) {
+		levels = append(levels, []string{p})
+	}
+	if !keys {
+		return levels
+	}
+	return append(append(levels, []string{l.keysDir}), l.dirs...)
+}
+
 // parent is the folder that holds key i.
 func (l *layout) parent(i int) string {
 	p := l.keys[i]

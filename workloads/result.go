@@ -27,6 +27,8 @@ type Result struct {
 	// WritesInside and WritesOutside are the measured writes' latencies
 	// sorted by the test given to SplitWrites; nil without one.
 	WritesInside, WritesOutside *hdrhistogram.Histogram
+	// Preload is what was preloaded before warm-up; zero without preload.
+	Preload PreloadStats
 }
 
 // OpResult is one op type's share of a run.

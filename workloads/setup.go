@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
+	"iter"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // connectParallelism bounds the sessions being opened at once: a real
@@ -98,46 +99,104 @@ func ensure(c Conn, path string, data []byte) error {
 	return nil
 }
 
-// prepare builds the tree the workload runs on: the root and its
-// ancestors, an empty folder per client (leftovers of an interrupted run
-// are removed first, so that names do not collide), and with preload the
-// keys' folders and the keys themselves, each with a value.
-func prepare(ctx context.Context, s *sessions, spec *Spec, l *layout, v *values) error {
-	first := s.conns[0]
-	for _, p := range append(ancestors(l.root), l.root) {
-		if err := ensure(first, p, nil); err != nil {
+// prepare builds the tree the workload runs on: unless the target
+// started with it (preloaded), the root and its ancestors and, with
+// preload, the keys' folders and the keys themselves, each with a value;
+// then an empty folder per client (leftovers of an interrupted run are
+// removed first, so that names do not collide). It returns what the
+// preload created, found in place, or was told is there.
+func prepare(ctx context.Context, s *sessions, spec *Spec, l *layout, v *values, preloaded bool) (PreloadStats, error) {
+	start := time.Now()
+	var st PreloadStats
+	if spec.Preload {
+		st = preloadStats(l, v)
+	}
+	if !preloaded {
+		if err := createTree(ctx, s, l, v, spec.Preload); err != nil {
+			return st, err
+		}
+		if spec.Preload {
+			st.Duration = time.Since(start)
+		}
+	}
+	return st, clientFolders(ctx, s, spec, l)
+}
+
+// createTree creates what folders lists level by level, each level over
+// all sessions at once, then with keys the keys and their values.
+func createTree(ctx context.Context, s *sessions, l *layout, v *values, keys bool) error {
+	create := func(c Conn, _ int, p string) error { return ensure(c, p, nil) }
+	for _, level := range l.folders(keys) {
+		if err := s.eachPath(ctx, level, create); err != nil {
 			return err
 		}
 	}
+	if !keys {
+		return nil
+	}
+	return each(ctx, len(s.conns), len(l.keys), func(_ context.Context, slot, i int) error {
+		return ensure(s.conns[slot], l.keys[i], v.forKey(i))
+	})
+}
+
+// clientFolders gives every client an empty folder of its own.
+func clientFolders(ctx context.Context, s *sessions, spec *Spec, l *layout) error {
 	if err := deleteTree(ctx, s, l.clientsDir); err != nil {
 		return err
 	}
-	if err := ensure(first, l.clientsDir, nil); err != nil {
+	if err := ensure(s.conns[0], l.clientsDir, nil); err != nil {
 		return err
 	}
 	dirs := make([]string, spec.Clients)
 	for i := range dirs {
 		dirs[i] = l.clientDir(i)
 	}
-	create := func(c Conn, _ int, p string) error { return ensure(c, p, nil) }
-	if err := s.eachPath(ctx, dirs, create); err != nil || !spec.Preload {
-		return err
+	return s.eachPath(ctx, dirs, func(c Conn, _ int, p string) error { return ensure(c, p, nil) })
+}
+
+// PreloadStats is what a preload put in place before the clock started.
+type PreloadStats struct {
+	Znodes int   // the folders and keys of the preloaded tree
+	Bytes  int64 // the keys' values
+	// Duration is how long creating them took; 0 when the target started
+	// with the tree (Driver.Preloaded).
+	Duration time.Duration
+}
+
+func preloadStats(l *layout, v *values) PreloadStats {
+	st := PreloadStats{Znodes: len(l.keys)}
+	for _, level := range l.folders(true) {
+		st.Znodes += len(level)
 	}
-	if err := ensure(first, l.keysDir, nil); err != nil {
-		return err
+	for i := range l.keys {
+		st.Bytes += int64(len(v.forKey(i)))
 	}
-	for _, level := range l.dirs {
-		if err := s.eachPath(ctx, level, create); err != nil {
-			return err
+	return st
+}
+
+// PreloadNodes yields every znode the preload of s creates, parents
+// first, in the order one session creates them: the root's ancestors,
+// the root, root/keys, the key folders level by level, then the keys
+// with their values (a folder's data is nil). The values share one
+// buffer: callers must not modify them. A target whose starting tree is
+// built from this list serves what the create path would have made.
+func PreloadNodes(s Spec) iter.Seq2[string, []byte] {
+	return func(yield func(string, []byte) bool) {
+		l := newLayout(s.Root, s.Keys, s.Depth)
+		v := newValues(s.Values, s.Seed)
+		for _, level := range l.folders(true) {
+			for _, p := range level {
+				if !yield(p, nil) {
+					return
+				}
+			}
+		}
+		for i, p := range l.keys {
+			if !yield(p, v.forKey(i)) {
+				return
+			}
 		}
 	}
-	rs := make([]*rand.Rand, len(s.conns))
-	for i := range rs {
-		rs[i] = rand.New(rand.NewPCG(spec.Seed, 1<<32+uint64(i)))
-	}
-	return s.eachPath(ctx, l.keys, func(c Conn, slot int, p string) error {
-		return ensure(c, p, v.next(rs[slot]))
-	})
 }
 
 // deleteTree deletes path and everything under it, over all sessions at

@@ -71,6 +71,7 @@ func (v ValueSizes) Mean() int { return (v.Min + v.Max) / 2 }
 type values struct {
 	sizes ValueSizes
 	buf   []byte
+	seed  uint64
 }
 
 func newValues(sizes ValueSizes, seed uint64) *values {
@@ -79,7 +80,7 @@ func newValues(sizes ValueSizes, seed uint64) *values {
 	for i := range buf {
 		buf[i] = byte(r.Uint32())
 	}
-	return &values{sizes, buf}
+	return &values{sizes, buf, seed}
 }
 
 // next returns a value drawn with r. Callers only read it.
@@ -88,4 +89,21 @@ func (v *values) next(r *rand.Rand) []byte {
 		return v.buf[:v.sizes.Min]
 	}
 	return v.buf[:v.sizes.Min+r.IntN(v.sizes.Max-v.sizes.Min+1)]
+}
+
+// forKey returns key i's preloaded value. Its size follows from the seed
+// and i alone, not from which session happens to create the key, so that
+// every way of preloading (creates over many sessions, a snapshot built
+// in memory) gives each key the same value.
+func (v *values) forKey(i int) []byte {
+	span := uint64(v.sizes.Max - v.sizes.Min + 1)
+	return v.buf[:v.sizes.Min+int(mix64(v.seed^uint64(i)*0x9e3779b97f4a7c15)%span)]
+}
+
+// mix64 is SplitMix64's finalizer: consecutive inputs give unrelated
+// outputs.
+func mix64(x uint64) uint64 {
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
 }

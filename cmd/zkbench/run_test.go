@@ -42,12 +42,19 @@ func TestRunWritesTheResultFolder(t *testing.T) {
 		}
 	}
 	if !strings.Contains(stdout, "setData") ||
-		!strings.Contains(stdout, "\nresults: "+out+" (result.json, report.html, fsync-1.hlog, fsync-2.hlog, fsync-3.hlog, setData.hlog)\n") {
+		!strings.Contains(stdout, "\nresults: "+out+" (result.json, report.html, fsync-1.hlog, fsync-2.hlog, fsync-3.hlog, setData.hlog)\n") ||
+		!strings.Contains(stdout, "preload: 52 znodes, 50.0KiB of values, by snapshot in ") {
 		t.Errorf("summary:\n%s", stdout)
 	}
 	res, err := results.ReadFile(filepath.Join(out, "result.json"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The write workload's keys, their folder and the root, as every
+	// member's starting snapshot, restored by each.
+	if s := res.Setup; s == nil || s.Method != "snapshot" || s.Znodes != 52 || s.Bytes != 50*1024 ||
+		s.PreloadS <= 0 || len(s.RestoreMs) != 3 || s.RestoreMs[0] <= 0 {
+		t.Errorf("setup %+v", s)
 	}
 	if len(res.Ops) != 1 || res.Ops[0].Op != "setData" || res.Ops[0].Count == 0 || res.Total.ThroughputOpsS <= 0 {
 		t.Fatalf("ops %+v total %+v", res.Ops, res.Total)
@@ -117,6 +124,8 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"data dir too full", []string{"--data-dir", small, "--pre-alloc-size", "100000TiB"}, "free, this run needs about 300000TiB"},
 		{"out not empty", []string{"--out", full}, "not empty"},
 		{"bad target", []string{"--target", "http://x"}, "--target"},
+		{"bad preload", []string{"--set", "preload=maybe"}, `preload=maybe: "maybe": want true, false, snapshot or create`},
+		{"snapshot into zk://", []string{"--target", "zk://127.0.0.1:1", "--set", "preload=snapshot"}, "preload=snapshot: a zk://127.0.0.1:1 target"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -180,6 +189,9 @@ func TestRunAgainstRealZooKeeper(t *testing.T) {
 	}
 	if len(res.Servers) != 1 || res.Servers[0].Role != "standalone" || res.Servers[0].Fsync.Count == 0 {
 		t.Errorf("servers from mntr: %+v", res.Servers)
+	}
+	if s := res.Setup; s == nil || s.Method != "create" || s.Znodes != 52 || s.PreloadS <= 0 || len(s.RestoreMs) != 0 {
+		t.Errorf("setup %+v", s)
 	}
 	raw, err := os.ReadFile(filepath.Join(out, "mntr.json"))
 	if err != nil || !strings.Contains(string(raw), `"start": {`) || !strings.Contains(string(raw), `"end": {`) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"zkbench/internal/progress"
+	"zkbench/internal/size"
 	"zkbench/results"
 	"zkbench/results/table"
 )
@@ -52,6 +53,10 @@ func writeRunSummary(w io.Writer, res *results.Result, out string) {
 			writeExternalServers(w, res.Servers)
 		}
 	}
+	if s := res.Setup; s != nil {
+		fmt.Fprintf(w, "\npreload: %d znodes, %s of values, by %s in %.1f s%s\n",
+			s.Znodes, size.Human(s.Bytes), s.Method, s.PreloadS, restores(s.RestoreMs))
+	}
 	if st := res.SnapshotStall; st.Windows > 0 {
 		fmt.Fprintf(w, "\nsnapshot windows: %d; write p99 inside %s vs outside %s; fsync p99 inside %s vs outside %s\n",
 			st.Windows, stallFigure(st, false, true), stallFigure(st, false, false),
@@ -93,6 +98,18 @@ func writeExternalServers(w io.Writer, servers []results.Server) {
 	}
 	table.Write(w, rows, []bool{true, false, true, true, true})
 	fmt.Fprintln(w, "(from mntr: ZooKeeper keeps fsync times in whole ms)")
+}
+
+// restores words the members' start-up restores of a preload.
+func restores(ms []float64) string {
+	if len(ms) == 0 {
+		return ""
+	}
+	parts := make([]string, len(ms))
+	for i, v := range ms {
+		parts[i] = table.Micros(int64(v * 1000))
+	}
+	return "; start-up restore " + strings.Join(parts, ", ")
 }
 
 // stallFigure is one p99 of a snapshot stall with the samples behind it:

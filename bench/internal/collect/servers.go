@@ -7,6 +7,7 @@ package collect
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -34,6 +35,9 @@ type Servers struct {
 	inside, outside *hdrhistogram.Histogram
 	openWindows     atomic.Int32
 	finished        bool // after Finish, events are not the run's any more
+	// restores is each member's first start-up restore: part of the
+	// run's setup, so kept across Reset.
+	restores map[uint64]time.Duration
 }
 
 // Window is one snapshot window: from the trigger to the file's close.
@@ -53,7 +57,8 @@ type memberFigures struct {
 // threshold (fsync.warningthresholdms).
 func NewServers(start time.Time, warn time.Duration) *Servers {
 	return &Servers{start: start, warn: warn, members: map[uint64]*memberFigures{},
-		open: map[uint64]time.Time{}, inside: hlog.NewHistogram(), outside: hlog.NewHistogram()}
+		open: map[uint64]time.Time{}, inside: hlog.NewHistogram(), outside: hlog.NewHistogram(),
+		restores: map[uint64]time.Duration{}}
 }
 
 // Reset forgets everything collected so far and starts again at start,
@@ -89,6 +94,9 @@ func (s *Servers) member(id uint64) *memberFigures {
 func (s *Servers) Publish(e engine.Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, seen := s.restores[e.Member]; e.Kind == engine.EventMemberUp && !seen {
+		s.restores[e.Member] = e.Duration
+	}
 	if s.finished || e.Time.Add(e.Duration).Before(s.start) {
 		return
 	}
@@ -170,8 +178,22 @@ func detail(e engine.Event) string {
 		return e.Mode
 	case engine.EventSessionExpired:
 		return fmt.Sprintf("session 0x%x", e.Zxid)
+	case engine.EventMemberUp:
+		return fmt.Sprintf("restored %d znodes up to 0x%x in %v", e.Nodes, e.Zxid, e.Duration.Round(time.Microsecond))
 	}
 	return ""
+}
+
+// Restores returns each member's first start-up restore, in ms, in
+// member order.
+func (s *Servers) Restores() []float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ms := make([]float64, 0, len(s.restores))
+	for _, id := range slices.Sorted(maps.Keys(s.restores)) {
+		ms = append(ms, float64(s.restores[id].Microseconds())/1000)
+	}
+	return ms
 }
 
 // Finish ends the collection at end: open snapshot windows are closed

@@ -60,6 +60,24 @@ func TestServersFromEvents(t *testing.T) {
 	}
 }
 
+// A member's first start-up restore is the run's setup: it survives the
+// reset at the measured phase's start, and a restart does not replace it.
+func TestServersKeepFirstRestores(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	s := NewServers(t0, time.Second)
+	up := func(id uint64, d time.Duration) {
+		s.Publish(engine.Event{Time: t0, Member: id, Kind: engine.EventMemberUp, Duration: d, Nodes: 1000})
+	}
+	up(2, 1500*time.Microsecond)
+	up(1, 2*time.Second)
+	s.Reset(t0.Add(time.Minute))
+	up(2, time.Second) // a restart
+	up(3, 250*time.Millisecond)
+	if got, want := s.Restores(), []float64{2000, 1.5, 250}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("restores %v ms, want %v", got, want)
+	}
+}
+
 func TestSystemSamplesWithoutDevices(t *testing.T) {
 	s := NewSystem(nil, 10*time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -1,0 +1,49 @@
+package bench
+
+import (
+	"strings"
+	"testing"
+
+	"zkbench/profiles"
+)
+
+// The preload key takes the workload's switch or a method; a run's
+// method follows from it, the workload and the target, the last setting
+// winning as for every key.
+func TestPreloadMethod(t *testing.T) {
+	for _, tc := range []struct {
+		settings string
+		want     string // the method, or the error Check gives
+	}{
+		{"workload = write", "snapshot"},
+		{"workload = create-delete", ""},
+		{"workload = write\npreload = false", ""},
+		{"workload = write\npreload = create", "create"},
+		{"preload = create\npreload = true", "snapshot"},
+		{"workload = create-delete\npreload = snapshot", "snapshot"},
+		{"workload = write\ntarget = zk://127.0.0.1:2181", "create"},
+		{"preload = snapshot\npreload = false\ntarget = zk://127.0.0.1:2181", ""},
+		{"preload = snapshot\ntarget = zk://127.0.0.1:2181", "error: preload=snapshot: a zk://127.0.0.1:2181 target can only be preloaded with creates"},
+	} {
+		p, err := profiles.Parse("p", "p.profile", strings.NewReader(tc.settings))
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := NewPlan(p)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.settings, err)
+		}
+		got := plan.preloadMethod()
+		if err := plan.Check(); err != nil {
+			got = "error: " + err.Error()
+		}
+		if !strings.HasPrefix(got, tc.want) || (tc.want == "") != (got == "") {
+			t.Errorf("%q: %q, want %q", tc.settings, got, tc.want)
+		}
+	}
+	p, _ := profiles.Parse("p", "p.profile", strings.NewReader(""))
+	plan, _ := NewPlan(p)
+	if err := plan.Set("preload", "often"); err == nil || !strings.Contains(err.Error(), `preload=often: "often": want true, false, snapshot or create`) {
+		t.Errorf("preload=often: %v", err)
+	}
+}

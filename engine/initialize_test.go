@@ -1,0 +1,172 @@
+package engine
+
+import (
+	"bytes"
+	"fmt"
+	"iter"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"zkbench/engine/persist"
+)
+
+// initCreated is the starting trees' creation time: fixed, so that their
+// snapshots are the same bytes every run.
+var initCreated = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+
+// initNodes is a starting tree of n leaves under folders of ten: /init,
+// /init/dNN, /init/dNN/kNNNN, with data of every kind a snapshot holds
+// (null, empty, one shared buffer's prefixes up to 3 KiB).
+func initNodes(n int) iter.Seq2[string, []byte] {
+	shared := bytes.Repeat([]byte("0123456789abcdef"), 192)
+	return func(yield func(string, []byte) bool) {
+		if !yield("/init", []byte("root of the starting tree")) {
+			return
+		}
+		for i := range n {
+			dir := fmt.Sprintf("/init/d%02d", i/10)
+			if i%10 == 0 && !yield(dir, nil) {
+				return
+			}
+			var data []byte
+			switch i % 7 {
+			case 0: // null
+			case 1:
+				data = []byte{}
+			default:
+				data = shared[:i*37%len(shared)]
+			}
+			if !yield(fmt.Sprintf("%s/k%04d", dir, i), data) {
+				return
+			}
+		}
+	}
+}
+
+func TestInitializeStartsEveryMemberFromTheTree(t *testing.T) {
+	cfg := testConfig(t, 3, 1)
+	cfg.DataLogDir = t.TempDir()
+	in, err := Initialize(cfg, initCreated, initNodes(500))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Znodes != 1+50+500 || in.Zxid != persist.Zxid(1, uint32(in.Znodes)+2) {
+		t.Fatalf("Initialize: %+v; want 551 znodes, the closeSession's zxid after a createSession and them", in)
+	}
+	var up []Event
+	cfg.Events = SinkFunc(func(e Event) {
+		if e.Kind == EventMemberUp {
+			up = append(up, e)
+		}
+	})
+	e := start(t, cfg)
+	for _, id := range e.Members() {
+		st := e.Status(id)
+		if st.Digest != in.Digest || st.Nodes != in.Znodes+4 || persist.EpochOf(st.Zxid) < 1 {
+			t.Errorf("member %d: %d nodes, digest %d, zxid 0x%x; want %d nodes (the tree's and ZooKeeper's 4), digest %d",
+				id, st.Nodes, st.Digest, st.Zxid, in.Znodes+4, in.Digest)
+		}
+	}
+	if len(up) != 4 {
+		t.Fatalf("%d member-up events, want one per member", len(up))
+	}
+	for _, ev := range up {
+		if ev.Nodes != in.Znodes+4 || ev.Zxid != in.Zxid || ev.Duration <= 0 {
+			t.Errorf("member-up %v: want %d nodes restored at 0x%x in some time", ev, in.Znodes+4, in.Zxid)
+		}
+	}
+	// Folder d03 is the 34th node after /init (zxid 2); k0032 its third child.
+	c := client(t, e, 2)
+	data, st, err := c.GetData("/init/d03/k0032", false)
+	if err != nil || len(data) != 32*37 || st.Czxid != persist.Zxid(1, 3+11*3+1+2) || st.Ctime != initCreated.UnixMilli() {
+		t.Errorf("k0032: %d bytes, stat %+v, %v", len(data), st, err)
+	}
+	// The ensemble goes on from the tree: a write lands in a later epoch.
+	if _, err := c.Create("/init/after", nil, 0, OpenACL); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestInitializeRefuses(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		nodes iter.Seq2[string, []byte]
+		prep  func(t *testing.T, cfg Config)
+		want  string
+	}{
+		{"a parent that comes later", func(yield func(string, []byte) bool) {
+			_ = yield("/a/b", nil) && yield("/a", nil)
+		}, nil, "create /a/b: KeeperErrorCode = NoNode"},
+		{"a node twice", func(yield func(string, []byte) bool) {
+			_ = yield("/a", nil) && yield("/a", nil)
+		}, nil, "create /a: KeeperErrorCode = NodeExists"},
+		{"a dataDir with files", initNodes(3), func(t *testing.T, cfg Config) {
+			dir, _ := memberDirs(&cfg, 2)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "notes"), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, "initialize: member 2: SERVER2 " + errNotFresh.Error()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(t, 3, 0)
+			if tc.prep != nil {
+				tc.prep(t, cfg)
+			}
+			want := strings.ReplaceAll(tc.want, "SERVER2", filepath.Join(cfg.DataDir, "server2"))
+			_, err := Initialize(cfg, initCreated, tc.nodes)
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("Initialize: %v; want an error with %q", err, want)
+			}
+			if tc.prep != nil {
+				// Member 1 was written before member 2 was refused; member
+				// 2's own file is untouched.
+				b, err := os.ReadFile(filepath.Join(cfg.DataDir, "server2", "notes"))
+				if err != nil || len(b) != 0 {
+					t.Errorf("server2/notes: %q, %v", b, err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkInitialize builds a starting tree of 1 KiB values in one
+// folder and writes it as one member's database: the cost of a preload
+// before the members restore it.
+func BenchmarkInitialize(b *testing.B) {
+	const znodes = 100_000
+	value := bytes.Repeat([]byte{0x5a}, 1024)
+	paths := make([]string, znodes)
+	for i := range paths {
+		paths[i] = fmt.Sprintf("/bench/k%06d", i)
+	}
+	nodes := func(yield func(string, []byte) bool) {
+		if !yield("/bench", nil) {
+			return
+		}
+		for _, p := range paths {
+			if !yield(p, value) {
+				return
+			}
+		}
+	}
+	var size int64
+	for b.Loop() {
+		b.StopTimer()
+		cfg := DefaultConfig(b.TempDir())
+		cfg.Servers = 1
+		b.StartTimer()
+		in, err := Initialize(cfg, initCreated, nodes)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = in.SnapshotBytes
+	}
+	b.ReportMetric(float64(znodes*b.N)/b.Elapsed().Seconds(), "znodes/s")
+	b.ReportMetric(float64(size)/(1<<20), "MiB/snapshot")
+}
