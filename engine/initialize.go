@@ -7,6 +7,7 @@ import (
 	"io"
 	"iter"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"zkbench/engine/datatree"
@@ -105,8 +106,10 @@ func buildTree(created time.Time, nodes iter.Seq2[string, []byte]) (*datatree.Tr
 	return t, in, nil
 }
 
-// errNotFresh refuses a dataDir that holds files already.
-var errNotFresh = errors.New("holds files already; a starting database goes into an empty one only")
+// errNotFresh refuses a member whose folders hold a database already:
+// a myid, or anything in version-2. Other files (a run's marker, say) are
+// no database and are left alone.
+var errNotFresh = errors.New("holds a ZooKeeper database already; a starting database goes where there is none")
 
 // initMember writes member id's starting database: the snapshot of tree,
 // or a copy of first's when there is one (the same bytes, without a
@@ -114,7 +117,7 @@ var errNotFresh = errors.New("holds files already; a starting database goes into
 func initMember(fsys disk.FS, cfg *Config, id uint64, tree *datatree.Tree, first *snapshotFile) (snapshotFile, error) {
 	dataDir, logDir := memberDirs(cfg, id)
 	dirs := persist.NewDirs(dataDir, logDir)
-	for _, dir := range []string{dataDir, dirs.Snap, dirs.Log} {
+	for _, dir := range []string{dirs.Snap, dirs.Log} {
 		if err := fsys.MkdirAll(dir); err != nil {
 			return snapshotFile{}, err
 		}
@@ -122,9 +125,16 @@ func initMember(fsys disk.FS, cfg *Config, id uint64, tree *datatree.Tree, first
 		if err != nil {
 			return snapshotFile{}, err
 		}
-		if len(names) > 0 && !(dir == dataDir && len(names) == 1 && names[0] == "version-2") {
+		if len(names) > 0 {
 			return snapshotFile{}, fmt.Errorf("%s %w", dir, errNotFresh)
 		}
+	}
+	names, err := fsys.ReadDir(dataDir)
+	if err != nil {
+		return snapshotFile{}, err
+	}
+	if slices.Contains(names, "myid") {
+		return snapshotFile{}, fmt.Errorf("%s %w", dataDir, errNotFresh)
 	}
 	f, err := writeStartingSnapshot(fsys, dirs.Snap, tree, first)
 	if err != nil {

@@ -94,45 +94,73 @@ func TestInitializeRefuses(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		nodes iter.Seq2[string, []byte]
-		prep  func(t *testing.T, cfg Config)
+		plant string // a file of member 2's own, relative to its dataDir
 		want  string
 	}{
 		{"a parent that comes later", func(yield func(string, []byte) bool) {
 			_ = yield("/a/b", nil) && yield("/a", nil)
-		}, nil, "create /a/b: KeeperErrorCode = NoNode"},
+		}, "", "create /a/b: KeeperErrorCode = NoNode"},
 		{"a node twice", func(yield func(string, []byte) bool) {
 			_ = yield("/a", nil) && yield("/a", nil)
-		}, nil, "create /a: KeeperErrorCode = NodeExists"},
-		{"a dataDir with files", initNodes(3), func(t *testing.T, cfg Config) {
-			dir, _ := memberDirs(&cfg, 2)
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, "notes"), nil, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}, "initialize: member 2: SERVER2 " + errNotFresh.Error()},
+		}, "", "create /a: KeeperErrorCode = NodeExists"},
+		{"a dataDir with a myid", initNodes(3), "myid", "initialize: member 2: SERVER2 " + errNotFresh.Error()},
+		{"a version-2 with a file", initNodes(3), "version-2/log.1", "initialize: member 2: SERVER2/version-2 " + errNotFresh.Error()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig(t, 3, 0)
-			if tc.prep != nil {
-				tc.prep(t, cfg)
+			var planted string
+			if tc.plant != "" {
+				planted = plant(t, cfg, tc.plant)
 			}
 			want := strings.ReplaceAll(tc.want, "SERVER2", filepath.Join(cfg.DataDir, "server2"))
 			_, err := Initialize(cfg, initCreated, tc.nodes)
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Fatalf("Initialize: %v; want an error with %q", err, want)
 			}
-			if tc.prep != nil {
+			if planted != "" {
 				// Member 1 was written before member 2 was refused; member
 				// 2's own file is untouched.
-				b, err := os.ReadFile(filepath.Join(cfg.DataDir, "server2", "notes"))
-				if err != nil || len(b) != 0 {
-					t.Errorf("server2/notes: %q, %v", b, err)
-				}
+				checkPlanted(t, planted)
 			}
 		})
 	}
+}
+
+// plantedFile is what plant writes into member 2's dataDir.
+const plantedFile = "member 2's own\n"
+
+// plant puts a file of member 2's own at rel in its dataDir and returns
+// its path.
+func plant(t *testing.T, cfg Config, rel string) string {
+	t.Helper()
+	dir, _ := memberDirs(&cfg, 2)
+	p := filepath.Join(dir, rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(plantedFile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// checkPlanted fails unless the file plant wrote at p is as it was.
+func checkPlanted(t *testing.T, p string) {
+	t.Helper()
+	if b, err := os.ReadFile(p); err != nil || string(b) != plantedFile {
+		t.Errorf("%s: %q, %v; want it untouched", p, b, err)
+	}
+}
+
+// A file that is no database, such as a run's marker, does not keep a
+// member from getting its starting database, and stays as it was.
+func TestInitializeBesideOtherFiles(t *testing.T) {
+	cfg := testConfig(t, 3, 0)
+	p := plant(t, cfg, ".zkbench-run")
+	if _, err := Initialize(cfg, initCreated, initNodes(3)); err != nil {
+		t.Fatal(err)
+	}
+	checkPlanted(t, p)
 }
 
 // BenchmarkInitialize builds a starting tree of 1 KiB values in one
