@@ -40,14 +40,21 @@ func TestBuiltinsParseAndSayWhatTheyAnswer(t *testing.T) {
 // profile whose repeat falls short would make every comparison of its
 // runs inconclusive.
 func TestRepeatsDetectTenPercent(t *testing.T) {
-	doc, err := os.ReadFile("../docs/noise.md")
+	file, err := os.ReadFile("../docs/noise.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// | nightly | 8 × 20 s | throughput | 20.2% | 68 |
+	// The counts rest on the machine to itself; the figures with
+	// neighbours are there to show what they cost.
+	doc, _, _ := strings.Cut(string(file), "### With neighbours")
+	_, doc, ok := strings.Cut(doc, "### Nothing else running")
+	if !ok {
+		t.Fatal(`docs/noise.md: no "### Nothing else running" section before "### With neighbours"`)
+	}
+	// | nightly | 8 × 20 s | throughput | 11.5% | 22 |
 	row := regexp.MustCompile(`(?m)^\| ([a-z-]+) \| [^|]+ \| throughput \| ([0-9.]+)% \| ([0-9]+) \|$`)
 	measured := map[string]bool{}
-	for _, m := range row.FindAllStringSubmatch(string(doc), -1) {
+	for _, m := range row.FindAllStringSubmatch(doc, -1) {
 		p, err := Builtin(m[1])
 		if err != nil {
 			t.Fatalf("docs/noise.md: %v", err)
