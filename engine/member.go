@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+	"zkbench/engine/jute"
 
 	"zkbench/engine/datatree"
 	"zkbench/engine/disk"
@@ -421,14 +422,14 @@ func (m *member) append(es []quorum.Entry) error {
 }
 
 func (m *member) send(msg *quorum.Message) error {
-	if msg.Type == quorum.PacketSnap && msg.Data == nil {
+	if msg.Type == jute.PacketSnap && msg.Data == nil {
 		var b bytes.Buffer
 		if err := persist.EncodeSnapshot(&b, m.tree.Load()); err != nil {
 			return fmt.Errorf("SNAP for %d: %w", msg.To, err)
 		}
 		msg.Data = b.Bytes()
 	}
-	if msg.Type == quorum.PacketPing && len(msg.Data) > 0 {
+	if msg.Type == jute.PacketPing && len(msg.Data) > 0 {
 		m.pl.pinged()
 	}
 	m.frame = encodeFrame(m.frame[:0], msg)

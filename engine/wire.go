@@ -66,7 +66,7 @@ func decodeFrame(from, to uint64, f []byte) (quorum.Message, error) {
 		// committed window) keeps the frame alive: its ~30 header bytes.
 		r := jute.NewReader(f[9:])
 		m.Type, m.Zxid = r.Int(), r.Long()
-		if m.Type == quorum.PacketSnap && r.Err() == nil {
+		if m.Type == jute.PacketSnap && r.Err() == nil {
 			// ZooKeeper streams the snapshot after the SNAP packet, so no
 			// jute.maxbuffer limits it; here it rides in Data, and a tree
 			// of a few MB would fail the Buffer length check: the learner

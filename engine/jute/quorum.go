@@ -8,25 +8,25 @@ import "strconv"
 
 // QuorumPacket types (Leader.java).
 const (
-	PacketRequest           int32 = 1  // learner → leader: a forwarded client write (LearnerRequest in Data)
-	PacketProposal          int32 = 2  // leader → follower: a txn to log (TxnHeader ‖ body ‖ digest in Data)
-	PacketAck               int32 = 3  // follower → leader: logged up to Zxid
-	PacketCommit            int32 = 4  // leader → follower: apply Zxid
-	PacketPing              int32 = 5  // both ways: liveness, session touches
-	PacketRevalidate        int32 = 6  // session revalidation for a reconnecting client
-	PacketSync              int32 = 7  // a client's sync, forwarded and answered
-	PacketInform            int32 = 8  // leader → observer: a committed txn
-	PacketCommitAndActivate int32 = 9  // commit of a reconfig
-	PacketNewLeader         int32 = 10 // end of the sync phase
-	PacketFollowerInfo      int32 = 11 // follower → leader: LearnerInfo
-	PacketUpToDate          int32 = 12 // leader → learner: start serving
-	PacketDiff              int32 = 13 // sync by replaying proposals
-	PacketTrunc             int32 = 14 // truncate the log to Zxid first
-	PacketSnap              int32 = 15 // a full snapshot follows
-	PacketObserverInfo      int32 = 16 // observer → leader: LearnerInfo
-	PacketLeaderInfo        int32 = 17 // leader → learner: protocol version, new epoch in Zxid
-	PacketAckEpoch          int32 = 18 // learner → leader: current epoch
-	PacketInformAndActivate int32 = 19 // INFORM of a reconfig
+	PacketRequest           int32 = 1  // learner → leader: a client write (sessionId, cxid, type, request)
+	PacketProposal          int32 = 2  // leader → follower: txn entry (header+body+digest)
+	PacketAck               int32 = 3  // follower → leader: zxid logged (also NEWLEADER/UPTODATE acks)
+	PacketCommit            int32 = 4  // leader → follower: zxid committed
+	PacketPing              int32 = 5  // both ways; the learner echoes the leader's zxid
+	PacketRevalidate        int32 = 6  // session revalidation (runtime's business)
+	PacketSync              int32 = 7  // reply to a forwarded sync (runtime's business)
+	PacketInform            int32 = 8  // leader → observer: committed txn entry
+	PacketCommitAndActivate int32 = 9  // reconfig (not supported)
+	PacketNewLeader         int32 = 10 // leader → learner: end of sync data, zxid = newEpoch<<32
+	PacketFollowerInfo      int32 = 11 // follower → leader: zxid = acceptedEpoch<<32, data = LearnerInfo
+	PacketUpToDate          int32 = 12 // leader → learner: a quorum is synced, start serving
+	PacketDiff              int32 = 13 // sync: PROPOSAL/COMMIT pairs follow
+	PacketTrunc             int32 = 14 // sync: truncate to zxid, then pairs may follow
+	PacketSnap              int32 = 15 // sync: a snapshot of the leader's tree follows (in Data)
+	PacketObserverInfo      int32 = 16 // observer → leader, as FOLLOWERINFO
+	PacketLeaderInfo        int32 = 17 // leader → learner: zxid = newEpoch<<32, data = protocol version
+	PacketAckEpoch          int32 = 18 // learner → leader: zxid = last zxid, data = currentEpoch (int) or -1
+	PacketInformAndActivate int32 = 19 // reconfig (not supported)
 )
 
 // PacketName returns the name ZooKeeper's Leader.getPacketType gives a

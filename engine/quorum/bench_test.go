@@ -2,6 +2,7 @@ package quorum
 
 import (
 	"testing"
+	"zkbench/engine/jute"
 )
 
 // BenchmarkBroadcast: one proposal through a 3-voter ensemble in the
@@ -75,7 +76,7 @@ func BenchmarkPeerPropose(b *testing.B) {
 		}
 		p.Logged(z)
 		for id, c := range conns {
-			if err := p.Step(Message{Type: PacketAck, From: id, To: l.id, Conn: c, Zxid: z}); err != nil {
+			if err := p.Step(Message{Type: jute.PacketAck, From: id, To: l.id, Conn: c, Zxid: z}); err != nil {
 				b.Fatal(err)
 			}
 		}

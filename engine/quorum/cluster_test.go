@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"zkbench/engine/jute"
 )
 
 func z(epoch, counter int64) int64 { return makeZxid(epoch, counter) }
@@ -86,7 +87,7 @@ func TestBroadcastCommitsWithMajorityAndInformsObservers(t *testing.T) {
 	// never ACKs.
 	var toObserver []string
 	for _, m := range l.messages() {
-		if m.To == 4 && m.Type != PacketPing {
+		if m.To == 4 && m.Type != jute.PacketPing {
 			toObserver = append(toObserver, fmt.Sprintf("%s %x", PacketName(m.Type), m.Zxid))
 		}
 	}
@@ -95,7 +96,7 @@ func TestBroadcastCommitsWithMajorityAndInformsObservers(t *testing.T) {
 		t.Fatalf("leader → observer: %v, want %v", toObserver, want)
 	}
 	for _, m := range s.node(4).messages() {
-		if m.Type == PacketAck {
+		if m.Type == jute.PacketAck {
 			t.Fatalf("observer sent %v", m)
 		}
 	}
@@ -150,7 +151,7 @@ func TestObserverAckNotCounted(t *testing.T) {
 		t.Fatalf("committed without a voter quorum: %+v", st)
 	}
 	// A forged observer ACK does not commit it either.
-	_ = l.p.Step(Message{Type: PacketAck, From: 4, To: l.id, Conn: l.p.handler(4).conn, Zxid: zx})
+	_ = l.p.Step(Message{Type: jute.PacketAck, From: 4, To: l.id, Conn: l.p.handler(4).conn, Zxid: zx})
 	if l.p.Status().LastCommittedZxid >= zx {
 		t.Fatal("observer ACK counted")
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"testing"
+	"zkbench/engine/jute"
 )
 
 func TestNotificationWireFormat(t *testing.T) {
@@ -104,25 +105,25 @@ func FuzzDecodeNotification(f *testing.F) {
 }
 
 func TestLearnerInfo(t *testing.T) {
-	li := LearnerInfo{ServerID: 7, ProtocolVersion: ProtocolVersion, ConfigVersion: 0x100000000}
+	li := jute.LearnerInfo{ServerID: 7, ProtocolVersion: ProtocolVersion, ConfigVersion: 0x100000000}
 	b := encodeLearnerInfo(li)
 	if want := "0000000000000007" + "00010000" + "0000000100000000"; hex.EncodeToString(b) != want {
-		t.Fatalf("LearnerInfo %x", b)
+		t.Fatalf("jute.LearnerInfo %x", b)
 	}
 	got, err := DecodeLearnerInfo(b)
 	if err != nil || got != li {
 		t.Fatalf("decoded %+v, %v", got, err)
 	}
 	if got, err := DecodeLearnerInfo(b[:8]); err != nil || got.ServerID != 7 {
-		t.Fatalf("sid-only LearnerInfo %+v, %v", got, err)
+		t.Fatalf("sid-only jute.LearnerInfo %+v, %v", got, err)
 	}
 	if _, err := DecodeLearnerInfo(b[:3]); !errors.Is(err, ErrMalformed) {
-		t.Fatalf("short LearnerInfo: %v", err)
+		t.Fatalf("short jute.LearnerInfo: %v", err)
 	}
 }
 
 func TestPacketNames(t *testing.T) {
-	for typ, name := range map[int32]string{PacketProposal: "PROPOSAL", PacketNewLeader: "NEWLEADER", PacketAckEpoch: "ACKEPOCH", MsgNotification: "NOTIFICATION", 99: "UNKNOWN99"} {
+	for typ, name := range map[int32]string{jute.PacketProposal: "PROPOSAL", jute.PacketNewLeader: "NEWLEADER", jute.PacketAckEpoch: "ACKEPOCH", MsgNotification: "NOTIFICATION", 99: "UNKNOWN99"} {
 		if got := PacketName(typ); got != name {
 			t.Errorf("PacketName(%d) = %s", typ, got)
 		}
@@ -152,13 +153,13 @@ func TestReadyOrdering(t *testing.T) {
 		{"append, commit, message share a Ready", func(p *Peer) {
 			p.appendLog(e(1))
 			p.applyPendingHead(1)
-			p.send(Message{Type: PacketAck, To: 2})
+			p.send(Message{Type: jute.PacketAck, To: 2})
 		}, 1},
 		{"truncate after an append waits", func(p *Peer) { p.appendLog(e(1)); p.truncate(0) }, 2},
 		{"snapshot load after a message waits", func(p *Peer) { p.send(Message{To: 2}); p.loadSnapshot(5, nil) }, 2},
 		{"commit after a snapshot request waits", func(p *Peer) { p.takeSnapshot(false); p.appendLog(e(1)); p.applyPendingHead(1) }, 2},
 		{"commit after a SNAP message waits", func(p *Peer) {
-			p.send(Message{Type: PacketSnap, To: 2})
+			p.send(Message{Type: jute.PacketSnap, To: 2})
 			p.appendLog(e(1))
 			p.applyPendingHead(1)
 		}, 2},
@@ -178,9 +179,9 @@ func TestReadyOrdering(t *testing.T) {
 	}
 	// A Ready handed out is frozen: what comes later waits for Advance.
 	p := mk()
-	p.send(Message{To: 2, Type: PacketPing})
+	p.send(Message{To: 2, Type: jute.PacketPing})
 	rd := p.Ready()
-	p.send(Message{To: 3, Type: PacketPing})
+	p.send(Message{To: 3, Type: jute.PacketPing})
 	if again := p.Ready(); len(again.Messages) != 1 || len(rd.Messages) != 1 {
 		t.Fatalf("handed-out Ready changed: %+v", again)
 	}

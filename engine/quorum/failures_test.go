@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"zkbench/engine/jute"
 )
 
 func TestLeaderCrashLosesNoCommittedTxn(t *testing.T) {
@@ -291,7 +292,7 @@ func TestUnknownSenderAndMalformedNotification(t *testing.T) {
 		t.Fatalf("short notification: %v", err)
 	}
 	// A stale quorum packet while LOOKING is ignored.
-	if err := p.Step(Message{Type: PacketProposal, From: 2, Zxid: 5}); err != nil {
+	if err := p.Step(Message{Type: jute.PacketProposal, From: 2, Zxid: 5}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -3,6 +3,7 @@ package quorum
 import (
 	"fmt"
 	"slices"
+	"zkbench/engine/jute"
 )
 
 // The leader side: Leader.lead and one LearnerHandler per learner
@@ -208,7 +209,7 @@ func (p *Peer) getEpochToPropose(sid uint64, lastAcceptedEpoch int64) {
 func (p *Peer) sendLeaderInfo(h *learnerHandler) {
 	l := p.ld
 	h.state, h.since = hWaitAckEpoch, p.now
-	p.send(Message{Type: PacketLeaderInfo, To: h.id, Conn: h.conn, Zxid: makeZxid(l.epoch, 0), Data: int32Bytes(ProtocolVersion)})
+	p.send(Message{Type: jute.PacketLeaderInfo, To: h.id, Conn: h.conn, Zxid: makeZxid(l.epoch, 0), Data: int32Bytes(ProtocolVersion)})
 }
 
 // waitForEpochAck counts a voter's ACKEPOCH toward the quorum that ends
@@ -287,13 +288,13 @@ func (p *Peer) startServing() {
 func (p *Peer) sendUpToDate(h *learnerHandler) {
 	h.state, h.since = hActive, p.now
 	h.deadline = p.ld.tick + p.t.syncLimit
-	p.send(Message{Type: PacketUpToDate, To: h.id, Conn: h.conn, Zxid: -1})
+	p.send(Message{Type: jute.PacketUpToDate, To: h.id, Conn: h.conn, Zxid: -1})
 }
 
 // leaderStep handles a quorum packet from a learner.
 func (p *Peer) leaderStep(m Message) {
 	l := p.ld
-	if m.Type == PacketFollowerInfo || m.Type == PacketObserverInfo {
+	if m.Type == jute.PacketFollowerInfo || m.Type == jute.PacketObserverInfo {
 		p.acceptLearner(m)
 		return
 	}
@@ -306,7 +307,7 @@ func (p *Peer) leaderStep(m Message) {
 		h.deadline = l.tick + p.t.syncLimit
 	}
 	switch m.Type {
-	case PacketAckEpoch:
+	case jute.PacketAckEpoch:
 		if h.state != hWaitAckEpoch {
 			p.dropHandler(h, "unexpected ACKEPOCH", true)
 			return
@@ -325,7 +326,7 @@ func (p *Peer) leaderStep(m Message) {
 		if p.ld == l && l.electionFinished && h.state == hWaitElection {
 			p.syncLearner(h)
 		}
-	case PacketAck:
+	case jute.PacketAck:
 		switch h.state {
 		case hWaitNewLeader:
 			// The first packet after NEWLEADER must be its ACK.
@@ -342,19 +343,19 @@ func (p *Peer) leaderStep(m Message) {
 		default:
 			p.dropHandler(h, "unexpected ACK", true)
 		}
-	case PacketRequest:
+	case jute.PacketRequest:
 		if h.state == hActive {
 			r := p.stage(effOther)
 			r.Requests = append(r.Requests, Request{From: h.id, Data: m.Data, Auth: m.Auth})
 		}
-	case PacketPing:
+	case jute.PacketPing:
 		// The packet already counted as a sign of life; the sessions it
 		// touches are the runtime's (LeaderSessionTracker).
 		if h.state == hActive && len(m.Data) > 0 {
 			r := p.stage(effOther)
 			r.Touches = append(r.Touches, Request{From: h.id, Data: m.Data})
 		}
-	case PacketRevalidate:
+	case jute.PacketRevalidate:
 		// Session revalidation is the runtime's business.
 	}
 }
@@ -374,7 +375,7 @@ func (p *Peer) acceptLearner(m Message) {
 	h := &learnerHandler{
 		id:                m.From,
 		conn:              m.Conn,
-		observer:          m.Type == PacketObserverInfo || !p.isVoter(m.From),
+		observer:          m.Type == jute.PacketObserverInfo || !p.isVoter(m.From),
 		state:             hWaitEpoch,
 		since:             p.now,
 		lastAcceptedEpoch: epochOf(m.Zxid),
@@ -396,15 +397,15 @@ func (p *Peer) syncLearner(h *learnerHandler) {
 	plan := planSync(h.peerLastZxid, p.committedLog.items(), p.processed)
 	switch plan.mode {
 	case SyncSnap:
-		p.send(Message{Type: PacketSnap, To: h.id, Conn: h.conn, Zxid: plan.opZxid})
+		p.send(Message{Type: jute.PacketSnap, To: h.id, Conn: h.conn, Zxid: plan.opZxid})
 	case SyncTrunc, SyncTruncDiff:
-		p.send(Message{Type: PacketTrunc, To: h.id, Conn: h.conn, Zxid: plan.opZxid})
+		p.send(Message{Type: jute.PacketTrunc, To: h.id, Conn: h.conn, Zxid: plan.opZxid})
 	default:
-		p.send(Message{Type: PacketDiff, To: h.id, Conn: h.conn, Zxid: plan.opZxid})
+		p.send(Message{Type: jute.PacketDiff, To: h.id, Conn: h.conn, Zxid: plan.opZxid})
 	}
 	for _, e := range plan.entries {
-		p.send(Message{Type: PacketProposal, To: h.id, Conn: h.conn, Zxid: e.Zxid, Data: e.Txn})
-		p.send(Message{Type: PacketCommit, To: h.id, Conn: h.conn, Zxid: e.Zxid})
+		p.send(Message{Type: jute.PacketProposal, To: h.id, Conn: h.conn, Zxid: e.Zxid, Data: e.Txn})
+		p.send(Message{Type: jute.PacketCommit, To: h.id, Conn: h.conn, Zxid: e.Zxid})
 	}
 	txns := len(plan.entries)
 	// An ACK this learner gave on an earlier connection no longer counts
@@ -422,13 +423,13 @@ func (p *Peer) syncLearner(h *learnerHandler) {
 	if !h.observer && l.lastProposed > plan.forwardFrom {
 		for _, pr := range l.outstanding.items() {
 			if pr.e.Zxid > plan.forwardFrom {
-				p.send(Message{Type: PacketProposal, To: h.id, Conn: h.conn, Zxid: pr.e.Zxid, Data: pr.e.Txn})
+				p.send(Message{Type: jute.PacketProposal, To: h.id, Conn: h.conn, Zxid: pr.e.Zxid, Data: pr.e.Txn})
 				txns++
 			}
 		}
 	}
 	h.forwarding = true
-	p.send(Message{Type: PacketNewLeader, To: h.id, Conn: h.conn, Zxid: makeZxid(l.epoch, 0)})
+	p.send(Message{Type: jute.PacketNewLeader, To: h.id, Conn: h.conn, Zxid: makeZxid(l.epoch, 0)})
 	h.pinging = true
 	h.state, h.since = hWaitNewLeader, p.now
 	p.event(Event{Kind: EventSynced, Peer: h.id, Mode: plan.mode, Txns: txns, Zxid: plan.opZxid, Epoch: l.epoch})
@@ -456,7 +457,7 @@ func (p *Peer) propose(txn []byte) (int64, error) {
 	p.appendLog(e)
 	for _, h := range l.handlers {
 		if h.forwarding && !h.observer {
-			p.send(Message{Type: PacketProposal, To: h.id, Conn: h.conn, Zxid: z, Data: txn})
+			p.send(Message{Type: jute.PacketProposal, To: h.id, Conn: h.conn, Zxid: z, Data: txn})
 			if h.state >= hWaitStartup {
 				h.unacked.push(sentProposal{zxid: z, at: p.now})
 			}
@@ -522,7 +523,7 @@ func (p *Peer) syncDone(ps pendingSync) {
 		return
 	}
 	if h := p.handler(ps.id); h != nil && h.conn == ps.conn {
-		p.send(Message{Type: PacketSync, To: ps.id, Conn: ps.conn})
+		p.send(Message{Type: jute.PacketSync, To: ps.id, Conn: ps.conn})
 	}
 }
 
@@ -561,9 +562,9 @@ func (p *Peer) tryToCommit() {
 				continue
 			}
 			if h.observer {
-				p.send(Message{Type: PacketInform, To: h.id, Conn: h.conn, Zxid: e.Zxid, Data: e.Txn})
+				p.send(Message{Type: jute.PacketInform, To: h.id, Conn: h.conn, Zxid: e.Zxid, Data: e.Txn})
 			} else {
-				p.send(Message{Type: PacketCommit, To: h.id, Conn: h.conn, Zxid: e.Zxid})
+				p.send(Message{Type: jute.PacketCommit, To: h.id, Conn: h.conn, Zxid: e.Zxid})
 			}
 		}
 		if len(l.pendingSyncs) > 0 {
@@ -665,6 +666,6 @@ func (p *Peer) tickLeader() {
 			p.dropHandler(h, "closing connection to peer due to transaction timeout", true)
 			continue
 		}
-		p.send(Message{Type: PacketPing, To: h.id, Conn: h.conn, Zxid: l.lastProposed})
+		p.send(Message{Type: jute.PacketPing, To: h.id, Conn: h.conn, Zxid: l.lastProposed})
 	}
 }

@@ -1,6 +1,10 @@
 package quorum
 
-import "slices"
+import (
+	"slices"
+
+	"zkbench/engine/jute"
+)
 
 // The learner side: Learner.registerWithLeader, Learner.syncWithLeader and
 // the Follower/Observer packet loops.
@@ -56,11 +60,11 @@ func (p *Peer) follow(leader uint64, role Role) {
 	clear(p.stash)
 	ln := &learnerState{leader: leader, conn: p.nextConn(), observer: role == RoleObserving, lastHeard: p.now}
 	p.ln = ln
-	t := PacketFollowerInfo
+	t := jute.PacketFollowerInfo
 	if ln.observer {
-		t = PacketObserverInfo
+		t = jute.PacketObserverInfo
 	}
-	info := LearnerInfo{ServerID: int64(p.id), ProtocolVersion: ProtocolVersion}
+	info := jute.LearnerInfo{ServerID: int64(p.id), ProtocolVersion: ProtocolVersion}
 	p.send(Message{Type: t, To: leader, Conn: ln.conn, Zxid: makeZxid(p.acceptedEpoch, 0), Data: encodeLearnerInfo(info)})
 }
 
@@ -116,7 +120,7 @@ func (p *Peer) learnerStep(m Message) {
 // acceptedEpoch before answering) and report our state in ACKEPOCH.
 func (p *Peer) learnerDiscovery(m Message) {
 	ln := p.ln
-	if m.Type != PacketLeaderInfo {
+	if m.Type != jute.PacketLeaderInfo {
 		p.stopLearning("first packet from the leader is not LEADERINFO", true)
 		return
 	}
@@ -136,7 +140,7 @@ func (p *Peer) learnerDiscovery(m Message) {
 	}
 	ln.newEpoch = newEpoch
 	ln.phase = lSync
-	p.send(Message{Type: PacketAckEpoch, To: ln.leader, Conn: ln.conn, Zxid: p.processed, Data: int32Bytes(ep)})
+	p.send(Message{Type: jute.PacketAckEpoch, To: ln.leader, Conn: ln.conn, Zxid: p.processed, Data: int32Bytes(ep)})
 }
 
 // learnerSyncStart: the first sync packet says how we are brought up to
@@ -145,14 +149,14 @@ func (p *Peer) learnerSyncStart(m Message) {
 	ln := p.ln
 	ln.opZxid = m.Zxid
 	switch m.Type {
-	case PacketDiff:
+	case jute.PacketDiff:
 		ln.mode = SyncDiff
 		ln.snapshotNeeded = false
-	case PacketSnap:
+	case jute.PacketSnap:
 		ln.mode = SyncSnap
 		p.loadSnapshot(m.Zxid, m.Data)
 		ln.snapshotNeeded, ln.syncSnapshot = true, true
-	case PacketTrunc:
+	case jute.PacketTrunc:
 		for i, r := range p.snapOnly {
 			if r.lo < m.Zxid && m.Zxid < r.hi {
 				p.rollBack(i)
@@ -196,13 +200,13 @@ func (p *Peer) rollBack(i int) {
 func (p *Peer) learnerSyncing(m Message) {
 	ln := p.ln
 	switch m.Type {
-	case PacketProposal:
+	case jute.PacketProposal:
 		ln.notCommitted = append(ln.notCommitted, Entry{Zxid: m.Zxid, Txn: m.Data})
 		ln.lastQueued = m.Zxid
 		if ln.nl == nlNone {
 			ln.txns++
 		}
-	case PacketCommit:
+	case jute.PacketCommit:
 		if !ln.writeToTxnLog {
 			if len(ln.notCommitted) > 0 && ln.notCommitted[0].Zxid == m.Zxid {
 				e := ln.notCommitted[0]
@@ -214,7 +218,7 @@ func (p *Peer) learnerSyncing(m Message) {
 		} else {
 			ln.committed = append(ln.committed, m.Zxid)
 		}
-	case PacketInform:
+	case jute.PacketInform:
 		e := Entry{Zxid: m.Zxid, Txn: m.Data}
 		ln.lastQueued = m.Zxid
 		if !ln.writeToTxnLog {
@@ -224,13 +228,13 @@ func (p *Peer) learnerSyncing(m Message) {
 			ln.notCommitted = append(ln.notCommitted, e)
 			ln.committed = append(ln.committed, m.Zxid)
 		}
-	case PacketNewLeader:
+	case jute.PacketNewLeader:
 		if ln.nl != nlNone {
 			p.stopLearning("second NEWLEADER", true)
 			return
 		}
 		p.handleNewLeader(m)
-	case PacketUpToDate:
+	case jute.PacketUpToDate:
 		if ln.nl != nlAcked {
 			p.stopLearning("UPTODATE before NEWLEADER was acknowledged", true)
 			return
@@ -263,7 +267,7 @@ func (p *Peer) handleNewLeader(m Message) {
 			p.writeSyncSnapshot()
 		}
 		p.saveCurrentEpoch(ln.newEpoch)
-		p.send(Message{Type: PacketAck, To: ln.leader, Conn: ln.conn, Zxid: makeZxid(ln.newEpoch, 0)})
+		p.send(Message{Type: jute.PacketAck, To: ln.leader, Conn: ln.conn, Zxid: makeZxid(ln.newEpoch, 0)})
 		ln.nl = nlAcked
 		return
 	}
@@ -320,7 +324,7 @@ func (p *Peer) newLeaderProgress() {
 		if p.currentEpoch < ln.newEpoch {
 			p.saveCurrentEpoch(ln.newEpoch)
 		}
-		p.send(Message{Type: PacketAck, To: ln.leader, Conn: ln.conn, Zxid: makeZxid(ln.newEpoch, 0)})
+		p.send(Message{Type: jute.PacketAck, To: ln.leader, Conn: ln.conn, Zxid: makeZxid(ln.newEpoch, 0)})
 		ln.nl = nlAcked
 		p.sendAcks()
 	}
@@ -341,7 +345,7 @@ func (p *Peer) sendAcks() {
 	ln := p.ln
 	i := 0
 	for i < len(p.toAck) && p.toAck[i] <= p.durable {
-		p.send(Message{Type: PacketAck, To: ln.leader, Conn: ln.conn, Zxid: p.toAck[i]})
+		p.send(Message{Type: jute.PacketAck, To: ln.leader, Conn: ln.conn, Zxid: p.toAck[i]})
 		i++
 	}
 	n := copy(p.toAck, p.toAck[i:])
@@ -352,7 +356,7 @@ func (p *Peer) sendAcks() {
 // and what was committed meanwhile is applied.
 func (p *Peer) handleUpToDate() {
 	ln := p.ln
-	p.send(Message{Type: PacketAck, To: ln.leader, Conn: ln.conn, Zxid: makeZxid(ln.newEpoch, 0)})
+	p.send(Message{Type: jute.PacketAck, To: ln.leader, Conn: ln.conn, Zxid: makeZxid(ln.newEpoch, 0)})
 	ln.phase = lBroadcast
 	p.currentVote.peerEpoch = ln.newEpoch // updateElectionVote
 	if ln.observer {
@@ -404,9 +408,9 @@ func (p *Peer) commitFollower(z int64) bool {
 func (p *Peer) followerPacket(m Message) {
 	ln := p.ln
 	switch m.Type {
-	case PacketPing:
-		p.send(Message{Type: PacketPing, To: ln.leader, Conn: ln.conn, Zxid: m.Zxid, Data: p.takePingData()})
-	case PacketProposal:
+	case jute.PacketPing:
+		p.send(Message{Type: jute.PacketPing, To: ln.leader, Conn: ln.conn, Zxid: m.Zxid, Data: p.takePingData()})
+	case jute.PacketProposal:
 		ln.lastQueued = m.Zxid
 		if m.Zxid <= p.appended {
 			p.stopLearning("proposal does not follow the log", true)
@@ -414,11 +418,11 @@ func (p *Peer) followerPacket(m Message) {
 		}
 		p.appendLog(Entry{Zxid: m.Zxid, Txn: m.Data})
 		p.toAck = append(p.toAck, m.Zxid)
-	case PacketCommit:
+	case jute.PacketCommit:
 		p.commitFollower(m.Zxid)
-	case PacketSync:
+	case jute.PacketSync:
 		p.stage(effOther).Syncs++
-	case PacketUpToDate:
+	case jute.PacketUpToDate:
 		p.stopLearning("UPTODATE after the follower started", true)
 	}
 	// REVALIDATE is the runtime's (not modelled).
@@ -427,17 +431,17 @@ func (p *Peer) followerPacket(m Message) {
 func (p *Peer) observerPacket(m Message) {
 	ln := p.ln
 	switch m.Type {
-	case PacketPing:
-		p.send(Message{Type: PacketPing, To: ln.leader, Conn: ln.conn, Zxid: m.Zxid, Data: p.takePingData()})
-	case PacketInform:
+	case jute.PacketPing:
+		p.send(Message{Type: jute.PacketPing, To: ln.leader, Conn: ln.conn, Zxid: m.Zxid, Data: p.takePingData()})
+	case jute.PacketInform:
 		if m.Zxid <= p.processed {
 			return
 		}
 		p.appendLog(Entry{Zxid: m.Zxid, Txn: m.Data})
 		p.applyPendingHead(m.Zxid)
-	case PacketSync:
+	case jute.PacketSync:
 		p.stage(effOther).Syncs++
-	case PacketUpToDate:
+	case jute.PacketUpToDate:
 		p.stopLearning("UPTODATE after the observer started", true)
 	}
 	// An observer ignores PROPOSAL and COMMIT.

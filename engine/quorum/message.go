@@ -8,32 +8,6 @@ import (
 	"zkbench/engine/jute"
 )
 
-// Quorum packet types: the QuorumPacket.type values of ZooKeeper 3.8
-// (org.apache.zookeeper.server.quorum.Leader), as defined in jute. A Message with one of these
-// types travels on a learner connection as QuorumPacket{type, zxid, data,
-// authinfo=null}.
-const (
-	PacketRequest           = jute.PacketRequest           // learner → leader: a client write (sessionId, cxid, type, request)
-	PacketProposal          = jute.PacketProposal          // leader → follower: txn entry (header+body+digest)
-	PacketAck               = jute.PacketAck               // follower → leader: zxid logged (also NEWLEADER/UPTODATE acks)
-	PacketCommit            = jute.PacketCommit            // leader → follower: zxid committed
-	PacketPing              = jute.PacketPing              // both ways; the learner echoes the leader's zxid
-	PacketRevalidate        = jute.PacketRevalidate        // session revalidation (runtime's business)
-	PacketSync              = jute.PacketSync              // reply to a forwarded sync (runtime's business)
-	PacketInform            = jute.PacketInform            // leader → observer: committed txn entry
-	PacketCommitAndActivate = jute.PacketCommitAndActivate // reconfig (not supported)
-	PacketNewLeader         = jute.PacketNewLeader         // leader → learner: end of sync data, zxid = newEpoch<<32
-	PacketFollowerInfo      = jute.PacketFollowerInfo      // follower → leader: zxid = acceptedEpoch<<32, data = LearnerInfo
-	PacketUpToDate          = jute.PacketUpToDate          // leader → learner: a quorum is synced, start serving
-	PacketDiff              = jute.PacketDiff              // sync: PROPOSAL/COMMIT pairs follow
-	PacketTrunc             = jute.PacketTrunc             // sync: truncate to zxid, then pairs may follow
-	PacketSnap              = jute.PacketSnap              // sync: a snapshot of the leader's tree follows (in Data)
-	PacketObserverInfo      = jute.PacketObserverInfo      // observer → leader, as FOLLOWERINFO
-	PacketLeaderInfo        = jute.PacketLeaderInfo        // leader → learner: zxid = newEpoch<<32, data = protocol version
-	PacketAckEpoch          = jute.PacketAckEpoch          // learner → leader: zxid = last zxid, data = currentEpoch (int) or -1
-	PacketInformAndActivate = jute.PacketInformAndActivate // reconfig (not supported)
-)
-
 // Message types that are not quorum packets.
 const (
 	// MsgNotification is a FastLeaderElection notification; Data is
@@ -48,7 +22,7 @@ const (
 	MsgLinkDown int32 = -3
 )
 
-// ProtocolVersion is what LEADERINFO and LearnerInfo carry (Zab 1.0).
+// ProtocolVersion is what LEADERINFO and jute.LearnerInfo carry (Zab 1.0).
 const ProtocolVersion = jute.LearnerProtocolVersion
 
 // PacketName returns ZooKeeper's name for a message type.
@@ -181,21 +155,18 @@ func DecodeNotification(b []byte) (Notification, error) {
 	return n, nil
 }
 
-// LearnerInfo is the jute record a learner sends in FOLLOWERINFO/OBSERVERINFO.
-type LearnerInfo = jute.LearnerInfo
-
 // encodeLearnerInfo returns li's jute encoding (long, int, long).
-func encodeLearnerInfo(li LearnerInfo) []byte {
+func encodeLearnerInfo(li jute.LearnerInfo) []byte {
 	w := jute.NewWriter(nil)
 	li.Encode(w)
 	return w.Bytes()
 }
 
-// DecodeLearnerInfo parses a LearnerInfo; older learners send only the sid.
-func DecodeLearnerInfo(b []byte) (LearnerInfo, error) {
-	var li LearnerInfo
+// DecodeLearnerInfo parses a jute.LearnerInfo; older learners send only the sid.
+func DecodeLearnerInfo(b []byte) (jute.LearnerInfo, error) {
+	var li jute.LearnerInfo
 	if len(b) < 8 {
-		return li, fmt.Errorf("%w: LearnerInfo of %d bytes", ErrMalformed, len(b))
+		return li, fmt.Errorf("%w: jute.LearnerInfo of %d bytes", ErrMalformed, len(b))
 	}
 	li.ServerID = int64(binary.BigEndian.Uint64(b))
 	if len(b) >= 12 {

@@ -199,14 +199,14 @@ func (p *Peer) Step(m Message) error {
 	case RoleLeading:
 		p.leaderStep(m)
 	case RoleFollowing, RoleObserving:
-		if m.Type == PacketFollowerInfo || m.Type == PacketObserverInfo {
+		if m.Type == jute.PacketFollowerInfo || m.Type == jute.PacketObserverInfo {
 			// We are not leading: refuse the connection.
 			p.send(Message{Type: MsgDisconnect, To: m.From, Conn: m.Conn})
 			return nil
 		}
 		p.learnerStep(m)
 	default:
-		if m.Type == PacketFollowerInfo || m.Type == PacketObserverInfo {
+		if m.Type == jute.PacketFollowerInfo || m.Type == jute.PacketObserverInfo {
 			p.stash[m.From] = stashed{m: m, at: p.now}
 		}
 	}
@@ -272,7 +272,7 @@ func (p *Peer) Forward(req []byte, auth []jute.ID) error {
 	if p.ln.phase != lBroadcast {
 		return ErrNotServing
 	}
-	p.send(Message{Type: PacketRequest, To: p.leader, Conn: p.ln.conn, Zxid: -1, Data: req, Auth: auth})
+	p.send(Message{Type: jute.PacketRequest, To: p.leader, Conn: p.ln.conn, Zxid: -1, Data: req, Auth: auth})
 	return nil
 }
 
@@ -332,7 +332,7 @@ func (p *Peer) send(m Message) {
 	m.From = p.id
 	r := p.stage(effMessage)
 	r.Messages = append(r.Messages, m)
-	if m.Type == PacketSnap {
+	if m.Type == jute.PacketSnap {
 		r.snapMsg = true
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"zkbench/engine/jute"
 )
 
 // A simulated ensemble: every member's Peer with a modelled disk (txn log
@@ -627,7 +628,7 @@ func (s *sim) do(n *simNode, rd Ready) {
 		if m.From != n.id {
 			s.fatalf("message from %d in node %d's Ready", m.From, n.id)
 		}
-		if m.Type == PacketSnap {
+		if m.Type == jute.PacketSnap {
 			if s.checks && m.Zxid != n.treeZxid {
 				s.fatalf("node %d SNAP zxid 0x%x but tree at 0x%x", n.id, m.Zxid, n.treeZxid)
 			}
@@ -714,19 +715,19 @@ func (s *sim) checkEntry(n *simNode, what string, e Entry) {
 // them leave.
 func (s *sim) checkEpochUse(n *simNode, m Message) {
 	switch m.Type {
-	case PacketLeaderInfo:
+	case jute.PacketLeaderInfo:
 		if n.accepted != epochOf(m.Zxid) {
 			s.fatalf("leader %d sends LEADERINFO epoch %d with acceptedEpoch %d on disk", n.id, epochOf(m.Zxid), n.accepted)
 		}
-	case PacketAckEpoch:
+	case jute.PacketAckEpoch:
 		if ep, _ := readInt32(m.Data); ep != -1 && n.accepted <= int64(ep) {
 			s.fatalf("learner %d ACKEPOCH before persisting the new acceptedEpoch (disk %d)", n.id, n.accepted)
 		}
-	case PacketNewLeader, PacketProposal:
-		if n.p.Status().Role == RoleLeading && n.current != epochOf(m.Zxid) && m.Type == PacketNewLeader {
+	case jute.PacketNewLeader, jute.PacketProposal:
+		if n.p.Status().Role == RoleLeading && n.current != epochOf(m.Zxid) && m.Type == jute.PacketNewLeader {
 			s.fatalf("leader %d sends NEWLEADER epoch %d with currentEpoch %d on disk", n.id, epochOf(m.Zxid), n.current)
 		}
-	case PacketAck:
+	case jute.PacketAck:
 		if m.Zxid&0xffffffff == 0 && n.current != epochOf(m.Zxid) {
 			s.fatalf("learner %d acks NEWLEADER/UPTODATE of epoch %d with currentEpoch %d on disk", n.id, epochOf(m.Zxid), n.current)
 		}

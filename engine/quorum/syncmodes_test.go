@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"zkbench/engine/jute"
 )
 
 // Members A, B, C of the stories below are ids 3, 2, 1: with equal state
@@ -78,7 +79,7 @@ func TestOldLeaderRejoinsAcrossEpochs(t *testing.T) {
 		t.Fatalf("B → A: %v, want %v", got, want)
 	}
 	for _, m := range b.messages() {
-		if m.Type == PacketAckEpoch && string(m.Data) != string(int32Bytes(5)) {
+		if m.Type == jute.PacketAckEpoch && string(m.Data) != string(int32Bytes(5)) {
 			t.Fatalf("ACKEPOCH %v must carry B's currentEpoch 5", m)
 		}
 	}
