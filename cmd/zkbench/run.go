@@ -42,6 +42,7 @@ var runFlagKeys = []runFlagKey{
 	{"value-size", "valueSize", "bytes per value: 1KiB, or uniform:512..4KiB"},
 	{"keys", "keys", "keys the ops spread over"},
 	{"key-dist", "keyDist", "uniform|zipf|sequential"},
+	{"preload-from", "preloadFrom", "a ZooKeeper snapshot file every member starts from, the keys created beside its tree"},
 	{"target", "target", "embedded, or zk://host:port[,host:port...] for a real ensemble"},
 	{"client-transport", "clientTransport", "embedded target: tcp = ZooKeeper's client protocol on loopback ports, direct = in-process calls"},
 }
