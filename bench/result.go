@@ -93,7 +93,7 @@ func (r *runner) config() results.Config {
 	p := r.plan
 	c := results.Config{
 		Workload: p.spec.Workload, Clients: p.spec.Clients, Rate: p.spec.Rate,
-		ValueSize: (p.spec.Values.Min + p.spec.Values.Max) / 2, Keys: p.spec.Keys,
+		ValueSize: p.spec.Values.Mean(), Keys: p.spec.Keys,
 		Other: map[string]any{"target": p.target},
 	}
 	for k, v := range p.spec.Knobs() {
