@@ -14,6 +14,7 @@ import (
 	"zkbench/engine/persist"
 	"zkbench/engine/snap"
 	"zkbench/internal/zkfixtures"
+	"zkbench/internal/zkref"
 )
 
 // TestInitializeFromServesTheSnapshot starts members from snapshots real
@@ -119,4 +120,47 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestZooKeeperStartsFromAnInitializedFromDataDir hands member 1's
+// dataDir, made by InitializeFrom of real ZooKeeper snapshots of epoch 0
+// and 2, to a real ZooKeeper 3.8 server: it accepts the epoch files
+// against the snapshot's zxid and serves the snapshot's tree.
+func TestZooKeeperStartsFromAnInitializedFromDataDir(t *testing.T) {
+	zkref.Need(t)
+	for _, rel := range []string{"standalone/version-2/snapshot.b9", "quorum1/version-2/snapshot.20000002f"} {
+		t.Run(rel, func(t *testing.T) {
+			path := filepath.Join(zkfixtures.Dir(), rel)
+			s, err := ReadStartingSnapshot(path, "/zkbench")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := testConfig(t, 3, 0)
+			if _, err := InitializeFrom(cfg, s); err != nil {
+				t.Fatal(err)
+			}
+			want, _, err := persist.LoadSnapshot(disk.OS, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dataDir, _ := cfg.MemberDirs(1)
+			srv, err := zkref.StartServer(dataDir, zkref.ServerOptions{Quorum: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Stop()
+			c, err := srv.Connect()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			for _, p := range []string{"/bench/big", "/bench/counter", "/bench/acl"} {
+				data, st, err := c.Get(p)
+				wdata, wst, werr := want.GetData(p, nil)
+				if err != nil || werr != nil || !bytes.Equal(data, wdata) || st.Mzxid != wst.Mzxid || st.Czxid != wst.Czxid {
+					t.Errorf("%s: server %d bytes, %+v, %v; the snapshot's %d bytes, %+v, %v", p, len(data), st, err, len(wdata), wst, werr)
+				}
+			}
+		})
+	}
 }
