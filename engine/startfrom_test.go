@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"zkbench/engine/datatree"
 	"zkbench/engine/disk"
 	"zkbench/engine/persist"
 	"zkbench/engine/snap"
@@ -22,23 +23,11 @@ import (
 // (epoch 2): every member restores the file's zxid and nodes, the
 // epoch files match its zxid, and the tree is served as it was.
 func TestInitializeFromServesTheSnapshot(t *testing.T) {
-	for _, rel := range []string{"standalone/version-2/snapshot.b9", "quorum1/version-2/snapshot.20000002f"} {
+	for _, rel := range startingFixtures {
 		t.Run(rel, func(t *testing.T) {
-			path := filepath.Join(zkfixtures.Dir(), rel)
-			s, err := ReadStartingSnapshot(path, "/zkbench")
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, _, err := persist.LoadSnapshot(disk.OS, path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			path, s, cfg, want := initializeFromFixture(t, rel)
 			if s.Znodes != 12 || s.Sessions != 1 || s.Zxid != want.LastProcessedZxid() || s.Digest == 0 {
 				t.Fatalf("read %+v; want the fixture's 12 nodes, 1 session, zxid 0x%x and a digest", s, want.LastProcessedZxid())
-			}
-			cfg := testConfig(t, 3, 0)
-			if _, err := InitializeFrom(cfg, s); err != nil {
-				t.Fatal(err)
 			}
 			for _, id := range []uint64{1, 2, 3} {
 				dir := filepath.Join(cfg.DataDir, "server"+strconv.FormatUint(id, 10), "version-2")
@@ -113,6 +102,31 @@ func TestReadStartingSnapshotRefuses(t *testing.T) {
 	}
 }
 
+// startingFixtures are snapshots of real ZooKeeper 3.8.0 of epoch 0 and
+// 2, each holding an ephemeral of an open session.
+var startingFixtures = []string{"standalone/version-2/snapshot.b9", "quorum1/version-2/snapshot.20000002f"}
+
+// initializeFromFixture gives a fresh three-member config the fixture at
+// rel as its starting database; it returns the file's path, what
+// ReadStartingSnapshot made of it, the config and the file's tree.
+func initializeFromFixture(t *testing.T, rel string) (string, StartingSnapshot, Config, *datatree.Tree) {
+	t.Helper()
+	path := filepath.Join(zkfixtures.Dir(), rel)
+	s, err := ReadStartingSnapshot(path, "/zkbench")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, 3, 0)
+	if _, err := InitializeFrom(cfg, s); err != nil {
+		t.Fatal(err)
+	}
+	want, _, err := persist.LoadSnapshot(disk.OS, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, s, cfg, want
+}
+
 func mustRead(t *testing.T, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -128,21 +142,9 @@ func mustRead(t *testing.T, path string) []byte {
 // against the snapshot's zxid and serves the snapshot's tree.
 func TestZooKeeperStartsFromAnInitializedFromDataDir(t *testing.T) {
 	zkref.Need(t)
-	for _, rel := range []string{"standalone/version-2/snapshot.b9", "quorum1/version-2/snapshot.20000002f"} {
+	for _, rel := range startingFixtures {
 		t.Run(rel, func(t *testing.T) {
-			path := filepath.Join(zkfixtures.Dir(), rel)
-			s, err := ReadStartingSnapshot(path, "/zkbench")
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg := testConfig(t, 3, 0)
-			if _, err := InitializeFrom(cfg, s); err != nil {
-				t.Fatal(err)
-			}
-			want, _, err := persist.LoadSnapshot(disk.OS, path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, _, cfg, want := initializeFromFixture(t, rel)
 			dataDir, _ := cfg.MemberDirs(1)
 			srv, err := zkref.StartServer(dataDir, zkref.ServerOptions{Quorum: true})
 			if err != nil {
