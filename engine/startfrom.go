@@ -26,7 +26,8 @@ var (
 type StartingSnapshot struct {
 	Path string
 	// Initial is what the snapshot holds: its nodes besides ZooKeeper's
-	// own (/, /zookeeper and below), their data, the zxid in its name, the
+	// own (/, /zookeeper and below) and the reserved path's ancestors
+	// (which the workload lists as its own), their data, the zxid in its name, the
 	// digest in its digest block (0 without one) and its size.
 	Initial
 	Sessions int // sessions in its session list, with their ephemerals
@@ -42,14 +43,17 @@ func ReadStartingSnapshot(path, reserved string) (StartingSnapshot, error) {
 	zxid, _, ok := snap.ParseName(filepath.Base(path))
 	var found string
 	info, err := snap.ReadFile(disk.OS, path, snap.Handler{Node: func(n snap.Node) error {
-		if n.Path == "" || n.Path == "/zookeeper" || strings.HasPrefix(n.Path, "/zookeeper/") {
+		if found == "" && blocks(n, reserved) {
+			found = n.Path
+		}
+		// The root's ancestors are the workload's folders too: counted
+		// there, once.
+		if n.Path == "" || n.Path == "/zookeeper" || strings.HasPrefix(n.Path, "/zookeeper/") ||
+			strings.HasPrefix(reserved, n.Path+"/") {
 			return nil
 		}
 		s.Znodes++
 		s.Bytes += int64(len(n.Data))
-		if found == "" && blocks(n, reserved) {
-			found = n.Path
-		}
 		return nil
 	}})
 	switch {

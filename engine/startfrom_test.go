@@ -166,3 +166,15 @@ func TestZooKeeperStartsFromAnInitializedFromDataDir(t *testing.T) {
 		})
 	}
 }
+
+// A root below a folder of the snapshot is no collision: the folder is
+// counted once, as the workload's.
+func TestReadStartingSnapshotBesideTheRoot(t *testing.T) {
+	path := filepath.Join(zkfixtures.Dir(), startingFixtures[0])
+	for root, want := range map[string]int{"/zkbench": 12, "/bench/zkbench": 11} {
+		s, err := ReadStartingSnapshot(path, root)
+		if err != nil || s.Znodes != want {
+			t.Errorf("root %s: %d nodes, %v; want %d", root, s.Znodes, err, want)
+		}
+	}
+}
