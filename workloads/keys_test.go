@@ -250,3 +250,24 @@ func FuzzParseValueSizes(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkPreloadValues is the value a preload hands out per key, for
+// each kind of valueSize: PreloadNodes calls it once per key of a
+// million-key tree.
+func BenchmarkPreloadValues(b *testing.B) {
+	for _, spec := range []string{"1KiB", "uniform:512..4KiB", "100:50,1KiB:40,16KiB:8,64KiB:2"} {
+		b.Run(spec, func(b *testing.B) {
+			sizes, err := ParseValueSizes(spec)
+			if err != nil {
+				b.Fatal(err)
+			}
+			v := newValues(sizes, 1)
+			for i := 0; b.Loop(); i++ {
+				sizeSink += len(v.forKey(i))
+			}
+		})
+	}
+}
+
+// sizeSink keeps the benchmarked calls from being optimized away.
+var sizeSink int
