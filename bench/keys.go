@@ -17,7 +17,7 @@ var ErrUnknownKey = errors.New("unknown key")
 
 // runKeys are the plan's own knobs, neither the ensemble's nor the
 // workload's.
-var runKeys = []string{"dataDir", "dataLogDir", "target", "keepData", "clientTransport"}
+var runKeys = []string{"dataDir", "dataLogDir", "target", "keepData", "clientTransport", "preloadFrom"}
 
 // Keys lists every key a plan takes, sorted: the keys of profiles,
 // --set and --vary.
@@ -60,6 +60,8 @@ func (p *Plan) Value(key string) string {
 		return strconv.FormatBool(p.keepData)
 	case "clientTransport":
 		return p.clientTransport
+	case "preloadFrom":
+		return p.preloadFrom
 	case "preAllocSize":
 		return size.Format(e.PreAllocSize)
 	case "snapSizeLimit":

@@ -42,6 +42,9 @@ type Plan struct {
 	// preload is how the keys are preloaded when the workload preloads:
 	// preloadSnapshot, preloadCreate, or "" for the target's default.
 	preload string
+	// preloadFrom is a snapshot file every member starts from, the
+	// workload's keys created beside its tree; "" for none.
+	preloadFrom string
 }
 
 // How a run's keys come into being before the clock starts.
@@ -53,11 +56,17 @@ const (
 	// preloadCreate creates every key through the client path, one create
 	// per key over all sessions: the only way into a zk:// target.
 	preloadCreate = results.SetupCreate
+	// preloadFromSnapshot starts every member from a user's snapshot
+	// file (preloadFrom) and creates the workload's keys beside its tree
+	// through the client path.
+	preloadFromSnapshot = results.SetupFromSnapshot
 )
 
 // preloadMethod is how the run preloads its keys; "" when it does not.
 func (p *Plan) preloadMethod() string {
 	switch {
+	case p.preloadFrom != "":
+		return preloadFromSnapshot
 	case !p.spec.Preload:
 		return ""
 	case p.preload != "":
@@ -97,6 +106,9 @@ func (p *Plan) Check() error {
 	}
 	if p.preload == preloadSnapshot && !p.Embedded() {
 		return fmt.Errorf("preload=snapshot: a %s target can only be preloaded with creates (preload=create)", p.target)
+	}
+	if p.preloadFrom != "" && !p.Embedded() {
+		return fmt.Errorf("preloadFrom=%s: a %s target's disks are not zkbench's to write; it starts the embedded ensemble from a snapshot", p.preloadFrom, p.target)
 	}
 	if p.Embedded() {
 		c := p.engine
@@ -191,6 +203,9 @@ func (p *Plan) apply(key, value string) error {
 		return err
 	case "preload":
 		return p.setPreload(value)
+	case "preloadFrom":
+		p.preloadFrom = value
+		return nil
 	case "clientTransport":
 		if value != clientTCP && value != clientDirect {
 			return fmt.Errorf("%q: want %s or %s", value, clientTCP, clientDirect)

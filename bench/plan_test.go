@@ -24,6 +24,9 @@ func TestPreloadMethod(t *testing.T) {
 		{"workload = write\ntarget = zk://127.0.0.1:2181", "create"},
 		{"preload = snapshot\npreload = false\ntarget = zk://127.0.0.1:2181", ""},
 		{"preload = snapshot\ntarget = zk://127.0.0.1:2181", "error: preload=snapshot: a zk://127.0.0.1:2181 target can only be preloaded with creates"},
+		{"workload = write\npreloadFrom = /p/snapshot.1", "from-snapshot"},
+		{"workload = write\npreload = false\npreloadFrom = /p/snapshot.1", "from-snapshot"},
+		{"preloadFrom = /p/snapshot.1\ntarget = zk://127.0.0.1:2181", "error: preloadFrom=/p/snapshot.1: a zk://127.0.0.1:2181 target's disks are not zkbench's"},
 	} {
 		p, err := profiles.Parse("p", "p.profile", strings.NewReader(tc.settings))
 		if err != nil {

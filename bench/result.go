@@ -57,7 +57,9 @@ func (r *runner) assemble(res *workloads.Result, roles map[uint64]string) *resul
 }
 
 // setup is result.json's setup: the snapshot preload's figures, or
-// what the driver's creates took, with the members' start-up restores.
+// what the driver's creates took, or both when the members started from
+// a user's snapshot and the keys were created beside its tree, with the
+// members' start-up restores.
 func (r *runner) setup(res *workloads.Result) *results.Setup {
 	method := r.plan.preloadMethod()
 	if method == "" {
@@ -65,8 +67,11 @@ func (r *runner) setup(res *workloads.Result) *results.Setup {
 	}
 	st := r.initial
 	if st == nil {
+		st = &results.Setup{Method: method}
+	}
+	if method != preloadSnapshot {
 		p := res.Preload
-		st = &results.Setup{Znodes: p.Znodes, Bytes: p.Bytes, Method: method, PreloadS: p.Duration.Seconds()}
+		st.Znodes, st.Bytes, st.PreloadS = st.Znodes+p.Znodes, st.Bytes+p.Bytes, st.PreloadS+p.Duration.Seconds()
 	}
 	st.RestoreMs = []float64{}
 	if r.servers != nil {
@@ -88,7 +93,7 @@ func (r *runner) config() results.Config {
 	p := r.plan
 	c := results.Config{
 		Workload: p.spec.Workload, Clients: p.spec.Clients, Rate: p.spec.Rate,
-		ValueSize: (p.spec.Values.Min + p.spec.Values.Max) / 2, Keys: p.spec.Keys,
+		ValueSize: p.spec.Values.Mean(), Keys: p.spec.Keys,
 		Other: map[string]any{"target": p.target},
 	}
 	for k, v := range p.spec.Knobs() {
@@ -105,6 +110,9 @@ func (r *runner) config() results.Config {
 			c.Other[k] = v
 		}
 		c.Other["clientTransport"] = p.clientTransport
+	}
+	if p.preloadFrom != "" {
+		c.Other["preloadFrom"] = p.preloadFrom
 	}
 	return c
 }

@@ -82,10 +82,16 @@ type runner struct {
 	servers    *collect.Servers
 	system     *collect.System
 	initial    *results.Setup // the snapshot preload, done before the members start
+	// start is the snapshot file the members start from (preloadFrom),
+	// read through before anything is created.
+	start *engine.StartingSnapshot
 }
 
 func (r *runner) run(ctx context.Context) (*results.Result, error) {
 	if err := r.plan.Check(); err != nil {
+		return nil, err
+	}
+	if err := r.readStart(); err != nil {
 		return nil, err
 	}
 	folders, err := runfolders.Begin("run")
@@ -101,7 +107,7 @@ func (r *runner) run(ctx context.Context) (*results.Result, error) {
 		return nil, err
 	}
 	if r.plan.Embedded() {
-		if err := r.prepareData(estimateSpace(r.plan)); err != nil {
+		if err := r.prepareData(r.estimateSpace()); err != nil {
 			return nil, err
 		}
 		r.nameData()
@@ -183,7 +189,7 @@ func (r *runner) driver(ctx context.Context) (*workloads.Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.initial != nil {
+	if r.initial != nil && r.initial.Method == preloadSnapshot {
 		drv.Preloaded()
 	}
 	if r.servers != nil {
@@ -221,21 +227,52 @@ func DefaultOut(name string) string {
 	return filepath.Join(DefaultRoot, time.Now().UTC().Format("20060102T150405Z")+"-"+name)
 }
 
-// initialize writes the preloaded tree as every member's starting
-// database when the plan preloads by snapshot: the members then restore
-// it as they start.
+// initialize writes every member's starting database when the plan
+// preloads by snapshot (the preloaded tree) or from one (the user's
+// file): the members then restore it as they start.
 func (r *runner) initialize() error {
-	if r.plan.preloadMethod() != preloadSnapshot {
+	start := time.Now()
+	var in engine.Initial
+	var err error
+	switch r.plan.preloadMethod() {
+	case preloadSnapshot:
+		in, err = engine.Initialize(r.plan.engine, start, workloads.PreloadNodes(r.plan.spec))
+	case preloadFromSnapshot:
+		in, err = engine.InitializeFrom(r.plan.engine, *r.start)
+	default:
 		return nil
 	}
-	start := time.Now()
-	in, err := engine.Initialize(r.plan.engine, start, workloads.PreloadNodes(r.plan.spec))
 	if err != nil {
 		return fmt.Errorf("preload: %v", memberFailure(err))
 	}
-	r.initial = &results.Setup{Znodes: in.Znodes, Bytes: in.Bytes, Method: preloadSnapshot,
+	r.initial = &results.Setup{Znodes: in.Znodes, Bytes: in.Bytes, Method: r.plan.preloadMethod(),
 		PreloadS: time.Since(start).Seconds()}
 	return nil
+}
+
+// readStart reads the preloadFrom snapshot through, before the run
+// creates anything: a file that is no whole snapshot, or whose tree
+// holds the workload's root, refuses the run with nothing left behind.
+func (r *runner) readStart() error {
+	if r.plan.preloadFrom == "" {
+		return nil
+	}
+	s, err := engine.ReadStartingSnapshot(r.plan.preloadFrom, r.plan.spec.Root)
+	if err != nil {
+		return fmt.Errorf("preloadFrom: %w", err)
+	}
+	r.start = &s
+	return nil
+}
+
+// estimateSpace is the plan's estimate with the starting snapshot's
+// tree, which every snapshot of the run writes again.
+func (r *runner) estimateSpace() spaceEstimate {
+	e := estimateSpace(r.plan)
+	if r.start != nil {
+		e.tree += r.start.SnapshotBytes
+	}
+	return e
 }
 
 func (r *runner) startEnsemble(ctx context.Context) error {

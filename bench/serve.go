@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"zkbench/engine"
 	"zkbench/internal/runfolders"
 )
 
@@ -33,17 +34,29 @@ func Serve(ctx context.Context, plan *Plan, host string, port int, sink Sink, re
 	if sink == nil {
 		sink = discard{}
 	}
+	r := &runner{plan: plan, sink: sink}
+	if err := r.readStart(); err != nil {
+		return err
+	}
 	folders, err := runfolders.Begin("serve")
 	if err != nil {
 		return err
 	}
-	r := &runner{plan: plan, sink: sink, folders: folders}
+	r.folders = folders
 	defer r.cleanup()
 	// What clients will write is not known: only the ensemble's own
 	// needs are checked.
 	idle := spaceEstimate{members: plan.engine.Servers + plan.engine.Observers, prealloc: max(plan.engine.PreAllocSize, 1<<20)}
+	if r.start != nil {
+		idle.tree = r.start.SnapshotBytes
+	}
 	if err := r.prepareData(idle); err != nil {
 		return err
+	}
+	if r.start != nil {
+		if _, err := engine.InitializeFrom(plan.engine, *r.start); err != nil {
+			return fmt.Errorf("preloadFrom: %v", memberFailure(err))
+		}
 	}
 	if err := r.startEnsemble(ctx); err != nil {
 		return err

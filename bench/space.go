@@ -49,7 +49,7 @@ type spaceEstimate struct {
 // estimateSpace estimates plan's writes per member.
 func estimateSpace(p *Plan) spaceEstimate {
 	c, s := p.engine, p.spec
-	value := int64(s.Values.Min+s.Values.Max) / 2
+	value := int64(s.Values.Mean())
 	e := spaceEstimate{members: c.Servers + c.Observers, tree: int64(s.Keys) * nodeOverhead}
 	if s.Preload {
 		e.tree += int64(s.Keys) * value

@@ -57,20 +57,28 @@ func Initialize(cfg Config, created time.Time, nodes iter.Seq2[string, []byte]) 
 	if err != nil {
 		return in, fmt.Errorf("engine: initialize: %w", err)
 	}
+	in.SnapshotBytes, err = initMembers(&cfg, tree, nil, initialEpoch)
+	return in, err
+}
+
+// initMembers writes every member's starting database: tree's snapshot,
+// or a copy of first when tree is nil, in epoch. It returns the size of
+// one member's snapshot.
+func initMembers(cfg *Config, tree *datatree.Tree, first *snapshotFile, epoch int64) (int64, error) {
 	voters, observers := cfg.ids()
-	var first *snapshotFile
+	var size int64
 	for _, id := range append(voters, observers...) {
 		fsys := disk.FS(disk.OS)
 		if cfg.FS != nil {
 			fsys = cfg.FS(id)
 		}
-		f, err := initMember(fsys, &cfg, id, tree, first)
+		f, err := initMember(fsys, cfg, id, tree, first, epoch)
 		if err != nil {
-			return in, fmt.Errorf("engine: initialize: %w", &MemberError{ID: id, Err: err})
+			return size, fmt.Errorf("engine: initialize: %w", &MemberError{ID: id, Err: err})
 		}
-		first, in.SnapshotBytes = cmp.Or(first, &f), f.size
+		first, size = cmp.Or(first, &f), f.size
 	}
-	return in, nil
+	return size, nil
 }
 
 // snapshotFile is a starting snapshot on a member's disk.
@@ -113,8 +121,9 @@ var errNotFresh = errors.New("holds a ZooKeeper database already; a starting dat
 
 // initMember writes member id's starting database: the snapshot of tree,
 // or a copy of first's when there is one (the same bytes, without a
-// second walk and encoding of the tree), the epoch files and myid.
-func initMember(fsys disk.FS, cfg *Config, id uint64, tree *datatree.Tree, first *snapshotFile) (snapshotFile, error) {
+// second walk and encoding of the tree), the epoch files (both epoch)
+// and myid.
+func initMember(fsys disk.FS, cfg *Config, id uint64, tree *datatree.Tree, first *snapshotFile, epoch int64) (snapshotFile, error) {
 	dataDir, logDir := memberDirs(cfg, id)
 	dirs := persist.NewDirs(dataDir, logDir)
 	for _, dir := range []string{dirs.Snap, dirs.Log} {
@@ -141,7 +150,7 @@ func initMember(fsys disk.FS, cfg *Config, id uint64, tree *datatree.Tree, first
 		return f, err
 	}
 	for _, name := range []string{persist.AcceptedEpochFile, persist.CurrentEpochFile} {
-		if err := persist.WriteEpochFile(fsys, filepath.Join(dirs.Snap, name), initialEpoch); err != nil {
+		if err := persist.WriteEpochFile(fsys, filepath.Join(dirs.Snap, name), epoch); err != nil {
 			return f, err
 		}
 	}

@@ -64,13 +64,19 @@ type Result struct {
 const (
 	SetupSnapshot = "snapshot" // built in memory, written as every member's starting snapshot
 	SetupCreate   = "create"   // one create per znode through the client path
+	// SetupFromSnapshot: every member started from a user's snapshot
+	// file, the workload's keys created beside its tree.
+	SetupFromSnapshot = "from-snapshot"
 )
 
 // Setup is a run's preload.
 type Setup struct {
-	Znodes int   `json:"znodes"` // the preloaded tree's folders and keys
-	Bytes  int64 `json:"bytes"`  // the keys' values
-	// Method is SetupSnapshot or SetupCreate.
+	// Znodes counts the preloaded tree's folders and keys, and with
+	// SetupFromSnapshot the snapshot's nodes (ZooKeeper's own not
+	// counted); Bytes is their data.
+	Znodes int   `json:"znodes"`
+	Bytes  int64 `json:"bytes"`
+	// Method is SetupSnapshot, SetupCreate or SetupFromSnapshot.
 	Method string `json:"method"`
 	// PreloadS is how long putting the tree in place took: building and
 	// writing the snapshots, or the creates.

@@ -3,6 +3,7 @@ package workloads
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -110,9 +111,9 @@ func TestValueSizes(t *testing.T) {
 		want ValueSizes
 		out  string
 	}{
-		{"0", ValueSizes{0, 0}, "0"},
-		{"1024", ValueSizes{1024, 1024}, "1KiB"},
-		{"uniform:10..1MiB", ValueSizes{10, 1 << 20}, "uniform:10..1MiB"},
+		{"0", ValueSizes{Min: 0, Max: 0}, "0"},
+		{"1024", ValueSizes{Min: 1024, Max: 1024}, "1KiB"},
+		{"uniform:10..1MiB", ValueSizes{Min: 10, Max: 1 << 20}, "uniform:10..1MiB"},
 	}
 	for _, tt := range tests {
 		got, err := ParseValueSizes(tt.in)
@@ -120,7 +121,7 @@ func TestValueSizes(t *testing.T) {
 			t.Errorf("ParseValueSizes(%q) = %v (%s), %v; want %v (%s)", tt.in, got, got, err, tt.want, tt.out)
 		}
 	}
-	v := newValues(ValueSizes{3, 7}, 1)
+	v := newValues(ValueSizes{Min: 3, Max: 7}, 1)
 	r := rand.New(rand.NewPCG(1, 1))
 	seen := map[int]bool{}
 	for range 200 {
@@ -192,3 +193,81 @@ func TestErrors(t *testing.T) {
 		t.Errorf("kind of an unmapped error = %s", k)
 	}
 }
+
+// A list of SIZE:WEIGHT draws each size with its share, for the keys'
+// preloaded values and the values written alike, and reads back as
+// written.
+func TestValueSizeList(t *testing.T) {
+	sizes, err := ParseValueSizes("100:50, 1KiB:40,64KiB:10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sizes.String(); got != "100:50,1KiB:40,64KiB:10" || sizes.Min != 100 || sizes.Max != 64<<10 || sizes.Mean() != 7013 {
+		t.Fatalf("%s: min %d, max %d, mean %d; want 100..64KiB, mean 7013", got, sizes.Min, sizes.Max, sizes.Mean())
+	}
+	v := newValues(sizes, 3)
+	r := rand.New(rand.NewPCG(1, 1))
+	const n = 20000
+	byKey, drawn := map[int]int{}, map[int]int{}
+	for i := range n {
+		byKey[len(v.forKey(i))]++
+		drawn[len(v.next(r))]++
+	}
+	for _, counts := range []map[int]int{byKey, drawn} {
+		for size, share := range map[int]float64{100: 0.5, 1024: 0.4, 64 << 10: 0.1} {
+			if got := float64(counts[size]) / n; math.Abs(got-share) > 0.02 {
+				t.Errorf("size %d: %.3f of the values, want %.2f (%v)", size, got, share, counts)
+			}
+		}
+		if len(counts) != 3 {
+			t.Errorf("sizes %v, want only the listed ones", counts)
+		}
+	}
+	for _, bad := range []string{"100:0", "100:x", "2MiB:1", "100:1,", "100:NaN", "1KiB:1,uniform:1..2"} {
+		if _, err := ParseValueSizes(bad); err == nil {
+			t.Errorf("%q: accepted", bad)
+		}
+	}
+}
+
+// FuzzParseValueSizes: whatever ParseValueSizes accepts stays within
+// ZooKeeper's limit and reads back from its String as the same sizes.
+func FuzzParseValueSizes(f *testing.F) {
+	for _, s := range []string{"1KiB", "uniform:512..4KiB", "100:50,1KiB:40,64KiB:10", "0:1", "1MiB:1e-300", "1:1e308,2:1e308"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := ParseValueSizes(s)
+		if err != nil {
+			return
+		}
+		if v.Min < 0 || v.Min > v.Max || v.Max > MaxValueSize || v.Mean() < v.Min || v.Mean() > v.Max {
+			t.Fatalf("%q: %+v, mean %d", s, v, v.Mean())
+		}
+		again, err := ParseValueSizes(v.String())
+		if err != nil || again.String() != v.String() || again.Min != v.Min || again.Max != v.Max {
+			t.Fatalf("%q reads as %s, which reads as %v, %v", s, v, again, err)
+		}
+	})
+}
+
+// BenchmarkPreloadValues is the value a preload hands out per key, for
+// each kind of valueSize: PreloadNodes calls it once per key of a
+// million-key tree.
+func BenchmarkPreloadValues(b *testing.B) {
+	for _, spec := range []string{"1KiB", "uniform:512..4KiB", "100:50,1KiB:40,16KiB:8,64KiB:2"} {
+		b.Run(spec, func(b *testing.B) {
+			sizes, err := ParseValueSizes(spec)
+			if err != nil {
+				b.Fatal(err)
+			}
+			v := newValues(sizes, 1)
+			for i := 0; b.Loop(); i++ {
+				sizeSink += len(v.forKey(i))
+			}
+		})
+	}
+}
+
+// sizeSink keeps the benchmarked calls from being optimized away.
+var sizeSink int

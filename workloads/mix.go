@@ -65,32 +65,44 @@ func (m Mix) Ops() []Op {
 }
 
 // picker draws ops with a mix's weights.
-type picker struct {
-	ops []Op
-	cum []float64 // cumulative weights, normalized so the last is 1
-}
+type picker = weighted[Op]
 
 func newPicker(m Mix) picker {
-	var p picker
-	total := 0.0
-	for _, op := range m.Ops() {
-		total += m[op]
-		p.ops = append(p.ops, op)
-		p.cum = append(p.cum, total)
+	ops := m.Ops()
+	weights := make([]float64, len(ops))
+	for i, op := range ops {
+		weights[i] = m[op]
 	}
-	for i := range p.cum {
-		p.cum[i] /= total
-	}
-	return p
+	return newWeighted(ops, weights)
 }
 
-// pick maps u, uniform in [0, 1), to an op. A linear scan: there are at
-// most numOps entries and the common mixes have one or two.
-func (p picker) pick(u float64) Op {
-	for i, c := range p.cum {
+// weighted draws items with probabilities proportional to weights.
+type weighted[T any] struct {
+	items []T
+	cum   []float64 // cumulative weights, normalized so the last is 1
+}
+
+func newWeighted[T any](items []T, weights []float64) weighted[T] {
+	w := weighted[T]{items: items, cum: make([]float64, len(weights))}
+	total := 0.0
+	for i, x := range weights {
+		total += x
+		w.cum[i] = total
+	}
+	for i := range w.cum {
+		w.cum[i] /= total
+	}
+	return w
+}
+
+// pick maps u, uniform in [0, 1), to an item. A linear scan: the lists
+// are short (at most numOps ops; a few value sizes) and the common ones
+// have one or two entries.
+func (w weighted[T]) pick(u float64) T {
+	for i, c := range w.cum {
 		if u < c {
-			return p.ops[i]
+			return w.items[i]
 		}
 	}
-	return p.ops[len(p.ops)-1]
+	return w.items[len(w.items)-1]
 }

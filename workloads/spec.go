@@ -60,7 +60,7 @@ const Custom = "custom"
 func Default() Spec {
 	s := Spec{
 		ReadRatio: 0.9,
-		Values:    ValueSizes{1024, 1024},
+		Values:    ValueSizes{Min: 1024, Max: 1024},
 		Keys:      1000,
 		KeyDist:   KeyDist{Kind: UniformKeys},
 		Depth:     1,

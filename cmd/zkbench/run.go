@@ -39,9 +39,10 @@ var runFlagKeys = []runFlagKey{
 	{"rate", "rate", "ops/s in total, open loop; 0 = closed loop"},
 	{"duration", "duration", "measured phase"},
 	{"warmup", "warmup", "unmeasured phase before it"},
-	{"value-size", "valueSize", "bytes per value: 1KiB, or uniform:512..4KiB"},
+	{"value-size", "valueSize", "bytes per value: 1KiB, uniform:512..4KiB, or SIZE:WEIGHT,... (100:50,1KiB:40,64KiB:10)"},
 	{"keys", "keys", "keys the ops spread over"},
 	{"key-dist", "keyDist", "uniform|zipf|sequential"},
+	{"preload-from", "preloadFrom", "a ZooKeeper snapshot file every member starts from, the keys created beside its tree"},
 	{"target", "target", "embedded, or zk://host:port[,host:port...] for a real ensemble"},
 	{"client-transport", "clientTransport", "embedded target: tcp = ZooKeeper's client protocol on loopback ports, direct = in-process calls"},
 }

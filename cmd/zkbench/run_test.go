@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"zkbench/hlog"
+	"zkbench/internal/zkfixtures"
 	"zkbench/internal/zkref"
 	"zkbench/results"
 )
@@ -101,6 +102,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 	full := t.TempDir()
 	os.WriteFile(filepath.Join(full, "x"), []byte("x"), 0o644)
 	small := t.TempDir() // smaller than a run that preallocates 100000 TiB per member
+	truncated := filepath.Join(zkfixtures.Dir(), "corrupt/snapshot-truncated/version-2/snapshot.b9")
 	typo := filepath.Join(t.TempDir(), "typo.profile")
 	os.WriteFile(typo, []byte("# A profile with a typo.\nworkload = write\nsnapcount = 10\n"), 0o644)
 	cases := []struct {
@@ -126,6 +128,8 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"bad target", []string{"--target", "http://x"}, "--target"},
 		{"bad preload", []string{"--set", "preload=maybe"}, `preload=maybe: "maybe": want true, false, snapshot or create`},
 		{"snapshot into zk://", []string{"--target", "zk://127.0.0.1:1", "--set", "preload=snapshot"}, "preload=snapshot: a zk://127.0.0.1:1 target"},
+		{"truncated snapshot", []string{"--preload-from", truncated}, "preloadFrom: snap: " + truncated + ": offset 1918: truncated snapshot"},
+		{"not a snapshot", []string{"--preload-from", typo}, "preloadFrom: snap: " + typo + ": offset 0: bad magic, not a snapshot"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

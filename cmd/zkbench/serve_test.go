@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"zkbench/internal/zkfixtures"
 )
 
 // lockedBuffer is an output a test reads while the command writes it.
@@ -104,6 +106,7 @@ func TestServeRefusesBadInput(t *testing.T) {
 	defer busy.Close()
 	busyPort := busy.Addr().(*net.TCPAddr).Port
 	data, file := t.TempDir(), filepath.Join(t.TempDir(), "file")
+	truncated := filepath.Join(zkfixtures.Dir(), "corrupt/snapshot-truncated/version-2/snapshot.b9")
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +120,7 @@ func TestServeRefusesBadInput(t *testing.T) {
 		{[]string{"--set", "workload=nope"}, "workload"},
 		{[]string{"--data-dir", filepath.Join(file, "sub")}, "not a directory"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"--data-dir", data, "--set", "preloadFrom=" + truncated}, "preloadFrom: snap: " + truncated + ": offset 1918: truncated snapshot"},
 	} {
 		code, _, stderr := runCLI(t, append([]string{"serve"}, tc.args...)...)
 		if code != 2 || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {

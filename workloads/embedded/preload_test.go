@@ -36,6 +36,8 @@ func TestPreloadedTreeIsTheCreatedOne(t *testing.T) {
 		{"flat, fixed size", map[string]string{"keys": "300", "valueSize": "1KiB"}},
 		{"three levels, uniform sizes", map[string]string{"keys": "500", "depth": "3", "valueSize": "uniform:0..2KiB"}},
 		{"a root with ancestors", map[string]string{"keys": "50", "depth": "2", "root": "/team/app/zkbench", "valueSize": "10"}},
+		{"a production shape: four levels, a size list", map[string]string{"keys": "800", "depth": "4",
+			"valueSize": "100:50,1KiB:40,16KiB:10"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			spec := workloads.Default()
