@@ -64,13 +64,14 @@ type Result struct {
 const (
 	SetupSnapshot = "snapshot" // built in memory, written as every member's starting snapshot
 	SetupCreate   = "create"   // one create per znode through the client path
+	SetupMulti    = "multi"    // batches of creates in multi requests through the client path
 )
 
 // Setup is a run's preload.
 type Setup struct {
 	Znodes int   `json:"znodes"` // the preloaded tree's folders and keys
 	Bytes  int64 `json:"bytes"`  // the keys' values
-	// Method is SetupSnapshot or SetupCreate.
+	// Method is SetupSnapshot, SetupMulti or SetupCreate.
 	Method string `json:"method"`
 	// PreloadS is how long putting the tree in place took: building and
 	// writing the snapshots, or the creates.
