@@ -40,7 +40,8 @@ type Plan struct {
 	// killed runs left, so the run does not repeat it.
 	staleNamed bool
 	// preload is how the keys are preloaded when the workload preloads:
-	// preloadSnapshot, preloadCreate, or "" for the target's default.
+	// preloadSnapshot, preloadMulti, preloadCreate, or "" for the
+	// target's default.
 	preload string
 	// preloadFrom is a snapshot file every member starts from, the
 	// workload's keys created beside its tree; "" for none.
@@ -53,8 +54,12 @@ const (
 	// member's starting database (engine.Initialize), which they restore:
 	// the embedded target's default, seconds for a million znodes.
 	preloadSnapshot = results.SetupSnapshot
+	// preloadMulti creates the tree through the client path in multi
+	// batches over all sessions: a zk:// target's default, ten times and
+	// more the znodes/s of preloadCreate.
+	preloadMulti = results.SetupMulti
 	// preloadCreate creates every key through the client path, one create
-	// per key over all sessions: the only way into a zk:// target.
+	// per key and session at a time, as the workload's own creates go.
 	preloadCreate = results.SetupCreate
 	// preloadFromSnapshot starts every member from a user's snapshot
 	// file (preloadFrom) and creates the workload's keys beside its tree
@@ -74,7 +79,7 @@ func (p *Plan) preloadMethod() string {
 	case p.Embedded():
 		return preloadSnapshot
 	}
-	return preloadCreate
+	return preloadMulti
 }
 
 // NewPlan starts a plan from profile p's settings. Sweep lines (vary)
@@ -105,7 +110,7 @@ func (p *Plan) Check() error {
 		return err
 	}
 	if p.preload == preloadSnapshot && !p.Embedded() {
-		return fmt.Errorf("preload=snapshot: a %s target can only be preloaded with creates (preload=create)", p.target)
+		return fmt.Errorf("preload=snapshot: a %s target can only be preloaded through its clients (preload=multi or create)", p.target)
 	}
 	if p.preloadFrom != "" && !p.Embedded() {
 		return fmt.Errorf("preloadFrom=%s: a %s target's disks are not zkbench's to write; it starts the embedded ensemble from a snapshot", p.preloadFrom, p.target)
@@ -224,11 +229,11 @@ func (p *Plan) apply(key, value string) error {
 func (p *Plan) setPreload(v string) error {
 	p.preload = ""
 	switch v {
-	case preloadSnapshot, preloadCreate:
+	case preloadSnapshot, preloadMulti, preloadCreate:
 		p.preload, v = v, "true"
 	default:
 		if _, err := strconv.ParseBool(v); err != nil {
-			return fmt.Errorf("%q: want true, false, %s or %s", v, preloadSnapshot, preloadCreate)
+			return fmt.Errorf("%q: want true, false, %s, %s or %s", v, preloadSnapshot, preloadMulti, preloadCreate)
 		}
 	}
 	return p.spec.Set("preload", v)

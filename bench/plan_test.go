@@ -21,9 +21,11 @@ func TestPreloadMethod(t *testing.T) {
 		{"workload = write\npreload = create", "create"},
 		{"preload = create\npreload = true", "snapshot"},
 		{"workload = create-delete\npreload = snapshot", "snapshot"},
-		{"workload = write\ntarget = zk://127.0.0.1:2181", "create"},
+		{"workload = write\ntarget = zk://127.0.0.1:2181", "multi"},
+		{"workload = write\npreload = create\ntarget = zk://127.0.0.1:2181", "create"},
+		{"workload = write\npreload = multi", "multi"},
 		{"preload = snapshot\npreload = false\ntarget = zk://127.0.0.1:2181", ""},
-		{"preload = snapshot\ntarget = zk://127.0.0.1:2181", "error: preload=snapshot: a zk://127.0.0.1:2181 target can only be preloaded with creates"},
+		{"preload = snapshot\ntarget = zk://127.0.0.1:2181", "error: preload=snapshot: a zk://127.0.0.1:2181 target can only be preloaded through its clients (preload=multi or create)"},
 		{"workload = write\npreloadFrom = /p/snapshot.1", "from-snapshot"},
 		{"workload = write\npreload = false\npreloadFrom = /p/snapshot.1", "from-snapshot"},
 		{"preloadFrom = /p/snapshot.1\ntarget = zk://127.0.0.1:2181", "error: preloadFrom=/p/snapshot.1: a zk://127.0.0.1:2181 target's disks are not zkbench's"},
@@ -46,7 +48,7 @@ func TestPreloadMethod(t *testing.T) {
 	}
 	p, _ := profiles.Parse("p", "p.profile", strings.NewReader(""))
 	plan, _ := NewPlan(p)
-	if err := plan.Set("preload", "often"); err == nil || !strings.Contains(err.Error(), `preload=often: "often": want true, false, snapshot or create`) {
+	if err := plan.Set("preload", "often"); err == nil || !strings.Contains(err.Error(), `preload=often: "often": want true, false, snapshot, multi or create`) {
 		t.Errorf("preload=often: %v", err)
 	}
 }

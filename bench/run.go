@@ -192,6 +192,9 @@ func (r *runner) driver(ctx context.Context) (*workloads.Driver, error) {
 	if r.initial != nil && r.initial.Method == preloadSnapshot {
 		drv.Preloaded()
 	}
+	if r.plan.preloadMethod() == preloadMulti {
+		drv.PreloadBy(workloads.PreloadMulti)
+	}
 	if r.servers != nil {
 		drv.SplitWrites(r.servers.InSnapshot)
 		drv.OnMeasure(r.servers.Reset)

@@ -67,6 +67,7 @@ const (
 	// SetupFromSnapshot: every member started from a user's snapshot
 	// file, the workload's keys created beside its tree.
 	SetupFromSnapshot = "from-snapshot"
+	SetupMulti        = "multi" // batches of creates in multi requests through the client path
 )
 
 // Setup is a run's preload.
@@ -76,7 +77,7 @@ type Setup struct {
 	// counted); Bytes is their data.
 	Znodes int   `json:"znodes"`
 	Bytes  int64 `json:"bytes"`
-	// Method is SetupSnapshot, SetupCreate or SetupFromSnapshot.
+	// Method is SetupSnapshot, SetupMulti, SetupCreate or SetupFromSnapshot.
 	Method string `json:"method"`
 	// PreloadS is how long putting the tree in place took: building and
 	// writing the snapshots, or the creates.

@@ -46,6 +46,11 @@ type Driver struct {
 	window    func() bool   // SplitWrites' test, nil: no split
 	onPlan    func(start time.Time)
 	preloaded bool // the target started with the preloaded tree
+	preloadBy PreloadMethod
+
+	// The preload's progress: set before the phase turns Preloading.
+	preloadStart              time.Time
+	preloadDone, preloadTotal atomic.Int64 // znodes created or found; 0 total: no keys to create
 }
 
 // OnMeasure makes the driver call f with the instant the measured phase
@@ -119,10 +124,11 @@ func (d *Driver) Run(ctx context.Context) (*Result, error) {
 	}
 	defer sess.close()
 
-	d.phase.Store(int32(Preloading))
 	l := newLayout(s.Root, s.Keys, s.Depth)
 	v := newValues(s.Values, s.Seed)
-	setup, err := prepare(ctx, sess, s, l, v, d.preloaded)
+	d.preloadStart = time.Now()
+	d.phase.Store(int32(Preloading))
+	setup, err := d.prepare(ctx, sess, l, v)
 	if err != nil {
 		return nil, fmt.Errorf("preload: %w", err)
 	}
@@ -150,6 +156,11 @@ func (d *Driver) Live() Live {
 		return l
 	}
 	l := Live{Phase: Phase(d.phase.Load())}
+	if l.Phase == Preloading {
+		l.Elapsed = time.Since(d.preloadStart)
+		l.Preloaded, l.PreloadTotal = d.preloadDone.Load(), d.preloadTotal.Load()
+		return l
+	}
 	m := d.meter.Load()
 	if m == nil || l.Phase != WarmingUp {
 		return l

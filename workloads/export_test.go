@@ -22,7 +22,7 @@ func NewBenchClient(spec Spec, c Conn) (*BenchClient, error) {
 	}
 	s := &d.spec
 	l, v := newLayout(s.Root, s.Keys, s.Depth), newValues(s.Values, s.Seed)
-	if _, err := prepare(context.Background(), &sessions{conns: []Conn{c}}, s, l, v, false); err != nil {
+	if _, err := d.prepare(context.Background(), &sessions{conns: []Conn{c}}, l, v); err != nil {
 		return nil, err
 	}
 	d.plan = plan{base: time.Now(), end: noEnd}

@@ -67,9 +67,10 @@ func (p Phase) String() string {
 // Live is a progress snapshot of a run.
 type Live struct {
 	Phase Phase
-	// Elapsed is the time into the warm-up or the measured phase, Total
-	// that phase's length (0: it ends on an op count). Once measuring is
-	// over both are the measured phase's.
+	// Elapsed is the time into the preload, the warm-up or the measured
+	// phase, Total that phase's length (0: it ends on an op count, or it
+	// is the preload). Once measuring is over both are the measured
+	// phase's.
 	Elapsed, Total time.Duration
 	Count          int64 // ops that succeeded so far in the measured phase
 	Errors         int64
@@ -78,4 +79,8 @@ type Live struct {
 	// first second is complete, and nothing was measured in warm-up.
 	OpsPerSec float64
 	P99       time.Duration
+	// Preloaded is, while preloading, the znodes created (or found from
+	// an earlier run) so far, of PreloadTotal; 0 of 0 when the target
+	// started with the tree or the workload preloads none.
+	Preloaded, PreloadTotal int64
 }

@@ -100,19 +100,23 @@ func ensure(c Conn, path string, data []byte) error {
 }
 
 // prepare builds the tree the workload runs on: unless the target
-// started with it (preloaded), the root and its ancestors and, with
+// started with it (Preloaded), the root and its ancestors and, with
 // preload, the keys' folders and the keys themselves, each with a value;
 // then an empty folder per client (leftovers of an interrupted run are
 // removed first, so that names do not collide). It returns what the
 // preload created, found in place, or was told is there.
-func prepare(ctx context.Context, s *sessions, spec *Spec, l *layout, v *values, preloaded bool) (PreloadStats, error) {
+func (d *Driver) prepare(ctx context.Context, s *sessions, l *layout, v *values) (PreloadStats, error) {
+	spec := &d.spec
 	start := time.Now()
 	var st PreloadStats
 	if spec.Preload {
 		st = preloadStats(l, v)
 	}
-	if !preloaded {
-		if err := createTree(ctx, s, l, v, spec.Preload); err != nil {
+	if !d.preloaded {
+		if spec.Preload {
+			d.preloadTotal.Store(int64(st.Znodes))
+		}
+		if err := d.createTree(ctx, s, l, v, spec.Preload); err != nil {
 			return st, err
 		}
 		if spec.Preload {
@@ -124,20 +128,19 @@ func prepare(ctx context.Context, s *sessions, spec *Spec, l *layout, v *values,
 
 // createTree creates what folders lists level by level, each level over
 // all sessions at once, then with keys the keys and their values.
-func createTree(ctx context.Context, s *sessions, l *layout, v *values, keys bool) error {
-	create := func(c Conn, _ int, p string) error { return ensure(c, p, nil) }
+func (d *Driver) createTree(ctx context.Context, s *sessions, l *layout, v *values, keys bool) error {
 	for _, level := range l.folders(keys) {
-		if err := s.eachPath(ctx, level, create); err != nil {
+		if err := d.createLevel(ctx, s, level, noData); err != nil {
 			return err
 		}
 	}
 	if !keys {
 		return nil
 	}
-	return each(ctx, len(s.conns), len(l.keys), func(_ context.Context, slot, i int) error {
-		return ensure(s.conns[slot], l.keys[i], v.forKey(i))
-	})
+	return d.createLevel(ctx, s, l.keys, v.forKey)
 }
+
+func noData(int) []byte { return nil }
 
 // clientFolders gives every client an empty folder of its own.
 func clientFolders(ctx context.Context, s *sessions, spec *Spec, l *layout) error {

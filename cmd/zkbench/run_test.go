@@ -126,7 +126,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"data dir too full", []string{"--data-dir", small, "--pre-alloc-size", "100000TiB"}, "free, this run needs about 300000TiB"},
 		{"out not empty", []string{"--out", full}, "not empty"},
 		{"bad target", []string{"--target", "http://x"}, "--target"},
-		{"bad preload", []string{"--set", "preload=maybe"}, `preload=maybe: "maybe": want true, false, snapshot or create`},
+		{"bad preload", []string{"--set", "preload=maybe"}, `preload=maybe: "maybe": want true, false, snapshot, multi or create`},
 		{"snapshot into zk://", []string{"--target", "zk://127.0.0.1:1", "--set", "preload=snapshot"}, "preload=snapshot: a zk://127.0.0.1:1 target"},
 		{"truncated snapshot", []string{"--preload-from", truncated}, "preloadFrom: snap: " + truncated + ": offset 1918: truncated snapshot"},
 		{"not a snapshot", []string{"--preload-from", typo}, "preloadFrom: snap: " + typo + ": offset 0: bad magic, not a snapshot"},
@@ -194,7 +194,7 @@ func TestRunAgainstRealZooKeeper(t *testing.T) {
 	if len(res.Servers) != 1 || res.Servers[0].Role != "standalone" || res.Servers[0].Fsync.Count == 0 {
 		t.Errorf("servers from mntr: %+v", res.Servers)
 	}
-	if s := res.Setup; s == nil || s.Method != "create" || s.Znodes != 52 || s.PreloadS <= 0 || len(s.RestoreMs) != 0 {
+	if s := res.Setup; s == nil || s.Method != "multi" || s.Znodes != 52 || s.PreloadS <= 0 || len(s.RestoreMs) != 0 {
 		t.Errorf("setup %+v", s)
 	}
 	raw, err := os.ReadFile(filepath.Join(out, "mntr.json"))

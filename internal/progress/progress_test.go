@@ -23,6 +23,10 @@ func TestFormat(t *testing.T) {
 	}{
 		{"connecting", bench.Progress{Live: live(workloads.Connecting, 0, 0, 0, 0)}, "connecting"},
 		{"preloading", bench.Progress{Live: live(workloads.Preloading, 0, 0, 0, 0)}, "preloading"},
+		{"preloading, first second", bench.Progress{Live: workloads.Live{Phase: workloads.Preloading, Elapsed: 400 * time.Millisecond,
+			Preloaded: 1000, PreloadTotal: 101112}}, "preloading 0.4s  1000 of 101112 znodes"},
+		{"preloading", bench.Progress{Live: workloads.Live{Phase: workloads.Preloading, Elapsed: 4 * s,
+			Preloaded: 52000, PreloadTotal: 101112}}, "preloading 4.0s  52000 of 101112 znodes  13000 znodes/s"},
 		{"warm-up begins", bench.Progress{Live: live(workloads.WarmingUp, 0, 2*s, 0, 0)}, "warming up 0.0s of 2s, 2s left"},
 		{"warm-up, no figures", bench.Progress{Live: live(workloads.WarmingUp, 1200*time.Millisecond, 2*s, 0, 0)}, "warming up 1.2s of 2s, 1s left"},
 		{"first second not complete", bench.Progress{Live: live(workloads.Measuring, 800*time.Millisecond, 10*s, 0, 0), Snapshots: 0},
