@@ -88,6 +88,15 @@ func (r *runner) run(ctx context.Context) (*results.Result, error) {
 	if err := r.plan.Check(); err != nil {
 		return nil, err
 	}
+	if r.plan.Embedded() {
+		avail, err := availableMemory()
+		if err != nil {
+			return nil, err
+		}
+		if err := checkMemory(r.plan, avail); err != nil {
+			return nil, err
+		}
+	}
 	folders, err := runfolders.Begin("run")
 	if err != nil {
 		return nil, err
