@@ -101,6 +101,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 	full := t.TempDir()
 	os.WriteFile(filepath.Join(full, "x"), []byte("x"), 0o644)
 	small := t.TempDir() // smaller than a run that preallocates 100000 TiB per member
+	huge := t.TempDir() // the data folder of a tree beyond memory
 	typo := filepath.Join(t.TempDir(), "typo.profile")
 	os.WriteFile(typo, []byte("# A profile with a typo.\nworkload = write\nsnapcount = 10\n"), 0o644)
 	cases := []struct {
@@ -125,6 +126,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"out not empty", []string{"--out", full}, "not empty"},
 		{"bad target", []string{"--target", "http://x"}, "--target"},
 		{"bad preload", []string{"--set", "preload=maybe"}, `preload=maybe: "maybe": want true, false, snapshot or create`},
+		{"keys beyond memory", []string{"--keys", "10000000", "--value-size", "1MiB", "--data-dir", huge, "--out", filepath.Join(huge, "out")}, "keys=10000000 needs about"},
 		{"snapshot into zk://", []string{"--target", "zk://127.0.0.1:1", "--set", "preload=snapshot"}, "preload=snapshot: a zk://127.0.0.1:1 target"},
 	}
 	for _, tc := range cases {
@@ -144,6 +146,9 @@ func TestRunRefusesBadInput(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(used, "server1")); err == nil {
 		t.Error("a refused run left server1 behind")
+	}
+	if left, _ := os.ReadDir(huge); len(left) != 0 {
+		t.Errorf("a run refused for memory left %v behind", left)
 	}
 	if left, _ := os.ReadDir(small); len(left) != 0 {
 		t.Errorf("a refused run left %v behind", left)
