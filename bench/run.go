@@ -12,6 +12,7 @@ import (
 
 	"zkbench/bench/internal/collect"
 	"zkbench/engine"
+	"zkbench/hlog"
 	"zkbench/internal/runfolders"
 	"zkbench/results"
 	"zkbench/workloads"
@@ -210,7 +211,7 @@ func (r *runner) driver(ctx context.Context) (*workloads.Driver, error) {
 func (r *runner) measure(ctx context.Context, drv *workloads.Driver) (*workloads.Result, error) {
 	sysCtx, stopSys := context.WithCancel(context.Background())
 	defer stopSys()
-	r.system = collect.NewSystem(r.devices(), time.Second)
+	r.system = collect.NewSystem(r.devices(), hlog.RunInterval)
 	go r.system.Run(sysCtx)
 	stopWatch := r.watch(drv)
 	defer stopWatch()

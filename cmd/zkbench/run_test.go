@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,6 +62,13 @@ func TestRunWritesTheResultFolder(t *testing.T) {
 	}
 	if len(res.Servers) != 3 || res.Config.Servers != 3 || res.Config.SnapCount != 200 || len(res.Timeseries) < 2 {
 		t.Errorf("servers %d, config %+v, %d points", len(res.Servers), res.Config, len(res.Timeseries))
+	}
+	// A point per 100 ms, so that a one-second stall shows its shape.
+	for i, p := range res.Timeseries {
+		if want := float64(i+1) / 10; math.Abs(p.T-want) > 1e-9 {
+			t.Errorf("point %d ends at %v s, want %v", i, p.T, want)
+			break
+		}
 	}
 	var fsyncs, snaps int64
 	for _, s := range res.Servers {

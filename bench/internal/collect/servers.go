@@ -84,7 +84,7 @@ func (s *Servers) InSnapshot() bool { return s.openWindows.Load() > 0 }
 func (s *Servers) member(id uint64) *memberFigures {
 	m := s.members[id]
 	if m == nil {
-		m = &memberFigures{fsync: hlog.NewRecorder(s.start)}
+		m = &memberFigures{fsync: hlog.NewRecorder(s.start, hlog.RunInterval)}
 		s.members[id] = m
 	}
 	return m
@@ -244,7 +244,8 @@ func (s *Servers) Results(roles map[uint64]string, hlogName func(id uint64) stri
 	return out
 }
 
-// FsyncIntervals returns member id's per-second fsync histograms.
+// FsyncIntervals returns member id's fsync histograms, one per
+// hlog.RunInterval.
 func (s *Servers) FsyncIntervals(id uint64) []*hdrhistogram.Histogram {
 	s.mu.Lock()
 	defer s.mu.Unlock()
