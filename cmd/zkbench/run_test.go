@@ -109,7 +109,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 	full := t.TempDir()
 	os.WriteFile(filepath.Join(full, "x"), []byte("x"), 0o644)
 	small := t.TempDir() // smaller than a run that preallocates 100000 TiB per member
-	huge := t.TempDir() // the data folder of a tree beyond memory
+	huge := t.TempDir()  // the data folder of a tree beyond memory
 	typo := filepath.Join(t.TempDir(), "typo.profile")
 	os.WriteFile(typo, []byte("# A profile with a typo.\nworkload = write\nsnapcount = 10\n"), 0o644)
 	cases := []struct {
