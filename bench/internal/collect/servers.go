@@ -101,6 +101,7 @@ func (s *Servers) Publish(e engine.Event) {
 		return
 	}
 	m := s.member(e.Member)
+	at := e.Time
 	switch e.Kind {
 	case engine.EventFsync:
 		s.fsync(m, e)
@@ -116,8 +117,11 @@ func (s *Servers) Publish(e engine.Event) {
 		}
 	case engine.EventSnapshotEnd:
 		s.snapshotEnd(m, e)
+		// The engine dates a snapshot's events by its start; the end is
+		// where the report closes the window.
+		at = e.Time.Add(e.Duration)
 	}
-	s.events = append(s.events, results.Event{T: e.Time.Sub(s.start).Seconds(), Server: int(e.Member),
+	s.events = append(s.events, results.Event{T: at.Sub(s.start).Seconds(), Server: int(e.Member),
 		Kind: e.Kind.String(), Detail: detail(e)})
 }
 

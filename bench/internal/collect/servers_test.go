@@ -58,6 +58,11 @@ func TestServersFromEvents(t *testing.T) {
 	if len(ev) != 5 || ev[4].Kind != "member-down" || ev[4].Detail != "crashed: boom" || ev[0].T != 1 {
 		t.Errorf("events %+v", ev)
 	}
+	// The snapshot's end is where it ended, not its start: the report
+	// draws the window between the two.
+	if len(ev) > 1 && (ev[1].Kind != "snapshot-end" || ev[1].T != 1.5) {
+		t.Errorf("snapshot-end event %+v, want it at 1.5 s", ev[1])
+	}
 }
 
 // A member's first start-up restore is the run's setup: it survives the
