@@ -4,7 +4,7 @@
 # (open loop) and its writes bring snapshots of the whole tree, a 1.1 GB
 # file per member, two to four each in the measured phase: the report's
 # lanes show the snapshot windows, the stall line what they cost the
-# writes inside them. About two minutes.
+# writes inside them. About a minute and a half on a 2-core VM.
 workload = mixed
 readRatio = 0.75
 clients = 32
