@@ -74,8 +74,8 @@ func TestRunCreatesMissingDataParents(t *testing.T) {
 	}
 }
 
-// The case: 1000 keys of 64 KiB on three members is 188 MiB of
-// preload alone, and with snapCount 1000 two snapshots of that tree per
+// The case: 1000 keys of 64 KiB on three members, preloaded by
+// creates, is 188 MiB of preload alone, and with snapCount 1000 two snapshots of that tree per
 // member come on top: more than a disk with 300 MiB free holds, which
 // the old check (preallocation and a margin) let through. The run is
 // refused before it writes anything, with the estimate and the free
@@ -87,7 +87,7 @@ func TestRunRefusesWhatWouldFillTheDisk(t *testing.T) {
 	base := t.TempDir()
 	d := newFullDisk(300 << 20)
 	out := filepath.Join(base, "out")
-	_, err := runOnDisk(t, d, out, "servers", "3", "workload", "write", "keys", "1000", "valueSize", "64KiB",
+	_, err := runOnDisk(t, d, out, "servers", "3", "workload", "write", "keys", "1000", "valueSize", "64KiB", "preload", "create",
 		"rate", "100", "warmup", "0s", "duration", "1s", "snapCount", "1000", "dataDir", filepath.Join(base, "data"))
 	if err == nil || !strings.Contains(err.Error(), "--data-dir "+filepath.Join(base, "data")+": 300MiB free, this run needs about ") ||
 		!strings.Contains(err.Error(), "3 members × (a log of 1100 txns") {
@@ -127,14 +127,18 @@ func TestEstimateSpace(t *testing.T) {
 		{"snapCount 1000, randomized: one every 501 txns at most",
 			[]string{"workload", "write", "keys", "10", "valueSize", "64KiB", "rate", "1000", "warmup", "0s", "duration", "10s", "snapCount", "1000"},
 			10010, 10010 * rec64K, 10010 / 501, 10 * rec64K, false},
+		{"preload by snapshot: no txns logged, a starting snapshot",
+			[]string{"preload", "snapshot", "workload", "write", "keys", "1000", "valueSize", "64KiB", "rate", "100", "warmup", "0s", "duration", "10s"},
+			1000, 1000 * rec64K, 1, 1000 * rec64K, false},
 		{"reads only: the preload is all",
 			[]string{"workload", "read", "keys", "100", "valueSize", "64KiB", "warmup", "0s", "duration", "10s"},
 			100, 100 * rec64K, 0, 100 * rec64K, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// snapCount 100000 unless the case sets it: the quick profile's
-			// 10000 would snapshot in most cases.
-			plan := quickPlan(t, append([]string{"snapCount", "100000"}, tc.settings...)...)
+			// 10000 would snapshot in most cases. A preload by creates
+			// unless the case sets it, the one that logs the keys.
+			plan := quickPlan(t, append([]string{"snapCount", "100000", "preload", "create"}, tc.settings...)...)
 			e := estimateSpace(plan)
 			if e.txns != tc.txns || e.logBytes != tc.logBytes || e.snapshots != tc.snapshots || e.tree != tc.tree || e.closedLoop != tc.closedLoop {
 				t.Errorf("got txns %d log %d snapshots %d tree %d closed loop %v\nwant txns %d log %d snapshots %d tree %d closed loop %v",

@@ -162,7 +162,7 @@ func (r *runner) stall(res *workloads.Result) results.SnapshotStall {
 	return st
 }
 
-// timeseries has one point per second of the measured phase.
+// timeseries has one point per hlog.RunInterval of the measured phase.
 func (r *runner) timeseries(res *workloads.Result) []results.TimePoint {
 	n := 0
 	for _, op := range res.Ops {
@@ -181,7 +181,8 @@ func (r *runner) timeseries(res *workloads.Result) []results.TimePoint {
 				length = max(length, float64(iv.EndTimeMs()-iv.StartTimeMs())/1000)
 			}
 		}
-		pt := results.TimePoint{T: float64(i + 1), P50Us: all.ValueAtQuantile(50), P99Us: all.ValueAtQuantile(99), MaxUs: all.Max(),
+		end := time.Duration(i+1) * hlog.RunInterval
+		pt := results.TimePoint{T: end.Seconds(), P50Us: all.ValueAtQuantile(50), P99Us: all.ValueAtQuantile(99), MaxUs: all.Max(),
 			Disk: map[string]results.DiskPoint{}}
 		if length > 0 {
 			pt.OpsS = float64(all.TotalCount()) / length
@@ -189,7 +190,7 @@ func (r *runner) timeseries(res *workloads.Result) []results.TimePoint {
 		if i < len(fsyncs) {
 			pt.FsyncP99Us = fsyncs[i].ValueAtQuantile(99)
 		}
-		if s, ok := sampleAt(samples, res.Start.Add(time.Duration(i+1)*time.Second)); ok {
+		if s, ok := sampleAt(samples, res.Start.Add(end)); ok {
 			pt.CPUPct = s.CPUPct
 			for name, d := range s.Disk {
 				pt.Disk[name] = results.DiskPoint{WriteBytesS: d.WriteBytesS, UtilPct: d.UtilPct}
@@ -200,7 +201,8 @@ func (r *runner) timeseries(res *workloads.Result) []results.TimePoint {
 	return points
 }
 
-// fsyncIntervals merges every member's per-second fsync histograms.
+// fsyncIntervals merges every member's fsync histograms interval by
+// interval.
 func (r *runner) fsyncIntervals() []*hdrhistogram.Histogram {
 	if r.ens == nil {
 		return nil
@@ -217,11 +219,12 @@ func (r *runner) fsyncIntervals() []*hdrhistogram.Histogram {
 	return merged
 }
 
-// sampleAt returns the system sample taken closest to t (within a second).
+// sampleAt returns the system sample taken closest to t (within an
+// interval).
 func sampleAt(ss []collect.Sample, t time.Time) (collect.Sample, bool) {
 	best, found := collect.Sample{}, false
 	for _, s := range ss {
-		if d := s.T.Sub(t).Abs(); d <= time.Second && (!found || d < best.T.Sub(t).Abs()) {
+		if d := s.T.Sub(t).Abs(); d <= hlog.RunInterval && (!found || d < best.T.Sub(t).Abs()) {
 			best, found = s, true
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"zkbench/bench/internal/collect"
 	"zkbench/engine"
+	"zkbench/hlog"
 	"zkbench/internal/runfolders"
 	"zkbench/results"
 	"zkbench/workloads"
@@ -93,6 +94,15 @@ func (r *runner) run(ctx context.Context) (*results.Result, error) {
 	}
 	if err := r.readStart(); err != nil {
 		return nil, err
+	}
+	if r.plan.Embedded() {
+		avail, err := availableMemory()
+		if err != nil {
+			return nil, err
+		}
+		if err := checkMemory(r.plan, avail); err != nil {
+			return nil, err
+		}
 	}
 	folders, err := runfolders.Begin("run")
 	if err != nil {
@@ -210,7 +220,7 @@ func (r *runner) driver(ctx context.Context) (*workloads.Driver, error) {
 func (r *runner) measure(ctx context.Context, drv *workloads.Driver) (*workloads.Result, error) {
 	sysCtx, stopSys := context.WithCancel(context.Background())
 	defer stopSys()
-	r.system = collect.NewSystem(r.devices(), time.Second)
+	r.system = collect.NewSystem(r.devices(), hlog.RunInterval)
 	go r.system.Run(sysCtx)
 	stopWatch := r.watch(drv)
 	defer stopWatch()

@@ -53,7 +53,14 @@ func estimateSpace(p *Plan) spaceEstimate {
 	e := spaceEstimate{members: c.Servers + c.Observers, tree: int64(s.Keys) * nodeOverhead}
 	if s.Preload {
 		e.tree += int64(s.Keys) * value
+	}
+	// A preload by creates logs every key; one by snapshot logs nothing
+	// and starts each member with a snapshot of the whole tree.
+	switch p.preloadMethod() {
+	case preloadCreate:
 		e.txns, e.logBytes = int64(s.Keys), int64(s.Keys)*(value+txnOverhead)
+	case preloadSnapshot:
+		e.snapshots++
 	}
 	perClient := closedLoopSyncedWrites
 	if !c.ForceSync {
@@ -70,7 +77,7 @@ func estimateSpace(p *Plan) spaceEstimate {
 	if c.SnapRandomize {
 		every = every/2 + 1
 	}
-	e.snapshots = e.txns / every
+	e.snapshots += e.txns / every
 	if c.SnapSizeLimit > 0 {
 		e.snapshots += e.logBytes / c.SnapSizeLimit
 	}

@@ -162,7 +162,8 @@ func (c *Client) SetData(path string, data []byte, version int32) (jute.Stat, er
 	return rec.(*jute.SetDataResponse).Stat, nil
 }
 
-// GetData reads a node; watch leaves a data watch on it.
+// GetData reads a node; watch leaves a data watch on it. The data is the
+// tree's own, which other members may share: do not modify it.
 func (c *Client) GetData(path string, watch bool) ([]byte, jute.Stat, error) {
 	rec, err := c.read(jute.OpGetData, &jute.GetDataRequest{Path: path, Watch: watch}, watch)
 	if err != nil {

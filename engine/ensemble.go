@@ -10,6 +10,7 @@ import (
 
 	"zkbench/engine/disk"
 	"zkbench/engine/quorum"
+	"zkbench/engine/snap"
 	"zkbench/engine/transport"
 )
 
@@ -46,6 +47,14 @@ type Ensemble struct {
 	failOnce sync.Once
 	failed   chan struct{} // closed by the first member failure
 	failure  error         // that failure; read after failed is closed
+
+	// values is the pool every restore takes node data from. Members
+	// started from one snapshot (engine.Initialize's) hold the same data,
+	// and a member rebuilding its tree mostly reads data the others hold:
+	// each value is in memory once rather than once per member, at the
+	// cost of the pool's index and of keeping a value the trees have
+	// since replaced.
+	values *snap.Values
 }
 
 // Start starts every member of cfg. It returns once they all run; use
@@ -55,7 +64,7 @@ func Start(cfg Config) (*Ensemble, error) {
 		return nil, err
 	}
 	e := &Ensemble{cfg: cfg, sink: cfg.Events, members: map[uint64]*member{}, fs: map[uint64]disk.FS{},
-		failed: make(chan struct{})}
+		failed: make(chan struct{}), values: snap.NewValues()}
 	if e.sink == nil {
 		e.sink = discardSink{}
 	}
@@ -98,7 +107,7 @@ func (e *Ensemble) openMembers(ids []uint64) ([]*member, error) {
 	var wg sync.WaitGroup
 	for i, id := range ids {
 		wg.Go(func() {
-			ms[i], errs[i] = openMember(&e.cfg, id, int(id) > e.cfg.Servers, e.fs[id], e.sink.Publish)
+			ms[i], errs[i] = openMember(&e.cfg, id, int(id) > e.cfg.Servers, e.fs[id], e.sink.Publish, e.values)
 		})
 	}
 	wg.Wait()
@@ -132,7 +141,7 @@ func (e *Ensemble) openNetwork() error {
 }
 
 func (e *Ensemble) startMember(id uint64) error {
-	m, err := openMember(&e.cfg, id, int(id) > e.cfg.Servers, e.fs[id], e.sink.Publish)
+	m, err := openMember(&e.cfg, id, int(id) > e.cfg.Servers, e.fs[id], e.sink.Publish, e.values)
 	if err != nil {
 		return err
 	}

@@ -198,3 +198,27 @@ func BenchmarkInitialize(b *testing.B) {
 	b.ReportMetric(float64(znodes*b.N)/b.Elapsed().Seconds(), "znodes/s")
 	b.ReportMetric(float64(size)/(1<<20), "MiB/snapshot")
 }
+
+// Members started together from one starting snapshot hold each value
+// once: every member's node points at the same bytes.
+func TestMembersShareStartingValues(t *testing.T) {
+	cfg := testConfig(t, 3, 0)
+	cfg.DataLogDir = t.TempDir()
+	if _, err := Initialize(cfg, initCreated, initNodes(20)); err != nil {
+		t.Fatal(err)
+	}
+	e := start(t, cfg)
+	const path = "/init/d00/k0002" // 74 bytes of the shared buffer
+	var first []byte
+	for _, id := range e.Members() {
+		data, _, err := e.members[id].tree.Load().GetData(path, nil)
+		if err != nil || len(data) != 74 {
+			t.Fatalf("member %d: %s holds %d bytes (%v), want 74", id, path, len(data), err)
+		}
+		if first == nil {
+			first = data
+		} else if &first[0] != &data[0] {
+			t.Errorf("member %d holds its own copy of %s", id, path)
+		}
+	}
+}

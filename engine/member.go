@@ -16,6 +16,7 @@ import (
 	"zkbench/engine/disk"
 	"zkbench/engine/persist"
 	"zkbench/engine/quorum"
+	"zkbench/engine/snap"
 	"zkbench/engine/transport"
 )
 
@@ -89,7 +90,8 @@ func memberDirs(cfg *Config, id uint64) (dataDir, logDir string) {
 // openMember restores member id's database and builds its runtime,
 // not yet running: the slow part of a start, which the members of an
 // ensemble do at once.
-func openMember(cfg *Config, id uint64, observer bool, fs disk.FS, publish func(Event)) (*member, error) {
+// values is the pool of node data the members share (Ensemble.values).
+func openMember(cfg *Config, id uint64, observer bool, fs disk.FS, publish func(Event), values *snap.Values) (*member, error) {
 	dataDir, logDir := memberDirs(cfg, id)
 	m := &member{
 		id: id, observer: observer, cfg: cfg, fs: fs, dirs: persist.NewDirs(dataDir, logDir), publish: publish,
@@ -99,7 +101,7 @@ func openMember(cfg *Config, id uint64, observer bool, fs disk.FS, publish func(
 	m.durable.Store(-1)
 	m.nextSess.Store(sessionIDBase(id, time.Now()))
 	m.opened = time.Now()
-	if err := m.open(dataDir); err != nil {
+	if err := m.open(dataDir, values); err != nil {
 		return nil, &MemberError{ID: id, Err: err}
 	}
 	m.restored = time.Since(m.opened)
@@ -129,7 +131,7 @@ func sessionIDBase(server uint64, now time.Time) int64 {
 }
 
 // open restores the database and builds the Peer (QuorumPeer.loadDataBase).
-func (m *member) open(dataDir string) error {
+func (m *member) open(dataDir string, values *snap.Values) error {
 	if err := m.dirs.Check(m.fs); err != nil {
 		return err
 	}
@@ -137,7 +139,8 @@ func (m *member) open(dataDir string) error {
 		return err
 	}
 	m.st = newStore(m.id, m.fs, m.dirs, m.cfg, m.publish, func() *datatree.Tree { return m.tree.Load() })
-	res, err := persist.Restore(m.fs, m.dirs, persist.RestoreOptions{RepairTornTail: true, KeepRecent: m.st.recentTxns()})
+	m.st.values = values
+	res, err := persist.Restore(m.fs, m.dirs, persist.RestoreOptions{RepairTornTail: true, KeepRecent: m.st.recentTxns(), Values: values})
 	if err != nil {
 		return err
 	}
@@ -385,7 +388,7 @@ func (m *member) rebuild(rd quorum.Ready) error {
 		m.installTree(res.Tree)
 	}
 	if s := rd.LoadSnapshot; s != nil {
-		t, err := persist.DecodeSnapshot(bytes.NewReader(s.Data), s.Zxid)
+		t, err := persist.DecodeSnapshot(bytes.NewReader(s.Data), s.Zxid, m.st.values)
 		if err != nil {
 			return fmt.Errorf("snapshot from the leader at 0x%x: %w", s.Zxid, err)
 		}

@@ -26,6 +26,7 @@ type store struct {
 	cfg     *Config
 	publish func(Event)
 	tree    func() *datatree.Tree // the tree a background snapshot copies
+	values  *snap.Values          // shared node data for restores (Ensemble.values)
 
 	log     *txnlog.Committer
 	trigger *persist.SnapTrigger
@@ -144,7 +145,7 @@ func (s *store) reload() (*persist.Restored, error) {
 }
 
 func (s *store) reopen() (*persist.Restored, error) {
-	res, err := persist.Restore(s.fs, s.dirs, persist.RestoreOptions{RepairTornTail: true})
+	res, err := persist.Restore(s.fs, s.dirs, persist.RestoreOptions{RepairTornTail: true, Values: s.values})
 	if err != nil {
 		return nil, err
 	}

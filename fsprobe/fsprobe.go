@@ -517,7 +517,7 @@ func (p *prober) probeCase(ctx context.Context, dir string, sm disk.SyncMethod, 
 	}
 
 	r.Start = time.Now()
-	rec := hlog.NewRecorder(r.Start)
+	rec := hlog.NewRecorder(r.Start, hlog.DefaultInterval)
 	sink := &caseSink{rec: rec, nanos: r.LatencyNanos, extends: &r.Extends}
 	var bgBytes0, bgSyncs0 int64
 	if bg != nil {

@@ -1,6 +1,6 @@
 // Package hlog records latencies the way every zkbench result does — HDR
 // histograms of microseconds from 1 µs to 60 s with 3 significant digits,
-// cut into one-second intervals — and writes and reads them as
+// cut into intervals — and writes and reads them as
 // HdrHistogram interval logs (.hlog), the text format HdrHistogram's own
 // HistogramLogProcessor reads.
 //
@@ -38,8 +38,14 @@ const (
 	SigFigs = 3
 )
 
-// DefaultInterval is the length of one interval of a log.
+// DefaultInterval is the length of one interval of a probe's log.
 const DefaultInterval = time.Second
+
+// RunInterval is the length of one interval of a run's logs and time
+// series: short enough that a one-second stall (a snapshot of a large tree
+// competing with the log for the disk) shows its shape rather than one
+// averaged point. HdrHistogram's tools read logs of any interval.
+const RunInterval = 100 * time.Millisecond
 
 // NewHistogram returns an empty histogram with zkbench's range and
 // precision.
@@ -68,9 +74,9 @@ type Recorder struct {
 }
 
 // NewRecorder returns a Recorder whose first interval begins at start and
-// whose intervals last DefaultInterval.
-func NewRecorder(start time.Time) *Recorder {
-	r := &Recorder{start: start, interval: DefaultInterval, total: NewHistogram()}
+// whose intervals last interval.
+func NewRecorder(start time.Time, interval time.Duration) *Recorder {
+	r := &Recorder{start: start, interval: interval, total: NewHistogram()}
 	r.total.SetStartTimeMs(start.UnixMilli())
 	r.open(start)
 	return r

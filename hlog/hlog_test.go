@@ -37,7 +37,7 @@ var t0 = time.Date(2026, 11, 25, 10, 0, 0, 123e6, time.UTC)
 func at(d time.Duration) time.Time { return t0.Add(d) }
 
 func TestRecorderIntervals(t *testing.T) {
-	r := NewRecorder(t0)
+	r := NewRecorder(t0, DefaultInterval)
 	r.Record(at(100*time.Millisecond), time.Millisecond)
 	r.Record(at(900*time.Millisecond), 2*time.Millisecond)
 	// Nothing in [1s, 2s): the interval is kept, empty.
@@ -70,12 +70,12 @@ func TestRecorderIntervals(t *testing.T) {
 }
 
 func TestRecorderEmpty(t *testing.T) {
-	r := NewRecorder(t0)
+	r := NewRecorder(t0, DefaultInterval)
 	r.Finish(t0)
 	if n := len(r.Intervals()); n != 1 {
 		t.Errorf("%d intervals for an empty recording, want 1 (empty)", n)
 	}
-	r = NewRecorder(t0)
+	r = NewRecorder(t0, DefaultInterval)
 	r.Finish(at(time.Second)) // ends exactly on the boundary
 	if n := len(r.Intervals()); n != 1 {
 		t.Errorf("%d intervals for one whole empty second, want 1", n)
@@ -83,7 +83,7 @@ func TestRecorderEmpty(t *testing.T) {
 }
 
 func TestWriteRead(t *testing.T) {
-	r := NewRecorder(t0)
+	r := NewRecorder(t0, DefaultInterval)
 	var n int64
 	for i := range 2500 {
 		d := time.Duration(1+i%97) * 10 * time.Microsecond
@@ -134,7 +134,7 @@ func TestWriteRead(t *testing.T) {
 }
 
 func TestWriteFileReadFile(t *testing.T) {
-	r := NewRecorder(t0)
+	r := NewRecorder(t0, DefaultInterval)
 	r.Record(at(time.Millisecond), time.Millisecond)
 	r.Finish(at(time.Second / 2))
 	path := filepath.Join(t.TempDir(), "x.hlog")
@@ -177,7 +177,7 @@ func TestJavaHistogramLogProcessor(t *testing.T) {
 	if _, err := os.Stat(hdrJar); err != nil {
 		t.Skip("no " + hdrJar + " (Debian package libhdrhistogram-java)")
 	}
-	r := NewRecorder(t0)
+	r := NewRecorder(t0, DefaultInterval)
 	for i := range 3000 {
 		r.Record(at(time.Duration(i)*time.Millisecond), time.Duration(100+i)*time.Microsecond)
 	}
@@ -220,7 +220,7 @@ func TestJavaHistogramLogProcessor(t *testing.T) {
 // the recorder's) must stay in the intervals as it is in the total: an
 // interval log that holds fewer values than its summary is a lie.
 func TestRecorderFinishBeforeLastValue(t *testing.T) {
-	r := NewRecorder(t0)
+	r := NewRecorder(t0, DefaultInterval)
 	r.Record(at(300*time.Millisecond), time.Millisecond)
 	r.Record(at(2100*time.Millisecond), time.Millisecond)
 	r.Finish(at(1900 * time.Millisecond))

@@ -242,9 +242,12 @@ func StallOf(h *hdrhistogram.Histogram) (p99 *int64, n int64) {
 	return &v, h.TotalCount()
 }
 
-// TimePoint is one second of a run.
+// TimePoint is one interval of a run (hlog.RunInterval, 100 ms; older
+// results have one a second, and T says where each ends).
 type TimePoint struct {
-	// T is the end of the second, in seconds since the measured phase began.
+	// T is the end of the interval, in seconds since the measured phase
+	// began. Rates (ops_s, write_bytes_s) are per second whatever the
+	// interval.
 	T          float64 `json:"t"`
 	OpsS       float64 `json:"ops_s"`
 	P50Us      int64   `json:"p50_us"`
@@ -256,7 +259,7 @@ type TimePoint struct {
 	Disk map[string]DiskPoint `json:"disk"`
 }
 
-// DiskPoint is one device during one second.
+// DiskPoint is one device during one interval.
 type DiskPoint struct {
 	WriteBytesS float64 `json:"write_bytes_s"`
 	UtilPct     float64 `json:"util_pct"`

@@ -11,6 +11,7 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
+	"zkbench/hlog"
 	"zkbench/workloads"
 	"zkbench/workloads/memtarget"
 )
@@ -89,9 +90,9 @@ func TestClosedLoop(t *testing.T) {
 				if !is(op.Latency, op.Latency.Min(), 10*time.Millisecond) || !is(op.Latency, op.Latency.Max(), 10*time.Millisecond) {
 					t.Errorf("latency %d..%d µs, want 10 ms", op.Latency.Min(), op.Latency.Max())
 				}
-				seconds := int((tt.duration + time.Second - 1) / time.Second)
-				if res.Duration != tt.duration || len(op.Intervals) != seconds {
-					t.Errorf("%d intervals over %v, want %d over %v", len(op.Intervals), res.Duration, seconds, tt.duration)
+				intervals := int((tt.duration + hlog.RunInterval - 1) / hlog.RunInterval)
+				if res.Duration != tt.duration || len(op.Intervals) != intervals {
+					t.Errorf("%d intervals over %v, want %d over %v", len(op.Intervals), res.Duration, intervals, tt.duration)
 				}
 			})
 		})
@@ -364,11 +365,11 @@ func TestLive(t *testing.T) {
 		}
 		time.Sleep(1500 * time.Millisecond)
 		l := d.Live()
-		// Measured ops begin at the end of warm-up: the first second holds
-		// the 99 per client that end inside it.
-		if l.OpsPerSec != 198 || l.Count < 298 || l.Count > 302 || l.P99 < 10*time.Millisecond || l.P99 > 10*time.Millisecond+20*time.Microsecond ||
+		// The last complete interval, 1.3 s to 1.4 s, holds 10 ops per
+		// client: 200 ops/s.
+		if l.OpsPerSec != 200 || l.Count < 298 || l.Count > 302 || l.P99 < 10*time.Millisecond || l.P99 > 10*time.Millisecond+20*time.Microsecond ||
 			l.Total != 3*time.Second || l.Elapsed != 1500*time.Millisecond {
-			t.Errorf("live %+v, want 198 ops/s, about 300 ops, p99 10ms", l)
+			t.Errorf("live %+v, want 200 ops/s, about 300 ops, p99 10ms", l)
 		}
 		res := <-done
 		l = d.Live()

@@ -10,27 +10,28 @@ import (
 )
 
 // meter records the latencies of the measured phase into one histogram per
-// op and second.
+// op and interval.
 //
 // Clients record into shards, one per CPU, not one each: a histogram of
 // hlog's range and precision is 139 KiB, so a recorder per client would
-// cost a thousand clients hundreds of megabytes before the first second
+// cost a thousand clients hundreds of megabytes before the first interval
 // is over. Each shard has its own lock, so the clients of different
-// shards do not contend, and holds only the current second; when a value
-// for a later second arrives, the shard merges what it has into the run's
+// shards do not contend, and holds only the current interval; when a value
+// for a later interval arrives, the shard merges what it has into the run's
 // series and starts over. Memory is then the series itself plus a
 // histogram per shard and op. (An hlog.Recorder per shard would keep
-// every second of every shard until the end; the cut works the same way.)
+// every interval of every shard until the end; the cut works the same way.)
 //
 // Times are offsets from start, the beginning of the measured phase.
 type meter struct {
 	start  time.Time
+	every  time.Duration // an interval's length: hlog.RunInterval but in tests
 	shards []shard
 
 	mu     sync.Mutex
-	series [numOps][]*hdrhistogram.Histogram // [op][second], nil where nothing was merged yet
-	// The live figures up to second liveSec, computed once per second:
-	// liveAll holds every complete second, liveOps is liveSec's.
+	series [numOps][]*hdrhistogram.Histogram // [op][interval], nil where nothing was merged yet
+	// The live figures up to interval liveSec, computed once per interval:
+	// liveAll holds every complete interval, liveOps is liveSec's.
 	liveSec int
 	liveOps float64
 	liveP99 time.Duration
@@ -39,7 +40,7 @@ type meter struct {
 
 type shard struct {
 	mu     sync.Mutex
-	sec    int // the second cur is for
+	sec    int // the interval cur is for
 	cur    [numOps]*hdrhistogram.Histogram
 	count  int64 // values recorded
 	errors int64
@@ -50,16 +51,16 @@ type shard struct {
 	_               [64]byte // keeps neighbouring shards' locks off one cache line
 }
 
-func newMeter(start time.Time, shards int) *meter {
-	return &meter{start: start, shards: make([]shard, shards), liveSec: -1}
+func newMeter(start time.Time, shards int, interval time.Duration) *meter {
+	return &meter{start: start, every: interval, shards: make([]shard, shards), liveSec: -1}
 }
 
 // shard returns client's shard.
 func (m *meter) shard(client int) *shard { return &m.shards[client%len(m.shards)] }
 
-// second is the measured second that holds t.
-func (m *meter) second(t time.Duration) int {
-	return max(0, int(t/time.Second))
+// intervalOf is the measured interval that holds t.
+func (m *meter) intervalOf(t time.Duration) int {
+	return max(0, int(t/m.every))
 }
 
 // record records an op that ended at end after d, or its error: errors
@@ -85,7 +86,7 @@ func (m *meter) record(s *shard, op Op, end, d time.Duration, err error, window 
 	if window != nil && op.IsWrite() {
 		split(s, window()).RecordValue(v)
 	}
-	sec := m.second(end)
+	sec := m.intervalOf(end)
 	if sec < s.sec {
 		// A Live call cut this shard past sec while the op was finishing.
 		s.mu.Unlock()
@@ -137,7 +138,7 @@ func (m *meter) splitWrites() (inside, outside *hdrhistogram.Histogram) {
 	return inside, outside
 }
 
-// flush merges s's current second into the series. s.mu must be held.
+// flush merges s's current interval into the series. s.mu must be held.
 func (m *meter) flush(s *shard) {
 	m.mu.Lock()
 	for op, h := range s.cur {
@@ -149,7 +150,7 @@ func (m *meter) flush(s *shard) {
 	m.mu.Unlock()
 }
 
-// interval returns op's histogram of second sec. m.mu must be held.
+// interval returns op's histogram of interval sec. m.mu must be held.
 func (m *meter) interval(op Op, sec int) *hdrhistogram.Histogram {
 	for len(m.series[op]) <= sec {
 		m.series[op] = append(m.series[op], nil)
@@ -160,10 +161,10 @@ func (m *meter) interval(op Op, sec int) *hdrhistogram.Histogram {
 	return m.series[op][sec]
 }
 
-// cut moves every shard to the second that holds now, so that the seconds
+// cut moves every shard to the interval that holds now, so that the intervals
 // before it are complete in the series, and returns the counts so far.
 func (m *meter) cut(now time.Duration) (count, errors int64) {
-	sec := m.second(now)
+	sec := m.intervalOf(now)
 	for i := range m.shards {
 		s := &m.shards[i]
 		s.mu.Lock()
@@ -182,7 +183,7 @@ func (m *meter) cut(now time.Duration) (count, errors int64) {
 func (m *meter) live(now time.Duration, l *Live) {
 	l.Elapsed = now
 	l.Count, l.Errors = m.cut(now)
-	last := m.second(now) - 1
+	last := m.intervalOf(now) - 1
 	if last < 0 {
 		return
 	}
@@ -191,8 +192,8 @@ func (m *meter) live(now time.Duration, l *Live) {
 	if m.liveAll == nil {
 		m.liveAll = hlog.NewHistogram()
 	}
-	// Merge each second once, when it is complete: a straggler that lands
-	// in a merged second later is in the result, not in the live p99.
+	// Merge each interval once, when it is complete: a straggler that lands
+	// in a merged interval later is in the result, not in the live p99.
 	for ; m.liveSec < last; m.liveSec++ {
 		before := m.liveAll.TotalCount()
 		for op := range m.series {
@@ -200,7 +201,7 @@ func (m *meter) live(now time.Duration, l *Live) {
 				m.liveAll.Merge(m.series[op][sec])
 			}
 		}
-		m.liveOps = float64(m.liveAll.TotalCount() - before)
+		m.liveOps = float64(m.liveAll.TotalCount()-before) / m.every.Seconds()
 	}
 	l.OpsPerSec = m.liveOps
 	l.P99 = time.Duration(m.liveAll.ValueAtQuantile(99)) * time.Microsecond
@@ -208,11 +209,11 @@ func (m *meter) live(now time.Duration, l *Live) {
 
 // finish ends the recording at stop and returns the results of ops. Values
 // that ended after stop (ops in flight at the end) go into the last
-// second, so that there is one interval per second of the measured phase.
+// interval, so that the intervals cover the measured phase exactly.
 func (m *meter) finish(stop time.Duration, ops []Op) []OpResult {
 	last := 0
 	if stop > 0 {
-		last = m.second(stop - 1)
+		last = m.intervalOf(stop - 1)
 	}
 	var kinds [numOps]map[string]int64
 	for i := range m.shards {
@@ -249,9 +250,9 @@ func (m *meter) finish(stop time.Duration, ops []Op) []OpResult {
 		}
 		out[i].Intervals = m.series[op][:last+1]
 		for sec, h := range out[i].Intervals {
-			from := time.Duration(sec) * time.Second
+			from := time.Duration(sec) * m.every
 			h.SetStartTimeMs(m.start.Add(from).UnixMilli())
-			h.SetEndTimeMs(m.start.Add(min(from+time.Second, stop)).UnixMilli())
+			h.SetEndTimeMs(m.start.Add(min(from+m.every, stop)).UnixMilli())
 		}
 		out[i].Latency = hlog.Merge(out[i].Intervals)
 		out[i].Latency.SetStartTimeMs(m.start.UnixMilli())

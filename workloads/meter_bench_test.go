@@ -3,13 +3,15 @@ package workloads
 import (
 	"testing"
 	"time"
+
+	"zkbench/hlog"
 )
 
 // BenchmarkMeterRecord is the cost of recording one op's latency into
 // its client's shard: the part of the driver's per-op overhead that is
 // not the clock read (BenchmarkClockRead).
 func BenchmarkMeterRecord(b *testing.B) {
-	m := newMeter(time.Now(), 1)
+	m := newMeter(time.Now(), 1, hlog.RunInterval)
 	s := m.shard(0)
 	end := time.Duration(0)
 	for b.Loop() {

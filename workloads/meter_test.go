@@ -8,7 +8,7 @@ import (
 
 func TestMeter(t *testing.T) {
 	start := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	m := newMeter(start, 2)
+	m := newMeter(start, 2, time.Second)
 	a, b := m.shard(0), m.shard(1)
 	m.record(a, OpSetData, 100*time.Millisecond, 5*time.Millisecond, nil, nil)
 	m.record(b, OpSetData, 900*time.Millisecond, 7*time.Millisecond, nil, nil)
@@ -87,7 +87,7 @@ func equalInts(a, b []int64) bool {
 // live reports the last complete second once all shards have passed it.
 func TestMeterLive(t *testing.T) {
 	start := time.Unix(1000, 0)
-	m := newMeter(start, 3)
+	m := newMeter(start, 3, time.Second)
 	for i := range 100 {
 		m.record(m.shard(i), OpGetData, time.Duration(i)*time.Millisecond, time.Duration(i+1)*time.Millisecond, nil, nil)
 	}
@@ -111,7 +111,7 @@ func TestMeterLive(t *testing.T) {
 }
 
 func TestMeterSplitsWrites(t *testing.T) {
-	m := newMeter(time.Unix(0, 0), 2)
+	m := newMeter(time.Unix(0, 0), 2, time.Second)
 	inside := false
 	window := func() bool { return inside }
 	a := m.shard(0)

@@ -40,9 +40,9 @@ type OpResult struct {
 	// NoNode, ConnectionLoss, …) in ErrorKinds.
 	Errors     int64
 	ErrorKinds map[string]int64
-	// Intervals has one latency histogram per second of the measured
-	// phase, stamped with its start and end, empty seconds included; the
-	// last may be shorter. Microseconds, hlog's range and precision.
+	// Intervals has one latency histogram per hlog.RunInterval of the
+	// measured phase, stamped with its start and end, empty intervals
+	// included; the last may be shorter. Microseconds, hlog's range and precision.
 	Intervals []*hdrhistogram.Histogram
 	// Latency is all of Intervals together.
 	Latency *hdrhistogram.Histogram
@@ -74,9 +74,9 @@ type Live struct {
 	Elapsed, Total time.Duration
 	Count          int64 // ops that succeeded so far in the measured phase
 	Errors         int64
-	// OpsPerSec is of the last complete second, P99 of every complete
-	// second of the measured phase so far; both are zero before the
-	// first second is complete, and nothing was measured in warm-up.
+	// OpsPerSec is of the last complete interval (hlog.RunInterval),
+	// P99 of every complete interval of the measured phase so far; both
+	// are zero before the first interval is complete, and nothing was measured in warm-up.
 	OpsPerSec float64
 	P99       time.Duration
 	// Preloaded is, while preloading, the znodes created (or found from

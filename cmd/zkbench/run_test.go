@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,6 +64,13 @@ func TestRunWritesTheResultFolder(t *testing.T) {
 	if len(res.Servers) != 3 || res.Config.Servers != 3 || res.Config.SnapCount != 200 || len(res.Timeseries) < 2 {
 		t.Errorf("servers %d, config %+v, %d points", len(res.Servers), res.Config, len(res.Timeseries))
 	}
+	// A point per 100 ms, so that a one-second stall shows its shape.
+	for i, p := range res.Timeseries {
+		if want := float64(i+1) / 10; math.Abs(p.T-want) > 1e-9 {
+			t.Errorf("point %d ends at %v s, want %v", i, p.T, want)
+			break
+		}
+	}
 	var fsyncs, snaps int64
 	for _, s := range res.Servers {
 		fsyncs += s.Fsync.Count
@@ -103,6 +111,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 	os.WriteFile(filepath.Join(full, "x"), []byte("x"), 0o644)
 	small := t.TempDir() // smaller than a run that preallocates 100000 TiB per member
 	truncated := filepath.Join(zkfixtures.Dir(), "corrupt/snapshot-truncated/version-2/snapshot.b9")
+	huge := t.TempDir() // the data folder of a tree beyond memory
 	typo := filepath.Join(t.TempDir(), "typo.profile")
 	os.WriteFile(typo, []byte("# A profile with a typo.\nworkload = write\nsnapcount = 10\n"), 0o644)
 	cases := []struct {
@@ -127,6 +136,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"out not empty", []string{"--out", full}, "not empty"},
 		{"bad target", []string{"--target", "http://x"}, "--target"},
 		{"bad preload", []string{"--set", "preload=maybe"}, `preload=maybe: "maybe": want true, false, snapshot, multi or create`},
+		{"keys beyond memory", []string{"--keys", "10000000", "--value-size", "1MiB", "--data-dir", huge, "--out", filepath.Join(huge, "out")}, "keys=10000000 needs about"},
 		{"snapshot into zk://", []string{"--target", "zk://127.0.0.1:1", "--set", "preload=snapshot"}, "preload=snapshot: a zk://127.0.0.1:1 target"},
 		{"truncated snapshot", []string{"--preload-from", truncated}, "preloadFrom: snap: " + truncated + ": offset 1918: truncated snapshot"},
 		{"not a snapshot", []string{"--preload-from", typo}, "preloadFrom: snap: " + typo + ": offset 0: bad magic, not a snapshot"},
@@ -148,6 +158,9 @@ func TestRunRefusesBadInput(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(used, "server1")); err == nil {
 		t.Error("a refused run left server1 behind")
+	}
+	if left, _ := os.ReadDir(huge); len(left) != 0 {
+		t.Errorf("a run refused for memory left %v behind", left)
 	}
 	if left, _ := os.ReadDir(small); len(left) != 0 {
 		t.Errorf("a refused run left %v behind", left)

@@ -94,6 +94,9 @@ type RestoreOptions struct {
 	// Skipped, when set, hears about each snapshot that could not be
 	// loaded, newest first (ZooKeeper logs "problem reading snap file").
 	Skipped func(path string, err error)
+	// Values, when set, is the pool the snapshot's node data is taken
+	// from: members restoring the same snapshot share its values.
+	Values *snap.Values
 }
 
 // Restored describes what Restore loaded.
@@ -133,7 +136,7 @@ func Restore(fsys disk.FS, dirs Dirs, opts RestoreOptions) (*Restored, error) {
 	}
 	res := &Restored{FirstReplayed: -1, LastReplayed: -1}
 	choice, err := snap.Pick(fsys, dirs.Snap, func(path string) error {
-		t, zxid, err := LoadSnapshot(fsys, path)
+		t, zxid, err := loadSnapshot(fsys, path, opts.Values)
 		if err == nil {
 			res.Tree, res.SnapshotZxid = t, zxid
 		}
@@ -183,12 +186,18 @@ func noSnapshot(fsys disk.FS, dirs Dirs, opts RestoreOptions) error {
 // LoadSnapshot reads one snapshot file into a new tree and returns it with
 // the zxid in the file's name, which becomes its last processed zxid.
 func LoadSnapshot(fsys disk.FS, path string) (*datatree.Tree, int64, error) {
+	return loadSnapshot(fsys, path, nil)
+}
+
+func loadSnapshot(fsys disk.FS, path string, values *snap.Values) (*datatree.Tree, int64, error) {
 	zxid, _, ok := snap.ParseName(filepath.Base(path))
 	if !ok {
 		return nil, 0, fmt.Errorf("%s: not a snapshot file name", path)
 	}
 	l := datatree.NewLoader()
-	info, err := snap.ReadFile(fsys, path, loaderHandler(l))
+	h := loaderHandler(l)
+	h.Values = values
+	info, err := snap.ReadFile(fsys, path, h)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -201,10 +210,13 @@ func LoadSnapshot(fsys disk.FS, path string) (*datatree.Tree, int64, error) {
 
 // DecodeSnapshot reads a snapshot stream (what EncodeSnapshot wrote, or a
 // snapshot file's bytes) into a new tree whose last processed zxid is zxid:
-// a learner loading the tree its leader sent with SNAP.
-func DecodeSnapshot(r io.Reader, zxid int64) (*datatree.Tree, error) {
+// a learner loading the tree its leader sent with SNAP. values is as
+// RestoreOptions.Values; nil gives the tree data of its own.
+func DecodeSnapshot(r io.Reader, zxid int64, values *snap.Values) (*datatree.Tree, error) {
 	l := datatree.NewLoader()
-	info, err := snap.Read(r, "SNAP", loaderHandler(l))
+	h := loaderHandler(l)
+	h.Values = values
+	info, err := snap.Read(r, "SNAP", h)
 	if err != nil {
 		return nil, err
 	}

@@ -205,7 +205,7 @@ func TestSnapshotStreamRoundTrip(t *testing.T) {
 	if err := EncodeSnapshot(&buf, tree); err != nil {
 		t.Fatal(err)
 	}
-	got, err := DecodeSnapshot(bytes.NewReader(buf.Bytes()), tree.LastProcessedZxid())
+	got, err := DecodeSnapshot(bytes.NewReader(buf.Bytes()), tree.LastProcessedZxid(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +216,7 @@ func TestSnapshotStreamRoundTrip(t *testing.T) {
 	if got.LastProcessedZxid() != tree.LastProcessedZxid() {
 		t.Errorf("lastProcessedZxid 0x%x, want 0x%x", got.LastProcessedZxid(), tree.LastProcessedZxid())
 	}
-	if _, err := DecodeSnapshot(bytes.NewReader(buf.Bytes()[:buf.Len()-3]), 1); err == nil {
+	if _, err := DecodeSnapshot(bytes.NewReader(buf.Bytes()[:buf.Len()-3]), 1, nil); err == nil {
 		t.Error("a cut stream decoded without error")
 	}
 }

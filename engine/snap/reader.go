@@ -27,11 +27,13 @@ import (
 //
 // Node.Path and Node.Data are freshly allocated for each node (Data is nil
 // for a null buffer, non-nil for an empty one); the callee may keep them.
-// ACLEntry.ACL likewise.
+// ACLEntry.ACL likewise. With Values set, Node.Data comes from that pool
+// instead and may be shared with other nodes and other reads.
 type Handler struct {
 	Session func(Session) error
 	ACL     func(ACLEntry) error
 	Node    func(Node) error
+	Values  *Values
 }
 
 // ReadFile reads the snapshot at path through fsys, choosing the decoder by
@@ -202,7 +204,11 @@ func (p *parser) run(h Handler) error {
 		if err != nil {
 			return p.readErr(at, "node "+strconv.Quote(n.Path), err)
 		}
-		if !null {
+		switch {
+		case null:
+		case h.Values != nil:
+			n.Data = h.Values.get(data)
+		default:
 			n.Data = append(make([]byte, 0, len(data)), data...)
 		}
 		if err := s.need(8 + jute.StatPersistedSize); err != nil {

@@ -185,7 +185,7 @@ func writeRun(t *testing.T, dir string, f fixtureRun) {
 	all := make([]*hlog.Recorder, 0, len(ops))
 	inside, outside := hlog.NewHistogram(), hlog.NewHistogram()
 	for _, op := range ops {
-		rec := hlog.NewRecorder(fixtureStart)
+		rec := hlog.NewRecorder(fixtureStart, hlog.DefaultInterval)
 		for i := range seconds * op.perSec {
 			at := float64(i) / float64(op.perSec)
 			d := lognormal(rng, op.median, ws, at)
@@ -210,7 +210,7 @@ func writeRun(t *testing.T, dir string, f fixtureRun) {
 	fsyncIn, fsyncOut := hlog.NewHistogram(), hlog.NewHistogram()
 	var fsyncs []*hlog.Recorder
 	for id := 1; id <= 3; id++ {
-		rec := hlog.NewRecorder(fixtureStart)
+		rec := hlog.NewRecorder(fixtureStart, hlog.DefaultInterval)
 		const perSec = 50
 		for i := range seconds * perSec {
 			at := float64(i) / perSec

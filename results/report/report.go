@@ -7,7 +7,7 @@
 // .hlog per case). A run's report puts the answer first: its verdict
 // (throughput, p99 per op, the slowest member's fsync p99, the snapshot
 // stall with its sample counts, warnings); then per-op numbers and
-// latency spectra; latency and throughput per second with snapshot
+// latency spectra; latency and throughput per interval with snapshot
 // windows and leader elections marked, and a lane per member of its
 // windows, log rolls and elections; fsync latency per member; the
 // snapshot stall; CPU and disks; last the configuration, what differs

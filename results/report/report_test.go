@@ -604,3 +604,26 @@ func TestMedian(t *testing.T) {
 		}
 	}
 }
+
+func TestSeriesStep(t *testing.T) {
+	points := func(ts ...float64) *run {
+		r := &run{res: &results.Result{}}
+		for _, v := range ts {
+			r.res.Timeseries = append(r.res.Timeseries, results.TimePoint{T: v})
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		runs []*run
+		want string
+	}{
+		{[]*run{points(0.1, 0.2, 0.3)}, "100 ms"},
+		{[]*run{points(1, 2, 3)}, "second"},
+		{[]*run{points(1, 2), points(0.1, 0.2)}, "100 ms"},
+		{[]*run{points(0.1)}, "second"}, // one point says nothing
+	} {
+		if got := seriesStep(tc.runs); got != tc.want {
+			t.Errorf("%v: %q, want %q", tc.runs, got, tc.want)
+		}
+	}
+}

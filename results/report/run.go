@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -278,7 +279,7 @@ func (p *page) runLatency(runs []*run) {
 	}
 }
 
-// runOverTime plots latency and throughput per second, with snapshot
+// runOverTime plots latency and throughput per interval, with snapshot
 // windows shaded and log rolls and leader changes marked.
 func (p *page) runOverTime(runs []*run) {
 	s := p.section("Over time")
@@ -318,13 +319,25 @@ func (p *page) runOverTime(runs []*run) {
 		}
 		tput = append(tput, se)
 	}
-	p.chart(s, timeChart("Latency per second", "p50, p99 and max of all ops (log scale)", unitMicros, true, lat))
-	p.chart(s, timeChart("Throughput per second", "all ops", "ops/s", false, tput))
+	step := seriesStep(runs)
+	p.chart(s, timeChart("Latency per "+step, "p50, p99 and max of all ops (log scale)", unitMicros, true, lat))
+	p.chart(s, timeChart("Throughput per "+step, "all ops", "ops/s", false, tput))
 	if lanes := memberLanes(runs); len(lanes) > 0 && len(lanes) <= maxLanes && slices.ContainsFunc(lanes, lane.marked) {
 		p.chart(s, laneChart(lanes))
 	} else if len(lanes) > maxLanes {
 		s.note("%d members in all: too many lanes for one chart; each run's own report has its members' lanes.", len(lanes))
 	}
+}
+
+// seriesStep names the time series' interval: "100 ms" in a run of
+// this version, "second" in older ones (whose first point ends at 1 s).
+func seriesStep(runs []*run) string {
+	for _, r := range runs {
+		if ts := r.res.Timeseries; len(ts) > 1 && ts[1].T-ts[0].T < 0.999 {
+			return formatFloat(math.Round((ts[1].T-ts[0].T)*1000)) + " ms"
+		}
+	}
+	return "second"
 }
 
 // window is a snapshot window in seconds of the run.
@@ -399,7 +412,7 @@ func runMarks(res *results.Result) charts.SeriesOpts {
 }
 
 // runFsync shows each member's transaction log syncs: a table, the
-// latency spectrum, the p99 per second and the txns per sync.
+// latency spectrum, the p99 per interval and the txns per sync.
 func (p *page) runFsync(runs []*run) {
 	s := p.section("fsync per member")
 	if !slices.ContainsFunc(runs, func(r *run) bool { return len(r.res.Servers) > 0 }) {
@@ -445,7 +458,7 @@ func (p *page) runFsync(runs []*run) {
 		}
 	}
 	if len(overTime) > 0 {
-		p.chart(s, timeChart("fsync p99 per second", "log scale", unitMicros, true, overTime))
+		p.chart(s, timeChart("fsync p99 per "+seriesStep(runs), "log scale", unitMicros, true, overTime))
 	}
 	if slices.ContainsFunc(runs, func(r *run) bool { return !r.res.External() }) {
 		p.chart(s, txnsPerSyncChart(runs))

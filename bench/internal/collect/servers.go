@@ -84,7 +84,7 @@ func (s *Servers) InSnapshot() bool { return s.openWindows.Load() > 0 }
 func (s *Servers) member(id uint64) *memberFigures {
 	m := s.members[id]
 	if m == nil {
-		m = &memberFigures{fsync: hlog.NewRecorder(s.start)}
+		m = &memberFigures{fsync: hlog.NewRecorder(s.start, hlog.RunInterval)}
 		s.members[id] = m
 	}
 	return m
@@ -101,6 +101,7 @@ func (s *Servers) Publish(e engine.Event) {
 		return
 	}
 	m := s.member(e.Member)
+	at := e.Time
 	switch e.Kind {
 	case engine.EventFsync:
 		s.fsync(m, e)
@@ -116,8 +117,11 @@ func (s *Servers) Publish(e engine.Event) {
 		}
 	case engine.EventSnapshotEnd:
 		s.snapshotEnd(m, e)
+		// The engine dates a snapshot's events by its start; the end is
+		// where the report closes the window.
+		at = e.Time.Add(e.Duration)
 	}
-	s.events = append(s.events, results.Event{T: e.Time.Sub(s.start).Seconds(), Server: int(e.Member),
+	s.events = append(s.events, results.Event{T: at.Sub(s.start).Seconds(), Server: int(e.Member),
 		Kind: e.Kind.String(), Detail: detail(e)})
 }
 
@@ -244,7 +248,8 @@ func (s *Servers) Results(roles map[uint64]string, hlogName func(id uint64) stri
 	return out
 }
 
-// FsyncIntervals returns member id's per-second fsync histograms.
+// FsyncIntervals returns member id's fsync histograms, one per
+// hlog.RunInterval.
 func (s *Servers) FsyncIntervals(id uint64) []*hdrhistogram.Histogram {
 	s.mu.Lock()
 	defer s.mu.Unlock()

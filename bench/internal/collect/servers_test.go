@@ -51,12 +51,17 @@ func TestServersFromEvents(t *testing.T) {
 	if in, out := s.FsyncStall(); in.ValueAtQuantile(99) < 19000 || out.ValueAtQuantile(99) > 1000 {
 		t.Errorf("fsync p99 inside %d µs, outside %d µs", in.ValueAtQuantile(99), out.ValueAtQuantile(99))
 	}
-	if n := len(s.FsyncIntervals(2)); n != 3 {
-		t.Errorf("member 2 has %d fsync intervals, want 3 (2.5 s)", n)
+	if n := len(s.FsyncIntervals(2)); n != 25 {
+		t.Errorf("member 2 has %d fsync intervals, want 25 (2.5 s of 100 ms)", n)
 	}
 	ev := s.Events()
 	if len(ev) != 5 || ev[4].Kind != "member-down" || ev[4].Detail != "crashed: boom" || ev[0].T != 1 {
 		t.Errorf("events %+v", ev)
+	}
+	// The snapshot's end is where it ended, not its start: the report
+	// draws the window between the two.
+	if len(ev) > 1 && (ev[1].Kind != "snapshot-end" || ev[1].T != 1.5) {
+		t.Errorf("snapshot-end event %+v, want it at 1.5 s", ev[1])
 	}
 }
 

@@ -9,8 +9,8 @@ import (
 	"github.com/shirou/gopsutil/v3/disk"
 )
 
-// Sample is one second of the machine: CPU use and, per block device,
-// bytes written per second and utilization (the share of the second the
+// Sample is one interval of the machine: CPU use and, per block device,
+// bytes written per second and utilization (the share of the interval the
 // device was busy, as iostat's %util).
 type Sample struct {
 	T      time.Time
