@@ -162,7 +162,7 @@ func (r *runner) stall(res *workloads.Result) results.SnapshotStall {
 	return st
 }
 
-// timeseries has one point per hlog.RunInterval of the measured phase.
+// timeseries has one point per interval of the measured phase.
 func (r *runner) timeseries(res *workloads.Result) []results.TimePoint {
 	n := 0
 	for _, op := range res.Ops {
@@ -181,7 +181,7 @@ func (r *runner) timeseries(res *workloads.Result) []results.TimePoint {
 				length = max(length, float64(iv.EndTimeMs()-iv.StartTimeMs())/1000)
 			}
 		}
-		end := time.Duration(i+1) * hlog.RunInterval
+		end := time.Duration(i+1) * r.interval()
 		pt := results.TimePoint{T: end.Seconds(), P50Us: all.ValueAtQuantile(50), P99Us: all.ValueAtQuantile(99), MaxUs: all.Max(),
 			Disk: map[string]results.DiskPoint{}}
 		if length > 0 {
@@ -190,7 +190,7 @@ func (r *runner) timeseries(res *workloads.Result) []results.TimePoint {
 		if i < len(fsyncs) {
 			pt.FsyncP99Us = fsyncs[i].ValueAtQuantile(99)
 		}
-		if s, ok := sampleAt(samples, res.Start.Add(end)); ok {
+		if s, ok := sampleAt(samples, res.Start.Add(end), r.interval()); ok {
 			pt.CPUPct = s.CPUPct
 			for name, d := range s.Disk {
 				pt.Disk[name] = results.DiskPoint{WriteBytesS: d.WriteBytesS, UtilPct: d.UtilPct}
@@ -219,12 +219,11 @@ func (r *runner) fsyncIntervals() []*hdrhistogram.Histogram {
 	return merged
 }
 
-// sampleAt returns the system sample taken closest to t (within an
-// interval).
-func sampleAt(ss []collect.Sample, t time.Time) (collect.Sample, bool) {
+// sampleAt returns the system sample taken closest to t, within every.
+func sampleAt(ss []collect.Sample, t time.Time, every time.Duration) (collect.Sample, bool) {
 	best, found := collect.Sample{}, false
 	for _, s := range ss {
-		if d := s.T.Sub(t).Abs(); d <= hlog.RunInterval && (!found || d < best.T.Sub(t).Abs()) {
+		if d := s.T.Sub(t).Abs(); d <= every && (!found || d < best.T.Sub(t).Abs()) {
 			best, found = s, true
 		}
 	}

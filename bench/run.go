@@ -88,6 +88,10 @@ type runner struct {
 	start *engine.StartingSnapshot
 }
 
+// interval is the length of one interval of the run's recordings and
+// time series: the driver's, from the same measured length.
+func (r *runner) interval() time.Duration { return hlog.RunInterval(r.plan.spec.Duration) }
+
 func (r *runner) run(ctx context.Context) (*results.Result, error) {
 	if err := r.plan.Check(); err != nil {
 		return nil, err
@@ -220,7 +224,7 @@ func (r *runner) driver(ctx context.Context) (*workloads.Driver, error) {
 func (r *runner) measure(ctx context.Context, drv *workloads.Driver) (*workloads.Result, error) {
 	sysCtx, stopSys := context.WithCancel(context.Background())
 	defer stopSys()
-	r.system = collect.NewSystem(r.devices(), hlog.RunInterval)
+	r.system = collect.NewSystem(r.devices(), r.interval())
 	go r.system.Run(sysCtx)
 	stopWatch := r.watch(drv)
 	defer stopWatch()
@@ -290,7 +294,7 @@ func (r *runner) estimateSpace() spaceEstimate {
 
 func (r *runner) startEnsemble(ctx context.Context) error {
 	cfg := r.plan.engine
-	r.servers = collect.NewServers(time.Now(), cfg.FsyncWarningThreshold)
+	r.servers = collect.NewServers(time.Now(), cfg.FsyncWarningThreshold, r.interval())
 	cfg.Events = r.servers
 	e, err := engine.Start(cfg)
 	if err != nil {

@@ -41,11 +41,36 @@ const (
 // DefaultInterval is the length of one interval of a probe's log.
 const DefaultInterval = time.Second
 
-// RunInterval is the length of one interval of a run's logs and time
-// series: short enough that a one-second stall (a snapshot of a large tree
-// competing with the log for the disk) shows its shape rather than one
-// averaged point. HdrHistogram's tools read logs of any interval.
-const RunInterval = 100 * time.Millisecond
+// FinestRunInterval is the length of one interval of a run's logs and
+// time series: short enough that a one-second stall (a snapshot of a
+// large tree competing with the log for the disk) shows its shape rather
+// than one averaged point. HdrHistogram's tools read logs of any interval.
+const FinestRunInterval = 100 * time.Millisecond
+
+// MaxRunIntervals bounds the intervals of one run's recording. Until the
+// run is written, every interval is a whole histogram (about 139 KiB at
+// zkbench's range and precision) per op and per member: 1,800 of them,
+// three minutes at FinestRunInterval, are about 250 MiB a recorder.
+const MaxRunIntervals = 1800
+
+// runIntervals are the lengths a longer run steps up through.
+var runIntervals = []time.Duration{FinestRunInterval, 200 * time.Millisecond,
+	500 * time.Millisecond, time.Second, 2 * time.Second, 5 * time.Second,
+	10 * time.Second, 30 * time.Second, time.Minute}
+
+// RunInterval is the interval length for a run whose measured phase lasts
+// measured: FinestRunInterval, or for a run too long for MaxRunIntervals
+// of those the shortest of runIntervals that keeps within it, so that an
+// hour-long run does not hold 36,000 histograms per recorder. A run with
+// no planned length (it ends after a count of ops) gets the finest.
+func RunInterval(measured time.Duration) time.Duration {
+	for _, iv := range runIntervals {
+		if measured <= iv*MaxRunIntervals {
+			return iv
+		}
+	}
+	return runIntervals[len(runIntervals)-1]
+}
 
 // NewHistogram returns an empty histogram with zkbench's range and
 // precision.

@@ -236,3 +236,28 @@ func TestRecorderFinishBeforeLastValue(t *testing.T) {
 		t.Errorf("last interval ends at %d, want %d (the last value)", got, want)
 	}
 }
+
+// A run's intervals are 100 ms up to three minutes, then longer, so that
+// no run keeps more than MaxRunIntervals histograms per recorder.
+func TestRunInterval(t *testing.T) {
+	for _, tc := range []struct {
+		measured, want time.Duration
+	}{
+		{0, 100 * time.Millisecond},
+		{20 * time.Second, 100 * time.Millisecond},
+		{3 * time.Minute, 100 * time.Millisecond},
+		{3*time.Minute + time.Second, 200 * time.Millisecond},
+		{10 * time.Minute, 500 * time.Millisecond},
+		{time.Hour, 2 * time.Second},
+		{24 * time.Hour, time.Minute},
+		{100 * 24 * time.Hour, time.Minute},
+	} {
+		got := RunInterval(tc.measured)
+		if got != tc.want {
+			t.Errorf("RunInterval(%v) = %v, want %v", tc.measured, got, tc.want)
+		}
+		if tc.measured <= 30*time.Hour && tc.measured/got > MaxRunIntervals {
+			t.Errorf("RunInterval(%v) = %v: %d intervals", tc.measured, got, tc.measured/got)
+		}
+	}
+}

@@ -242,8 +242,9 @@ func StallOf(h *hdrhistogram.Histogram) (p99 *int64, n int64) {
 	return &v, h.TotalCount()
 }
 
-// TimePoint is one interval of a run (hlog.RunInterval, 100 ms; older
-// results have one a second, and T says where each ends).
+// TimePoint is one interval of a run (hlog.RunInterval: 100 ms, longer
+// for runs measured beyond 3 minutes; older results have one a second,
+// and T says where each ends).
 type TimePoint struct {
 	// T is the end of the interval, in seconds since the measured phase
 	// began. Rates (ops_s, write_bytes_s) are per second whatever the

@@ -189,7 +189,7 @@ func (d *Driver) drive(ctx context.Context, sess *sessions, l *layout, v *values
 		p.period = float64(time.Second) / s.Rate
 		p.k0 = int64(math.Ceil(float64(s.Warmup) / p.period))
 	}
-	m := newMeter(p.base.Add(p.start), min(s.Clients, runtime.GOMAXPROCS(0)), hlog.RunInterval)
+	m := newMeter(p.base.Add(p.start), min(s.Clients, runtime.GOMAXPROCS(0)), hlog.RunInterval(s.Duration))
 	if d.onPlan != nil {
 		d.onPlan(p.base.Add(p.start))
 	}

@@ -90,7 +90,7 @@ func TestClosedLoop(t *testing.T) {
 				if !is(op.Latency, op.Latency.Min(), 10*time.Millisecond) || !is(op.Latency, op.Latency.Max(), 10*time.Millisecond) {
 					t.Errorf("latency %d..%d µs, want 10 ms", op.Latency.Min(), op.Latency.Max())
 				}
-				intervals := int((tt.duration + hlog.RunInterval - 1) / hlog.RunInterval)
+				intervals := int((tt.duration + hlog.FinestRunInterval - 1) / hlog.FinestRunInterval)
 				if res.Duration != tt.duration || len(op.Intervals) != intervals {
 					t.Errorf("%d intervals over %v, want %d over %v", len(op.Intervals), res.Duration, intervals, tt.duration)
 				}

@@ -25,7 +25,7 @@ import (
 // Times are offsets from start, the beginning of the measured phase.
 type meter struct {
 	start  time.Time
-	every  time.Duration // an interval's length: hlog.RunInterval but in tests
+	every  time.Duration // an interval's length: hlog.RunInterval of the run but in tests
 	shards []shard
 
 	mu     sync.Mutex

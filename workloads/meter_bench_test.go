@@ -11,7 +11,7 @@ import (
 // its client's shard: the part of the driver's per-op overhead that is
 // not the clock read (BenchmarkClockRead).
 func BenchmarkMeterRecord(b *testing.B) {
-	m := newMeter(time.Now(), 1, hlog.RunInterval)
+	m := newMeter(time.Now(), 1, hlog.FinestRunInterval)
 	s := m.shard(0)
 	end := time.Duration(0)
 	for b.Loop() {

@@ -40,9 +40,10 @@ type OpResult struct {
 	// NoNode, ConnectionLoss, …) in ErrorKinds.
 	Errors     int64
 	ErrorKinds map[string]int64
-	// Intervals has one latency histogram per hlog.RunInterval of the
-	// measured phase, stamped with its start and end, empty intervals
-	// included; the last may be shorter. Microseconds, hlog's range and precision.
+	// Intervals has one latency histogram per interval of the measured
+	// phase (hlog.RunInterval of the spec's Duration), stamped with its
+	// start and end, empty intervals included; the last may be shorter.
+	// Microseconds, hlog's range and precision.
 	Intervals []*hdrhistogram.Histogram
 	// Latency is all of Intervals together.
 	Latency *hdrhistogram.Histogram
@@ -74,7 +75,7 @@ type Live struct {
 	Elapsed, Total time.Duration
 	Count          int64 // ops that succeeded so far in the measured phase
 	Errors         int64
-	// OpsPerSec is of the last complete interval (hlog.RunInterval),
+	// OpsPerSec is of the last complete interval (hlog.RunInterval(Duration)),
 	// P99 of every complete interval of the measured phase so far; both
 	// are zero before the first interval is complete, and nothing was measured in warm-up.
 	OpsPerSec float64

@@ -23,8 +23,9 @@ import (
 // Servers is an engine.Sink that keeps per-member figures. Publish is
 // called from the members' goroutines; everything else after the run.
 type Servers struct {
-	start time.Time
-	warn  time.Duration
+	start    time.Time
+	warn     time.Duration // ZooKeeper's fsync.warningthresholdms
+	interval time.Duration // of the fsync recordings
 
 	mu      sync.Mutex
 	members map[uint64]*memberFigures
@@ -55,8 +56,8 @@ type memberFigures struct {
 
 // NewServers starts collecting at start; warn is the fsync warning
 // threshold (fsync.warningthresholdms).
-func NewServers(start time.Time, warn time.Duration) *Servers {
-	return &Servers{start: start, warn: warn, members: map[uint64]*memberFigures{},
+func NewServers(start time.Time, warn, interval time.Duration) *Servers {
+	return &Servers{start: start, warn: warn, interval: interval, members: map[uint64]*memberFigures{},
 		open: map[uint64]time.Time{}, inside: hlog.NewHistogram(), outside: hlog.NewHistogram(),
 		restores: map[uint64]time.Duration{}}
 }
@@ -84,7 +85,7 @@ func (s *Servers) InSnapshot() bool { return s.openWindows.Load() > 0 }
 func (s *Servers) member(id uint64) *memberFigures {
 	m := s.members[id]
 	if m == nil {
-		m = &memberFigures{fsync: hlog.NewRecorder(s.start, hlog.RunInterval)}
+		m = &memberFigures{fsync: hlog.NewRecorder(s.start, s.interval)}
 		s.members[id] = m
 	}
 	return m
@@ -248,8 +249,8 @@ func (s *Servers) Results(roles map[uint64]string, hlogName func(id uint64) stri
 	return out
 }
 
-// FsyncIntervals returns member id's fsync histograms, one per
-// hlog.RunInterval.
+// FsyncIntervals returns member id's fsync histograms, one per interval
+// given to NewServers.
 func (s *Servers) FsyncIntervals(id uint64) []*hdrhistogram.Histogram {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"testing"
 	"time"
+	"zkbench/hlog"
 
 	"zkbench/engine"
 )
 
 func TestServersFromEvents(t *testing.T) {
 	t0 := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	s := NewServers(t0, 10*time.Millisecond)
+	s := NewServers(t0, 10*time.Millisecond, hlog.FinestRunInterval)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 	fsync := func(id uint64, ms int, d time.Duration) {
 		s.Publish(engine.Event{Time: at(ms), Member: id, Kind: engine.EventFsync, Duration: d, Bytes: 1000, Txns: 2})
@@ -69,7 +70,7 @@ func TestServersFromEvents(t *testing.T) {
 // reset at the measured phase's start, and a restart does not replace it.
 func TestServersKeepFirstRestores(t *testing.T) {
 	t0 := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	s := NewServers(t0, time.Second)
+	s := NewServers(t0, time.Second, hlog.FinestRunInterval)
 	up := func(id uint64, d time.Duration) {
 		s.Publish(engine.Event{Time: t0, Member: id, Kind: engine.EventMemberUp, Duration: d, Nodes: 1000})
 	}
