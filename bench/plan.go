@@ -95,9 +95,6 @@ func NewPlan(p *profiles.Profile) (*Plan, error) {
 	return plan, nil
 }
 
-// Profile is the name of the profile the plan started from.
-func (p *Plan) Profile() string { return p.profile }
-
 // Embedded reports whether the plan starts its own ensemble, as opposed
 // to measuring a real one at a zk:// target.
 func (p *Plan) Embedded() bool { return p.target == "embedded" }
