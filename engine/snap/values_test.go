@@ -3,8 +3,10 @@ package snap_test
 import (
 	"bytes"
 	"fmt"
+	"runtime"
 	"testing"
 	"unsafe"
+	"weak"
 
 	"zkbench/engine/jute"
 	"zkbench/engine/snap"
@@ -94,6 +96,25 @@ func TestValuesShareAcrossReads(t *testing.T) {
 	}
 }
 
+// A pool does not keep a value alive: once no tree refers to it, it is
+// collected, and a later read gets the same bytes afresh.
+func TestValuesHoldNothingAlive(t *testing.T) {
+	big := bytes.Repeat([]byte("v"), 1024)
+	file := valuesSnapshot(t, map[string][]byte{"/a": big}, []string{"/a"})
+	pool := snap.NewValues()
+
+	first := readData(t, file, pool)["/a"]
+	ref := weak.Make(unsafe.SliceData(first))
+	first = nil
+	runtime.GC()
+	if ref.Value() != nil {
+		t.Fatal("a value no tree refers to is still alive: the pool holds it")
+	}
+	if again := readData(t, file, pool)["/a"]; !bytes.Equal(again, big) {
+		t.Fatalf("data after the first copy was collected: %q", again)
+	}
+}
+
 func BenchmarkValuesRead(b *testing.B) {
 	const nodes = 10_000
 	var buf bytes.Buffer
@@ -110,8 +131,10 @@ func BenchmarkValuesRead(b *testing.B) {
 	b.SetBytes(int64(len(file)))
 	for b.Loop() {
 		pool := snap.NewValues()
-		for range 3 { // three members
-			if _, err := snap.Read(bytes.NewReader(file), "snapshot.0", snap.Handler{Values: pool, Node: func(snap.Node) error { return nil }}); err != nil {
+		var trees [3][][]byte // three members, each keeping its data as a tree does
+		for m := range trees {
+			keep := func(n snap.Node) error { trees[m] = append(trees[m], n.Data); return nil }
+			if _, err := snap.Read(bytes.NewReader(file), "snapshot.0", snap.Handler{Values: pool, Node: keep}); err != nil {
 				b.Fatal(err)
 			}
 		}
