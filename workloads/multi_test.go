@@ -239,3 +239,45 @@ func TestPreloadProgress(t *testing.T) {
 		t.Errorf("the last multi went out with %d of %d znodes in place", last, total)
 	}
 }
+
+// Cleanup deletes the tree a level at a time in multi batches, a quorum
+// round per batch rather than per znode, and still when someone else
+// deletes a node of a batch meanwhile.
+func TestCleanupDeletesInBatches(t *testing.T) {
+	for _, interfering := range []bool{false, true} {
+		t.Run(fmt.Sprintf("another cleaner=%v", interfering), func(t *testing.T) {
+			const keys = 3000
+			s := spec(t, "workload=read", "clients=4", "duration=0s", "ops=1", fmt.Sprint("keys=", keys), "depth=2", "valueSize=16")
+			mem := memtarget.New(0)
+			tg := &counting{Target: mem}
+			var key string // a key of the deepest level, which cleanup deletes first
+			for p, data := range workloads.PreloadNodes(s) {
+				if data != nil {
+					key = p
+				}
+			}
+			other, err := mem.Connect(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close()
+			var once sync.Once
+			tg.onMulti = func() {
+				if interfering {
+					once.Do(func() {
+						if err := other.Delete(key, workloads.AnyVersion); err != nil {
+							t.Errorf("delete %s meanwhile: %v", key, err)
+						}
+					})
+				}
+			}
+			preload(t, tg, s, workloads.PreloadCreate) // no multis: each one counted is cleanup's
+			if n := mem.Len(); n != 1 {
+				t.Errorf("%d nodes after cleanup, want only /", n)
+			}
+			if len(tg.multis) == 0 || len(tg.multis) > keys/100 {
+				t.Errorf("cleanup of %d keys sent %d multis, want a few batches", keys, len(tg.multis))
+			}
+		})
+	}
+}

@@ -41,6 +41,9 @@ const (
 	// path and data: the op's header (9 bytes), the lengths of path and
 	// data (8), the open ACL (27) and the flags (4).
 	multiOpBytes = 48
+	// multiDeleteBytes is a delete's share besides its path: the op's
+	// header (9 bytes), the path's length (4) and the version (4).
+	multiDeleteBytes = 17
 	// multiFraming is a multi request's bytes besides its ops: the
 	// request header (8) and the header that ends the ops (9).
 	multiFraming = 17
@@ -132,8 +135,14 @@ func absent(c Conn, ops []MultiOp) ([]MultiOp, error) {
 }
 
 func multiErr(ops []MultiOp, err error) error {
+	return wrapMulti("creates", len(ops), ops[0].Path, ops[len(ops)-1].Path, err)
+}
+
+// wrapMulti names a failed multi of n ops of a kind by its first and last
+// path; nil stays nil.
+func wrapMulti(kind string, n int, first, last string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("multi of %d creates, %s to %s: %w", len(ops), ops[0].Path, ops[len(ops)-1].Path, err)
+	return fmt.Errorf("multi of %d %s, %s to %s: %w", n, kind, first, last, err)
 }

@@ -229,17 +229,38 @@ func deleteTree(ctx context.Context, s *sessions, path string) error {
 		levels = append(levels, next)
 	}
 	for i := len(levels) - 1; i >= 0; i-- {
-		err := s.eachPath(ctx, levels[i], func(c Conn, _ int, p string) error {
-			if err := c.Delete(p, AnyVersion); err != nil && !errors.Is(err, ErrNoNode) {
-				return fmt.Errorf("delete %s: %w", p, err)
-			}
-			return nil
-		})
-		if err != nil {
+		if err := deleteLevel(ctx, s, levels[i]); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// deleteLevel deletes paths, none the parent of another, over all
+// sessions at once in multi batches cut as a preload's are: a quorum round
+// per batch rather than per znode. A batch that meets a node gone already
+// (someone else cleaning up) is deleted again node by node.
+func deleteLevel(ctx context.Context, s *sessions, paths []string) error {
+	runs := batches(len(paths), func(i int) int { return multiDeleteBytes + len(paths[i]) })
+	return each(ctx, len(s.conns), len(runs), func(_ context.Context, slot, k int) error {
+		c, batch := s.conns[slot], paths[runs[k][0]:runs[k][1]]
+		if len(batch) > 1 {
+			ops := make([]MultiOp, len(batch))
+			for i, p := range batch {
+				ops[i] = MultiOp{Kind: MultiDelete, Path: p, Version: AnyVersion}
+			}
+			err := c.Multi(ops...)
+			if !errors.Is(err, ErrNoNode) {
+				return wrapMulti("deletes", len(batch), batch[0], batch[len(batch)-1], err)
+			}
+		}
+		for _, p := range batch {
+			if err := c.Delete(p, AnyVersion); err != nil && !errors.Is(err, ErrNoNode) {
+				return fmt.Errorf("delete %s: %w", p, err)
+			}
+		}
+		return nil
+	})
 }
 
 func flatten(lists [][]string) []string {
