@@ -45,6 +45,9 @@ func estimateMemory(p *Plan) memoryEstimate {
 		e.shared = e.znodes * value
 	}
 	e.own = min(writes, e.znodes) * value
+	// Ephemerals come by writes: each member holds its own copy.
+	e.znodes += int64(s.Ephemerals)
+	e.own += int64(s.Ephemerals) * value
 	return e
 }
 

@@ -50,6 +50,7 @@ func (r *runner) assemble(res *workloads.Result, roles map[uint64]string) *resul
 	}
 	out.Timeseries = r.timeseries(res)
 	out.Setup = r.setup(res)
+	out.Ephemerals = ephemerals(res.Ephemerals)
 	if out.Events == nil {
 		out.Events = []results.Event{}
 	}
@@ -79,6 +80,24 @@ func (r *runner) setup(res *workloads.Result) *results.Setup {
 	}
 	return st
 }
+
+// ephemerals is result.json's ephemerals; nil without.
+func ephemerals(st *workloads.EphemeralStats) *results.Ephemerals {
+	if st == nil {
+		return nil
+	}
+	e := &results.Ephemerals{Znodes: st.Znodes, Sessions: st.Sessions, RegisterS: st.Register.Seconds(), Churn: []results.Churn{}}
+	for _, c := range st.Churn {
+		rc := results.Churn{AtS: c.At.Seconds(), Znodes: c.Znodes, CloseMs: ms(c.Close), RegisterMs: ms(c.Register)}
+		if c.Err != nil {
+			rc.Error = c.Err.Error()
+		}
+		e.Churn = append(e.Churn, rc)
+	}
+	return e
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // perSecond is a throughput; 0 for a run stopped before it measured
 // (JSON has no NaN).

@@ -62,6 +62,10 @@ func estimateSpace(p *Plan) spaceEstimate {
 	case preloadSnapshot:
 		e.snapshots++
 	}
+	// Ephemerals are created through the client path on any target.
+	e.tree += int64(s.Ephemerals) * (nodeOverhead + value)
+	e.txns += int64(s.Ephemerals)
+	e.logBytes += int64(s.Ephemerals) * (value + txnOverhead)
 	perClient := closedLoopSyncedWrites
 	if !c.ForceSync {
 		perClient = closedLoopUnsyncedWrites

@@ -58,6 +58,9 @@ type Result struct {
 	// Setup is how the workload's keys were put in place before the
 	// clock started; nil when the workload does not preload.
 	Setup *Setup `json:"setup,omitempty"`
+	// Ephemerals is the run's ephemeral znodes and their owners' churn;
+	// absent without ephemerals.
+	Ephemerals *Ephemerals `json:"ephemerals,omitempty"`
 }
 
 // Setup methods: how a preloaded tree came into being.

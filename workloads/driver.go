@@ -47,6 +47,8 @@ type Driver struct {
 	onPlan    func(start time.Time)
 	preloaded bool // the target started with the preloaded tree
 	preloadBy PreloadMethod
+	// ephemerals is what registering the ephemerals took; nil without.
+	ephemerals *EphemeralStats
 
 	// The preload's progress: set before the phase turns Preloading.
 	preloadStart              time.Time
@@ -133,8 +135,22 @@ func (d *Driver) Run(ctx context.Context) (*Result, error) {
 		return nil, fmt.Errorf("preload: %w", err)
 	}
 
-	res := d.drive(ctx, sess, l, v)
+	var own *owners
+	if s.Ephemerals > 0 {
+		var st EphemeralStats
+		own, st, err = d.register(ctx, sess, v)
+		if err != nil {
+			return nil, fmt.Errorf("ephemerals: %w", err)
+		}
+		defer own.close()
+		d.ephemerals = &st
+	}
+
+	res := d.drive(ctx, sess, l, v, own)
 	res.Preload = setup
+	if own != nil {
+		own.close() // before cleanup, which need not delete what the sessions' ends do
+	}
 	if !s.Cleanup || d.abandon.Load() {
 		// The sessions were closed under the ops in flight: nothing left
 		// to clean up with, and a target that hung would hang cleanup too.
@@ -177,8 +193,9 @@ func (d *Driver) Live() Live {
 	return l
 }
 
-// drive runs warm-up and the measured phase.
-func (d *Driver) drive(ctx context.Context, sess *sessions, l *layout, v *values) *Result {
+// drive runs warm-up and the measured phase, and with owners of
+// ephemerals and a churn period their churn alongside.
+func (d *Driver) drive(ctx context.Context, sess *sessions, l *layout, v *values, own *owners) *Result {
 	s := &d.spec
 	p := &d.plan
 	*p = plan{base: time.Now(), start: s.Warmup, end: noEnd, ops: s.Ops}
@@ -208,8 +225,24 @@ func (d *Driver) drive(ctx context.Context, sess *sessions, l *layout, v *values
 			wg.Go(func() { d.closedLoop(w, m) })
 		}
 	}
+	var churn []ChurnEvent
+	churned, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(churned)
+		if own != nil && s.EphemeralChurn > 0 {
+			churn = d.churn(ctx, own, v, done)
+		}
+	}()
 	interrupted, at := d.wait(ctx, &wg, sess)
-	return d.result(workers, m, interrupted, at)
+	close(done)
+	<-churned
+	res := d.result(workers, m, interrupted, at)
+	if d.ephemerals != nil {
+		st := *d.ephemerals
+		st.Churn = churn
+		res.Ephemerals = &st
+	}
+	return res
 }
 
 // wait waits for the workers to finish. When ctx ends first, or ops are

@@ -29,6 +29,9 @@ type Result struct {
 	WritesInside, WritesOutside *hdrhistogram.Histogram
 	// Preload is what was preloaded before warm-up; zero without preload.
 	Preload PreloadStats
+	// Ephemerals is the ephemeral znodes' owners and churn; nil without
+	// ephemerals.
+	Ephemerals *EphemeralStats
 }
 
 // OpResult is one op type's share of a run.

@@ -31,6 +31,15 @@ type Spec struct {
 	Preload   bool
 	MultiSize int // setData ops in one multi
 
+	// Ephemerals is a number of ephemeral znodes, owned by
+	// EphemeralSessions sessions of their own, that live through the run:
+	// a service-discovery tree (ephemerals.go). Every EphemeralChurn of
+	// the measured phase (0: never) one owner session ends, its znodes
+	// going in one write, and a new one registers them again.
+	Ephemerals        int
+	EphemeralSessions int
+	EphemeralChurn    time.Duration
+
 	Clients int     // sessions, one goroutine each
 	Rate    float64 // ops/s over all clients: open loop; 0: closed loop
 	Warmup  time.Duration
@@ -59,18 +68,19 @@ const Custom = "custom"
 // closed-loop clients, 1 KiB values on 1000 keys, 5 s warm-up, 30 s.
 func Default() Spec {
 	s := Spec{
-		ReadRatio: 0.9,
-		Values:    ValueSizes{Min: 1024, Max: 1024},
-		Keys:      1000,
-		KeyDist:   KeyDist{Kind: UniformKeys},
-		Depth:     1,
-		Root:      "/zkbench",
-		MultiSize: 3,
-		Clients:   16,
-		Warmup:    5 * time.Second,
-		Duration:  30 * time.Second,
-		Seed:      1,
-		Cleanup:   true,
+		ReadRatio:         0.9,
+		Values:            ValueSizes{Min: 1024, Max: 1024},
+		Keys:              1000,
+		KeyDist:           KeyDist{Kind: UniformKeys},
+		Depth:             1,
+		Root:              "/zkbench",
+		MultiSize:         3,
+		EphemeralSessions: 10,
+		Clients:           16,
+		Warmup:            5 * time.Second,
+		Duration:          30 * time.Second,
+		Seed:              1,
+		Cleanup:           true,
 	}
 	builtins["mixed"](&s)
 	return s
@@ -165,6 +175,21 @@ var settings = map[string]setting{
 		set:   func(s *Spec, v string) (err error) { s.MultiSize, err = strconv.Atoi(v); return err },
 		check: func(s Spec) error { return between(s.MultiSize, 1, maxMultiSize) },
 		value: func(s Spec) any { return s.MultiSize },
+	},
+	"ephemerals": {
+		set:   func(s *Spec, v string) (err error) { s.Ephemerals, err = strconv.Atoi(v); return err },
+		check: func(s Spec) error { return between(s.Ephemerals, 0, maxKeys) },
+		value: func(s Spec) any { return s.Ephemerals },
+	},
+	"ephemeralSessions": {
+		set:   func(s *Spec, v string) (err error) { s.EphemeralSessions, err = strconv.Atoi(v); return err },
+		check: func(s Spec) error { return between(s.EphemeralSessions, 1, maxClients) },
+		value: func(s Spec) any { return s.EphemeralSessions },
+	},
+	"ephemeralChurn": {
+		set:   func(s *Spec, v string) (err error) { s.EphemeralChurn, err = time.ParseDuration(v); return err },
+		check: func(s Spec) error { return atLeast(s.EphemeralChurn, 0) },
+		value: func(s Spec) any { return s.EphemeralChurn.String() },
 	},
 	"clients": {
 		set:   func(s *Spec, v string) (err error) { s.Clients, err = strconv.Atoi(v); return err },

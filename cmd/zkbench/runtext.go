@@ -57,6 +57,9 @@ func writeRunSummary(w io.Writer, res *results.Result, out string) {
 		fmt.Fprintf(w, "\npreload: %d znodes, %s of values, by %s in %.1f s%s\n",
 			s.Znodes, size.Human(s.Bytes), s.Method, s.PreloadS, restores(s.RestoreMs))
 	}
+	if e := res.Ephemerals; e != nil {
+		fmt.Fprintf(w, "\n%s\n", e.Summary())
+	}
 	if st := res.SnapshotStall; st.Windows > 0 {
 		fmt.Fprintf(w, "\nsnapshot windows: %d; write p99 inside %s vs outside %s; fsync p99 inside %s vs outside %s\n",
 			st.Windows, stallFigure(st, false, true), stallFigure(st, false, false),

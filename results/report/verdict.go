@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"zkbench/engine"
@@ -47,6 +48,14 @@ func (p *page) runVerdict(runs []*run) {
 	}
 	add("slowest member's fsync p99", fsyncVerdict)
 	add("snapshot stall", stallVerdict)
+	if slices.ContainsFunc(runs, func(r *run) bool { return r.res.Ephemerals != nil }) {
+		add("ephemerals", func(r *results.Result) cell {
+			if r.Ephemerals == nil {
+				return text(missing().Text)
+			}
+			return text(strings.TrimPrefix(r.Ephemerals.Summary(), "ephemerals: "))
+		})
+	}
 	add("warnings", func(r *results.Result) cell {
 		ws := runWarnings(r)
 		if len(ws) == 0 {

@@ -123,3 +123,42 @@ func TestConnOps(t *testing.T) {
 		t.Errorf("delete after close: %v", err)
 	}
 }
+
+// Ephemerals live under sessions of their own on the members, and a
+// churned session's end deletes them on the ensemble (a closeSession txn)
+// before a new session registers them again.
+func TestEphemeralChurnOnEnsemble(t *testing.T) {
+	e := startEnsemble(t)
+	s := workloads.Default()
+	for _, kv := range [][2]string{{"workload", "write"}, {"keys", "10"}, {"clients", "2"}, {"warmup", "0s"}, {"duration", "1s"},
+		{"ephemerals", "300"}, {"ephemeralSessions", "3"}, {"ephemeralChurn", "300ms"}, {"valueSize", "100"}} {
+		if err := s.Set(kv[0], kv[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := workloads.NewDriver(s, New(e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := d.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := res.Ephemerals
+	if st == nil || st.Znodes != 300 || st.Sessions != 3 || len(st.Churn) == 0 {
+		t.Fatalf("ephemerals %+v, want 300 over 3 sessions and churn", st)
+	}
+	for i, c := range st.Churn {
+		if c.Err != nil || c.Znodes != 100 {
+			t.Errorf("churn %d: %d znodes, %v", i, c.Znodes, c.Err)
+		}
+	}
+	c, err := e.Client(e.Members()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, ok, err := c.Exists(s.Root, false); err != nil || ok {
+		t.Errorf("%s after cleanup: exists %v, %v", s.Root, ok, err)
+	}
+}
