@@ -104,8 +104,10 @@ func (f *File) Lookup(key string) (Prop, bool) {
 }
 
 // Voters and Observers count the server lines of each kind.
-func (f *File) Voters() int    { return len(f.Servers) - f.Observers() }
-func (f *File) Observers() int { return countFunc(f.Servers, func(s Server) bool { return s.Observer }) }
+func (f *File) Voters() int { return len(f.Servers) - f.Observers() }
+func (f *File) Observers() int {
+	return countFunc(f.Servers, func(s Server) bool { return s.Observer })
+}
 
 func countFunc[T any](s []T, f func(T) bool) int {
 	n := 0
