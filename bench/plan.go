@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"zkbench/profiles"
 	"zkbench/results"
 	"zkbench/workloads"
+	"zkbench/zoocfg"
 )
 
 // Plan is one run, fully resolved: the ensemble's config, the
@@ -46,6 +48,12 @@ type Plan struct {
 	// preloadFrom is a snapshot file every member starts from, the
 	// workload's keys created beside its tree; "" for none.
 	preloadFrom string
+	// zooCfg is the absolute path of the zoo.cfg the plan took its
+	// ensemble from, "" for none; zooUnmodelled are the keys of it the
+	// plan has no knob for.
+	zooCfg        string
+	zooUnmodelled []string
+	zooNotes      []string // values read otherwise than written
 }
 
 // How a run's keys come into being before the clock starts.
@@ -130,21 +138,23 @@ func (p *Plan) clone() *Plan {
 
 // engineKeys are the ensemble's knobs; everything else is the workload's.
 var engineKeys = map[string]func(c *engine.Config, v string) error{
-	"servers":        intKey(func(c *engine.Config, n int) { c.Servers = n }),
-	"observers":      intKey(func(c *engine.Config, n int) { c.Observers = n }),
-	"preAllocSize":   sizeKey(func(c *engine.Config, n int64) { c.PreAllocSize = n }),
-	"snapSizeLimit":  sizeKey(func(c *engine.Config, n int64) { c.SnapSizeLimit = n }),
-	"snapCount":      intKey(func(c *engine.Config, n int) { c.SnapCount = n }),
-	"maxBatchSize":   intKey(func(c *engine.Config, n int) { c.MaxBatchSize = n }),
-	"commitLogCount": intKey(func(c *engine.Config, n int) { c.CommitLogCount = n }),
-	"snapRandomize":  boolKey(func(c *engine.Config, b bool) { c.SnapRandomize = b }),
-	"forceSync":      boolKey(func(c *engine.Config, b bool) { c.ForceSync = b }),
-	"snapshotFsync":  boolKey(func(c *engine.Config, b bool) { c.SnapshotFsync = b }),
-	"tickTime":       durationKey(func(c *engine.Config, d time.Duration) { c.TickTime = d }),
-	"peerLatency":    durationKey(func(c *engine.Config, d time.Duration) { c.PeerLatency = d }),
-	"peerJitter":     durationKey(func(c *engine.Config, d time.Duration) { c.PeerJitter = d }),
-	"initLimit":      intKey(func(c *engine.Config, n int) { c.InitLimit = n }),
-	"syncLimit":      intKey(func(c *engine.Config, n int) { c.SyncLimit = n }),
+	"servers":         intKey(func(c *engine.Config, n int) { c.Servers = n }),
+	"observers":       intKey(func(c *engine.Config, n int) { c.Observers = n }),
+	"preAllocSize":    sizeKey(func(c *engine.Config, n int64) { c.PreAllocSize = n }),
+	"snapSizeLimit":   sizeKey(func(c *engine.Config, n int64) { c.SnapSizeLimit = n }),
+	"snapCount":       intKey(func(c *engine.Config, n int) { c.SnapCount = n }),
+	"maxBatchSize":    intKey(func(c *engine.Config, n int) { c.MaxBatchSize = n }),
+	"commitLogCount":  intKey(func(c *engine.Config, n int) { c.CommitLogCount = n }),
+	"snapRandomize":   boolKey(func(c *engine.Config, b bool) { c.SnapRandomize = b }),
+	"forceSync":       boolKey(func(c *engine.Config, b bool) { c.ForceSync = b }),
+	"snapshotFsync":   boolKey(func(c *engine.Config, b bool) { c.SnapshotFsync = b }),
+	"tickTime":        durationKey(func(c *engine.Config, d time.Duration) { c.TickTime = d }),
+	"peerLatency":     durationKey(func(c *engine.Config, d time.Duration) { c.PeerLatency = d }),
+	"peerJitter":      durationKey(func(c *engine.Config, d time.Duration) { c.PeerJitter = d }),
+	"initLimit":       intKey(func(c *engine.Config, n int) { c.InitLimit = n }),
+	"snapRetainCount": intKey(func(c *engine.Config, n int) { c.SnapRetainCount = n }),
+	"purgeInterval":   durationKey(func(c *engine.Config, d time.Duration) { c.PurgeInterval = d }),
+	"syncLimit":       intKey(func(c *engine.Config, n int) { c.SyncLimit = n }),
 	"preallocMode": func(c *engine.Config, v string) error {
 		m, err := disk.ParsePreallocMode(v)
 		c.PreallocMode = m
@@ -181,6 +191,10 @@ func (p *Plan) Set(key, value string) error {
 		return err
 	}
 	if err := p.apply(key, value); err != nil {
+		var zerr *zoocfg.Error
+		if errors.As(err, &zerr) {
+			return err // it names the file and line already
+		}
 		return fmt.Errorf("%s=%s: %w", key, value, err)
 	}
 	return nil
@@ -208,6 +222,8 @@ func (p *Plan) apply(key, value string) error {
 	case "preloadFrom":
 		p.preloadFrom = value
 		return nil
+	case "zooCfg":
+		return p.setZooCfg(value)
 	case "clientTransport":
 		if value != clientTCP && value != clientDirect {
 			return fmt.Errorf("%q: want %s or %s", value, clientTCP, clientDirect)
@@ -293,5 +309,5 @@ func durationKey(f func(*engine.Config, time.Duration)) func(*engine.Config, str
 // its folders, as opposed to the workload or the target.
 func EnsembleKey(key string) bool {
 	_, ok := engineKeys[key]
-	return ok || key == "dataDir" || key == "dataLogDir"
+	return ok || key == "dataDir" || key == "dataLogDir" || key == "zooCfg"
 }

@@ -114,6 +114,9 @@ func (r *runner) config() results.Config {
 	if p.preloadFrom != "" {
 		c.Other["preloadFrom"] = p.preloadFrom
 	}
+	if p.zooCfg != "" {
+		c.Other["zooCfg"] = p.zooCfg
+	}
 	return c
 }
 
