@@ -17,7 +17,7 @@ var ErrUnknownKey = errors.New("unknown key")
 
 // runKeys are the plan's own knobs, neither the ensemble's nor the
 // workload's.
-var runKeys = []string{"dataDir", "dataLogDir", "target", "keepData", "clientTransport", "preloadFrom", "zooCfg"}
+var runKeys = []string{"dataDir", "dataLogDir", "target", "keepData", "clientTransport", "preloadFrom", "zooCfg", "driver", "barrierTimeout"}
 
 // Keys lists every key a plan takes, sorted: the keys of profiles,
 // --set and --vary.
@@ -64,6 +64,10 @@ func (p *Plan) Value(key string) string {
 		return p.preloadFrom
 	case "zooCfg":
 		return p.zooCfg
+	case "driver":
+		return p.share.String()
+	case "barrierTimeout":
+		return p.share.Timeout.String()
 	case "purgeInterval":
 		return e.PurgeInterval.String()
 	case "preAllocSize":

@@ -54,7 +54,14 @@ type Plan struct {
 	zooCfg        string
 	zooUnmodelled []string
 	zooNotes      []string // values read otherwise than written
+	// share is this run's part of a workload several drivers run at once
+	// against one zk:// target (driver, barrierTimeout).
+	share workloads.Share
 }
+
+// defaultBarrierTimeout is how long the drivers of a shared workload
+// wait for each other: long enough to start N commands by hand.
+const defaultBarrierTimeout = time.Minute
 
 // How a run's keys come into being before the clock starts.
 const (
@@ -94,13 +101,19 @@ func (p *Plan) preloadMethod() string {
 // are not applied: see NewSweep.
 func NewPlan(p *profiles.Profile) (*Plan, error) {
 	plan := &Plan{profile: p.Name, target: "embedded", clientTransport: clientTCP,
-		engine: engine.DefaultConfig(""), spec: workloads.Default()}
+		engine: engine.DefaultConfig(""), spec: workloads.Default(), share: wholeShare()}
 	for _, s := range p.Settings {
 		if err := plan.Set(s.Key, s.Value); err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Where, err)
 		}
 	}
 	return plan, nil
+}
+
+func wholeShare() workloads.Share {
+	sh := workloads.Whole
+	sh.Timeout = defaultBarrierTimeout
+	return sh
 }
 
 // Embedded reports whether the plan starts its own ensemble, as opposed
@@ -116,6 +129,9 @@ func (p *Plan) Check() error {
 	}
 	if p.preload == preloadSnapshot && !p.Embedded() {
 		return fmt.Errorf("preload=snapshot: a %s target can only be preloaded through its clients (preload=multi or create)", p.target)
+	}
+	if p.share.N > 1 && p.Embedded() {
+		return fmt.Errorf("driver=%s: only a zk:// target is driven from several machines; the embedded ensemble lives in one", p.share)
 	}
 	if p.preloadFrom != "" && !p.Embedded() {
 		return fmt.Errorf("preloadFrom=%s: a %s target's disks are not zkbench's to write; it starts the embedded ensemble from a snapshot", p.preloadFrom, p.target)
@@ -224,6 +240,20 @@ func (p *Plan) apply(key, value string) error {
 		return nil
 	case "zooCfg":
 		return p.setZooCfg(value)
+	case "driver":
+		sh, err := workloads.ParseShare(value)
+		sh.Timeout = p.share.Timeout
+		if err == nil {
+			p.share = sh
+		}
+		return err
+	case "barrierTimeout":
+		d, err := time.ParseDuration(value)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("%q is not a duration like 30s", value)
+		}
+		p.share.Timeout = d
+		return nil
 	case "clientTransport":
 		if value != clientTCP && value != clientDirect {
 			return fmt.Errorf("%q: want %s or %s", value, clientTCP, clientDirect)

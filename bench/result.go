@@ -117,6 +117,9 @@ func (r *runner) config() results.Config {
 	if p.zooCfg != "" {
 		c.Other["zooCfg"] = p.zooCfg
 	}
+	if p.share.N > 1 {
+		c.Other["driver"] = p.share.String()
+	}
 	return c
 }
 

@@ -58,6 +58,9 @@ type Result struct {
 	// Setup is how the workload's keys were put in place before the
 	// clock started; nil when the workload does not preload.
 	Setup *Setup `json:"setup,omitempty"`
+	// MergedFrom names the run folders of the drivers whose results
+	// zkbench merge added up into this one; absent for a run.
+	MergedFrom []string `json:"merged_from,omitempty"`
 }
 
 // Setup methods: how a preloaded tree came into being.

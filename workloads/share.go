@@ -56,7 +56,9 @@ func (s Share) check(spec *Spec) error {
 	switch {
 	case s.N < 1 || s.I < 1 || s.I > s.N:
 		return fmt.Errorf("driver %s: want I/N with 1 <= I <= N", s)
-	case s.N > 1 && s.Timeout <= 0:
+	case s.N == 1:
+		return nil
+	case s.Timeout <= 0:
 		return fmt.Errorf("driver %s: the barrier needs a timeout", s)
 	case spec.Clients < s.N:
 		return fmt.Errorf("driver %s: %d clients cannot be split over %d drivers", s, spec.Clients, s.N)

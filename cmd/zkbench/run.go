@@ -45,6 +45,7 @@ var runFlagKeys = []runFlagKey{
 	{"key-dist", "keyDist", "uniform|zipf|sequential"},
 	{"preload-from", "preloadFrom", "a ZooKeeper snapshot file every member starts from, the keys created beside its tree"},
 	{"target", "target", "embedded, or zk://host:port[,host:port...] for a real ensemble"},
+	{"driver", "driver", "zk:// target: this run is the I-th of N drivers of the workload, which meet at a barrier on it (zkbench merge adds them up)"},
 	{"client-transport", "clientTransport", "embedded target: tcp = ZooKeeper's client protocol on loopback ports, direct = in-process calls"},
 }
 
