@@ -128,11 +128,12 @@ func (m *member) start(net transport.Network) error {
 }
 
 // autopurge keeps the newest SnapRetainCount snapshots and the logs they
-// need, every PurgeInterval until the member stops, as ZooKeeper's
-// DatadirCleanupManager does when autopurge.purgeInterval > 0: its
-// deletes are part of the disk's load. A round that fails is tried again
-// at the next, as there.
+// need, at once and then every PurgeInterval until the member stops, as
+// ZooKeeper's DatadirCleanupManager does when autopurge.purgeInterval >
+// 0: its deletes are part of the disk's load. A round that fails is
+// tried again at the next, as there.
 func (m *member) autopurge() {
+	_, _ = persist.Purge(m.fs, m.dirs, m.cfg.SnapRetainCount)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {

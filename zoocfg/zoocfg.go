@@ -103,8 +103,10 @@ func (f *File) Lookup(key string) (Prop, bool) {
 	return f.Props[i], true
 }
 
-// Voters and Observers count the server lines of each kind.
+// Voters counts the server lines of participants.
 func (f *File) Voters() int { return len(f.Servers) - f.Observers() }
+
+// Observers counts the server lines ending in :observer.
 func (f *File) Observers() int {
 	return countFunc(f.Servers, func(s Server) bool { return s.Observer })
 }
