@@ -123,3 +123,26 @@ func TestZooCfgBadFiles(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// A 3.5+ zoo.cfg may keep its server lines in its dynamicConfigFile;
+// ZooKeeper refuses server lines in both places, and so does the plan.
+func TestZooCfgDynamicFile(t *testing.T) {
+	dir := t.TempDir()
+	dyn := filepath.Join(dir, "zoo.cfg.dynamic.100000000")
+	os.WriteFile(dyn, []byte("server.1=a:1:2:participant;2181\nserver.2=b:1:2;2181\nserver.3=c:1:2;2181\nserver.4=d:1:2:observer;2181\n"), 0o644)
+	cfg := filepath.Join(dir, "zoo.cfg")
+	os.WriteFile(cfg, []byte("dataDir=/d\ndynamicConfigFile="+dyn+"\n"), 0o644)
+	p, _ := NewPlan(&profiles.Profile{})
+	if err := p.Set("zooCfg", cfg); err != nil {
+		t.Fatal(err)
+	}
+	if p.Value("servers") != "3" || p.Value("observers") != "1" || len(p.ZooCfgNotes()) != 0 {
+		t.Errorf("servers %s observers %s notes %q", p.Value("servers"), p.Value("observers"), p.ZooCfgNotes())
+	}
+	both := filepath.Join(dir, "both.cfg")
+	os.WriteFile(both, []byte("dynamicConfigFile="+dyn+"\nserver.1=a:1:2\n"), 0o644)
+	want := both + ":2: server lines beside dynamicConfigFile: ZooKeeper takes them from one place only"
+	if err := p.Set("zooCfg", both); err == nil || err.Error() != want {
+		t.Errorf("server lines in both places: %v", err)
+	}
+}
