@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"zkbench/profiles"
 	"zkbench/results"
 	"zkbench/workloads"
+	"zkbench/zoocfg"
 )
 
 // Plan is one run, fully resolved: the ensemble's config, the
@@ -46,7 +48,20 @@ type Plan struct {
 	// preloadFrom is a snapshot file every member starts from, the
 	// workload's keys created beside its tree; "" for none.
 	preloadFrom string
+	// zooCfg is the absolute path of the zoo.cfg the plan took its
+	// ensemble from, "" for none; zooUnmodelled are the keys of it the
+	// plan has no knob for.
+	zooCfg        string
+	zooUnmodelled []string
+	zooNotes      []string // values read otherwise than written
+	// share is this run's part of a workload several drivers run at once
+	// against one zk:// target (driver, barrierTimeout).
+	share workloads.Share
 }
+
+// defaultBarrierTimeout is how long the drivers of a shared workload
+// wait for each other: long enough to start N commands by hand.
+const defaultBarrierTimeout = time.Minute
 
 // How a run's keys come into being before the clock starts.
 const (
@@ -86,13 +101,19 @@ func (p *Plan) preloadMethod() string {
 // are not applied: see NewSweep.
 func NewPlan(p *profiles.Profile) (*Plan, error) {
 	plan := &Plan{profile: p.Name, target: "embedded", clientTransport: clientTCP,
-		engine: engine.DefaultConfig(""), spec: workloads.Default()}
+		engine: engine.DefaultConfig(""), spec: workloads.Default(), share: wholeShare()}
 	for _, s := range p.Settings {
 		if err := plan.Set(s.Key, s.Value); err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Where, err)
 		}
 	}
 	return plan, nil
+}
+
+func wholeShare() workloads.Share {
+	sh := workloads.Whole
+	sh.Timeout = defaultBarrierTimeout
+	return sh
 }
 
 // Embedded reports whether the plan starts its own ensemble, as opposed
@@ -108,6 +129,9 @@ func (p *Plan) Check() error {
 	}
 	if p.preload == preloadSnapshot && !p.Embedded() {
 		return fmt.Errorf("preload=snapshot: a %s target can only be preloaded through its clients (preload=multi or create)", p.target)
+	}
+	if p.share.N > 1 && p.Embedded() {
+		return fmt.Errorf("driver=%s: only a zk:// target is driven from several machines; the embedded ensemble lives in one", p.share)
 	}
 	if p.preloadFrom != "" && !p.Embedded() {
 		return fmt.Errorf("preloadFrom=%s: a %s target's disks are not zkbench's to write; it starts the embedded ensemble from a snapshot", p.preloadFrom, p.target)
@@ -130,21 +154,23 @@ func (p *Plan) clone() *Plan {
 
 // engineKeys are the ensemble's knobs; everything else is the workload's.
 var engineKeys = map[string]func(c *engine.Config, v string) error{
-	"servers":        intKey(func(c *engine.Config, n int) { c.Servers = n }),
-	"observers":      intKey(func(c *engine.Config, n int) { c.Observers = n }),
-	"preAllocSize":   sizeKey(func(c *engine.Config, n int64) { c.PreAllocSize = n }),
-	"snapSizeLimit":  sizeKey(func(c *engine.Config, n int64) { c.SnapSizeLimit = n }),
-	"snapCount":      intKey(func(c *engine.Config, n int) { c.SnapCount = n }),
-	"maxBatchSize":   intKey(func(c *engine.Config, n int) { c.MaxBatchSize = n }),
-	"commitLogCount": intKey(func(c *engine.Config, n int) { c.CommitLogCount = n }),
-	"snapRandomize":  boolKey(func(c *engine.Config, b bool) { c.SnapRandomize = b }),
-	"forceSync":      boolKey(func(c *engine.Config, b bool) { c.ForceSync = b }),
-	"snapshotFsync":  boolKey(func(c *engine.Config, b bool) { c.SnapshotFsync = b }),
-	"tickTime":       durationKey(func(c *engine.Config, d time.Duration) { c.TickTime = d }),
-	"peerLatency":    durationKey(func(c *engine.Config, d time.Duration) { c.PeerLatency = d }),
-	"peerJitter":     durationKey(func(c *engine.Config, d time.Duration) { c.PeerJitter = d }),
-	"initLimit":      intKey(func(c *engine.Config, n int) { c.InitLimit = n }),
-	"syncLimit":      intKey(func(c *engine.Config, n int) { c.SyncLimit = n }),
+	"servers":         intKey(func(c *engine.Config, n int) { c.Servers = n }),
+	"observers":       intKey(func(c *engine.Config, n int) { c.Observers = n }),
+	"preAllocSize":    sizeKey(func(c *engine.Config, n int64) { c.PreAllocSize = n }),
+	"snapSizeLimit":   sizeKey(func(c *engine.Config, n int64) { c.SnapSizeLimit = n }),
+	"snapCount":       intKey(func(c *engine.Config, n int) { c.SnapCount = n }),
+	"maxBatchSize":    intKey(func(c *engine.Config, n int) { c.MaxBatchSize = n }),
+	"commitLogCount":  intKey(func(c *engine.Config, n int) { c.CommitLogCount = n }),
+	"snapRandomize":   boolKey(func(c *engine.Config, b bool) { c.SnapRandomize = b }),
+	"forceSync":       boolKey(func(c *engine.Config, b bool) { c.ForceSync = b }),
+	"snapshotFsync":   boolKey(func(c *engine.Config, b bool) { c.SnapshotFsync = b }),
+	"tickTime":        durationKey(func(c *engine.Config, d time.Duration) { c.TickTime = d }),
+	"peerLatency":     durationKey(func(c *engine.Config, d time.Duration) { c.PeerLatency = d }),
+	"peerJitter":      durationKey(func(c *engine.Config, d time.Duration) { c.PeerJitter = d }),
+	"initLimit":       intKey(func(c *engine.Config, n int) { c.InitLimit = n }),
+	"snapRetainCount": intKey(func(c *engine.Config, n int) { c.SnapRetainCount = n }),
+	"purgeInterval":   durationKey(func(c *engine.Config, d time.Duration) { c.PurgeInterval = d }),
+	"syncLimit":       intKey(func(c *engine.Config, n int) { c.SyncLimit = n }),
 	"preallocMode": func(c *engine.Config, v string) error {
 		m, err := disk.ParsePreallocMode(v)
 		c.PreallocMode = m
@@ -181,6 +207,10 @@ func (p *Plan) Set(key, value string) error {
 		return err
 	}
 	if err := p.apply(key, value); err != nil {
+		var zerr *zoocfg.Error
+		if errors.As(err, &zerr) {
+			return err // it names the file and line already
+		}
 		return fmt.Errorf("%s=%s: %w", key, value, err)
 	}
 	return nil
@@ -207,6 +237,22 @@ func (p *Plan) apply(key, value string) error {
 		return p.setPreload(value)
 	case "preloadFrom":
 		p.preloadFrom = value
+		return nil
+	case "zooCfg":
+		return p.setZooCfg(value)
+	case "driver":
+		sh, err := workloads.ParseShare(value)
+		sh.Timeout = p.share.Timeout
+		if err == nil {
+			p.share = sh
+		}
+		return err
+	case "barrierTimeout":
+		d, err := time.ParseDuration(value)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("%q is not a duration like 30s", value)
+		}
+		p.share.Timeout = d
 		return nil
 	case "clientTransport":
 		if value != clientTCP && value != clientDirect {
@@ -293,5 +339,5 @@ func durationKey(f func(*engine.Config, time.Duration)) func(*engine.Config, str
 // its folders, as opposed to the workload or the target.
 func EnsembleKey(key string) bool {
 	_, ok := engineKeys[key]
-	return ok || key == "dataDir" || key == "dataLogDir"
+	return ok || key == "dataDir" || key == "dataLogDir" || key == "zooCfg"
 }

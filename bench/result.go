@@ -133,6 +133,12 @@ func (r *runner) config() results.Config {
 	if p.preloadFrom != "" {
 		c.Other["preloadFrom"] = p.preloadFrom
 	}
+	if p.zooCfg != "" {
+		c.Other["zooCfg"] = p.zooCfg
+	}
+	if p.share.N > 1 {
+		c.Other["driver"] = p.share.String()
+	}
 	return c
 }
 

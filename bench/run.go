@@ -203,6 +203,9 @@ func (r *runner) driver(ctx context.Context) (*workloads.Driver, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := drv.Share(r.plan.share); err != nil {
+		return nil, err
+	}
 	if r.initial != nil && r.initial.Method == preloadSnapshot {
 		drv.Preloaded()
 	}

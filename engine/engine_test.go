@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -135,5 +136,36 @@ func TestEnsembleOverTCP(t *testing.T) {
 	}
 	if err := e.Partition(1, 2); !errors.Is(err, ErrNoPartition) {
 		t.Errorf("partition over TCP: %v", err)
+	}
+}
+
+// TestAutopurge: with a purge interval, each member keeps its newest
+// snapRetainCount snapshots and no more, as ZooKeeper's autopurge does.
+func TestAutopurge(t *testing.T) {
+	cfg := testConfig(t, 3, 0)
+	cfg.SnapCount, cfg.SnapRandomize = 10, false
+	cfg.SnapRetainCount, cfg.PurgeInterval = 3, time.Millisecond
+	e := start(t, cfg)
+	c := client(t, e, 1)
+	mustCreate(t, c, "/x", jute.FlagPersistent)
+	for range 100 {
+		if _, err := c.SetData("/x", []byte("v"), -1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dataDir, _ := cfg.MemberDirs(1)
+	snaps := func() []string {
+		m, _ := filepath.Glob(filepath.Join(dataDir, "version-2", "snapshot.*"))
+		return m
+	}
+	// About ten snapshots were written; wait for the purger to take them
+	// down to three (no assertion on how long it takes).
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for len(snaps()) > 3 && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := snaps(); len(got) != 3 {
+		t.Fatalf("member 1 keeps %d snapshots, want 3: %v", len(got), got)
 	}
 }

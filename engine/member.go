@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -117,10 +118,32 @@ func (m *member) start(net transport.Network) error {
 	}
 	m.ep = ep
 	go m.run()
+	if m.cfg.PurgeInterval > 0 {
+		go m.autopurge()
+	}
 	t := m.tree.Load()
 	m.publish(Event{Time: m.opened, Member: m.id, Kind: EventMemberUp, Duration: m.restored,
 		Nodes: t.NodeCount(), Zxid: t.LastProcessedZxid()})
 	return nil
+}
+
+// autopurge keeps the newest SnapRetainCount snapshots and the logs they
+// need, at once and then every PurgeInterval until the member stops, as
+// ZooKeeper's DatadirCleanupManager does when autopurge.purgeInterval >
+// 0: its deletes are part of the disk's load. A round that fails is
+// tried again at the next, as there.
+func (m *member) autopurge() {
+	_, _ = persist.Purge(m.fs, m.dirs, m.cfg.SnapRetainCount)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-m.stopCh:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	_ = persist.RunPurger(ctx, m.fs, m.dirs, m.cfg.SnapRetainCount, m.cfg.PurgeInterval, nil)
 }
 
 // sessionIDBase is a server's first session id, as ZooKeeper makes it:

@@ -61,6 +61,9 @@ type Result struct {
 	// Ephemerals is the run's ephemeral znodes and their owners' churn;
 	// absent without ephemerals.
 	Ephemerals *Ephemerals `json:"ephemerals,omitempty"`
+	// MergedFrom names the run folders of the drivers whose results
+	// zkbench merge added up into this one; absent for a run.
+	MergedFrom []string `json:"merged_from,omitempty"`
 }
 
 // Setup methods: how a preloaded tree came into being.

@@ -50,6 +50,11 @@ type Driver struct {
 	// ephemerals is what registering the ephemerals took; nil without.
 	ephemerals *EphemeralStats
 
+	// share is this driver's part of the workload, part its clients and
+	// keys (set by Run).
+	share Share
+	part  part
+
 	// The preload's progress: set before the phase turns Preloading.
 	preloadStart              time.Time
 	preloadDone, preloadTotal atomic.Int64 // znodes created or found; 0 total: no keys to create
@@ -71,6 +76,36 @@ func (d *Driver) SplitWrites(inWindow func() bool) { d.window = inWindow }
 // PreloadNodes lists already in place (built as its starting database):
 // Run then creates only the clients' folders. Call before Run.
 func (d *Driver) Preloaded() { d.preloaded = true }
+
+// Share makes the driver run share of the workload (see Share): spec
+// stays the whole workload's, the driver takes its part. Call before Run.
+func (d *Driver) Share(share Share) error {
+	if err := share.check(&d.spec); err != nil {
+		return err
+	}
+	d.share = share
+	return nil
+}
+
+// takeShare narrows the spec to the driver's part: its clients, its
+// part of the rate (the clients' share of it) and of the op limit, and
+// its keys.
+func (d *Driver) takeShare() {
+	s, sh := &d.spec, d.share
+	total := s.Clients
+	lo, hi := sh.Split(int64(total))
+	d.part.clientLo, s.Clients = int(lo), int(hi-lo)
+	s.Rate = s.Rate * float64(hi-lo) / float64(total)
+	if s.Ops > 0 {
+		lo, hi := sh.Split(s.Ops)
+		s.Ops = hi - lo
+	}
+	klo, khi := sh.Split(int64(s.Keys))
+	d.part.keyLo, d.part.keyHi = int(klo), int(khi)
+}
+
+// shared says whether other drivers run the rest of the workload.
+func (d *Driver) shared() bool { return d.share.N > 1 }
 
 // plan is when the phases of a run begin and end. Times are offsets from
 // base, read with clock: time.Since on a monotonic base reads one clock
@@ -103,7 +138,7 @@ func NewDriver(spec Spec, t Target) (*Driver, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	return &Driver{spec: spec, target: t, quit: make(chan struct{})}, nil
+	return &Driver{spec: spec, target: t, quit: make(chan struct{}), share: Whole, part: part{keyHi: spec.Keys}}, nil
 }
 
 // Run runs the workload once. When ctx ends during warm-up or measuring,
@@ -118,6 +153,7 @@ func (d *Driver) Run(ctx context.Context) (*Result, error) {
 		return nil, errors.New("workloads: a Driver runs once")
 	}
 	defer d.phase.Store(int32(Done))
+	d.takeShare()
 	s := &d.spec
 	d.phase.Store(int32(Connecting))
 	sess, err := connect(ctx, d.target, s.Clients)
@@ -133,6 +169,12 @@ func (d *Driver) Run(ctx context.Context) (*Result, error) {
 	setup, err := d.prepare(ctx, sess, l, v)
 	if err != nil {
 		return nil, fmt.Errorf("preload: %w", err)
+	}
+	if d.shared() {
+		d.phase.Store(int32(Waiting))
+		if err := d.share.barrier(ctx, sess.conns[0], s.Root+"/drivers"); err != nil {
+			return nil, err
+		}
 	}
 
 	var own *owners
@@ -157,7 +199,7 @@ func (d *Driver) Run(ctx context.Context) (*Result, error) {
 		return res, nil
 	}
 	d.phase.Store(int32(CleaningUp))
-	if err := deleteTree(ctx, sess, s.Root); err != nil {
+	if err := d.cleanup(ctx, sess, l); err != nil {
 		return res, fmt.Errorf("cleanup: %w", err)
 	}
 	return res, nil
@@ -216,7 +258,7 @@ func (d *Driver) drive(ctx context.Context, sess *sessions, l *layout, v *values
 	workers := make([]*worker, s.Clients)
 	var wg sync.WaitGroup
 	for i := range workers {
-		w := newWorker(i, sess.conns[i], s, l, v)
+		w := newWorker(d.part.clientLo+i, sess.conns[i], s, l, v, d.part)
 		w.shard = m.shard(i)
 		workers[i] = w
 		if p.period > 0 {

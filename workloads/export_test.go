@@ -28,7 +28,7 @@ func NewBenchClient(spec Spec, c Conn) (*BenchClient, error) {
 		return nil, err
 	}
 	d.plan = plan{base: time.Now(), end: noEnd}
-	b := &BenchClient{d: d, w: newWorker(0, c, s, l, v), m: newMeter(d.plan.base, 1, hlog.FinestRunInterval)}
+	b := &BenchClient{d: d, w: newWorker(0, c, s, l, v, d.part), m: newMeter(d.plan.base, 1, hlog.FinestRunInterval)}
 	b.w.shard = b.m.shard(0)
 	return b, nil
 }

@@ -54,6 +54,7 @@ func (d KeyDist) String() string {
 // keyPicker draws key indexes in [0, n) for one client.
 type keyPicker struct {
 	kind string
+	lo   int // the first key
 	n    int
 	r    *rand.Rand
 	zipf *rand.Zipf
@@ -63,8 +64,13 @@ type keyPicker struct {
 // newKeyPicker returns client's picker. Sequential clients start evenly
 // spread over the keys, so that they do not all write the same key at
 // once.
-func newKeyPicker(d KeyDist, n, client, clients int, r *rand.Rand) *keyPicker {
-	p := &keyPicker{kind: d.Kind, n: n, r: r}
+//
+// It picks from keys [lo, hi): a driver's part of the workload's keys
+// (Share), all of them for a driver alone; client is one of the
+// driver's clients.
+func newKeyPicker(d KeyDist, lo, hi, client, clients int, r *rand.Rand) *keyPicker {
+	n := hi - lo
+	p := &keyPicker{kind: d.Kind, lo: lo, n: n, r: r}
 	switch d.Kind {
 	case ZipfKeys:
 		p.zipf = rand.NewZipf(r, d.S, 1, uint64(n-1))
@@ -77,13 +83,13 @@ func newKeyPicker(d KeyDist, n, client, clients int, r *rand.Rand) *keyPicker {
 func (p *keyPicker) pick() int {
 	switch p.kind {
 	case ZipfKeys:
-		return int(p.zipf.Uint64())
+		return p.lo + int(p.zipf.Uint64())
 	case SequentialKeys:
 		k := p.next
 		p.next = (p.next + 1) % p.n
-		return k
+		return p.lo + k
 	}
-	return p.r.IntN(p.n)
+	return p.lo + p.r.IntN(p.n)
 }
 
 // layout names the nodes of a workload under its root:

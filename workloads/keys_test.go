@@ -72,7 +72,7 @@ func TestKeyPickers(t *testing.T) {
 	const n, draws = 50, 5000
 	r := rand.New(rand.NewPCG(1, 2))
 	t.Run("uniform", func(t *testing.T) {
-		counts := drawKeys(newKeyPicker(KeyDist{Kind: UniformKeys}, n, 0, 1, r), draws)
+		counts := drawKeys(newKeyPicker(KeyDist{Kind: UniformKeys}, 0, n, 0, 1, r), draws)
 		for k, c := range counts {
 			if c == 0 {
 				t.Errorf("key %d never drawn", k)
@@ -80,13 +80,13 @@ func TestKeyPickers(t *testing.T) {
 		}
 	})
 	t.Run("zipf", func(t *testing.T) {
-		counts := drawKeys(newKeyPicker(KeyDist{ZipfKeys, 1.1}, n, 0, 1, r), draws)
+		counts := drawKeys(newKeyPicker(KeyDist{ZipfKeys, 1.1}, 0, n, 0, 1, r), draws)
 		if counts[0] < 5*counts[n/2] || counts[0] < draws/10 {
 			t.Errorf("key 0 drawn %d times, key %d %d times: not skewed", counts[0], n/2, counts[n/2])
 		}
 	})
 	t.Run("sequential", func(t *testing.T) {
-		p := newKeyPicker(KeyDist{Kind: SequentialKeys}, 10, 1, 4, r) // client 1 of 4 starts at 10/4
+		p := newKeyPicker(KeyDist{Kind: SequentialKeys}, 0, 10, 1, 4, r) // client 1 of 4 starts at 10/4
 		var got []int
 		for range 10 {
 			got = append(got, p.pick())

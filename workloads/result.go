@@ -58,6 +58,7 @@ type Phase int32
 const (
 	Connecting Phase = iota // opening the sessions
 	Preloading              // creating the folders and keys
+	Waiting                 // at the barrier, for the other drivers of a shared workload
 	WarmingUp               // running the workload, not yet measuring
 	Measuring
 	CleaningUp // deleting what the run created
@@ -65,7 +66,7 @@ const (
 )
 
 func (p Phase) String() string {
-	return [...]string{"connecting", "preloading", "warming up", "measuring", "cleaning up", "done"}[p]
+	return [...]string{"connecting", "preloading", "waiting for the other drivers", "warming up", "measuring", "cleaning up", "done"}[p]
 }
 
 // Live is a progress snapshot of a run.

@@ -114,7 +114,8 @@ func (d *Driver) prepare(ctx context.Context, s *sessions, l *layout, v *values)
 	}
 	if !d.preloaded {
 		if spec.Preload {
-			d.preloadTotal.Store(int64(st.Znodes))
+			// A driver creates its part of the keys and every folder.
+			d.preloadTotal.Store(int64(st.Znodes - len(l.keys) + d.part.keyHi - d.part.keyLo))
 		}
 		if err := d.createTree(ctx, s, l, v, spec.Preload); err != nil {
 			return st, err
@@ -123,11 +124,12 @@ func (d *Driver) prepare(ctx context.Context, s *sessions, l *layout, v *values)
 			st.Duration = time.Since(start)
 		}
 	}
-	return st, clientFolders(ctx, s, spec, l)
+	return st, d.clientFolders(ctx, s, l)
 }
 
 // createTree creates what folders lists level by level, each level over
-// all sessions at once, then with keys the keys and their values.
+// all sessions at once, then with keys the driver's part of the keys and
+// their values.
 func (d *Driver) createTree(ctx context.Context, s *sessions, l *layout, v *values, keys bool) error {
 	for _, level := range l.folders(keys) {
 		if err := d.createLevel(ctx, s, level, noData); err != nil {
@@ -137,24 +139,58 @@ func (d *Driver) createTree(ctx context.Context, s *sessions, l *layout, v *valu
 	if !keys {
 		return nil
 	}
-	return d.createLevel(ctx, s, l.keys, v.forKey)
+	lo, hi := d.part.keyLo, d.part.keyHi
+	return d.createLevel(ctx, s, l.keys[lo:hi], func(i int) []byte { return v.forKey(lo + i) })
 }
 
 func noData(int) []byte { return nil }
 
-// clientFolders gives every client an empty folder of its own.
-func clientFolders(ctx context.Context, s *sessions, spec *Spec, l *layout) error {
-	if err := deleteTree(ctx, s, l.clientsDir); err != nil {
-		return err
+// clientFolders gives every client of the driver an empty folder of its
+// own. A driver alone empties the clients' folder first (an interrupted
+// run's leftovers); one of several empties only its clients' folders,
+// the others' being in use.
+func (d *Driver) clientFolders(ctx context.Context, s *sessions, l *layout) error {
+	dirs := d.clientDirs(l)
+	if !d.shared() {
+		if err := deleteTree(ctx, s, l.clientsDir); err != nil {
+			return err
+		}
+	}
+	for _, dir := range dirs {
+		if d.shared() {
+			if err := deleteTree(ctx, s, dir); err != nil {
+				return err
+			}
+		}
 	}
 	if err := ensure(s.conns[0], l.clientsDir, nil); err != nil {
 		return err
 	}
-	dirs := make([]string, spec.Clients)
-	for i := range dirs {
-		dirs[i] = l.clientDir(i)
-	}
 	return s.eachPath(ctx, dirs, func(c Conn, _ int, p string) error { return ensure(c, p, nil) })
+}
+
+func (d *Driver) clientDirs(l *layout) []string {
+	dirs := make([]string, d.spec.Clients)
+	for i := range dirs {
+		dirs[i] = l.clientDir(d.part.clientLo + i)
+	}
+	return dirs
+}
+
+// cleanup deletes what the run created: the whole tree under the root,
+// or for one driver of several its clients' folders only, since the
+// others may still be using the tree (its keys stay, for the next run to
+// reuse as a preload does).
+func (d *Driver) cleanup(ctx context.Context, s *sessions, l *layout) error {
+	if !d.shared() {
+		return deleteTree(ctx, s, d.spec.Root)
+	}
+	for _, dir := range d.clientDirs(l) {
+		if err := deleteTree(ctx, s, dir); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // PreloadStats is what a preload put in place before the clock started.

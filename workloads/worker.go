@@ -31,12 +31,22 @@ type worker struct {
 	lastEnd    time.Duration // when the last recorded op ended (plan's clock)
 }
 
-func newWorker(id int, conn Conn, s *Spec, l *layout, v *values) *worker {
+// part is the clients and keys of a driver's share: client numbers
+// count from the workload's first client, whichever driver runs them,
+// so that folders and random streams differ from every other driver's.
+type part struct {
+	clientLo     int // the driver's first client
+	keyLo, keyHi int // its keys, [keyLo, keyHi)
+}
+
+// newWorker is client id of s in the driver's part p; s.Clients are the
+// driver's clients.
+func newWorker(id int, conn Conn, s *Spec, l *layout, v *values, p part) *worker {
 	r := rand.New(rand.NewPCG(s.Seed, uint64(id)))
 	return &worker{
 		id: id, conn: conn, r: r,
 		ops:    newPicker(s.Mix),
-		keys:   newKeyPicker(s.KeyDist, s.Keys, id, s.Clients, r),
+		keys:   newKeyPicker(s.KeyDist, p.keyLo, p.keyHi, id-p.clientLo, s.Clients, r),
 		values: v, layout: l, multiN: s.MultiSize,
 		dir: l.clientDir(id),
 	}

@@ -46,7 +46,7 @@ func (e *problemError) Unwrap() error { return e.err }
 
 // commands run with the arguments after their name.
 var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
-	"compare": runCompare, "probe": runProbe, "purge": runPurge, "report": runReport, "run": runRun,
+	"compare": runCompare, "merge": runMerge, "probe": runProbe, "purge": runPurge, "report": runReport, "run": runRun,
 	"sweep": runSweep, "serve": runServe, "snapshot": runSnapshot, "txnlog": runTxnlog, "version": runVersion,
 }
 
@@ -55,6 +55,7 @@ var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
 var helps = map[string]struct{ synopsis, summary string }{
 	"compare": {"zkbench compare BASELINE CANDIDATE [flags]",
 		"compare a candidate's runs with a baseline's; exit 1 on a regression"},
+	"merge": {"zkbench merge DIR... --out DIR", "add up the runs of the drivers of one shared workload (run --driver I/N)"},
 	"probe": {"zkbench probe --dir DIR [--dir DIR ...] [flags]",
 		"measure whether a directory is good enough for a ZooKeeper log"},
 	"purge": {"zkbench purge --data-dir DIR [--data-log-dir DIR] [--count 3]",

@@ -22,6 +22,7 @@ import (
 type runFlagKey struct{ flag, key, usage string }
 
 var runFlagKeys = []runFlagKey{
+	{"zoo-cfg", "zooCfg", "a ZooKeeper zoo.cfg that sets the ensemble (server lines, dataDir, snapCount, …); the other flags win"},
 	{"servers", "servers", "voting members"},
 	{"observers", "observers", "observers"},
 	{"data-dir", "dataDir", "parent of the members' dataDirs (<dir>/server<id>); default a fresh temporary directory"},
@@ -44,6 +45,7 @@ var runFlagKeys = []runFlagKey{
 	{"key-dist", "keyDist", "uniform|zipf|sequential"},
 	{"preload-from", "preloadFrom", "a ZooKeeper snapshot file every member starts from, the keys created beside its tree"},
 	{"target", "target", "embedded, or zk://host:port[,host:port...] for a real ensemble"},
+	{"driver", "driver", "zk:// target: this run is the I-th of N drivers of the workload, which meet at a barrier on it (zkbench merge adds them up)"},
 	{"client-transport", "clientTransport", "embedded target: tcp = ZooKeeper's client protocol on loopback ports, direct = in-process calls"},
 }
 
@@ -78,7 +80,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if len(p.Vary) > 0 {
 		return usagef("--profile %s is a sweep (it varies %s): use zkbench sweep", o.profile, p.Vary[0].Key)
 	}
-	plan, err := resolvePlan(p, fs, o, values)
+	plan, err := resolvePlan(p, fs, o, values, stderr)
 	if err != nil {
 		return err
 	}
@@ -131,9 +133,10 @@ func addKnobFlags(fs *pflag.FlagSet, p *profiles.Profile, keep func(key string) 
 	return values
 }
 
-// resolvePlan builds the plan: profile, then flags given, then --set,
-// then --keep-data. The caller checks it once everything is set.
-func resolvePlan(p *profiles.Profile, fs *pflag.FlagSet, o runOptions, values map[string]*string) (*bench.Plan, error) {
+// resolvePlan builds the plan: profile, then flags given (--zoo-cfg
+// first), then --set, then --keep-data; what a zoo.cfg held that it did
+// not take goes to stderr. The caller checks it once everything is set.
+func resolvePlan(p *profiles.Profile, fs *pflag.FlagSet, o runOptions, values map[string]*string, stderr io.Writer) (*bench.Plan, error) {
 	plan, err := bench.NewPlan(p)
 	if err != nil {
 		return nil, usagef("--profile %v", err)
@@ -156,6 +159,9 @@ func resolvePlan(p *profiles.Profile, fs *pflag.FlagSet, o runOptions, values ma
 	}
 	if o.keepData {
 		plan.Set("keepData", "true")
+	}
+	for _, n := range plan.ZooCfgNotes() {
+		fmt.Fprintln(stderr, "zkbench: "+n)
 	}
 	return plan, nil
 }

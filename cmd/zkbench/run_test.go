@@ -112,6 +112,8 @@ func TestRunRefusesBadInput(t *testing.T) {
 	small := t.TempDir() // smaller than a run that preallocates 100000 TiB per member
 	truncated := filepath.Join(zkfixtures.Dir(), "corrupt/snapshot-truncated/version-2/snapshot.b9")
 	huge := t.TempDir() // the data folder of a tree beyond memory
+	badCfg := filepath.Join(t.TempDir(), "zoo.cfg")
+	os.WriteFile(badCfg, []byte("tickTime=2000\nserver.1=a:1:2\nserver.2=b:2888\n"), 0o644)
 	typo := filepath.Join(t.TempDir(), "typo.profile")
 	os.WriteFile(typo, []byte("# A profile with a typo.\nworkload = write\nsnapcount = 10\n"), 0o644)
 	cases := []struct {
@@ -139,6 +141,8 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"keys beyond memory", []string{"--keys", "10000000", "--value-size", "1MiB", "--data-dir", huge, "--out", filepath.Join(huge, "out")}, "keys=10000000 needs about"},
 		{"snapshot into zk://", []string{"--target", "zk://127.0.0.1:1", "--set", "preload=snapshot"}, "preload=snapshot: a zk://127.0.0.1:1 target"},
 		{"truncated snapshot", []string{"--preload-from", truncated}, "preloadFrom: snap: " + truncated + ": offset 1918: truncated snapshot"},
+		{"malformed zoo.cfg line", []string{"--zoo-cfg", badCfg}, "--zoo-cfg: " + badCfg + ":3: malformed: server.2=b:2888: want host:port:port"},
+		{"missing zoo.cfg", []string{"--zoo-cfg", badCfg + ".nope"}, "--zoo-cfg: " + badCfg + ".nope: open: no such file or directory"},
 		{"not a snapshot", []string{"--preload-from", typo}, "preloadFrom: snap: " + typo + ": offset 0: bad magic, not a snapshot"},
 	}
 	for _, tc := range cases {
@@ -297,4 +301,33 @@ func TestRunSignalChild(t *testing.T) {
 	}
 	os.Exit(run([]string{"run", "--servers", "1", "--clients", "2", "--keys", "20", "--warmup", "0s",
 		"--duration", "1h", "--progress", "--out", out}, os.Stdout, os.Stderr))
+}
+
+// A run planned from a zoo.cfg: its ensemble keys set the plan, a flag
+// given beside it wins, the keys zkbench does not model are named once on
+// stderr, and result.json names the file.
+func TestRunFromZooCfg(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "zoo.cfg")
+	os.WriteFile(cfg, []byte("tickTime=2000\ndataDir="+filepath.Join(dir, "data")+"\nclientPort=2181\n"+
+		"snapCount=300\npreAllocSize=1024\nautopurge.snapRetainCount=4\nautopurge.purgeInterval=1\n"+
+		"server.1=a:2888:3888\nserver.2=b:2888:3888\nserver.3=c:2888:3888:observer;2181\n"), 0o644)
+	out := filepath.Join(dir, "run")
+	code, _, stderr := runCLI(t, "run", "--zoo-cfg", cfg, "--snap-count", "500", "--duration", "1s", "--warmup", "200ms",
+		"--clients", "2", "--keys", "20", "--workload", "write", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if want := "zkbench: " + cfg + ": not modelled, so not applied: clientPort\n"; strings.Count(stderr, want) != 1 {
+		t.Errorf("stderr does not name the unmodelled key once:\n%s", stderr)
+	}
+	res, err := results.ReadFile(filepath.Join(out, "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := res.Config
+	if c.Servers != 2 || c.Observers != 1 || c.SnapCount != 500 || c.PreAllocSize != 1<<20 ||
+		c.Other["zooCfg"] != cfg || c.Other["snapRetainCount"] != 4.0 || c.Other["purgeIntervalS"] != 3600.0 {
+		t.Errorf("config from zoo.cfg: %+v", c)
+	}
 }

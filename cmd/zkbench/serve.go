@@ -49,7 +49,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 			return usagef("--profile: %v", err)
 		}
 	}
-	plan, err := resolvePlan(p, fs, o, values)
+	plan, err := resolvePlan(p, fs, o, values, stderr)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("--profile: %v", err)
 	}
-	sw, err := planSweep(p, fs, o, values)
+	sw, err := planSweep(p, fs, o, values, stderr)
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 
 // planSweep resolves every run of the sweep from the profile, the flags
 // and --vary before the first starts.
-func planSweep(p *profiles.Profile, fs *pflag.FlagSet, o sweepOptions, values map[string]*string) (*bench.Sweep, error) {
+func planSweep(p *profiles.Profile, fs *pflag.FlagSet, o sweepOptions, values map[string]*string, stderr io.Writer) (*bench.Sweep, error) {
 	var more []bench.Dimension
 	for _, v := range o.vary {
 		d, err := parseVary(v)
@@ -93,7 +93,7 @@ func planSweep(p *profiles.Profile, fs *pflag.FlagSet, o sweepOptions, values ma
 		}
 		repeat = o.repeat
 	}
-	base, err := resolvePlan(p, fs, o.runOptions, values)
+	base, err := resolvePlan(p, fs, o.runOptions, values, stderr)
 	if err != nil {
 		return nil, err
 	}
