@@ -170,13 +170,6 @@ func (d *Driver) Run(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("preload: %w", err)
 	}
-	if d.shared() {
-		d.phase.Store(int32(Waiting))
-		if err := d.share.barrier(ctx, sess.conns[0], s.Root+"/drivers"); err != nil {
-			return nil, err
-		}
-	}
-
 	var own *owners
 	if s.Ephemerals > 0 {
 		var st EphemeralStats
@@ -186,6 +179,12 @@ func (d *Driver) Run(ctx context.Context) (*Result, error) {
 		}
 		defer own.close()
 		d.ephemerals = &st
+	}
+	if d.shared() {
+		d.phase.Store(int32(Waiting))
+		if err := d.share.barrier(ctx, sess.conns[0], s.Root+"/drivers"); err != nil {
+			return nil, err
+		}
 	}
 
 	res := d.drive(ctx, sess, l, v, own)

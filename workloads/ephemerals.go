@@ -66,36 +66,54 @@ type ChurnEvent struct {
 	Err             error // what failed, if anything; the churn stops at the first failure
 }
 
-// owners is the sessions that hold the ephemerals, one per owner.
+// owners is the sessions that hold this driver's ephemerals: of the
+// owners ks (all of them unless drivers share the workload), conns[i]
+// holds owner ks[i]'s.
 type owners struct {
 	tree  *ephemeralTree
+	ks    []int
 	mu    sync.Mutex // guards conns: churn replaces them while close may run
 	conns []Conn
 }
 
-// register opens one session per owner and creates every owner's
-// ephemerals under it, in multi batches, all owners at once.
+// register opens one session per owner of the driver's share and creates
+// each owner's ephemerals under it, in multi batches, all owners at once.
+// Leftovers of a run that did not clean up are deleted first: the whole
+// ephemerals folder, or with a share only its owners' folders.
 func (d *Driver) register(ctx context.Context, s *sessions, v *values) (*owners, EphemeralStats, error) {
 	t := newEphemeralTree(&d.spec)
-	st := EphemeralStats{Znodes: d.spec.Ephemerals, Sessions: len(t.owners)}
+	lo, hi := d.share.Split(int64(len(t.owners)))
+	o := &owners{tree: t}
+	var st EphemeralStats
+	for k := int(lo); k < int(hi); k++ {
+		o.ks = append(o.ks, k)
+		st.Znodes += len(t.owners[k])
+	}
+	st.Sessions = len(o.ks)
+	o.conns = make([]Conn, len(o.ks))
 	start := time.Now()
-	if err := deleteTree(ctx, s, t.dir); err != nil { // folders of a run that did not clean up
-		return nil, st, err
+	dirs := make([]string, len(o.ks))
+	for i, k := range o.ks {
+		dirs[i] = t.ownerDir(k)
+	}
+	old := []string{t.dir}
+	if d.shared() {
+		old = dirs
+	}
+	for _, dir := range old {
+		if err := deleteTree(ctx, s, dir); err != nil {
+			return nil, st, err
+		}
 	}
 	if err := ensure(s.conns[0], t.dir, nil); err != nil {
 		return nil, st, err
 	}
-	dirs := make([]string, len(t.owners))
-	for k := range dirs {
-		dirs[k] = t.ownerDir(k)
-	}
 	if err := s.eachPath(ctx, dirs, func(c Conn, _ int, p string) error { return ensure(c, p, nil) }); err != nil {
 		return nil, st, err
 	}
-	o := &owners{tree: t, conns: make([]Conn, len(t.owners))}
-	err := each(ctx, connectParallelism, len(t.owners), func(ctx context.Context, _, k int) error {
-		c, err := o.registerOwner(ctx, d.target, v, k)
-		o.conns[k] = c
+	err := each(ctx, connectParallelism, len(o.ks), func(ctx context.Context, _, i int) error {
+		c, err := o.registerOwner(ctx, d.target, v, o.ks[i])
+		o.conns[i] = c
 		return err
 	})
 	st.Register = time.Since(start)
@@ -154,12 +172,14 @@ func (d *Driver) churn(ctx context.Context, o *owners, v *values, done <-chan st
 	}
 }
 
-// restart closes owner k's session and registers its ephemerals again.
-func (o *owners) restart(ctx context.Context, k int, tg Target, v *values) ChurnEvent {
+// restart closes the session of this driver's i-th owner and registers
+// its ephemerals again.
+func (o *owners) restart(ctx context.Context, i int, tg Target, v *values) ChurnEvent {
+	k := o.ks[i]
 	e := ChurnEvent{Znodes: len(o.tree.owners[k])}
 	o.mu.Lock()
-	old := o.conns[k]
-	o.conns[k] = nil
+	old := o.conns[i]
+	o.conns[i] = nil
 	o.mu.Unlock()
 	start := time.Now()
 	if err := old.Close(); err != nil {
@@ -171,7 +191,7 @@ func (o *owners) restart(ctx context.Context, k int, tg Target, v *values) Churn
 	c, err := o.registerOwner(ctx, tg, v, k)
 	e.Register, e.Err = time.Since(start), err
 	o.mu.Lock()
-	o.conns[k] = c
+	o.conns[i] = c
 	o.mu.Unlock()
 	return e
 }

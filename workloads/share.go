@@ -64,6 +64,8 @@ func (s Share) check(spec *Spec) error {
 		return fmt.Errorf("driver %s: %d clients cannot be split over %d drivers", s, spec.Clients, s.N)
 	case spec.Keys < s.N:
 		return fmt.Errorf("driver %s: %d keys cannot be split over %d drivers", s, spec.Keys, s.N)
+	case spec.Ephemerals > 0 && min(spec.Ephemerals, spec.EphemeralSessions) < s.N:
+		return fmt.Errorf("driver %s: the ephemerals' %d owner sessions cannot be split over %d drivers", s, min(spec.Ephemerals, spec.EphemeralSessions), s.N)
 	case spec.Ops > 0 && spec.Ops < int64(s.N):
 		return fmt.Errorf("driver %s: an op limit of %d cannot be split over %d drivers", s, spec.Ops, s.N)
 	}

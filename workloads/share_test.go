@@ -178,11 +178,55 @@ func TestShareRefusesTooSmallWorkloads(t *testing.T) {
 		{"clients=2", "2 clients cannot be split over 3 drivers"},
 		{"keys=2", "2 keys cannot be split over 3 drivers"},
 		{"ops=2", "an op limit of 2 cannot be split over 3 drivers"},
+		{"ephemerals=10 ephemeralSessions=2", "owner sessions cannot be split over 3 drivers"},
 	} {
-		s := spec(t, "clients=3", tt.settings)
+		s := spec(t, append([]string{"clients=3"}, strings.Fields(tt.settings)...)...)
 		d, _ := workloads.NewDriver(s, memtarget.New(0))
 		if err := d.Share(workloads.Share{I: 1, N: 3, Timeout: time.Second}); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v", tt.settings, err)
 		}
 	}
+}
+
+// Drivers that share a workload share its ephemerals' owners: each
+// registers its own owners' znodes and churns only them.
+func TestSharedEphemerals(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tg := &owned{Target: memtarget.New(time.Millisecond), owner: map[string]int{}}
+		s := spec(t, "clients=2", "duration=4s", "ephemerals=90", "ephemeralSessions=3", "ephemeralChurn=1s")
+		var wg sync.WaitGroup
+		res := make([]*workloads.Result, 2)
+		for i := range 2 {
+			d, _ := workloads.NewDriver(s, tg)
+			if err := d.Share(workloads.Share{I: i + 1, N: 2, Timeout: time.Minute}); err != nil {
+				t.Fatal(err)
+			}
+			wg.Go(func() {
+				r, err := d.Run(context.Background())
+				if err != nil {
+					t.Error(err)
+				}
+				res[i] = r
+			})
+		}
+		wg.Wait()
+		if t.Failed() {
+			return
+		}
+		for i, want := range []struct{ znodes, sessions int }{{30, 1}, {60, 2}} {
+			st := res[i].Ephemerals
+			if st.Znodes != want.znodes || st.Sessions != want.sessions || len(st.Churn) != 3 {
+				t.Errorf("driver %d: %d ephemerals over %d sessions, %d churns; want %d over %d, 3 churns",
+					i+1, st.Znodes, st.Sessions, len(st.Churn), want.znodes, want.sessions)
+			}
+			for _, c := range st.Churn {
+				if c.Err != nil || c.Znodes != 30 {
+					t.Errorf("driver %d: churn of %d znodes: %v", i+1, c.Znodes, c.Err)
+				}
+			}
+		}
+		if len(tg.owner) != 90 {
+			t.Errorf("%d distinct ephemerals registered, want 90", len(tg.owner))
+		}
+	})
 }
