@@ -383,6 +383,15 @@ func (e *Ensemble) Isolate(id uint64) error {
 	return nil
 }
 
+// Rejoin undoes Isolate(id); partitions made with Partition stay.
+func (e *Ensemble) Rejoin(id uint64) error {
+	if e.inproc == nil {
+		return ErrNoPartition
+	}
+	e.inproc.Rejoin(id)
+	return nil
+}
+
 // HealAll removes every partition and isolation.
 func (e *Ensemble) HealAll() error {
 	if e.inproc == nil {

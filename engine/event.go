@@ -43,7 +43,7 @@ type Event struct {
 	Member   uint64
 	Kind     EventKind
 	Duration time.Duration // fsync, extend, snapshot; member up: its start-up restore
-	Bytes    int64         // fsync: bytes made durable; snapshot: file size; extend: new length
+	Bytes    int64         // fsync: bytes made durable; snapshot: file size; extend: new length; learner synced by SNAP: the snapshot's bytes
 	Txns     int           // fsync: txns made durable; roll: txns in the file; sync: txns sent
 	Nodes    int           // snapshot: znodes written; member up: znodes restored
 	Zxid     int64         // snapshot name, roll's last zxid, sync's zxid, the epoch start of an election

@@ -60,6 +60,7 @@ type member struct {
 	err      error         // why run ended, if it failed (read after done)
 	opened   time.Time     // when its start began
 	restored time.Duration // how long the start took to restore its database
+	snapIn   int64         // bytes of the last SNAP the leader sent (run goroutine)
 	// crashing: stop(crash) cut the disk's power. The run loop may still
 	// hit the dead file handles before it sees stopCh; that error is the
 	// crash, not a failure of the member.
@@ -392,6 +393,7 @@ func (m *member) rebuild(rd quorum.Ready) error {
 		if err != nil {
 			return fmt.Errorf("snapshot from the leader at 0x%x: %w", s.Zxid, err)
 		}
+		m.snapIn = int64(len(s.Data))
 		m.installTree(t)
 	}
 	return nil
@@ -455,8 +457,12 @@ func (m *member) event(e quorum.Event) {
 			return // the learner reports its own sync
 		}
 		m.serving.Store(true)
+		var snapBytes int64
+		if e.Mode == quorum.SyncSnap {
+			snapBytes = m.snapIn
+		}
 		m.publish(Event{Time: now, Member: m.id, Kind: EventLearnerSynced, Peer: e.Peer,
-			Mode: e.Mode.String(), Txns: e.Txns, Zxid: e.Zxid})
+			Mode: e.Mode.String(), Txns: e.Txns, Zxid: e.Zxid, Bytes: snapBytes})
 	}
 }
 
