@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"zkbench/bench/internal/faults"
 	"zkbench/engine"
 	"zkbench/engine/disk"
 	"zkbench/internal/size"
@@ -46,6 +47,8 @@ type Plan struct {
 	// preloadFrom is a snapshot file every member starts from, the
 	// workload's keys created beside its tree; "" for none.
 	preloadFrom string
+	// faults is the fault schedule of the measured phase; nil for none.
+	faults []faults.Spec
 }
 
 // How a run's keys come into being before the clock starts.
@@ -111,6 +114,9 @@ func (p *Plan) Check() error {
 	}
 	if p.preloadFrom != "" && !p.Embedded() {
 		return fmt.Errorf("preloadFrom=%s: a %s target's disks are not zkbench's to write; it starts the embedded ensemble from a snapshot", p.preloadFrom, p.target)
+	}
+	if err := p.checkFaults(); err != nil {
+		return err
 	}
 	if p.Embedded() {
 		c := p.engine
@@ -207,6 +213,13 @@ func (p *Plan) apply(key, value string) error {
 		return p.setPreload(value)
 	case "preloadFrom":
 		p.preloadFrom = value
+		return nil
+	case "faults":
+		specs, err := faults.ParseList(value)
+		if err != nil {
+			return err
+		}
+		p.faults = specs
 		return nil
 	case "clientTransport":
 		if value != clientTCP && value != clientDirect {
