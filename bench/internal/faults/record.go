@@ -19,6 +19,10 @@ import (
 // clients' and the members' paths.
 type Recorder struct {
 	sched *Schedule
+	// clock, when set, dates the events kept instead of their own times:
+	// a test that steps the schedule on a clock of its own dates them on
+	// the same one.
+	clock func() time.Time
 
 	mu     sync.Mutex
 	lastOK time.Time          // the latest successful write so far
@@ -48,6 +52,9 @@ func NewRecorder(sched *Schedule) *Recorder {
 func (r *Recorder) Publish(e engine.Event) {
 	switch e.Kind {
 	case engine.EventLeaderElected, engine.EventMemberUp, engine.EventMemberDown, engine.EventLearnerSynced:
+		if r.clock != nil {
+			e.Time = r.clock()
+		}
 		r.mu.Lock()
 		r.events = append(r.events, e)
 		r.mu.Unlock()

@@ -69,7 +69,6 @@ func CheckAcked(ctx context.Context, ens *engine.Ensemble, acked map[string]int3
 	return lost, nil
 }
 
-
 // caughtUp waits until a leader serves with every member, and every
 // member has applied the leader's last zxid (writes have stopped).
 func caughtUp(ctx context.Context, ens *engine.Ensemble) error {
