@@ -147,8 +147,11 @@ func (sp Spec) String() string {
 }
 
 // ParseList reads a plan's faults value: specs separated by commas, ""
-// for none.
+// or "none" for none (a sweep's run without faults).
 func ParseList(v string) ([]Spec, error) {
+	if strings.TrimSpace(v) == "none" {
+		return nil, nil
+	}
 	var specs []Spec
 	for _, s := range strings.Split(v, ",") {
 		if s = strings.TrimSpace(s); s == "" {
