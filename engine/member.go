@@ -57,9 +57,10 @@ type member struct {
 	logErr   atomic.Pointer[error]
 	stopCh   chan struct{}
 	done     chan struct{}
-	err      error         // why run ended, if it failed (read after done)
-	opened   time.Time     // when its start began
-	restored time.Duration // how long the start took to restore its database
+	err      error          // why run ended, if it failed (read after done)
+	opened   time.Time      // when its start began
+	restored time.Duration  // how long the start took to restore its database
+	phases   persist.Phases // the restore's steps
 	// crashing: stop(crash) cut the disk's power. The run loop may still
 	// hit the dead file handles before it sees stopCh; that error is the
 	// crash, not a failure of the member.
@@ -119,7 +120,7 @@ func (m *member) start(net transport.Network) error {
 	go m.run()
 	t := m.tree.Load()
 	m.publish(Event{Time: m.opened, Member: m.id, Kind: EventMemberUp, Duration: m.restored,
-		Nodes: t.NodeCount(), Zxid: t.LastProcessedZxid()})
+		Nodes: t.NodeCount(), Zxid: t.LastProcessedZxid(), Restore: &m.phases})
 	return nil
 }
 
@@ -154,6 +155,7 @@ func (m *member) open(dataDir string, values *snap.Values) error {
 	if err != nil {
 		return err
 	}
+	m.phases = res.Phases
 	voters, observers := m.cfg.ids()
 	m.peer, err = quorum.New(quorum.Config{
 		ID: m.id, Voters: voters, Observers: observers,
