@@ -168,6 +168,10 @@ func Restore(fsys disk.FS, dirs Dirs, opts RestoreOptions) (*Restored, error) {
 		}
 		res.Tree = datatree.New()
 		ph.Pick = end.Sub(start)
+	case err != nil && len(choice.Skipped) > 0:
+		// Name the newest file and why it failed: the one an operator
+		// expected to load.
+		return nil, fmt.Errorf("restore %s: %w; the newest: %v", dirs.Snap, err, choice.Skipped[0].Err)
 	case err != nil:
 		return nil, fmt.Errorf("restore %s: %w", dirs.Snap, err)
 	default:
