@@ -57,10 +57,11 @@ type member struct {
 	logErr   atomic.Pointer[error]
 	stopCh   chan struct{}
 	done     chan struct{}
-	err      error         // why run ended, if it failed (read after done)
-	opened   time.Time     // when its start began
-	restored time.Duration // how long the start took to restore its database
-	snapIn   int64         // bytes of the last SNAP the leader sent (run goroutine)
+	err      error          // why run ended, if it failed (read after done)
+	opened   time.Time      // when its start began
+	restored time.Duration  // how long the start took to restore its database
+	phases   persist.Phases // the restore's steps
+	snapIn   int64          // bytes of the last SNAP the leader sent (run goroutine)
 	// crashing: stop(crash) cut the disk's power. The run loop may still
 	// hit the dead file handles before it sees stopCh; that error is the
 	// crash, not a failure of the member.
@@ -120,7 +121,7 @@ func (m *member) start(net transport.Network) error {
 	go m.run()
 	t := m.tree.Load()
 	m.publish(Event{Time: m.opened, Member: m.id, Kind: EventMemberUp, Duration: m.restored,
-		Nodes: t.NodeCount(), Zxid: t.LastProcessedZxid()})
+		Nodes: t.NodeCount(), Zxid: t.LastProcessedZxid(), Restore: &m.phases})
 	return nil
 }
 
@@ -155,6 +156,7 @@ func (m *member) open(dataDir string, values *snap.Values) error {
 	if err != nil {
 		return err
 	}
+	m.phases = res.Phases
 	voters, observers := m.cfg.ids()
 	m.peer, err = quorum.New(quorum.Config{
 		ID: m.id, Voters: voters, Observers: observers,

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -34,7 +33,7 @@ func runTxnlog(args []string, stdout, stderr io.Writer) error {
 	defer r.Close()
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
-	return dumpLog(r, out, *detail, *asJSON)
+	return problem(zkdump.WriteLog(r, out, *detail, *asJSON))
 }
 
 // openLog opens a log for dumping. A file that cannot be read, or is not
@@ -45,53 +44,6 @@ func openLog(path string) (*txnlog.Reader, error) {
 		return nil, usagef("%v", err)
 	}
 	return r, nil
-}
-
-// dumpLog prints every txn. Like ZooKeeper's TxnLogToolkit it goes on past
-// a checksum mismatch (printing the txn behind "CRC ERROR - "), so that the
-// whole file can be seen, but the command still fails at the end.
-func dumpLog(r *txnlog.Reader, out io.Writer, detail, asJSON bool) error {
-	h := r.Header()
-	if !asJSON {
-		fmt.Fprintf(out, "ZooKeeper Transactional Log File with dbid %d txnlog format version %d\n", h.DBID, h.Version)
-	}
-	enc := json.NewEncoder(out)
-	var first error
-	for {
-		rec, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		var ce *txnlog.CorruptError
-		if err != nil && !(errors.As(err, &ce) && rec.Size > 0) {
-			return problem(first, err)
-		}
-		if err != nil && first == nil {
-			first = err
-		}
-		switch {
-		case rec.Txn == nil:
-			if !asJSON {
-				fmt.Fprintf(out, "UNREADABLE - record at offset %d: %v\n", rec.Offset, err)
-			}
-		case asJSON:
-			if err := enc.Encode(zkdump.TxnOf(rec.Txn)); err != nil {
-				return err
-			}
-		case err != nil:
-			fmt.Fprintf(out, "CRC ERROR - %s\n", zkdump.TxnLine(rec.Txn, detail))
-		default:
-			fmt.Fprintln(out, zkdump.TxnLine(rec.Txn, detail))
-		}
-	}
-	if !asJSON {
-		tail := ""
-		if r.Torn() {
-			tail = fmt.Sprintf(" (torn record at offset %d dropped, as ZooKeeper does)", r.Offset())
-		}
-		fmt.Fprintf(out, "EOF reached after %d txns%s.\n", r.Count(), tail)
-	}
-	return problem(first, nil)
 }
 
 // problem turns the first corruption found (or a later fatal error) into
