@@ -36,7 +36,14 @@ func (f Fault) Summary() string {
 		b.WriteString("; never healed")
 	}
 	if r := f.Restore; r != nil {
-		fmt.Fprintf(&b, "; restore %s (%d znodes to %s)", millis(r.Ms), r.Nodes, r.Zxid)
+		fmt.Fprintf(&b, "; restore %s (%d znodes to %s", millis(r.Ms), r.Nodes, r.Zxid)
+		if r.Snapshot != "" {
+			fmt.Fprintf(&b, ": %s of %.1f MB loaded in %s", r.Snapshot, float64(r.SnapshotBytes)/1e6, millis(r.LoadMs))
+		}
+		if len(r.Skipped) > 0 {
+			fmt.Fprintf(&b, " after %d newer skipped", len(r.Skipped))
+		}
+		fmt.Fprintf(&b, ", %d txns replayed in %s)", r.ReplayedTxns, millis(r.ReplayMs))
 	}
 	if s := f.Sync; s != nil {
 		fmt.Fprintf(&b, "; synced by %s from member %d in %s", s.Mode, s.Leader, millis(s.Ms))

@@ -106,11 +106,25 @@ type Fault struct {
 	WritesDuringSync *Percentiles `json:"write_latency_during_sync_us,omitempty"`
 }
 
-// FaultRestore is a restarted member's start-up restore.
+// FaultRestore is a restarted member's start-up restore, whole and by
+// phase (the member-up event's).
 type FaultRestore struct {
 	Ms    float64 `json:"ms"`
 	Nodes int     `json:"nodes"`
 	Zxid  string  `json:"zxid"` // the last zxid it restored, 0x…
+	// The snapshot picked (its name, bytes and znodes) and the newer
+	// ones skipped on the way (name: why); the pick's and the load's ms.
+	Snapshot      string   `json:"snapshot"`
+	SnapshotBytes int64    `json:"snapshot_bytes"`
+	SnapshotNodes int      `json:"snapshot_nodes"`
+	Skipped       []string `json:"skipped"`
+	PickMs        float64  `json:"pick_ms"`
+	LoadMs        float64  `json:"load_ms"`
+	// The log replay after it: txns applied from how many files, in ms.
+	ReplayedTxns int     `json:"replayed_txns"`
+	LogFiles     int     `json:"log_files"`
+	ReplayMs     float64 `json:"replay_ms"`
+	EpochCheckMs float64 `json:"epoch_check_ms"`
 }
 
 // FaultSync is a returning member's learner sync.

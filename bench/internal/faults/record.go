@@ -2,6 +2,7 @@ package faults
 
 import (
 	"fmt"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -215,7 +216,7 @@ func (r *Recorder) follow(res *results.Fault, f struck, from, to time.Time, late
 		switch e.Kind {
 		case engine.EventMemberUp:
 			if res.Restore == nil {
-				res.Restore = &results.FaultRestore{Ms: *ms(e.Duration), Nodes: e.Nodes, Zxid: fmt.Sprintf("0x%x", e.Zxid)}
+				res.Restore = restoreOf(e)
 				back = e.Time.Add(e.Duration)
 			}
 		case engine.EventLearnerSynced:
@@ -233,4 +234,24 @@ func (r *Recorder) follow(res *results.Fault, f struck, from, to time.Time, late
 			}
 		}
 	}
+}
+
+// restoreOf is a member-up event's restore, by phase when it has them.
+func restoreOf(e engine.Event) *results.FaultRestore {
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	r := &results.FaultRestore{Ms: ms(e.Duration), Nodes: e.Nodes, Zxid: fmt.Sprintf("0x%x", e.Zxid), Skipped: []string{}}
+	p := e.Restore
+	if p == nil {
+		return r
+	}
+	if p.Snapshot != "" {
+		r.Snapshot = filepath.Base(p.Snapshot)
+	}
+	r.SnapshotBytes, r.SnapshotNodes = p.SnapshotBytes, p.Nodes
+	for _, s := range p.Skipped {
+		r.Skipped = append(r.Skipped, fmt.Sprintf("%s: %v", filepath.Base(s.Path), s.Err))
+	}
+	r.PickMs, r.LoadMs = ms(p.Pick), ms(p.Load)
+	r.ReplayedTxns, r.LogFiles, r.ReplayMs, r.EpochCheckMs = p.Replayed, p.LogFiles, ms(p.Replay), ms(p.EpochCheck)
+	return r
 }
