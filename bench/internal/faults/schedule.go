@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"zkbench/engine"
@@ -21,8 +22,13 @@ type Schedule struct {
 	ens   *engine.Ensemble
 	disks map[uint64]*injectfs.FS
 
+	// startNs is the measured phase's start (Unix ns), 0 before Begin:
+	// read on every write, never behind mu, which a restart holds for
+	// as long as the restore takes.
+	startNs atomic.Int64
+
 	mu     sync.Mutex
-	start  time.Time // the measured phase's; zero before Begin
+	start  time.Time // startNs's, for Step under mu
 	faults []*struck
 }
 
@@ -69,13 +75,16 @@ func (s *Schedule) Begin(start time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.start = start
+	s.startNs.Store(start.UnixNano())
 }
 
-// Start returns the start Begin fixed.
+// Start returns the start Begin fixed, or the zero time before.
 func (s *Schedule) Start() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.start
+	ns := s.startNs.Load()
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
 }
 
 // Step strikes every fault due at now and heals every fault whose time
