@@ -21,7 +21,8 @@ func (f Fault) Summary() string {
 	if f.Error != "" {
 		fmt.Fprintf(&b, " — %s", f.Error)
 	}
-	fmt.Fprintf(&b, "; writes stopped %s at most (%.2f–%.2f s)", seconds(f.UnavailableS), f.GapFromS, f.GapToS)
+	fmt.Fprintf(&b, "; writes stopped %s when it struck (to %.2f s), %s at most (%.2f–%.2f s)",
+		seconds(f.StruckGapS), f.StruckGapToS, seconds(f.UnavailableS), f.GapFromS, f.GapToS)
 	if n := errorCount(f.WriteErrors); n > 0 {
 		fmt.Fprintf(&b, ", %d failed (%s)", n, errorKinds(f.WriteErrors))
 	} else {

@@ -28,6 +28,7 @@ type Recorder struct {
 	mu     sync.Mutex
 	lastOK time.Time          // the latest successful write so far
 	gaps   []gap              // per fault window, the longest so far
+	struck []gap              // per fault, the gap in progress when it struck
 	errs   []map[string]int64 // per fault window, failed writes by kind
 	events []engine.Event     // elections, member up/down, syncs
 
@@ -42,7 +43,7 @@ func (g gap) len() time.Duration { return g.to.Sub(g.from) }
 // NewRecorder records for sched's faults.
 func NewRecorder(sched *Schedule) *Recorder {
 	n := len(sched.faults)
-	r := &Recorder{sched: sched, gaps: make([]gap, n), errs: make([]map[string]int64, n), acked: map[string]int32{}}
+	r := &Recorder{sched: sched, gaps: make([]gap, n), struck: make([]gap, n), errs: make([]map[string]int64, n), acked: map[string]int32{}}
 	for i := range r.errs {
 		r.errs[i] = map[string]int64{}
 	}
@@ -98,6 +99,9 @@ func (r *Recorder) Write(w workloads.Write) {
 		from, to := r.bounds(start, i)
 		if g.from.Before(to) && g.to.After(from) && g.len() > r.gaps[i].len() {
 			r.gaps[i] = g
+		}
+		if !from.Before(g.from) && from.Before(g.to) {
+			r.struck[i] = g
 		}
 	}
 }
@@ -186,6 +190,11 @@ func (r *Recorder) Results(end time.Time, latency Latency) []results.Fault {
 		}
 		if !g.to.IsZero() {
 			res.UnavailableS, res.GapFromS, res.GapToS = g.len().Seconds(), secs(g.from), secs(g.to)
+		}
+		if s := r.struck[i]; !s.to.IsZero() {
+			res.StruckGapS, res.StruckGapToS = s.len().Seconds(), secs(s.to)
+		} else if last.Before(from) {
+			res.StruckGapS, res.StruckGapToS = end.Sub(last).Seconds(), secs(end) // no write succeeded since
 		}
 		if !f.at.IsZero() && f.member != 0 {
 			r.follow(&res, f, from, to, latency)

@@ -199,6 +199,9 @@ func TestCrashLeader(t *testing.T) {
 	if f.UnavailableS != 2 || f.GapFromS != 1 || f.GapToS != 3 {
 		t.Errorf("gap %.3f s from %.3f to %.3f, want 2 s from 1 to 3", f.UnavailableS, f.GapFromS, f.GapToS)
 	}
+	if f.StruckGapS != 2 || f.StruckGapToS != 3 {
+		t.Errorf("gap when it struck %.3f s to %.3f, want the same 2 s to 3", f.StruckGapS, f.StruckGapToS)
+	}
 }
 
 func TestKillFollower(t *testing.T) {
