@@ -21,8 +21,12 @@ func (f Fault) Summary() string {
 	if f.Error != "" {
 		fmt.Fprintf(&b, " — %s", f.Error)
 	}
-	fmt.Fprintf(&b, "; writes stopped %s when it struck (to %.2f s), %s at most (%.2f–%.2f s)",
-		seconds(f.StruckGapS), f.StruckGapToS, seconds(f.UnavailableS), f.GapFromS, f.GapToS)
+	if f.InForceGapS > 0 {
+		fmt.Fprintf(&b, "; writes stopped %s while it was in force (%.2f–%.2f s)", seconds(f.InForceGapS), f.InForceGapFromS, f.InForceGapToS)
+	} else {
+		b.WriteString("; writes never stopped 10 ms while it was in force")
+	}
+	fmt.Fprintf(&b, ", %s at most in its window (%.2f–%.2f s)", seconds(f.UnavailableS), f.GapFromS, f.GapToS)
 	if n := errorCount(f.WriteErrors); n > 0 {
 		fmt.Fprintf(&b, ", %d failed (%s)", n, errorKinds(f.WriteErrors))
 	} else {

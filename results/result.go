@@ -86,12 +86,14 @@ type Fault struct {
 	UnavailableS float64 `json:"unavailable_s"`
 	GapFromS     float64 `json:"gap_from_s"`
 	GapToS       float64 `json:"gap_to_s"`
-	// StruckGapS is the gap in progress when the fault struck, from the
-	// last write before it to the first after it (StruckGapToS): the
-	// outage the fault itself caused, where the longest may come later
-	// (a SNAP sync of the returning member, say).
-	StruckGapS   float64 `json:"struck_gap_s"`
-	StruckGapToS float64 `json:"struck_gap_to_s"`
+	// InForceGapS is the longest gap that overlaps the time the fault
+	// was in force (struck to healed), of at least 10 ms; 0 when none
+	// was that long. The outage the fault itself caused, where the
+	// longest of the window may come later (a SNAP sync of the returning
+	// member, say).
+	InForceGapS     float64 `json:"in_force_gap_s"`
+	InForceGapFromS float64 `json:"in_force_gap_from_s"`
+	InForceGapToS   float64 `json:"in_force_gap_to_s"`
 	// WriteErrors counts the writes that failed in the window, by
 	// ZooKeeper error name.
 	WriteErrors map[string]int64 `json:"write_errors"`

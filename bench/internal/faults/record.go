@@ -28,7 +28,7 @@ type Recorder struct {
 	mu     sync.Mutex
 	lastOK time.Time          // the latest successful write so far
 	gaps   []gap              // per fault window, the longest so far
-	struck []gap              // per fault, the gap in progress when it struck
+	long   []gap              // every gap of at least longGap, in order
 	errs   []map[string]int64 // per fault window, failed writes by kind
 	events []engine.Event     // elections, member up/down, syncs
 
@@ -38,12 +38,17 @@ type Recorder struct {
 
 type gap struct{ from, to time.Time }
 
+// longGap is the shortest gap kept for the gaps while a fault is in
+// force: below it a gap is the time between two writes of a busy run,
+// and keeping them all would cost memory per write.
+const longGap = 10 * time.Millisecond
+
 func (g gap) len() time.Duration { return g.to.Sub(g.from) }
 
 // NewRecorder records for sched's faults.
 func NewRecorder(sched *Schedule) *Recorder {
 	n := len(sched.faults)
-	r := &Recorder{sched: sched, gaps: make([]gap, n), struck: make([]gap, n), errs: make([]map[string]int64, n), acked: map[string]int32{}}
+	r := &Recorder{sched: sched, gaps: make([]gap, n), errs: make([]map[string]int64, n), acked: map[string]int32{}}
 	for i := range r.errs {
 		r.errs[i] = map[string]int64{}
 	}
@@ -100,9 +105,9 @@ func (r *Recorder) Write(w workloads.Write) {
 		if g.from.Before(to) && g.to.After(from) && g.len() > r.gaps[i].len() {
 			r.gaps[i] = g
 		}
-		if !from.Before(g.from) && from.Before(g.to) {
-			r.struck[i] = g
-		}
+	}
+	if g.len() >= longGap {
+		r.long = append(r.long, g)
 	}
 }
 
@@ -191,10 +196,14 @@ func (r *Recorder) Results(end time.Time, latency Latency) []results.Fault {
 		if !g.to.IsZero() {
 			res.UnavailableS, res.GapFromS, res.GapToS = g.len().Seconds(), secs(g.from), secs(g.to)
 		}
-		if s := r.struck[i]; !s.to.IsZero() {
-			res.StruckGapS, res.StruckGapToS = s.len().Seconds(), secs(s.to)
-		} else if last.Before(from) {
-			res.StruckGapS, res.StruckGapToS = end.Sub(last).Seconds(), secs(end) // no write succeeded since
+		if !f.at.IsZero() {
+			until := to
+			if !f.healed.IsZero() && f.healed.Before(until) {
+				until = f.healed
+			}
+			if g := r.longestIn(f.at, until, last, end); !g.to.IsZero() {
+				res.InForceGapS, res.InForceGapFromS, res.InForceGapToS = g.len().Seconds(), secs(g.from), secs(g.to)
+			}
 		}
 		if !f.at.IsZero() && f.member != 0 {
 			r.follow(&res, f, from, to, latency)
@@ -202,6 +211,18 @@ func (r *Recorder) Results(end time.Time, latency Latency) []results.Fault {
 		out[i] = res
 	}
 	return out
+}
+
+// longestIn is the longest gap of at least longGap that overlaps
+// [from, to), the tail from last to end included; zero when none.
+func (r *Recorder) longestIn(from, to, last, end time.Time) gap {
+	var best gap
+	for _, g := range append(r.long, gap{last, end}) {
+		if g.from.Before(to) && g.to.After(from) && g.len() >= longGap && g.len() > best.len() {
+			best = g
+		}
+	}
+	return best
 }
 
 // follow fills in the election, restore, sync and serving figures of

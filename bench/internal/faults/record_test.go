@@ -33,10 +33,13 @@ func TestRecorderGaps(t *testing.T) {
 	} {
 		r.Write(w)
 	}
+	// Struck and healed on time (there is no ensemble to strike here).
+	s.faults[0].at, s.faults[0].healed, s.faults[1].at = at(2000), at(3000), at(10000)
 	res := r.Results(at(12000), noLatency)
 	f := res[0]
-	if f.StruckGapS != 0.6 || f.StruckGapToS != 2.5 {
-		t.Errorf("struck gap %v to %v, want 0.6 s to 2.5", f.StruckGapS, f.StruckGapToS)
+	// In force from 2 s to 3 s: the gap from 1.9 s to 2.5 s.
+	if f.InForceGapS != 0.6 || f.InForceGapFromS != 1.9 || f.InForceGapToS != 2.5 {
+		t.Errorf("gap in force %v from %v to %v, want 0.6 s from 1.9 to 2.5", f.InForceGapS, f.InForceGapFromS, f.InForceGapToS)
 	}
 	// A gap is whole: the one from 5.1 s on lasts to the end, past the
 	// window's end at 10 s.
@@ -47,7 +50,7 @@ func TestRecorderGaps(t *testing.T) {
 		t.Errorf("errors %v", f.WriteErrors)
 	}
 	g := res[1]
-	if g.StruckGapS != 6.9 || g.UnavailableS != 6.9 || g.WriteErrors["ConnectionLoss"] != 1 || g.WindowEnd != 12 {
+	if g.InForceGapS != 6.9 || g.UnavailableS != 6.9 || g.WriteErrors["ConnectionLoss"] != 1 || g.WindowEnd != 12 {
 		t.Errorf("second fault %+v: no write since 5.1 s, a gap to the end", g)
 	}
 	if v := r.Acked()["/a"]; v != 3 {

@@ -181,13 +181,11 @@ func TestCrashLeader(t *testing.T) {
 	if f.Member != int(leader) || f.Role != Leader || f.ElectionMs == nil || f.NewLeader == int(leader) {
 		t.Errorf("fault %+v: want member %d, a leader, an election of another", f, leader)
 	}
-	if f.Restore == nil || f.Restore.Nodes < 20 {
-		t.Fatalf("restore %+v: want the restart's, with the 20 keys", f.Restore)
-	}
-	// A power loss: its unsynced snapshots are empty files now, which the
-	// restore skips for an older one and replays the logs after it.
-	if r := f.Restore; r.Snapshot == "" || r.ReplayedTxns == 0 {
-		t.Errorf("restore %+v: want the snapshot it picked and the txns it replayed", r)
+	// What the restart restores depends on what the leader had synced
+	// when its power went (the followers alone are a quorum): anything
+	// from its first snapshot on. The sync brings the rest.
+	if f.Restore == nil || f.Restore.Snapshot == "" || f.Restore.Nodes < 4 {
+		t.Fatalf("restore %+v: want the restart's, from a snapshot", f.Restore)
 	}
 	if f.Sync == nil || f.Sync.Mode == "" || f.ServingAgainMs == nil {
 		t.Errorf("sync %+v, serving again %v: want the returning member's", f.Sync, f.ServingAgainMs)
@@ -199,8 +197,8 @@ func TestCrashLeader(t *testing.T) {
 	if f.UnavailableS != 2 || f.GapFromS != 1 || f.GapToS != 3 {
 		t.Errorf("gap %.3f s from %.3f to %.3f, want 2 s from 1 to 3", f.UnavailableS, f.GapFromS, f.GapToS)
 	}
-	if f.StruckGapS != 2 || f.StruckGapToS != 3 {
-		t.Errorf("gap when it struck %.3f s to %.3f, want the same 2 s to 3", f.StruckGapS, f.StruckGapToS)
+	if f.InForceGapS != 2 || f.InForceGapToS != 3 {
+		t.Errorf("gap while in force %.3f s to %.3f, want the same 2 s to 3", f.InForceGapS, f.InForceGapToS)
 	}
 }
 
