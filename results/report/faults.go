@@ -10,8 +10,8 @@ import (
 )
 
 // Fault marks: a black line where a fault struck, a green one where it
-// healed, and an orange band over the longest gap without a successful
-// write that it caused.
+// healed, and orange bands over the longest gap without a successful
+// write while it was in force and the longest of its window.
 const (
 	faultColour = "#212121"
 	healColour  = "#2e7d32"
@@ -25,7 +25,7 @@ func (p *page) runFaults(runs []*run) {
 		return
 	}
 	s := p.section("Faults")
-	s.note("Marked on every chart over time: a black line where a fault struck, a green one where it healed, an orange band over the longest time without a successful write.")
+	s.note("Marked on every chart over time: a black line where a fault struck, a green one where it healed, orange bands over the longest time without a successful write while it was in force and in its window (to the next fault or the end).")
 	for _, r := range runs {
 		prefix := ""
 		if len(runs) > 1 {
@@ -55,9 +55,11 @@ func faultMarks(res *results.Result) (lines []markItem, areas [][2]markItem) {
 				LineStyle: &opts.LineStyle{Color: healColour, Type: "dashed", Width: 3},
 				Label:     &opts.Label{Show: opts.Bool(true), Formatter: "{b}", Position: "insideEndBottom"}})
 		}
-		if f.GapToS > f.GapFromS {
-			areas = append(areas, [2]markItem{{Name: "no writes", XAxis: f.GapFromS,
-				ItemStyle: &opts.ItemStyle{Color: gapColour}}, {XAxis: f.GapToS}})
+		for _, g := range [][2]float64{{f.InForceGapFromS, f.InForceGapToS}, {f.GapFromS, f.GapToS}} {
+			if g[1] > g[0] && !slices.ContainsFunc(areas, func(a [2]markItem) bool { return a[0].XAxis == g[0] && a[1].XAxis == g[1] }) {
+				areas = append(areas, [2]markItem{{Name: "no writes", XAxis: g[0],
+					ItemStyle: &opts.ItemStyle{Color: gapColour}}, {XAxis: g[1]}})
+			}
 		}
 	}
 	return lines, areas
