@@ -168,7 +168,8 @@ func (r *Recorder) Results(end time.Time, latency Latency) []results.Fault {
 	secs := func(t time.Time) float64 { return t.Sub(start).Seconds() }
 	out := make([]results.Fault, len(faults))
 	for i, f := range faults {
-		from, to := r.bounds(start, i)
+		from, next := r.bounds(start, i)
+		to := next
 		if to.After(end) {
 			to = end
 		}
@@ -206,7 +207,9 @@ func (r *Recorder) Results(end time.Time, latency Latency) []results.Fault {
 			}
 		}
 		if !f.at.IsZero() && f.member != 0 {
-			r.follow(&res, f, from, to, latency)
+			// An election the last fault caused counts even when it came
+			// after the measured phase (the run heals before its check).
+			r.follow(&res, f, from, next, latency)
 		}
 		out[i] = res
 	}
