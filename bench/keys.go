@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"zkbench/bench/internal/faults"
 	"zkbench/internal/size"
 	"zkbench/internal/suggest"
 	"zkbench/workloads"
@@ -17,7 +18,7 @@ var ErrUnknownKey = errors.New("unknown key")
 
 // runKeys are the plan's own knobs, neither the ensemble's nor the
 // workload's.
-var runKeys = []string{"dataDir", "dataLogDir", "target", "keepData", "clientTransport", "preloadFrom", "zooCfg", "driver", "barrierTimeout"}
+var runKeys = []string{"dataDir", "dataLogDir", "target", "keepData", "clientTransport", "preloadFrom", "zooCfg", "driver", "barrierTimeout", "faults"}
 
 // Keys lists every key a plan takes, sorted: the keys of profiles,
 // --set and --vary.
@@ -70,6 +71,8 @@ func (p *Plan) Value(key string) string {
 		return p.share.Timeout.String()
 	case "purgeInterval":
 		return e.PurgeInterval.String()
+	case "faults":
+		return faults.FormatList(p.faults)
 	case "preAllocSize":
 		return size.Format(e.PreAllocSize)
 	case "snapSizeLimit":

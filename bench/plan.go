@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"zkbench/bench/internal/faults"
 	"zkbench/engine"
 	"zkbench/engine/disk"
 	"zkbench/internal/size"
@@ -57,6 +58,8 @@ type Plan struct {
 	// share is this run's part of a workload several drivers run at once
 	// against one zk:// target (driver, barrierTimeout).
 	share workloads.Share
+	// faults is the fault schedule of the measured phase; nil for none.
+	faults []faults.Spec
 }
 
 // defaultBarrierTimeout is how long the drivers of a shared workload
@@ -135,6 +138,9 @@ func (p *Plan) Check() error {
 	}
 	if p.preloadFrom != "" && !p.Embedded() {
 		return fmt.Errorf("preloadFrom=%s: a %s target's disks are not zkbench's to write; it starts the embedded ensemble from a snapshot", p.preloadFrom, p.target)
+	}
+	if err := p.checkFaults(); err != nil {
+		return err
 	}
 	if p.Embedded() {
 		c := p.engine
@@ -253,6 +259,12 @@ func (p *Plan) apply(key, value string) error {
 			return fmt.Errorf("%q is not a duration like 30s", value)
 		}
 		p.share.Timeout = d
+	case "faults":
+		specs, err := faults.ParseList(value)
+		if err != nil {
+			return err
+		}
+		p.faults = specs
 		return nil
 	case "clientTransport":
 		if value != clientTCP && value != clientDirect {

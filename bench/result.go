@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"time"
+	"zkbench/bench/internal/faults"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/shirou/gopsutil/v3/host"
@@ -114,6 +115,9 @@ func (r *runner) config() results.Config {
 		Workload: p.spec.Workload, Clients: p.spec.Clients, Rate: p.spec.Rate,
 		ValueSize: p.spec.Values.Mean(), Keys: p.spec.Keys,
 		Other: map[string]any{"target": p.target},
+	}
+	if len(p.faults) > 0 {
+		c.Other["faults"] = faults.FormatList(p.faults)
 	}
 	for k, v := range p.spec.Knobs() {
 		c.Other[k] = v

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"zkbench/bench/internal/collect"
+	"zkbench/bench/internal/faults"
 	"zkbench/engine"
 	"zkbench/hlog"
 	"zkbench/internal/runfolders"
@@ -86,6 +87,10 @@ type runner struct {
 	// start is the snapshot file the members start from (preloadFrom),
 	// read through before anything is created.
 	start *engine.StartingSnapshot
+	// sched strikes the plan's faults, faultRec measures them; nil
+	// without faults.
+	sched    *faults.Schedule
+	faultRec *faults.Recorder
 }
 
 // interval is the length of one interval of the run's recordings and
@@ -143,9 +148,11 @@ func (r *runner) run(ctx context.Context) (*results.Result, error) {
 		}
 		return nil, r.unmeasured(ctx, runErr)
 	}
+	safe := r.endFaults(ctx)
 	roles := r.stopEnsemble(res.Start.Add(res.Duration))
 	failed := r.failed() // checked once all have stopped: any failure until then counts
 	result := r.assemble(res, roles)
+	r.faultResults(result, res, safe)
 	// A member's failure cancels the workload too; only the caller's
 	// context ending is an interruption.
 	result.Interrupted = failed == nil && res.Interrupted && ctx.Err() != nil
@@ -155,6 +162,12 @@ func (r *runner) run(ctx context.Context) (*results.Result, error) {
 	if failed != nil {
 		return result, fmt.Errorf("%w (the run stopped after %v of measuring; results so far in %s)",
 			failed, res.Duration.Round(time.Millisecond), r.plan.Out)
+	}
+	if err := lostError(safe); err != nil {
+		return result, fmt.Errorf("%w (results in %s)", err, r.plan.Out)
+	}
+	if safe != nil && safe.err != nil {
+		r.sink.Notice(fmt.Sprintf("warning: %v", safe.err))
 	}
 	if result.Interrupted {
 		return result, fmt.Errorf("%w after %s; what was measured is in %s, marked interrupted",
@@ -193,7 +206,7 @@ func (r *runner) driver(ctx context.Context) (*workloads.Driver, error) {
 		return nil, err
 	}
 	spec := r.plan.spec
-	if r.ens != nil && !r.plan.keepData {
+	if r.ens != nil && (!r.plan.keepData || r.sched != nil) {
 		// The members' folders go after the run and the tree with them:
 		// deleting it first, a delete per znode, would only make a run of
 		// a large tree minutes longer.
@@ -214,8 +227,14 @@ func (r *runner) driver(ctx context.Context) (*workloads.Driver, error) {
 	}
 	if r.servers != nil {
 		drv.SplitWrites(r.servers.InSnapshot)
-		drv.OnMeasure(r.servers.Reset)
+		drv.OnMeasure(func(start time.Time) {
+			r.servers.Reset(start)
+			if r.sched != nil {
+				r.sched.Begin(start)
+			}
+		})
 	}
+	r.observeFaults(drv)
 	if r.external != nil {
 		drv.OnMeasure(r.mntrAtStart)
 	}
@@ -233,6 +252,7 @@ func (r *runner) measure(ctx context.Context, drv *workloads.Driver) (*workloads
 	defer stopWatch()
 	runCtx, stopRun := r.untilFailure(ctx)
 	defer stopRun()
+	defer r.runFaults()()
 	return drv.Run(runCtx)
 }
 
@@ -299,6 +319,7 @@ func (r *runner) startEnsemble(ctx context.Context) error {
 	cfg := r.plan.engine
 	r.servers = collect.NewServers(time.Now(), cfg.FsyncWarningThreshold, r.interval())
 	cfg.Events = r.servers
+	r.prepareFaults(&cfg)
 	e, err := engine.Start(cfg)
 	if err != nil {
 		switch {

@@ -44,6 +44,8 @@ type Ensemble struct {
 
 	ports portRegistry // ServeClients' listeners and connections
 
+	expected map[uint64]bool // ExpectFailure's members
+
 	failOnce sync.Once
 	failed   chan struct{} // closed by the first member failure
 	failure  error         // that failure; read after failed is closed
@@ -168,11 +170,29 @@ func (e *Ensemble) watch(m *member) {
 	if m.err == nil {
 		return
 	}
+	e.mu.Lock()
+	expected := e.expected[m.id]
+	e.mu.Unlock()
+	if expected {
+		return
+	}
 	err := &MemberError{ID: m.id, Err: m.err}
 	e.failOnce.Do(func() {
 		e.failure = err
 		close(e.failed)
 	})
+}
+
+// ExpectFailure says whether member id stopping on its own is expected
+// (its disk was filled on purpose): while it is, such a stop is published
+// as a member-down event but is not the ensemble's Failure.
+func (e *Ensemble) ExpectFailure(id uint64, expect bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.expected == nil {
+		e.expected = map[uint64]bool{}
+	}
+	e.expected[id] = expect
 }
 
 // Failure returns a channel that is closed when a member first stops on
@@ -380,6 +400,15 @@ func (e *Ensemble) Isolate(id uint64) error {
 		return ErrNoPartition
 	}
 	e.inproc.Isolate(id)
+	return nil
+}
+
+// Rejoin undoes Isolate(id); partitions made with Partition stay.
+func (e *Ensemble) Rejoin(id uint64) error {
+	if e.inproc == nil {
+		return ErrNoPartition
+	}
+	e.inproc.Rejoin(id)
 	return nil
 }
 

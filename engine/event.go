@@ -3,6 +3,8 @@ package engine
 import (
 	"fmt"
 	"time"
+
+	"zkbench/engine/persist"
 )
 
 // EventKind says what an Event reports.
@@ -17,7 +19,7 @@ const (
 	EventLeaderElected                       // a member leads an established epoch
 	EventLearnerSynced                       // a learner finished its sync with the leader (Mode, Txns)
 	EventMemberDown                          // a member stopped, crashed or failed (Err)
-	EventMemberUp                            // a member started: Duration restored its database, of Nodes znodes
+	EventMemberUp                            // a member started: Duration restored its database, of Nodes znodes; Restore its phases
 	EventSessionExpired                      // the leader expired a session
 )
 
@@ -43,7 +45,7 @@ type Event struct {
 	Member   uint64
 	Kind     EventKind
 	Duration time.Duration // fsync, extend, snapshot; member up: its start-up restore
-	Bytes    int64         // fsync: bytes made durable; snapshot: file size; extend: new length
+	Bytes    int64         // fsync: bytes made durable; snapshot: file size; extend: new length; learner synced by SNAP: the snapshot's bytes
 	Txns     int           // fsync: txns made durable; roll: txns in the file; sync: txns sent
 	Nodes    int           // snapshot: znodes written; member up: znodes restored
 	Zxid     int64         // snapshot name, roll's last zxid, sync's zxid, the epoch start of an election
@@ -51,6 +53,11 @@ type Event struct {
 	Mode     string        // learner synced: DIFF, TRUNC+DIFF, TRUNC or SNAP; roll: why
 	Path     string        // file the event concerns
 	Err      error         // snapshot or member failure
+	// Restore is a member up's restore, step by step: the snapshot picked
+	// (and those skipped, and why), its load, the log replay, the epoch
+	// check. Duration and Nodes above stay the whole start-up and the
+	// znodes after replay. Nil for the other kinds; read-only.
+	Restore *persist.Phases
 }
 
 func (e Event) String() string {
@@ -66,6 +73,11 @@ func (e Event) String() string {
 		s += fmt.Sprintf(" epoch=%d", e.Zxid>>32)
 	case EventLogRoll:
 		s += fmt.Sprintf(" %s txns=%d last=0x%x (%s)", e.Path, e.Txns, e.Zxid, e.Mode)
+	case EventMemberUp:
+		s += fmt.Sprintf(" nodes=%d zxid=0x%x %v", e.Nodes, e.Zxid, e.Duration)
+		if r := e.Restore; r != nil {
+			s += fmt.Sprintf(" (load %v, %d skipped; replay %d txns %v; epochs %v)", r.Load, len(r.Skipped), r.Replayed, r.Replay, r.EpochCheck)
+		}
 	}
 	if e.Err != nil {
 		s += " err=" + e.Err.Error()

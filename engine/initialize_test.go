@@ -77,6 +77,13 @@ func TestInitializeStartsEveryMemberFromTheTree(t *testing.T) {
 		if ev.Nodes != in.Znodes+4 || ev.Zxid != in.Zxid || ev.Duration <= 0 {
 			t.Errorf("member-up %v: want %d nodes restored at 0x%x in some time", ev, in.Znodes+4, in.Zxid)
 		}
+		// The phases: the starting snapshot loaded whole, nothing skipped,
+		// nothing to replay, the epochs of the initializing txns checked.
+		r := ev.Restore
+		if r == nil || r.SnapshotZxid != in.Zxid || r.Nodes != ev.Nodes || r.SnapshotBytes <= 0 || len(r.Skipped) != 0 ||
+			r.Replayed != 0 || !r.EpochsChecked || r.Epochs.Current != 1 || r.Total() > ev.Duration {
+			t.Errorf("member-up %v: restore phases %+v", ev, r)
+		}
 	}
 	// Folder d03 is the 34th node after /init (zxid 2); k0032 its third child.
 	c := client(t, e, 2)

@@ -58,9 +58,11 @@ type member struct {
 	logErr   atomic.Pointer[error]
 	stopCh   chan struct{}
 	done     chan struct{}
-	err      error         // why run ended, if it failed (read after done)
-	opened   time.Time     // when its start began
-	restored time.Duration // how long the start took to restore its database
+	err      error          // why run ended, if it failed (read after done)
+	opened   time.Time      // when its start began
+	restored time.Duration  // how long the start took to restore its database
+	phases   persist.Phases // the restore's steps
+	snapIn   int64          // bytes of the last SNAP the leader sent (run goroutine)
 	// crashing: stop(crash) cut the disk's power. The run loop may still
 	// hit the dead file handles before it sees stopCh; that error is the
 	// crash, not a failure of the member.
@@ -123,7 +125,7 @@ func (m *member) start(net transport.Network) error {
 	}
 	t := m.tree.Load()
 	m.publish(Event{Time: m.opened, Member: m.id, Kind: EventMemberUp, Duration: m.restored,
-		Nodes: t.NodeCount(), Zxid: t.LastProcessedZxid()})
+		Nodes: t.NodeCount(), Zxid: t.LastProcessedZxid(), Restore: &m.phases})
 	return nil
 }
 
@@ -177,6 +179,7 @@ func (m *member) open(dataDir string, values *snap.Values) error {
 	if err != nil {
 		return err
 	}
+	m.phases = res.Phases
 	voters, observers := m.cfg.ids()
 	m.peer, err = quorum.New(quorum.Config{
 		ID: m.id, Voters: voters, Observers: observers,
@@ -415,6 +418,7 @@ func (m *member) rebuild(rd quorum.Ready) error {
 		if err != nil {
 			return fmt.Errorf("snapshot from the leader at 0x%x: %w", s.Zxid, err)
 		}
+		m.snapIn = int64(len(s.Data))
 		m.installTree(t)
 	}
 	return nil
@@ -478,8 +482,12 @@ func (m *member) event(e quorum.Event) {
 			return // the learner reports its own sync
 		}
 		m.serving.Store(true)
+		var snapBytes int64
+		if e.Mode == quorum.SyncSnap {
+			snapBytes = m.snapIn
+		}
 		m.publish(Event{Time: now, Member: m.id, Kind: EventLearnerSynced, Peer: e.Peer,
-			Mode: e.Mode.String(), Txns: e.Txns, Zxid: e.Zxid})
+			Mode: e.Mode.String(), Txns: e.Txns, Zxid: e.Zxid, Bytes: snapBytes})
 	}
 }
 

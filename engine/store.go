@@ -204,10 +204,12 @@ func (s *store) saveEpoch(name string, epoch int64) error {
 // (restored with recentTxns): the epochs and the txns replayed after the
 // snapshot, the committed window ZooKeeper rebuilds on start.
 func (s *store) durable(res *persist.Restored) (quorum.Durable, error) {
+	start := time.Now()
 	ep, err := persist.LoadEpochs(s.fs, s.dirs.Snap, res.LastZxid)
 	if err != nil {
 		return quorum.Durable{}, err
 	}
+	res.Phases.EpochsChecked, res.Phases.Epochs, res.Phases.EpochCheck = true, ep, time.Since(start)
 	d := quorum.Durable{
 		AcceptedEpoch: ep.Accepted, CurrentEpoch: ep.Current,
 		LastLoggedZxid: res.LastZxid, SnapshotZxid: res.SnapshotZxid,

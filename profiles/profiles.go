@@ -160,3 +160,20 @@ func (p *Profile) Summary() string {
 	}
 	return text
 }
+
+// List writes every built-in profile, a line each: its name, whether it
+// is a run or a sweep, and its summary.
+func List(w io.Writer) error {
+	for _, n := range Names() {
+		p, err := Builtin(n)
+		if err != nil {
+			return err
+		}
+		kind := "run"
+		if len(p.Vary) > 0 {
+			kind = "sweep"
+		}
+		fmt.Fprintf(w, "%-18s %-5s %s\n", n, kind, p.Summary())
+	}
+	return nil
+}

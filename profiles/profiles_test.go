@@ -12,8 +12,8 @@ import (
 )
 
 func TestBuiltinsParseAndSayWhatTheyAnswer(t *testing.T) {
-	want := []string{"datalogdir-split", "large-tree", "nightly", "prealloc-sweep", "quick", "read-heavy",
-		"snapcount-sweep", "snapshot-stall", "ssd-vs-hdd", "write-heavy"}
+	want := []string{"datalogdir-split", "failover", "large-tree", "nightly", "prealloc-sweep", "quick", "read-heavy",
+		"slow-follower", "snapcount-sweep", "snapshot-stall", "ssd-vs-hdd", "write-heavy"}
 	if got := Names(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("built-ins %v, want %v", got, want)
 	}
@@ -28,6 +28,9 @@ func TestBuiltinsParseAndSayWhatTheyAnswer(t *testing.T) {
 		if s := p.Summary(); !strings.ContainsAny(s[len(s)-1:], ".?!") {
 			t.Errorf("%s: summary %q stops mid-sentence", n, s)
 		}
+	}
+	if p, _ := Builtin("slow-follower"); len(p.Vary) != 1 || p.Vary[0].Key != "faults" || len(p.Vary[0].Values) != 2 {
+		t.Errorf("slow-follower vary %+v", p.Vary)
 	}
 	p, _ := Builtin("prealloc-sweep")
 	if len(p.Vary) != 1 || p.Vary[0].Key != "preallocMode" || len(p.Vary[0].Values) != 3 {

@@ -64,6 +64,90 @@ type Result struct {
 	// MergedFrom names the run folders of the drivers whose results
 	// zkbench merge added up into this one; absent for a run.
 	MergedFrom []string `json:"merged_from,omitempty"`
+	// Faults is what each fault of the run's schedule did, in the
+	// schedule's order; absent in a run without faults.
+	Faults []Fault `json:"faults,omitempty"`
+	// LostAckedWrites counts the keys whose acknowledged setData a member
+	// did not hold at the end (0 expected); LostKeys names the first of
+	// them. nil when the run did not check (a run without faults).
+	LostAckedWrites *int     `json:"lost_acked_writes,omitempty"`
+	LostKeys        []string `json:"lost_keys,omitempty"`
+}
+
+// Fault is one fault of a run's schedule and what it did. Times are
+// seconds since the measured phase began; a figure that did not happen
+// (no election, no restart) is absent.
+type Fault struct {
+	Spec   string `json:"spec"` // as given: crash:leader@10s+5s
+	Kind   string `json:"kind"` // crash, kill, partition, slow-disk, disk-full
+	Member int    `json:"member"`
+	// Role is the member's role when the fault struck it.
+	Role      string   `json:"role"`
+	AtS       float64  `json:"at_s"`
+	HealedS   *float64 `json:"healed_s,omitempty"` // the fault healed (restart, rejoin, disk back)
+	Error     string   `json:"error,omitempty"`    // the fault or its healing could not be done
+	WindowEnd float64  `json:"window_end_s"`       // its figures cover [at_s, window_end_s)
+	// UnavailableS is the longest gap without a successful write that
+	// overlaps the window, from GapFromS to GapToS.
+	UnavailableS float64 `json:"unavailable_s"`
+	GapFromS     float64 `json:"gap_from_s"`
+	GapToS       float64 `json:"gap_to_s"`
+	// InForceGapS is the longest gap that overlaps the time the fault
+	// was in force (struck to healed), of at least 10 ms; 0 when none
+	// was that long. The outage the fault itself caused, where the
+	// longest of the window may come later (a SNAP sync of the returning
+	// member, say).
+	InForceGapS     float64 `json:"in_force_gap_s"`
+	InForceGapFromS float64 `json:"in_force_gap_from_s"`
+	InForceGapToS   float64 `json:"in_force_gap_to_s"`
+	// WriteErrors counts the writes that failed in the window, by
+	// ZooKeeper error name.
+	WriteErrors map[string]int64 `json:"write_errors"`
+	// ElectionMs is from the fault to the first leader established
+	// after it (NewLeader); absent when no election followed.
+	ElectionMs *float64 `json:"election_ms,omitempty"`
+	NewLeader  int      `json:"new_leader,omitempty"`
+	// Restore is the member's start-up restore after a restart.
+	Restore *FaultRestore `json:"restore,omitempty"`
+	// Sync is the member's learner sync with the leader after it came
+	// back (restart or rejoin); absent when it led again itself.
+	Sync *FaultSync `json:"sync,omitempty"`
+	// ServingAgainMs is from the healing to the member serving again.
+	ServingAgainMs *float64 `json:"serving_again_ms,omitempty"`
+	// WritesDuringSync is the writes that completed while the member was
+	// being synced (restore end to sync end), at the time series'
+	// resolution.
+	WritesDuringSync *Percentiles `json:"write_latency_during_sync_us,omitempty"`
+}
+
+// FaultRestore is a restarted member's start-up restore, whole and by
+// phase (the member-up event's).
+type FaultRestore struct {
+	Ms    float64 `json:"ms"`
+	Nodes int     `json:"nodes"`
+	Zxid  string  `json:"zxid"` // the last zxid it restored, 0x…
+	// The snapshot picked (its name, bytes and znodes) and the newer
+	// ones skipped on the way (name: why); the pick's and the load's ms.
+	Snapshot      string   `json:"snapshot"`
+	SnapshotBytes int64    `json:"snapshot_bytes"`
+	SnapshotNodes int      `json:"snapshot_nodes"`
+	Skipped       []string `json:"skipped"`
+	PickMs        float64  `json:"pick_ms"`
+	LoadMs        float64  `json:"load_ms"`
+	// The log replay after it: txns applied from how many files, in ms.
+	ReplayedTxns int     `json:"replayed_txns"`
+	LogFiles     int     `json:"log_files"`
+	ReplayMs     float64 `json:"replay_ms"`
+	EpochCheckMs float64 `json:"epoch_check_ms"`
+}
+
+// FaultSync is a returning member's learner sync.
+type FaultSync struct {
+	Mode   string  `json:"mode"` // DIFF, TRUNC+DIFF, TRUNC or SNAP
+	Txns   int     `json:"txns"`
+	Bytes  int64   `json:"bytes,omitempty"` // SNAP: the snapshot's size
+	Ms     float64 `json:"ms"`              // from its restore's end (or the rejoin) to synced
+	Leader int     `json:"leader"`
 }
 
 // Setup methods: how a preloaded tree came into being.

@@ -45,7 +45,8 @@ type Driver struct {
 	tickets   atomic.Int64  // ops taken: the open-loop schedule and the op limit
 	window    func() bool   // SplitWrites' test, nil: no split
 	onPlan    func(start time.Time)
-	preloaded bool // the target started with the preloaded tree
+	onWrite   func(Write) // ObserveWrites'
+	preloaded bool        // the target started with the preloaded tree
 	preloadBy PreloadMethod
 	// ephemerals is what registering the ephemerals took; nil without.
 	ephemerals *EphemeralStats
@@ -71,6 +72,35 @@ func (d *Driver) OnMeasure(f func(start time.Time)) { d.onPlan = f }
 // comparison (writes while a snapshot is being written vs the rest).
 // inWindow must be cheap and safe for concurrent use. Call before Run.
 func (d *Driver) SplitWrites(inWindow func() bool) { d.window = inWindow }
+
+// Write is one write a client completed, in warm-up or measuring.
+type Write struct {
+	End time.Time // its reply
+	Err error
+	// Key and Version: a setData's key and the version it gave it when
+	// the target says (VersionedConn); else "" and -1.
+	Key     string
+	Version int32
+}
+
+// ObserveWrites makes the driver call f for every write its clients
+// complete, warm-up included, from their goroutines at once: f must be
+// safe for concurrent use and cheap. The fault measurements see gaps and
+// errors through it, the safety check the acknowledged versions. Call
+// before Run.
+func (d *Driver) ObserveWrites(f func(Write)) { d.onWrite = f }
+
+// observe tells the write observer of op, when it is a write.
+func (d *Driver) observe(w *worker, op Op, end time.Duration, err error) {
+	if d.onWrite == nil || !op.IsWrite() {
+		return
+	}
+	wr := Write{End: d.plan.base.Add(end), Err: err, Version: -1}
+	if op == OpSetData {
+		wr.Key, wr.Version = w.setKey, w.setVer
+	}
+	d.onWrite(wr)
+}
 
 // Preloaded tells the driver that the target started with the tree
 // PreloadNodes lists already in place (built as its starting database):
@@ -332,6 +362,7 @@ func (d *Driver) closedLoop(w *worker, m *meter) {
 		op := w.next()
 		err := w.do(op)
 		end := p.clock()
+		d.observe(w, op, end, err)
 		if measured {
 			d.settle(w, m, op, now, end, err)
 		}
@@ -370,6 +401,7 @@ func (d *Driver) openLoop(w *worker, m *meter) {
 		op := w.next()
 		err := w.do(op)
 		end := p.clock()
+		d.observe(w, op, end, err)
 		if measured {
 			d.settle(w, m, op, due, end, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -430,4 +431,46 @@ func TestConnectFailure(t *testing.T) {
 	if opened, closed := f.connects.Load()-1, f.closes.Load(); closed != opened {
 		t.Errorf("%d sessions opened, %d closed", opened, closed)
 	}
+}
+
+// The write observer hears every write, warm-up included, with the
+// version each setData gave its key: the last one heard of a key is the
+// version the target holds.
+func TestObserveWrites(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tg := memtarget.New(10 * time.Millisecond)
+		d, err := workloads.NewDriver(spec(t, "clients=4", "duration=1s", "warmup=500ms", "cleanup=false"), tg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		last := map[string]int32{}
+		var heard int64
+		d.ObserveWrites(func(w workloads.Write) {
+			mu.Lock()
+			defer mu.Unlock()
+			heard++
+			if w.Err != nil || w.Key == "" {
+				t.Errorf("write %+v", w)
+			}
+			last[w.Key] = max(last[w.Key], w.Version)
+		})
+		res, err := d.Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := res.Ops[0].Count + 4*50; heard != want {
+			t.Errorf("heard of %d writes, want %d (warm-up's 200 and the measured %d)", heard, want, res.Ops[0].Count)
+		}
+		c, err := tg.Connect(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for key, v := range last {
+			got, err := c.(workloads.VersionedConn).SetDataVersion(key, nil, workloads.AnyVersion)
+			if err != nil || got != v+1 {
+				t.Errorf("%s: acknowledged version %d, the target's next %d (%v)", key, v, got, err)
+			}
+		}
+	})
 }

@@ -80,3 +80,7 @@ func errorKind(err error) string {
 	}
 	return "other"
 }
+
+// ErrorKind names err as the per-kind error counts do: the
+// KeeperException name (ConnectionLoss, NoNode…), "Closed", or "other".
+func ErrorKind(err error) string { return errorKind(err) }

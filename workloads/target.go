@@ -44,6 +44,13 @@ type Conn interface {
 	Close() error
 }
 
+// VersionedConn is a Conn whose setData says the version it gave the
+// node (the reply's Stat), so that the driver can tell a write observer
+// which version of a key was acknowledged.
+type VersionedConn interface {
+	SetDataVersion(path string, data []byte, version int32) (int32, error)
+}
+
 // CreateMode is the kind of node Create makes. The values are ZooKeeper's
 // CreateMode flags, so an adapter passes int32(mode) through.
 type CreateMode int32

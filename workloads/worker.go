@@ -23,6 +23,12 @@ type worker struct {
 	seq   int       // names its persistent and ephemeral nodes
 	multi []MultiOp // reused by every multi
 
+	// The last setData's key and the version it gave it (-1: the target
+	// does not say), for the driver's write observer.
+	versioned VersionedConn // conn, when it says versions; nil else
+	setKey    string
+	setVer    int32
+
 	// Accounting of the measured phase, read by the driver once the
 	// worker has stopped.
 	shard      *shard
@@ -43,13 +49,15 @@ type part struct {
 // driver's clients.
 func newWorker(id int, conn Conn, s *Spec, l *layout, v *values, p part) *worker {
 	r := rand.New(rand.NewPCG(s.Seed, uint64(id)))
-	return &worker{
+	w := &worker{
 		id: id, conn: conn, r: r,
 		ops:    newPicker(s.Mix),
 		keys:   newKeyPicker(s.KeyDist, p.keyLo, p.keyHi, id-p.clientLo, s.Clients, r),
 		values: v, layout: l, multiN: s.MultiSize,
 		dir: l.clientDir(id),
 	}
+	w.versioned, _ = conn.(VersionedConn)
+	return w
 }
 
 // next picks the next op. A delete needs a node of the client's own; with
@@ -79,7 +87,13 @@ func (w *worker) do(op Op) error {
 		w.owned = w.owned[1:]
 		return w.conn.Delete(oldest, AnyVersion)
 	case OpSetData:
-		return w.conn.SetData(w.key(), w.values.next(w.r), AnyVersion)
+		w.setKey, w.setVer = w.key(), -1
+		if w.versioned != nil {
+			var err error
+			w.setVer, err = w.versioned.SetDataVersion(w.setKey, w.values.next(w.r), AnyVersion)
+			return err
+		}
+		return w.conn.SetData(w.setKey, w.values.next(w.r), AnyVersion)
 	case OpGetData:
 		_, err := w.conn.GetData(w.key())
 		return err

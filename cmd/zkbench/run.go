@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -44,6 +45,7 @@ var runFlagKeys = []runFlagKey{
 	{"keys", "keys", "keys the ops spread over"},
 	{"key-dist", "keyDist", "uniform|zipf|sequential"},
 	{"preload-from", "preloadFrom", "a ZooKeeper snapshot file every member starts from, the keys created beside its tree"},
+	{"fault", "faults", "KIND:WHO@AT[+FOR], repeatable: crash|kill|partition|slow-disk=LATENCY|disk-full of leader|follower|observer|ID at AT into the measured phase, healed after FOR"},
 	{"target", "target", "embedded, or zk://host:port[,host:port...] for a real ensemble"},
 	{"driver", "driver", "zk:// target: this run is the I-th of N drivers of the workload, which meet at a barrier on it (zkbench merge adds them up)"},
 	{"client-transport", "clientTransport", "embedded target: tcp = ZooKeeper's client protocol on loopback ports, direct = in-process calls"},
@@ -71,7 +73,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
 	if o.profile == "list" {
-		return listProfiles(stdout)
+		return profiles.List(stdout)
 	}
 	p, err := profiles.Load(o.profile)
 	if err != nil {
@@ -92,6 +94,9 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	sink.Close()
 	if res != nil {
 		writeRunSummary(stdout, res, plan.Out)
+	}
+	if errors.Is(err, bench.ErrLostWrites) {
+		return &problemError{err}
 	}
 	return err
 }
@@ -128,7 +133,9 @@ func addKnobFlags(fs *pflag.FlagSet, p *profiles.Profile, keep func(key string) 
 		if slices.ContainsFunc(p.Settings, func(s profiles.Setting) bool { return s.Key == f.key }) {
 			usage += "; the " + p.Name + " profile sets it"
 		}
-		values[f.key] = fs.String(f.flag, plan.Value(f.key), usage)
+		v := plan.Value(f.key)
+		values[f.key] = &v
+		fs.Var(bench.NewFlagValue(f.key, &v), f.flag, usage)
 	}
 	return values
 }
@@ -164,19 +171,4 @@ func resolvePlan(p *profiles.Profile, fs *pflag.FlagSet, o runOptions, values ma
 		fmt.Fprintln(stderr, "zkbench: "+n)
 	}
 	return plan, nil
-}
-
-func listProfiles(w io.Writer) error {
-	for _, n := range profiles.Names() {
-		p, err := profiles.Builtin(n)
-		if err != nil {
-			return err
-		}
-		kind := "run"
-		if len(p.Vary) > 0 {
-			kind = "sweep"
-		}
-		fmt.Fprintf(w, "%-18s %-5s %s\n", n, kind, p.Summary())
-	}
-	return nil
 }

@@ -144,6 +144,10 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"malformed zoo.cfg line", []string{"--zoo-cfg", badCfg}, "--zoo-cfg: " + badCfg + ":3: malformed: server.2=b:2888: want host:port:port"},
 		{"missing zoo.cfg", []string{"--zoo-cfg", badCfg + ".nope"}, "--zoo-cfg: " + badCfg + ".nope: open: no such file or directory"},
 		{"not a snapshot", []string{"--preload-from", typo}, "preloadFrom: snap: " + typo + ": offset 0: bad magic, not a snapshot"},
+		{"bad fault kind", []string{"--fault", "crash:leader@1s", "--fault", "melt:leader@1s"}, `--fault: faults=crash:leader@1s,melt:leader@1s: bad fault "melt:leader@1s": KIND "melt"`},
+		{"bad fault time", []string{"--fault", "kill:2@soon"}, `--fault: faults=kill:2@soon: bad fault "kill:2@soon": AT "soon" is not a duration`},
+		{"fault past the end", []string{"--fault", "crash:leader@5s"}, "fault crash:leader@5s: strikes at 5s, not inside the measured 1s"},
+		{"fault on zk://", []string{"--target", "zk://127.0.0.1:1", "--fault", "partition:1@0s"}, "faults need the embedded ensemble"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -329,5 +333,18 @@ func TestRunFromZooCfg(t *testing.T) {
 	if c.Servers != 2 || c.Observers != 1 || c.SnapCount != 500 || c.PreAllocSize != 1<<20 ||
 		c.Other["zooCfg"] != cfg || c.Other["snapRetainCount"] != 4.0 || c.Other["purgeIntervalS"] != 3600.0 {
 		t.Errorf("config from zoo.cfg: %+v", c)
+	}
+}
+
+// A run with a fault prints a line for it and the safety check's.
+func TestRunWithAFault(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "run", "--duration", "2s", "--warmup", "0s", "--clients", "4", "--keys", "20",
+		"--workload", "write", "--rate", "200", "--fault", "kill:follower@500ms+500ms", "--out", filepath.Join(t.TempDir(), "o"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "\nfault kill:follower@500ms+500ms: member ") ||
+		!strings.Contains(stdout, "\nsafety: every acknowledged write is on every member (lost_acked_writes 0)\n") {
+		t.Errorf("summary:\n%s", stdout)
 	}
 }

@@ -65,6 +65,12 @@ func writeRunSummary(w io.Writer, res *results.Result, out string) {
 			st.Windows, stallFigure(st, false, true), stallFigure(st, false, false),
 			stallFigure(st, true, true), stallFigure(st, true, false))
 	}
+	for _, f := range res.Faults {
+		fmt.Fprintf(w, "\nfault %s", f.Summary())
+	}
+	if line := res.SafetySummary(); line != "" {
+		fmt.Fprintf(w, "\n%s\n", line)
+	}
 	fmt.Fprintf(w, "\nresults: %s\n", written(out))
 }
 

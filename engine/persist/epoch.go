@@ -61,43 +61,78 @@ func WriteEpochFile(fsys disk.FS, path string, epoch int64) error {
 
 // LoadEpochs reads and checks the epoch files in snapDir (a version-2
 // directory) against the last zxid of the loaded database, with the rules
-// of ZooKeeper 3.8's QuorumPeer.loadDataBase: a missing file is created
-// from the zxid's epoch; a currentEpoch older than the zxid's epoch is only
-// accepted when currentEpoch.tmp holds the newer value (a crash during its
-// update); acceptedEpoch must not be below currentEpoch.
+// of ZooKeeper 3.8's QuorumPeer.loadDataBase (see CheckEpochs), and makes
+// the writes it decides on: a missing file is created from the zxid's
+// epoch; a currentEpoch.tmp left by a crash during its update replaces
+// currentEpoch.
 func LoadEpochs(fsys disk.FS, snapDir string, lastZxid int64) (Epochs, error) {
-	zxidEpoch := EpochOf(lastZxid)
-	cur, err := readOrCreateEpoch(fsys, filepath.Join(snapDir, CurrentEpochFile), zxidEpoch)
+	c, err := CheckEpochs(fsys, snapDir, lastZxid)
 	if err != nil {
 		return Epochs{}, err
+	}
+	for _, w := range c.Writes {
+		if err := WriteEpochFile(fsys, filepath.Join(snapDir, w.File), w.Epoch); err != nil {
+			return Epochs{}, err
+		}
+	}
+	return c.Epochs, nil
+}
+
+// EpochCheck is what CheckEpochs decided, without writing anything.
+type EpochCheck struct {
+	Epochs Epochs
+	// Writes are the epoch files start-up writes before it goes on.
+	Writes []EpochWrite
+}
+
+// EpochWrite is one epoch file start-up writes, and why.
+type EpochWrite struct {
+	File   string // CurrentEpochFile or AcceptedEpochFile
+	Epoch  int64
+	Reason string // "missing" or "from currentEpoch.tmp"
+}
+
+// CheckEpochs reads and checks the epoch files in snapDir against the
+// last zxid of the loaded database, with the rules of ZooKeeper 3.8's
+// QuorumPeer.loadDataBase, and changes nothing: a missing file would be
+// created from the zxid's epoch; a currentEpoch older than the zxid's
+// epoch is only accepted when currentEpoch.tmp holds the newer value (a
+// crash during its update); acceptedEpoch must not be below currentEpoch.
+func CheckEpochs(fsys disk.FS, snapDir string, lastZxid int64) (EpochCheck, error) {
+	var c EpochCheck
+	zxidEpoch := EpochOf(lastZxid)
+	cur, err := readEpochOr(fsys, snapDir, CurrentEpochFile, zxidEpoch, &c)
+	if err != nil {
+		return EpochCheck{}, err
 	}
 	if zxidEpoch > cur {
 		tmp := filepath.Join(snapDir, CurrentEpochFile+".tmp")
 		v, err := ReadEpochFile(fsys, tmp)
 		if err != nil {
-			return Epochs{}, fmt.Errorf("%w: current epoch %d in %s is older than the last zxid 0x%x",
+			return EpochCheck{}, fmt.Errorf("%w: current epoch %d in %s is older than the last zxid 0x%x",
 				ErrEpoch, cur, filepath.Join(snapDir, CurrentEpochFile), lastZxid)
 		}
-		if err := WriteEpochFile(fsys, filepath.Join(snapDir, CurrentEpochFile), v); err != nil {
-			return Epochs{}, err
-		}
+		c.Writes = append(c.Writes, EpochWrite{File: CurrentEpochFile, Epoch: v, Reason: "from " + CurrentEpochFile + ".tmp"})
 		cur = v
 	}
-	acc, err := readOrCreateEpoch(fsys, filepath.Join(snapDir, AcceptedEpochFile), zxidEpoch)
+	acc, err := readEpochOr(fsys, snapDir, AcceptedEpochFile, zxidEpoch, &c)
 	if err != nil {
-		return Epochs{}, err
+		return EpochCheck{}, err
 	}
 	if acc < cur {
-		return Epochs{}, fmt.Errorf("%w: accepted epoch %d is less than the current epoch %d in %s",
+		return EpochCheck{}, fmt.Errorf("%w: accepted epoch %d is less than the current epoch %d in %s",
 			ErrEpoch, acc, cur, snapDir)
 	}
-	return Epochs{Current: cur, Accepted: acc}, nil
+	c.Epochs = Epochs{Current: cur, Accepted: acc}
+	return c, nil
 }
 
-func readOrCreateEpoch(fsys disk.FS, path string, dflt int64) (int64, error) {
-	v, err := ReadEpochFile(fsys, path)
+// readEpochOr reads an epoch file, or plans its creation with dflt.
+func readEpochOr(fsys disk.FS, snapDir, name string, dflt int64, c *EpochCheck) (int64, error) {
+	v, err := ReadEpochFile(fsys, filepath.Join(snapDir, name))
 	if errors.Is(err, fs.ErrNotExist) {
-		return dflt, WriteEpochFile(fsys, path, dflt)
+		c.Writes = append(c.Writes, EpochWrite{File: name, Epoch: dflt, Reason: "missing"})
+		return dflt, nil
 	}
 	return v, err
 }

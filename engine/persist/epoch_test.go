@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"zkbench/engine/disk"
@@ -74,6 +75,24 @@ func TestLoadEpochs(t *testing.T) {
 			for name, content := range tt.files {
 				if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
 					t.Fatal(err)
+				}
+			}
+			// CheckEpochs decides the same through a read-only view, and
+			// plans exactly the writes LoadEpochs then makes.
+			c, cerr := CheckEpochs(disk.ReadOnly(disk.OS), dir, tt.lastZxid)
+			if tt.wantErr != (cerr != nil) || (cerr == nil && c.Epochs != tt.want) {
+				t.Errorf("CheckEpochs = %+v, %v", c, cerr)
+			}
+			planned := map[string]string{}
+			for _, w := range c.Writes {
+				planned[w.File] = strconv.FormatInt(w.Epoch, 10)
+			}
+			if len(planned) != len(tt.after) {
+				t.Errorf("CheckEpochs plans %+v, LoadEpochs writes %v", c.Writes, tt.after)
+			}
+			for name, want := range tt.after {
+				if planned[name] != want {
+					t.Errorf("CheckEpochs plans %s = %q, want %q", name, planned[name], want)
 				}
 			}
 			got, err := LoadEpochs(disk.OS, dir, tt.lastZxid)

@@ -12,6 +12,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"zkbench/engine/datatree"
 	"zkbench/engine/disk"
@@ -97,6 +98,8 @@ type RestoreOptions struct {
 	// Values, when set, is the pool the snapshot's node data is taken
 	// from: members restoring the same snapshot share its values.
 	Values *snap.Values
+	// Now is the clock Restored.Phases is timed with; nil is time.Now.
+	Now func() time.Time
 }
 
 // Restored describes what Restore loaded.
@@ -116,6 +119,8 @@ type Restored struct {
 	// first.
 	Recent                           []LoggedTxn
 	SkippedSnapshots, TriedSnapshots int
+	// Phases are the restore's steps, timed.
+	Phases Phases
 }
 
 // LoggedTxn is one txn as the log holds it: TxnHeader ‖ body ‖ digest.
@@ -134,34 +139,54 @@ func Restore(fsys disk.FS, dirs Dirs, opts RestoreOptions) (*Restored, error) {
 	if err := dirs.Check(fsys); err != nil {
 		return nil, err
 	}
-	res := &Restored{FirstReplayed: -1, LastReplayed: -1}
-	choice, err := snap.Pick(fsys, dirs.Snap, func(path string) error {
-		t, zxid, err := loadSnapshot(fsys, path, opts.Values)
-		if err == nil {
-			res.Tree, res.SnapshotZxid = t, zxid
-		}
-		return err
-	})
-	res.TriedSnapshots, res.SkippedSnapshots = choice.Tried, len(choice.Skipped)
-	if opts.Skipped != nil {
-		for _, s := range choice.Skipped {
-			opts.Skipped(s.Path, s.Err)
-		}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
 	}
+	res := &Restored{FirstReplayed: -1, LastReplayed: -1}
+	ph := &res.Phases
+	start := now()
+	var loadStart time.Time
+	failed := make(map[string]time.Duration) // failed loads' durations by path
+	choice, err := snap.Pick(fsys, dirs.Snap, func(path string) error {
+		loadStart = now()
+		t, zxid, err := loadSnapshot(fsys, path, opts.Values)
+		if err != nil {
+			failed[path] = now().Sub(loadStart)
+			return err
+		}
+		res.Tree, res.SnapshotZxid = t, zxid
+		return nil
+	})
+	end := now()
+	res.TriedSnapshots, res.SkippedSnapshots = choice.Tried, len(choice.Skipped)
+	skipped(ph, choice, failed, opts.Skipped)
 	switch {
 	case errors.Is(err, snap.ErrNoSnapshot) && choice.Tried == 0:
 		if err := noSnapshot(fsys, dirs, opts); err != nil {
 			return nil, err
 		}
 		res.Tree = datatree.New()
+		ph.Pick = end.Sub(start)
+	case err != nil && len(choice.Skipped) > 0:
+		// Name the newest file and why it failed: the one an operator
+		// expected to load.
+		return nil, fmt.Errorf("restore %s: %w; the newest: %v", dirs.Snap, err, choice.Skipped[0].Err)
 	case err != nil:
 		return nil, fmt.Errorf("restore %s: %w", dirs.Snap, err)
 	default:
 		res.Snapshot = choice.Path
+		ph.Pick, ph.Load = loadStart.Sub(start), end.Sub(loadStart)
+		ph.Snapshot, ph.SnapshotZxid, ph.Nodes = choice.Path, res.SnapshotZxid, res.Tree.NodeCount()
+		if fi, err := fsys.Stat(choice.Path); err == nil {
+			ph.SnapshotBytes = fi.Size()
+		}
 	}
+	start = now()
 	if err := replay(fsys, dirs.Log, res, opts.KeepRecent); err != nil {
 		return nil, err
 	}
+	ph.Replay, ph.Replayed = now().Sub(start), res.Replayed
 	if opts.RepairTornTail {
 		if err := repairTail(fsys, dirs.Log, res); err != nil {
 			return nil, err
@@ -169,6 +194,17 @@ func Restore(fsys disk.FS, dirs Dirs, opts RestoreOptions) (*Restored, error) {
 	}
 	res.LastZxid = res.Tree.LastProcessedZxid()
 	return res, nil
+}
+
+// skipped records the snapshots the pick passed over, with how long their
+// failed loads took, and tells RestoreOptions.Skipped about them.
+func skipped(ph *Phases, choice snap.Choice, failed map[string]time.Duration, tell func(string, error)) {
+	for _, s := range choice.Skipped {
+		ph.Skipped = append(ph.Skipped, SkippedSnapshot{Path: s.Path, Zxid: s.Zxid, Err: s.Err, Duration: failed[s.Path]})
+		if tell != nil {
+			tell(s.Path, s.Err)
+		}
+	}
 }
 
 // noSnapshot decides whether an empty snapshot directory may start empty.
@@ -248,6 +284,7 @@ func replay(fsys disk.FS, logDir string, res *Restored, keep int) error {
 		return fmt.Errorf("replay %s: %w", logDir, err)
 	}
 	defer it.Close()
+	res.Phases.LogFiles = len(it.Files())
 	for {
 		rec, err := it.Next()
 		if err == io.EOF {

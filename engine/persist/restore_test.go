@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
+	"time"
 
 	"zkbench/engine/disk"
 	"zkbench/engine/jute"
@@ -284,5 +285,54 @@ func TestRestoreKeepsRecentTxns(t *testing.T) {
 	}
 	if res, _ := Restore(disk.OS, dirs, RestoreOptions{TrustEmpty: true}); res.Recent != nil {
 		t.Errorf("kept %d entries without KeepRecent", len(res.Recent))
+	}
+}
+
+// tickClock returns a clock that moves one millisecond each time it is
+// read, so that a phase's duration counts the clock reads inside it.
+func tickClock() func() time.Time {
+	t := time.Unix(1_700_000_000, 0)
+	return func() time.Time { t = t.Add(time.Millisecond); return t }
+}
+
+// Phases name the snapshot chosen and the one skipped with its reason,
+// count what was loaded and replayed, and split the time between the
+// phases (the tick clock makes the split exact).
+func TestRestorePhases(t *testing.T) {
+	standalone := filepath.Join(fixtures, "standalone/version-2")
+	data := copyDir(t, standalone,
+		map[string]string{"snapshot.b9": filepath.Join(fixtures, "corrupt/snapshot-bad-crc/version-2/snapshot.b9")})
+	res, err := Restore(disk.OS, NewDirs(data, ""), RestoreOptions{Now: tickClock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ph := res.Phases
+	fi, err := os.Stat(filepath.Join(data, "version-2/snapshot.9f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(ph.Snapshot) != "snapshot.9f" || ph.SnapshotZxid != 0x9f || ph.SnapshotBytes != fi.Size() {
+		t.Errorf("chose %s (0x%x, %d bytes), want snapshot.9f (%d bytes)", ph.Snapshot, ph.SnapshotZxid, ph.SnapshotBytes, fi.Size())
+	}
+	if len(ph.Skipped) != 1 || filepath.Base(ph.Skipped[0].Path) != "snapshot.b9" || ph.Skipped[0].Zxid != 0xb9 ||
+		!errors.Is(ph.Skipped[0].Err, snap.ErrCRC) {
+		t.Errorf("skipped %+v, want snapshot.b9 for its CRC", ph.Skipped)
+	}
+	if ph.Replayed != 70 || ph.Replayed != res.Replayed || ph.LogFiles != 3 {
+		t.Errorf("replayed %d txns from %d files, want 70 from log.9e (begun before 0x9f), log.a0, log.bb", ph.Replayed, ph.LogFiles)
+	}
+	if ph.Nodes <= 0 || ph.Nodes > res.Tree.NodeCount()+ph.Replayed {
+		t.Errorf("snapshot held %d znodes; %d after replay", ph.Nodes, res.Tree.NodeCount())
+	}
+	// Reads: pick start, b9's load start and end, 9f's load start, pick
+	// end, replay start and end.
+	ms := time.Millisecond
+	want := struct{ pick, load, skip, replay time.Duration }{3 * ms, ms, ms, ms}
+	got := struct{ pick, load, skip, replay time.Duration }{ph.Pick, ph.Load, ph.Skipped[0].Duration, ph.Replay}
+	if got != want {
+		t.Errorf("durations %+v, want %+v", got, want)
+	}
+	if ph.EpochsChecked || ph.Total() != 5*ms {
+		t.Errorf("epochs checked %v, total %v", ph.EpochsChecked, ph.Total())
 	}
 }

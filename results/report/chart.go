@@ -171,6 +171,7 @@ type markItem struct {
 	XAxis     float64         `json:"xAxis"`
 	LineStyle *opts.LineStyle `json:"lineStyle,omitempty"`
 	Label     *opts.Label     `json:"label,omitempty"`
+	ItemStyle *opts.ItemStyle `json:"itemStyle,omitempty"` // an area's own colour
 }
 
 // withMarks marks moments (markLine) and windows (markArea) on the time

@@ -101,6 +101,17 @@ func laneChart(lanes []lane) *charts.Line {
 			}
 			ticks = append(ticks, [2]laneCoord{{Coord: []float64{e.T, y - 0.4}, LineStyle: style}, {Coord: []float64{e.T, y + 0.4}}})
 		}
+		for _, f := range l.res.Faults {
+			if f.Member != l.server {
+				continue
+			}
+			ticks = append(ticks, [2]laneCoord{{Coord: []float64{f.AtS, y - 0.5},
+				LineStyle: &opts.LineStyle{Color: faultColour, Width: 3}}, {Coord: []float64{f.AtS, y + 0.5}}})
+			if f.HealedS != nil {
+				ticks = append(ticks, [2]laneCoord{{Coord: []float64{*f.HealedS, y - 0.5},
+					LineStyle: &opts.LineStyle{Color: healColour, Type: "dashed", Width: 3}}, {Coord: []float64{*f.HealedS, y + 0.5}}})
+			}
+		}
 		var areas []any
 		for _, w := range l.windows {
 			w = w.visible(end)

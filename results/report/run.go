@@ -41,6 +41,7 @@ func (p *page) addRuns(runs []*run, sweeps []*sweep) {
 	if len(runs) > 1 {
 		p.runComparison(runs)
 	}
+	p.runFaults(runs)
 	p.runLatency(runs)
 	p.runOverTime(runs)
 	p.runFsync(runs)
@@ -408,7 +409,8 @@ func runMarks(res *results.Result) charts.SeriesOpts {
 		w = w.visible(end)
 		areas = append(areas, [2]markItem{{Name: fmt.Sprintf("snapshot s%d", w.server), XAxis: w.from}, {XAxis: w.to}})
 	}
-	return withMarks(lines, areas)
+	fl, fa := faultMarks(res)
+	return withMarks(append(lines, fl...), append(areas, fa...))
 }
 
 // runFsync shows each member's transaction log syncs: a table, the
@@ -458,6 +460,10 @@ func (p *page) runFsync(runs []*run) {
 		}
 	}
 	if len(overTime) > 0 {
+		if len(runs) == 1 {
+			fl, fa := faultMarks(runs[0].res)
+			overTime[0].opts = append(overTime[0].opts, withMarks(fl, fa))
+		}
 		p.chart(s, timeChart("fsync p99 per "+seriesStep(runs), "log scale", unitMicros, true, overTime))
 	}
 	if slices.ContainsFunc(runs, func(r *run) bool { return !r.res.External() }) {
@@ -637,6 +643,10 @@ func (p *page) runMachine(runs []*run) {
 	var cpu, util, write []series
 	for i, r := range runs {
 		se := series{name: name(runs, r, "cpu"), opts: []charts.SeriesOpts{lineStyle(colour(i), "")}}
+		fl, fa := faultMarks(r.res)
+		if len(runs) == 1 && len(fl) > 0 {
+			se.opts = append(se.opts, withMarks(fl, fa))
+		}
 		for _, t := range r.res.Timeseries {
 			se.data = append(se.data, xy(t.T, t.CPUPct))
 		}
@@ -651,6 +661,10 @@ func (p *page) runMachine(runs []*run) {
 			c := colour(len(util))
 			u := series{name: name(runs, r, d), opts: []charts.SeriesOpts{lineStyle(c, "")}}
 			w := series{name: name(runs, r, d), opts: []charts.SeriesOpts{lineStyle(c, "")}}
+			if len(runs) == 1 && len(fl) > 0 && len(util) == 0 {
+				u.opts = append(u.opts, withMarks(fl, fa))
+				w.opts = append(w.opts, withMarks(fl, fa))
+			}
 			for _, t := range r.res.Timeseries {
 				if dp, ok := t.Disk[d]; ok {
 					u.data = append(u.data, xy(t.T, dp.UtilPct))

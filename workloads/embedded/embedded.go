@@ -66,8 +66,14 @@ func (c *conn) Delete(path string, version int32) error {
 }
 
 func (c *conn) SetData(path string, data []byte, version int32) error {
-	_, err := c.c.SetData(path, bytes.Clone(data), version)
-	return mapErr(err)
+	_, err := c.SetDataVersion(path, data, version)
+	return err
+}
+
+// SetDataVersion is SetData with the version it gave the node.
+func (c *conn) SetDataVersion(path string, data []byte, version int32) (int32, error) {
+	st, err := c.c.SetData(path, bytes.Clone(data), version)
+	return st.Version, mapErr(err)
 }
 
 func (c *conn) GetData(path string) ([]byte, error) {

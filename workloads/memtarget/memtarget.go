@@ -164,6 +164,15 @@ func (c *conn) SetData(path string, data []byte, version int32) error {
 	return c.apply(func(tx *txn) error { return tx.setData(path, data, version) })
 }
 
+// SetDataVersion is SetData with the version it gave the node.
+func (c *conn) SetDataVersion(path string, data []byte, version int32) (v int32, err error) {
+	err = c.apply(func(tx *txn) error {
+		v, err = tx.setDataVersion(path, data, version)
+		return err
+	})
+	return v, err
+}
+
 func (c *conn) GetData(path string) (data []byte, err error) {
 	err = c.apply(func(tx *txn) error {
 		data, err = tx.getData(path)

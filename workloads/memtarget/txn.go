@@ -98,16 +98,22 @@ func (tx *txn) delete(path string, version int32) error {
 }
 
 func (tx *txn) setData(path string, data []byte, version int32) error {
+	_, err := tx.setDataVersion(path, data, version)
+	return err
+}
+
+// setDataVersion is setData with the node's new version.
+func (tx *txn) setDataVersion(path string, data []byte, version int32) (int32, error) {
 	n, err := tx.node(path, version)
 	if err != nil {
-		return err
+		return -1, err
 	}
 	old, oldVersion := n.data, n.version
 	n.data = clone(data)
 	n.version++
 	tx.changed = append(tx.changed, path)
 	tx.undo = append(tx.undo, func() { n.data, n.version = old, oldVersion })
-	return nil
+	return n.version, nil
 }
 
 func (tx *txn) getData(path string) ([]byte, error) {

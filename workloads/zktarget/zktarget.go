@@ -233,8 +233,17 @@ func (c *conn) Delete(path string, version int32) error {
 }
 
 func (c *conn) SetData(path string, data []byte, version int32) error {
-	_, err := c.zc.Set(path, data, version)
-	return mapErr(err)
+	_, err := c.SetDataVersion(path, data, version)
+	return err
+}
+
+// SetDataVersion is SetData with the version it gave the node.
+func (c *conn) SetDataVersion(path string, data []byte, version int32) (int32, error) {
+	st, err := c.zc.Set(path, data, version)
+	if err != nil {
+		return -1, mapErr(err)
+	}
+	return st.Version, nil
 }
 
 func (c *conn) GetData(path string) ([]byte, error) {
