@@ -259,6 +259,7 @@ func (p *Plan) apply(key, value string) error {
 			return fmt.Errorf("%q is not a duration like 30s", value)
 		}
 		p.share.Timeout = d
+		return nil
 	case "faults":
 		specs, err := faults.ParseList(value)
 		if err != nil {
