@@ -185,15 +185,22 @@ func (cc *portConn) answer(f []byte) bool {
 	}
 	rec, err := jute.NewRequest(h.Type)
 	if err != nil {
-		// addWatch, removeWatches, getEphemerals, whoAmI and the like:
-		// said plainly rather than half done.
+		// An op code no client request has: said plainly.
 		return cc.reply(jute.ReplyHeader{Xid: h.Xid, Zxid: cc.c.LastZxid(), Err: int32(datatree.Unimplemented)}, nil)
 	}
 	if rec != nil && jute.DecodeRecord(f[rd.Offset():], rec) != nil {
 		return false // ZooKeeper drops a connection that sends a malformed packet
 	}
-	if a, ok := rec.(*jute.AuthPacket); ok {
-		return cc.authenticate(h.Xid, a)
+	switch rec := rec.(type) {
+	case *jute.AuthPacket:
+		return cc.authenticate(h.Xid, rec)
+	case *jute.GetSASLRequest:
+		// A server without SASL configured has no SaslServer on the
+		// connection: ZooKeeper 3.8 logs the NullPointerException its
+		// processSasl meets and answers OK with a null token, at zxid 0,
+		// and the connection stays. (A client that goes on with SASL then
+		// fails on its side.)
+		return cc.reply(jute.ReplyHeader{Xid: h.Xid}, &jute.SetSASLResponse{})
 	}
 	req := server.Request{SessionID: cc.c.session, Cxid: h.Xid, Type: h.Type, Record: rec, Auth: cc.auth}
 	read := server.IsRead(h.Type)
