@@ -35,7 +35,7 @@ type portConn struct {
 	m    host
 	c    *Client
 	gen  uint64
-	auth []jute.ID // ZooKeeper's authInfo: ip:<address>, then digests
+	auth []jute.ID // ZooKeeper's authInfo: ip:<address> and digests, in its order (server.AddAuth)
 
 	mu       sync.Mutex
 	enc      *jute.Writer
@@ -55,7 +55,7 @@ func newPortConn(e *Ensemble, id uint64, nc net.Conn) *portConn {
 	cc := &portConn{e: e, member: id, nc: nc, rd: bufio.NewReader(nc), enc: jute.NewWriter(nil),
 		kick: make(chan struct{}, 1), done: make(chan struct{})}
 	if host, _, err := net.SplitHostPort(nc.RemoteAddr().String()); err == nil {
-		cc.auth = []jute.ID{{Scheme: "ip", ID: host}}
+		cc.auth = server.AddAuth(nil, jute.ID{Scheme: "ip", ID: host})
 	}
 	return cc
 }
@@ -237,9 +237,7 @@ func (cc *portConn) authenticate(xid int32, a *jute.AuthPacket) bool {
 		cc.reply(jute.ReplyHeader{Xid: xid, Err: int32(datatree.AuthFailed)}, nil)
 		return false
 	}
-	if id := server.DigestAuth(a.Auth); !slices.Contains(cc.auth, id) {
-		cc.auth = append(cc.auth, id)
-	}
+	cc.auth = server.AddAuth(cc.auth, server.DigestAuth(a.Auth))
 	return cc.reply(jute.ReplyHeader{Xid: xid}, nil)
 }
 

@@ -103,10 +103,10 @@ func watchKind(typ int32) (datatree.WatchKind, bool) {
 
 // getEphemerals lists the session's ephemeral nodes under prefix, a plain
 // string prefix as in ZooKeeper ("/a" also matches "/ab"); a prefix that
-// is blank or "/" lists them all. ZooKeeper's order is its HashSet's; the
-// tree gives them sorted.
+// is blank or "/" lists them all. The order is ZooKeeper's: that of the
+// clone of the session's HashSet DataTree.getEphemerals returns.
 func getEphemerals(t *datatree.Tree, session int64, prefix string) *jute.GetEphemeralsResponse {
-	all := t.Ephemerals(session)
+	all := ephemeralSet(t, session).list()
 	if p := strings.TrimFunc(prefix, func(r rune) bool { return r <= ' ' }); p == "" || p == "/" {
 		return &jute.GetEphemeralsResponse{Ephemerals: all}
 	}
