@@ -34,6 +34,7 @@ type member struct {
 	dirs     persist.Dirs
 	publish  func(Event)
 	ep       transport.Endpoint
+	net      transport.Network // set by start: where peerAddr looks
 
 	// Owned by the run goroutine.
 	peer    *quorum.Peer
@@ -115,7 +116,7 @@ func (m *member) start(net transport.Network) error {
 		m.st.close()
 		return &MemberError{ID: m.id, Err: err}
 	}
-	m.ep = ep
+	m.ep, m.net = ep, net
 	go m.run()
 	t := m.tree.Load()
 	m.publish(Event{Time: m.opened, Member: m.id, Kind: EventMemberUp, Duration: m.restored,
@@ -144,6 +145,7 @@ func (m *member) open(dataDir string, values *snap.Values) error {
 	if err != nil {
 		return err
 	}
+	m.initConfig(res.Tree)
 	if res.Snapshot == "" {
 		// A fresh server writes snapshot.0 before it serves, as ZooKeeper does.
 		if err := m.st.snapshotNow(res.Tree, true); err != nil {
@@ -446,6 +448,7 @@ func (m *member) event(e quorum.Event) {
 	now := time.Now()
 	switch e.Kind {
 	case quorum.EventEstablished:
+		m.initConfig(m.tree.Load())
 		m.pl.lead(now.UnixMilli())
 		m.leading.Store(true)
 		m.serving.Store(true)
@@ -454,6 +457,7 @@ func (m *member) event(e quorum.Event) {
 		if m.peer.Status().Role == quorum.RoleLeading {
 			return // the learner reports its own sync
 		}
+		m.initConfig(m.tree.Load())
 		m.serving.Store(true)
 		m.publish(Event{Time: now, Member: m.id, Kind: EventLearnerSynced, Peer: e.Peer,
 			Mode: e.Mode.String(), Txns: e.Txns, Zxid: e.Zxid})

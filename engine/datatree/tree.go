@@ -435,6 +435,15 @@ func (t *Tree) AddWatch(path string, w Watcher, recursive bool) {
 	t.childWatches.AddMode(path, w, mode)
 }
 
+// SetConfig is ZKDatabase.initConfigInZKDatabase: /zookeeper/config gets
+// data as a setData of the member's own would give it, mzxid the
+// configuration's version, version -1 and mtime now (ms). It is not a
+// txn: each server sets it from its own configuration, and it is outside
+// the digest. Call it where Apply is called.
+func (t *Tree) SetConfig(data []byte, version, now int64) {
+	t.setData(ConfigPath, data, -1, &jute.TxnHeader{Zxid: version, Time: now})
+}
+
 // AllChildrenNumber is DataTree.getAllChildrenNumber: the number of nodes
 // below path at any depth; below the root, every node but the root.
 func (t *Tree) AllChildrenNumber(path string) int {
