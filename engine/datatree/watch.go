@@ -232,12 +232,16 @@ func (m *WatchManager) Trigger(path string, typ EventType, zxid int64, suppress 
 	var fired []Watcher
 	m.mu.Lock()
 	parents := m.recursive.Load() > 0
-	for p, atParent := path, false; ; p, atParent = parentWatchPath(p), true {
-		if ws := m.byPath[p]; len(ws) > 0 {
-			fired = m.triggerOn(p, ws, atParent, typ, fired)
-		}
-		if !parents || p == "/" || p == "" || !strings.Contains(p, "/") {
-			break
+	if !parents && len(m.modes) == 0 {
+		fired = m.takeAll(path) // only standard watches: all of path's go
+	} else {
+		for p, atParent := path, false; ; p, atParent = parentWatchPath(p), true {
+			if ws := m.byPath[p]; len(ws) > 0 {
+				fired = m.triggerOn(p, ws, atParent, typ, fired)
+			}
+			if !parents || p == "/" || p == "" || !strings.Contains(p, "/") {
+				break
+			}
 		}
 	}
 	m.mu.Unlock()
@@ -255,6 +259,25 @@ func (m *WatchManager) Trigger(path string, typ EventType, zxid int64, suppress 
 		}
 	}
 	return fired
+}
+
+// takeAll removes every watch on path and returns its watchers (nil for
+// none). m.mu is held.
+func (m *WatchManager) takeAll(path string) []Watcher {
+	ws := m.byPath[path]
+	if len(ws) == 0 {
+		return nil
+	}
+	delete(m.byPath, path)
+	m.n.Add(-int64(len(ws)))
+	for _, w := range ws {
+		paths := m.byW[w]
+		delete(paths, path)
+		if len(paths) == 0 {
+			delete(m.byW, w)
+		}
+	}
+	return ws
 }
 
 // triggerOn collects into fired the watchers of p, the path of the event
