@@ -93,11 +93,12 @@ func IsRead(op int32) bool {
 
 // Read answers a read request from t, as FinalRequestProcessor does on
 // every member: exists, getData, getChildren, getChildren2, getACL, sync,
-// ping, setWatches and multiRead, and the requests about watches
-// (addWatch, checkWatches, removeWatches, setWatches2) and about the
-// session (getEphemerals, whoAmI), and getAllChildrenNumber. Reads of data and children need READ on
-// the node (getACL needs READ or ADMIN, and shows digest hashes only to
-// ADMIN); exists needs nothing. w, when not nil, receives the watches the
+// ping, setWatches and multiRead, the requests about watches (addWatch,
+// checkWatches, removeWatches, setWatches2) and about the session
+// (getEphemerals, whoAmI), and getAllChildrenNumber. Reads of data and
+// children need READ on the node (getAllChildrenNumber too; getACL needs
+// READ or ADMIN, and shows digest hashes only to ADMIN); exists needs
+// nothing, nor do the watch requests. w, when not nil, receives the watches the
 // request asks for (the client's connection). The ReplyHeader's zxid is
 // the tree's last applied zxid; a failed read is a header with the error
 // code and no body. Response records share data slices with the tree.
