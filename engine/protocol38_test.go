@@ -17,11 +17,15 @@ import (
 // getAllChildrenNumber, whoAmI, sasl, reconfig) over two raw
 // connections to addr, with the writes that make them interesting, and
 // returns one line per request: its error code, its body as the test
-// can compare it (ZooKeeper's own order of lists included), and the notifications its connection read before the
-// reply.
+// can compare it (ZooKeeper's own order of lists included), the
+// notifications its connection read before the reply, and how far the
+// reply's zxid is past the one before (a write, even a failed one, is a
+// txn).
 func protocolScript(t *testing.T, addr string) []string {
 	a, b := rawConnect(t, addr), rawConnect(t, addr)
 	var out []string
+	a.call(jute.OpSync, &jute.SyncRequest{Path: "/"}) // both sessions' createSession applied here
+	last := a.zxid                                    // the zxid of the reply before: how far each request moved it
 	do := func(c *rawClient, name string, op int32, rec jute.Record) {
 		t.Helper()
 		code, body, closed := c.call(op, rec)
@@ -29,7 +33,13 @@ func protocolScript(t *testing.T, addr string) []string {
 			out = append(out, name+": connection closed")
 			return
 		}
-		out = append(out, fmt.Sprintf("%s: %d %s %v", name, code, showBody(op, code, body), c.takeEvents()))
+		moved := c.zxid - last
+		if c.zxid == 0 { // sasl and auth replies carry zxid 0
+			moved = 0
+		} else {
+			last = c.zxid
+		}
+		out = append(out, fmt.Sprintf("%s: %d %s %v zxid+%d", name, code, showBody(op, code, body), c.takeEvents(), moved))
 	}
 	create := func(c *rawClient, path string, flags int32, acl []jute.ACL) {
 		t.Helper()
