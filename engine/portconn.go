@@ -203,7 +203,11 @@ func (cc *portConn) answer(f []byte) bool {
 		return cc.reply(jute.ReplyHeader{Xid: h.Xid}, &jute.SetSASLResponse{})
 	}
 	req := server.Request{SessionID: cc.c.session, Cxid: h.Xid, Type: h.Type, Record: rec, Auth: cc.auth}
-	read := server.IsRead(h.Type)
+	// A read that leaves a watch holds back what fires meanwhile until
+	// its reply is queued. setWatches and setWatches2 do not: ZooKeeper
+	// sends the notifications of the watches they find stale before it
+	// answers.
+	read := server.IsRead(h.Type) && h.Type != jute.OpSetWatches && h.Type != jute.OpSetWatches2
 	if read {
 		cc.mu.Lock()
 		cc.reading = true

@@ -33,12 +33,8 @@ func protocolScript(t *testing.T, addr string) []string {
 			out = append(out, name+": connection closed")
 			return
 		}
-		moved := c.zxid - last
-		if c.zxid == 0 { // sasl and auth replies carry zxid 0
-			moved = 0
-		} else {
-			last = c.zxid
-		}
+		moved := c.zxid - last // sasl's and auth's replies carry zxid 0, which leaves c.zxid
+		last = c.zxid
 		out = append(out, fmt.Sprintf("%s: %d %s %v zxid+%d", name, code, showBody(op, code, body), c.takeEvents(), moved))
 	}
 	create := func(c *rawClient, path string, flags int32, acl []jute.ACL) {
@@ -111,6 +107,8 @@ func protocolScript(t *testing.T, addr string) []string {
 		PersistentWatches: []string{"/w"}, PersistentRecursiveWatches: []string{"/later"}})
 	setData(b, "/w")
 	create(b, "/later/x", jute.FlagPersistent, open)
+	do(b, "setWatches of stale watches", jute.OpSetWatches, &jute.SetWatches{RelativeZxid: 1,
+		DataWatches: []string{"/w", "/gone"}, ExistWatches: []string{"/later"}, ChildWatches: []string{"/w"}})
 	do(b, "checkWatches after setWatches2", jute.OpCheckWatches, &jute.CheckWatchesRequest{Path: "/later", Type: jute.WatcherData})
 
 	do(b, "sasl", jute.OpSASL, &jute.GetSASLRequest{Token: []byte{}})
@@ -168,6 +166,11 @@ func TestClientPortAnswersLikeZooKeeper38(t *testing.T) {
 	if e.Leader() == 1 {
 		follower = 2
 	}
+	for _, l := range want {
+		if strings.HasPrefix(l, "setWatches of stale watches") && !strings.Contains(l, "[3 /w 2 /gone 1 /later 4 /w]") {
+			t.Errorf("ZooKeeper 3.8 fired %q; the script expects the stale watches first, in order", l)
+		}
+	}
 	got := protocolScript(t, addrs[follower])
 	if !slices.Equal(got, want) {
 		var diff strings.Builder
@@ -186,5 +189,48 @@ func TestClientPortAnswersLikeZooKeeper38(t *testing.T) {
 			fmt.Fprintf(&diff, "%sours: %s\n  zk:   %s\n", mark, g, w)
 		}
 		t.Errorf("answers differ from ZooKeeper 3.8's:\n%s", diff.String())
+	}
+}
+
+// A client whose member stops takes its session to another member and
+// re-registers its persistent watches there with setWatches2 (the Java
+// client does so when it has any): they fire there for later writes,
+// standard watches whose node changed meanwhile fire at once.
+func TestSetWatches2AfterMemberStops(t *testing.T) {
+	e := start(t, testConfig(t, 3, 0))
+	addrs := servePorts(t, e)
+	first := uint64(1)
+	if e.Leader() == 1 {
+		first = 2
+	}
+	other := first%3 + 1
+	c := rawConnect(t, addrs[first])
+	if code, _, _ := c.call(jute.OpCreate, &jute.CreateRequest{Path: "/p", ACL: jute.OpenACL}); code != 0 {
+		t.Fatalf("create: %d", code)
+	}
+	c.call(jute.OpAddWatch, &jute.AddWatchRequest{Path: "/p", Mode: jute.AddWatchPersistentRecursive})
+	c.call(jute.OpGetData, &jute.GetDataRequest{Path: "/p", Watch: true})
+	if err := e.StopMember(first); err != nil {
+		t.Fatal(err)
+	}
+	w := rawConnect(t, addrs[other])
+	if code, _, _ := w.call(jute.OpSetData, &jute.SetDataRequest{Path: "/p", Data: []byte("missed"), Version: -1}); code != 0 {
+		t.Fatalf("setData while the client is away: %d", code)
+	}
+
+	r := rawResume(t, addrs[other], c.session, c.zxid)
+	code, _, closed := r.callAs(jute.XidSetWatches, jute.OpSetWatches2, &jute.SetWatches2{RelativeZxid: c.zxid,
+		DataWatches: []string{"/p"}, ExistWatches: []string{}, ChildWatches: []string{},
+		PersistentWatches: []string{}, PersistentRecursiveWatches: []string{"/p"}})
+	if code != 0 || closed {
+		t.Fatalf("setWatches2: %d, closed %v", code, closed)
+	}
+	if got := r.takeEvents(); !slices.Equal(got, []string{"3 /p"}) {
+		t.Errorf("standard watch on a node changed meanwhile: %q before the reply, want it fired once", got)
+	}
+	w.call(jute.OpCreate, &jute.CreateRequest{Path: "/p/q", ACL: jute.OpenACL})
+	r.call(jute.OpSync, &jute.SyncRequest{Path: "/"}) // the notification is queued before the sync's reply
+	if got := r.takeEvents(); !slices.Equal(got, []string{"1 /p/q"}) {
+		t.Errorf("recursive watch after setWatches2: %q", got)
 	}
 }

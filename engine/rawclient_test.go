@@ -15,10 +15,11 @@ import (
 // send what no client library sends and see every byte a server answers,
 // ours and ZooKeeper's alike.
 type rawClient struct {
-	t    testing.TB
-	nc   net.Conn
-	xid  int32
-	zxid int64
+	t       testing.TB
+	nc      net.Conn
+	session int64
+	xid     int32
+	zxid    int64
 	// events are the notifications read so far, "type path" each.
 	events []string
 }
@@ -26,14 +27,25 @@ type rawClient struct {
 // rawConnect opens a session on addr.
 func rawConnect(t testing.TB, addr string) *rawClient {
 	t.Helper()
+	return rawResume(t, addr, 0, 0)
+}
+
+// rawResume takes session (0: a new one) to addr, as a client does that
+// lost its server, having seen lastZxid.
+func rawResume(t testing.TB, addr string, session, lastZxid int64) *rawClient {
+	t.Helper()
 	nc, err := net.DialTimeout("tcp", addr, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { nc.Close() })
-	c := &rawClient{t: t, nc: nc}
+	c := &rawClient{t: t, nc: nc, zxid: lastZxid}
 	w := jute.NewWriter(nil)
-	(&jute.ConnectRequest{TimeOut: 10000, Passwd: make([]byte, 16)}).Encode(w)
+	passwd := make([]byte, 16)
+	if session != 0 {
+		passwd = sessionPasswd(session)
+	}
+	(&jute.ConnectRequest{TimeOut: 10000, SessionID: session, LastZxidSeen: lastZxid, Passwd: passwd}).Encode(w)
 	c.write(w.Bytes())
 	f, err := c.frame()
 	if err != nil {
@@ -43,6 +55,7 @@ func rawConnect(t testing.TB, addr string) *rawClient {
 	if err := jute.DecodeRecord(f, &rsp); err != nil || rsp.TimeOut == 0 {
 		t.Fatalf("connect to %s: %+v, %v", addr, rsp, err)
 	}
+	c.session = rsp.SessionID
 	return c
 }
 
@@ -75,8 +88,14 @@ func (c *rawClient) frame() ([]byte, error) {
 func (c *rawClient) call(op int32, rec jute.Record) (code int32, body []byte, closed bool) {
 	c.t.Helper()
 	c.xid++
+	return c.callAs(c.xid, op, rec)
+}
+
+// callAs is call with the given xid, such as XidSetWatches.
+func (c *rawClient) callAs(xid, op int32, rec jute.Record) (code int32, body []byte, closed bool) {
+	c.t.Helper()
 	w := jute.NewWriter(nil)
-	(&jute.RequestHeader{Xid: c.xid, Type: op}).Encode(w)
+	(&jute.RequestHeader{Xid: xid, Type: op}).Encode(w)
 	if rec != nil {
 		rec.Encode(w)
 	}
@@ -97,11 +116,13 @@ func (c *rawClient) call(op int32, rec jute.Record) (code int32, body []byte, cl
 			var ev jute.WatcherEvent
 			ev.Decode(r)
 			c.events = append(c.events, fmt.Sprintf("%d %s", ev.Type, ev.Path))
-		case c.xid:
-			c.zxid = h.Zxid
+		case xid:
+			if h.Zxid != 0 {
+				c.zxid = h.Zxid
+			}
 			return h.Err, f[r.Offset():], false
 		default:
-			c.t.Fatalf("reply with xid %d to request %d", h.Xid, c.xid)
+			c.t.Fatalf("reply with xid %d to request %d", h.Xid, xid)
 		}
 	}
 }
