@@ -43,7 +43,8 @@ type Watcher interface {
 }
 
 // WatchKind selects the watch table(s) RemoveWatch and CheckWatch work on:
-// ZooKeeper's WatcherType, whose wire values are 1, 2 and 3.
+// ZooKeeper's WatcherType (on the wire 2, 1 and 3: jute.WatcherData,
+// WatcherChildren, WatcherAny).
 type WatchKind int
 
 const (
