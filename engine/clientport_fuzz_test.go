@@ -47,7 +47,17 @@ func FuzzClientPort(f *testing.F) {
 	f.Add(req(jute.XidSetWatches, jute.OpSetWatches, &jute.SetWatches{DataWatches: []string{"/a"}, ChildWatches: []string{"/"}}))
 	f.Add(req(1, jute.OpMulti, &jute.MultiRequest{Ops: []jute.Op{{Type: jute.OpCheck, Record: &jute.CheckVersionRequest{Path: "/", Version: 9}}}}))
 	f.Add(cat(req(jute.XidPing, jute.OpPing, nil), req(jute.XidAuth, jute.OpAuth, &jute.AuthPacket{Scheme: "digest", Auth: []byte("a:b")})))
-	f.Add(req(1, 106, nil))                     // addWatch: unimplemented
+	f.Add(cat(req(1, jute.OpAddWatch, &jute.AddWatchRequest{Path: "/", Mode: jute.AddWatchPersistentRecursive}),
+		req(2, jute.OpCreate, &jute.CreateRequest{Path: "/r", ACL: jute.OpenACL, Flags: jute.FlagEphemeral}),
+		req(3, jute.OpCheckWatches, &jute.CheckWatchesRequest{Path: "/", Type: jute.WatcherAny}),
+		req(4, jute.OpRemoveWatches, &jute.RemoveWatchesRequest{Path: "/", Type: jute.WatcherData}),
+		req(5, jute.OpGetEphemerals, &jute.GetEphemeralsRequest{PrefixPath: "/"}),
+		req(6, jute.OpGetAllChildrenNumber, &jute.GetAllChildrenNumberRequest{Path: "/"}),
+		req(7, jute.OpWhoAmI, nil)))
+	f.Add(req(jute.XidSetWatches, jute.OpSetWatches2, &jute.SetWatches2{PersistentRecursiveWatches: []string{"/"}}))
+	f.Add(cat(req(1, jute.OpSASL, &jute.GetSASLRequest{Token: []byte{}}),
+		req(2, jute.OpReconfig, &jute.ReconfigRequest{NullJoining: true, NullLeaving: true, NewMembers: "server.1=h:1:2", CurConfigID: -1})))
+	f.Add(req(1, 199, nil))                     // no such request: unimplemented
 	f.Add(req(1, jute.OpCloseSession, nil))     // then nothing more is read
 	f.Add([]byte{0x7f, 0xff, 0xff, 0xff, 0, 0}) // a frame far beyond jute.maxbuffer
 	f.Add([]byte{0, 0, 0, 12, 0, 0, 0, 1})      // cut short

@@ -35,6 +35,7 @@ type member struct {
 	dirs     persist.Dirs
 	publish  func(Event)
 	ep       transport.Endpoint
+	net      transport.Network // set by start: where peerAddr looks
 
 	// Owned by the run goroutine.
 	peer    *quorum.Peer
@@ -118,7 +119,7 @@ func (m *member) start(net transport.Network) error {
 		m.st.close()
 		return &MemberError{ID: m.id, Err: err}
 	}
-	m.ep = ep
+	m.ep, m.net = ep, net
 	go m.run()
 	if m.cfg.PurgeInterval > 0 {
 		go m.autopurge()
@@ -169,6 +170,7 @@ func (m *member) open(dataDir string, values *snap.Values) error {
 	if err != nil {
 		return err
 	}
+	m.initConfig(res.Tree)
 	if res.Snapshot == "" {
 		// A fresh server writes snapshot.0 before it serves, as ZooKeeper does.
 		if err := m.st.snapshotNow(res.Tree, true); err != nil {
@@ -473,6 +475,7 @@ func (m *member) event(e quorum.Event) {
 	now := time.Now()
 	switch e.Kind {
 	case quorum.EventEstablished:
+		m.initConfig(m.tree.Load())
 		m.pl.lead(now.UnixMilli())
 		m.leading.Store(true)
 		m.serving.Store(true)
@@ -481,6 +484,7 @@ func (m *member) event(e quorum.Event) {
 		if m.peer.Status().Role == quorum.RoleLeading {
 			return // the learner reports its own sync
 		}
+		m.initConfig(m.tree.Load())
 		m.serving.Store(true)
 		var snapBytes int64
 		if e.Mode == quorum.SyncSnap {

@@ -35,7 +35,7 @@ type portConn struct {
 	m    host
 	c    *Client
 	gen  uint64
-	auth []jute.ID // ZooKeeper's authInfo: ip:<address>, then digests
+	auth []jute.ID // ZooKeeper's authInfo: ip:<address> and digests, in its order (server.AddAuth)
 
 	mu       sync.Mutex
 	enc      *jute.Writer
@@ -55,7 +55,7 @@ func newPortConn(e *Ensemble, id uint64, nc net.Conn) *portConn {
 	cc := &portConn{e: e, member: id, nc: nc, rd: bufio.NewReader(nc), enc: jute.NewWriter(nil),
 		kick: make(chan struct{}, 1), done: make(chan struct{})}
 	if host, _, err := net.SplitHostPort(nc.RemoteAddr().String()); err == nil {
-		cc.auth = []jute.ID{{Scheme: "ip", ID: host}}
+		cc.auth = server.AddAuth(nil, jute.ID{Scheme: "ip", ID: host})
 	}
 	return cc
 }
@@ -185,18 +185,29 @@ func (cc *portConn) answer(f []byte) bool {
 	}
 	rec, err := jute.NewRequest(h.Type)
 	if err != nil {
-		// addWatch, removeWatches, getEphemerals, whoAmI and the like:
-		// said plainly rather than half done.
+		// An op code no client request has: said plainly.
 		return cc.reply(jute.ReplyHeader{Xid: h.Xid, Zxid: cc.c.LastZxid(), Err: int32(datatree.Unimplemented)}, nil)
 	}
 	if rec != nil && jute.DecodeRecord(f[rd.Offset():], rec) != nil {
 		return false // ZooKeeper drops a connection that sends a malformed packet
 	}
-	if a, ok := rec.(*jute.AuthPacket); ok {
-		return cc.authenticate(h.Xid, a)
+	switch rec := rec.(type) {
+	case *jute.AuthPacket:
+		return cc.authenticate(h.Xid, rec)
+	case *jute.GetSASLRequest:
+		// A server without SASL configured has no SaslServer on the
+		// connection: ZooKeeper 3.8 logs the NullPointerException its
+		// processSasl meets and answers OK with a null token, at zxid 0,
+		// and the connection stays. (A client that goes on with SASL then
+		// fails on its side.)
+		return cc.reply(jute.ReplyHeader{Xid: h.Xid}, &jute.SetSASLResponse{})
 	}
 	req := server.Request{SessionID: cc.c.session, Cxid: h.Xid, Type: h.Type, Record: rec, Auth: cc.auth}
-	read := server.IsRead(h.Type)
+	// A read that leaves a watch holds back what fires meanwhile until
+	// its reply is queued. setWatches and setWatches2 do not: ZooKeeper
+	// sends the notifications of the watches they find stale before it
+	// answers.
+	read := server.IsRead(h.Type) && h.Type != jute.OpSetWatches && h.Type != jute.OpSetWatches2
 	if read {
 		cc.mu.Lock()
 		cc.reading = true
@@ -230,9 +241,7 @@ func (cc *portConn) authenticate(xid int32, a *jute.AuthPacket) bool {
 		cc.reply(jute.ReplyHeader{Xid: xid, Err: int32(datatree.AuthFailed)}, nil)
 		return false
 	}
-	if id := server.DigestAuth(a.Auth); !slices.Contains(cc.auth, id) {
-		cc.auth = append(cc.auth, id)
-	}
+	cc.auth = server.AddAuth(cc.auth, server.DigestAuth(a.Auth))
 	return cc.reply(jute.ReplyHeader{Xid: xid}, nil)
 }
 

@@ -157,3 +157,47 @@ func memoryPerZnode(b *testing.B, n, parents int) float64 {
 	b.ReportMetric(float64(heap)/float64(total), "heap-B/znode")
 	return float64(heap-payload) / float64(total)
 }
+
+// BenchmarkApplySetDataWatched is a setData whose node has a data watch
+// its client sets again after every notification, the way a cache
+// recipe watches: the trigger's cost on Apply.
+func BenchmarkApplySetDataWatched(b *testing.B) {
+	tree, tb := benchTree(b, 1000)
+	txns := make([]*jute.Txn, 1000)
+	for i := range txns {
+		txns[i] = tb.txn(sess, jute.OpSetData, &jute.SetDataTxn{Path: benchPath(i), Data: []byte("x"), Version: 1})
+	}
+	w := &countWatcher{}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p := benchPath(i % 1000)
+		tree.GetData(p, w)
+		tree.Apply(txns[i%len(txns)])
+	}
+}
+
+type countWatcher struct{ n int }
+
+func (c *countWatcher) Process(WatchedEvent) { c.n++ }
+
+// BenchmarkApplySetDataRecursive is a setData while a persistent
+// recursive watch on the root exists: every trigger walks the path's
+// ancestors.
+func BenchmarkApplySetDataRecursive(b *testing.B) {
+	tree, tb := benchTree(b, 1000)
+	txns := make([]*jute.Txn, 1000)
+	for i := range txns {
+		txns[i] = tb.txn(sess, jute.OpSetData, &jute.SetDataTxn{Path: benchPath(i), Data: []byte("x"), Version: 1})
+	}
+	w := &countWatcher{}
+	tree.AddWatch("/", w, true)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tree.Apply(txns[i%len(txns)])
+	}
+	if w.n != b.N {
+		b.Fatalf("%d notifications for %d writes", w.n, b.N)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -395,26 +396,83 @@ func (t *Tree) RemoveWatcher(w Watcher) {
 	t.childWatches.RemoveWatcher(w)
 }
 
-// RemoveWatch drops w's watch of the given kind on path (removeWatches).
+// RemoveWatch drops w's watch of the given kind on path, whatever its
+// mode (DataTree.removeWatch for removeWatches); it reports whether there
+// was one.
 func (t *Tree) RemoveWatch(path string, kind WatchKind, w Watcher) bool {
-	path = watchPath(canon(path))
 	removed := false
-	if kind == WatchData || kind == WatchAny {
-		removed = t.dataWatches.Remove(path, w)
-	}
 	if kind == WatchChildren || kind == WatchAny {
-		removed = t.childWatches.Remove(path, w) || removed
+		removed = t.childWatches.Remove(path, w)
+	}
+	if kind == WatchData || kind == WatchAny {
+		removed = t.dataWatches.Remove(path, w) || removed
 	}
 	return removed
+}
+
+// CheckWatch is DataTree.containsWatcher for checkWatches, which in
+// ZooKeeper 3.8 reports whether any connection holds a watch of the kind
+// on path (WatchManager.Watched).
+func (t *Tree) CheckWatch(path string, kind WatchKind) bool {
+	switch kind {
+	case WatchChildren:
+		return t.childWatches.Watched(path)
+	case WatchData:
+		return t.dataWatches.Watched(path)
+	}
+	return t.childWatches.Watched(path) || t.dataWatches.Watched(path)
+}
+
+// AddWatch registers a persistent watch of w on path, recursive or not
+// (addWatch). ZooKeeper neither checks that path exists nor its ACL: the
+// watch waits for the node as an exists watch does.
+func (t *Tree) AddWatch(path string, w Watcher, recursive bool) {
+	mode := WatchPersistent
+	if recursive {
+		mode = WatchPersistentRecursive
+	}
+	t.dataWatches.AddMode(path, w, mode)
+	t.childWatches.AddMode(path, w, mode)
+}
+
+// SetConfig is ZKDatabase.initConfigInZKDatabase: /zookeeper/config gets
+// data as a setData of the member's own would give it, mzxid the
+// configuration's version, version -1 and mtime now (ms). It is not a
+// txn: each server sets it from its own configuration, and it is outside
+// the digest. Call it where Apply is called.
+func (t *Tree) SetConfig(data []byte, version, now int64) {
+	t.setData(ConfigPath, data, -1, &jute.TxnHeader{Zxid: version, Time: now})
+}
+
+// AllChildrenNumber is DataTree.getAllChildrenNumber: the number of nodes
+// below path at any depth; below the root, every node but the root.
+func (t *Tree) AllChildrenNumber(path string) int {
+	if path == "/" {
+		return t.NodeCount() - 1
+	}
+	prefix, n := path+"/", 0
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.RLock()
+		for key := range s.nodes {
+			if strings.HasPrefix(key, prefix) {
+				n++
+			}
+		}
+		s.mu.RUnlock()
+	}
+	return n
 }
 
 // WatchCount returns the number of data plus child watch registrations.
 func (t *Tree) WatchCount() int { return t.dataWatches.Count() + t.childWatches.Count() }
 
-// SetWatches re-registers a reconnecting client's watches (DataTree.setWatches
-// for standard watches): a watch whose condition already changed since
-// relativeZxid fires at once instead of being registered.
-func (t *Tree) SetWatches(relativeZxid int64, data, exist, child []string, w Watcher) {
+// SetWatches re-registers a reconnecting client's watches
+// (DataTree.setWatches): a standard watch whose condition already changed
+// since relativeZxid fires at once instead of being registered;
+// persistent and persistent recursive watches (setWatches2) are
+// registered again as they are, with nothing fired for what they missed.
+func (t *Tree) SetWatches(relativeZxid int64, data, exist, child, persistent, recursive []string, w Watcher) {
 	fire := func(typ EventType, path string) {
 		w.Process(WatchedEvent{Type: typ, State: StateSyncConnected, Path: path})
 	}
@@ -446,5 +504,11 @@ func (t *Tree) SetWatches(relativeZxid int64, data, exist, child []string, w Wat
 		default:
 			t.childWatches.Add(p, w)
 		}
+	}
+	for _, p := range persistent {
+		t.AddWatch(p, w, false)
+	}
+	for _, p := range recursive {
+		t.AddWatch(p, w, true)
 	}
 }

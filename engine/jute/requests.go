@@ -564,7 +564,7 @@ func (m *MultiResponse) Decode(r *Reader) {
 
 // NewRequest returns an empty record for the body of a client request of
 // type op, to decode what follows its RequestHeader; nil (and no error) for
-// requests without a body (ping, closeSession). createSession has no
+// requests without a body (ping, closeSession, whoAmI). createSession has no
 // RequestHeader (its frame is a ConnectRequest) and deleteContainer is
 // issued by the server itself, so neither is accepted here.
 func NewRequest(op int32) (Record, error) {
@@ -599,7 +599,23 @@ func NewRequest(op int32) (Record, error) {
 		return &AuthPacket{}, nil
 	case OpSetWatches:
 		return &SetWatches{}, nil
-	case OpPing, OpCloseSession:
+	case OpSetWatches2:
+		return &SetWatches2{}, nil
+	case OpAddWatch:
+		return &AddWatchRequest{}, nil
+	case OpCheckWatches:
+		return &CheckWatchesRequest{}, nil
+	case OpRemoveWatches:
+		return &RemoveWatchesRequest{}, nil
+	case OpGetEphemerals:
+		return &GetEphemeralsRequest{}, nil
+	case OpGetAllChildrenNumber:
+		return &GetAllChildrenNumberRequest{}, nil
+	case OpSASL:
+		return &GetSASLRequest{}, nil
+	case OpReconfig:
+		return &ReconfigRequest{}, nil
+	case OpPing, OpCloseSession, OpWhoAmI:
 		return nil, nil
 	}
 	return nil, fmt.Errorf("%w %d (%s) in a client request", ErrUnknownOp, op, OpName(op))

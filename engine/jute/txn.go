@@ -12,31 +12,39 @@ import (
 // log; the read and session-management codes travel between client and
 // server (and, wrapped in a LearnerRequest, from a learner to the leader).
 const (
-	OpNotification    int32 = 0
-	OpCreate          int32 = 1
-	OpDelete          int32 = 2
-	OpExists          int32 = 3
-	OpGetData         int32 = 4
-	OpSetData         int32 = 5
-	OpGetACL          int32 = 6
-	OpSetACL          int32 = 7
-	OpGetChildren     int32 = 8
-	OpSync            int32 = 9
-	OpPing            int32 = 11
-	OpGetChildren2    int32 = 12
-	OpCheck           int32 = 13
-	OpMulti           int32 = 14
-	OpCreate2         int32 = 15
-	OpReconfig        int32 = 16
-	OpCreateContainer int32 = 19
-	OpDeleteContainer int32 = 20
-	OpCreateTTL       int32 = 21
-	OpMultiRead       int32 = 22
-	OpAuth            int32 = 100
-	OpSetWatches      int32 = 101
-	OpCreateSession   int32 = -10
-	OpCloseSession    int32 = -11
-	OpError           int32 = -1
+	OpNotification         int32 = 0
+	OpCreate               int32 = 1
+	OpDelete               int32 = 2
+	OpExists               int32 = 3
+	OpGetData              int32 = 4
+	OpSetData              int32 = 5
+	OpGetACL               int32 = 6
+	OpSetACL               int32 = 7
+	OpGetChildren          int32 = 8
+	OpSync                 int32 = 9
+	OpPing                 int32 = 11
+	OpGetChildren2         int32 = 12
+	OpCheck                int32 = 13
+	OpMulti                int32 = 14
+	OpCreate2              int32 = 15
+	OpReconfig             int32 = 16
+	OpCheckWatches         int32 = 17
+	OpRemoveWatches        int32 = 18
+	OpCreateContainer      int32 = 19
+	OpDeleteContainer      int32 = 20
+	OpCreateTTL            int32 = 21
+	OpMultiRead            int32 = 22
+	OpAuth                 int32 = 100
+	OpSetWatches           int32 = 101
+	OpSASL                 int32 = 102
+	OpGetEphemerals        int32 = 103
+	OpGetAllChildrenNumber int32 = 104
+	OpSetWatches2          int32 = 105
+	OpAddWatch             int32 = 106
+	OpWhoAmI               int32 = 107
+	OpCreateSession        int32 = -10
+	OpCloseSession         int32 = -11
+	OpError                int32 = -1
 )
 
 // OpName returns the name ZooKeeper gives an op code (Request.op2String,
@@ -87,6 +95,22 @@ func OpName(op int32) string {
 		return "auth"
 	case OpSetWatches:
 		return "setWatches"
+	case OpCheckWatches:
+		return "checkWatches"
+	case OpRemoveWatches:
+		return "removeWatches"
+	case OpSASL:
+		return "sasl"
+	case OpGetEphemerals:
+		return "getEphemerals"
+	case OpGetAllChildrenNumber:
+		return "getAllChildrenNumber"
+	case OpSetWatches2:
+		return "setWatches2"
+	case OpAddWatch:
+		return "addWatch"
+	case OpWhoAmI:
+		return "whoAmI"
 	case OpCreateSession:
 		return "createSession"
 	case OpCloseSession:

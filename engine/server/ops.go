@@ -393,11 +393,13 @@ func (o *prep) closeSession() error {
 // ephemeral in creation (czxid) order; its capacity follows from the
 // current count, so a session that once held more than 12 ephemerals at a
 // time may list them in another order than ZooKeeper would.
-func (p *Preparer) ephemeralSet(session int64) *javaSet {
-	paths := p.tree.Ephemerals(session)
+func (p *Preparer) ephemeralSet(session int64) *javaSet { return ephemeralSet(p.tree, session) }
+
+func ephemeralSet(t *datatree.Tree, session int64) *javaSet {
+	paths := t.Ephemerals(session)
 	czxid := make(map[string]int64, len(paths))
 	for _, path := range paths {
-		m, _ := p.tree.Lookup(path)
+		m, _ := t.Lookup(path)
 		czxid[path] = m.Stat.Czxid
 	}
 	sortByCzxid(paths, czxid)

@@ -83,7 +83,9 @@ func multiResults(rs []datatree.Result) (*jute.MultiResponse, bool) {
 func IsRead(op int32) bool {
 	switch op {
 	case jute.OpExists, jute.OpGetData, jute.OpGetChildren, jute.OpGetChildren2, jute.OpGetACL,
-		jute.OpPing, jute.OpSetWatches, jute.OpMultiRead:
+		jute.OpPing, jute.OpSetWatches, jute.OpMultiRead, jute.OpSetWatches2, jute.OpAddWatch,
+		jute.OpCheckWatches, jute.OpRemoveWatches, jute.OpGetEphemerals, jute.OpGetAllChildrenNumber,
+		jute.OpWhoAmI:
 		return true
 	}
 	return false
@@ -91,9 +93,12 @@ func IsRead(op int32) bool {
 
 // Read answers a read request from t, as FinalRequestProcessor does on
 // every member: exists, getData, getChildren, getChildren2, getACL, sync,
-// ping, setWatches and multiRead. Reads of data and children need READ on
-// the node (getACL needs READ or ADMIN, and shows digest hashes only to
-// ADMIN); exists needs nothing. w, when not nil, receives the watches the
+// ping, setWatches and multiRead, the requests about watches (addWatch,
+// checkWatches, removeWatches, setWatches2) and about the session
+// (getEphemerals, whoAmI), and getAllChildrenNumber. Reads of data and
+// children need READ on the node (getAllChildrenNumber too; getACL needs
+// READ or ADMIN, and shows digest hashes only to ADMIN); exists needs
+// nothing, nor do the watch requests. w, when not nil, receives the watches the
 // request asks for (the client's connection). The ReplyHeader's zxid is
 // the tree's last applied zxid; a failed read is a header with the error
 // code and no body. Response records share data slices with the tree.
@@ -186,7 +191,7 @@ func read(t *datatree.Tree, req Request, w datatree.Watcher) (jute.Record, datat
 			break
 		}
 		if w != nil {
-			t.SetWatches(r.RelativeZxid, r.DataWatches, r.ExistWatches, r.ChildWatches, w)
+			t.SetWatches(r.RelativeZxid, r.DataWatches, r.ExistWatches, r.ChildWatches, nil, nil, w)
 		}
 		return nil, datatree.Ok
 	case *jute.MultiRequest:
@@ -195,8 +200,15 @@ func read(t *datatree.Tree, req Request, w datatree.Watcher) (jute.Record, datat
 		}
 		return multiRead(t, r, req.Auth)
 	case nil:
-		if req.Type == jute.OpPing {
+		switch req.Type {
+		case jute.OpPing:
 			return nil, datatree.Ok
+		case jute.OpWhoAmI:
+			return whoAmI(req.Auth), datatree.Ok
+		}
+	default:
+		if rsp, c, ok := readMore(t, req, w); ok {
+			return rsp, c
 		}
 	}
 	return nil, datatree.MarshallingError

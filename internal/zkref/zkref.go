@@ -98,6 +98,12 @@ func javaArgs(dir string, props ...string) ([]string, error) {
 // Run runs a ZooKeeper main class and returns what it printed on stdout and
 // stderr. A non-zero exit is an error carrying the output.
 func Run(class string, args ...string) (stdout, stderr string, err error) {
+	return RunInput("", class, args...)
+}
+
+// RunInput is Run with input on the class's stdin: ZooKeeperMain without
+// a command reads its commands from there, one session for all of them.
+func RunInput(input, class string, args ...string) (stdout, stderr string, err error) {
 	tmp, err := os.MkdirTemp("", "zkref-")
 	if err != nil {
 		return "", "", err
@@ -110,7 +116,7 @@ func Run(class string, args ...string) (stdout, stderr string, err error) {
 	cmd := exec.Command("java", append(append(jargs, class), args...)...)
 	cmd.Env = append(os.Environ(), "TZ=UTC")
 	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
+	cmd.Stdout, cmd.Stderr, cmd.Stdin = &out, &errOut, strings.NewReader(input)
 	err = cmd.Run()
 	if err != nil {
 		err = fmt.Errorf("%s %s: %w\n%s", class, strings.Join(args, " "), err, errOut.String())

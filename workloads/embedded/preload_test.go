@@ -57,6 +57,9 @@ func TestPreloadedTreeIsTheCreatedOne(t *testing.T) {
 				t.Fatalf("the starting tree has %d nodes, Initialize made %d (and ZooKeeper's 4)", len(preloaded), in.Znodes)
 			}
 			for path, p := range preloaded {
+				if path == "/zookeeper/config" {
+					continue // each member's own configuration, set when it starts, not a txn's
+				}
 				c, ok := created[path]
 				if !ok {
 					t.Errorf("%s: in the starting tree, not created", path)
