@@ -59,15 +59,19 @@ func (r *runner) baseline(measured bool) []zktarget.ServerStats {
 	}
 }
 
-// externalServers reads every server's mntr figures at the end: result.json
+// externalServers reads every server's mntr figures at the end (end, when
+// read already, before the servers stopped): result.json
 // gets each one's role and, as differences to the measured start, its
 // fsync count and mean latency (ZooKeeper keeps only count, sum, min and
 // max of its fsynctime, in ms) and slow-fsync count; mntr.json keeps all
 // of both readings.
-func (r *runner) externalServers(ctx context.Context, t *zktarget.Target, base []zktarget.ServerStats) []results.Server {
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	stats := t.ServerStats(cctx)
+func (r *runner) externalServers(ctx context.Context, t *zktarget.Target, base, end []zktarget.ServerStats) []results.Server {
+	stats := end
+	if stats == nil {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		stats = t.ServerStats(cctx)
+	}
 	var out []results.Server
 	raw := map[string]any{}
 	for i, s := range stats {

@@ -17,7 +17,7 @@ var ErrUnknownKey = errors.New("unknown key")
 
 // runKeys are the plan's own knobs, neither the ensemble's nor the
 // workload's.
-var runKeys = []string{"dataDir", "dataLogDir", "target", "keepData", "clientTransport", "preloadFrom"}
+var runKeys = []string{"dataDir", "dataLogDir", "target", "keepData", "clientTransport", "preloadFrom", "jvmHeap"}
 
 // Keys lists every key a plan takes, sorted: the keys of profiles,
 // --set and --vary.
@@ -62,6 +62,8 @@ func (p *Plan) Value(key string) string {
 		return p.clientTransport
 	case "preloadFrom":
 		return p.preloadFrom
+	case "jvmHeap":
+		return p.jvmHeap
 	case "preAllocSize":
 		return size.Format(e.PreAllocSize)
 	case "snapSizeLimit":

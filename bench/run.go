@@ -17,6 +17,7 @@ import (
 	"zkbench/results"
 	"zkbench/workloads"
 	"zkbench/workloads/embedded"
+	"zkbench/workloads/zkmanaged"
 	"zkbench/workloads/zktarget"
 )
 
@@ -86,6 +87,14 @@ type runner struct {
 	// start is the snapshot file the members start from (preloadFrom),
 	// read through before anything is created.
 	start *engine.StartingSnapshot
+
+	// A managed target: its servers, their conf replies, the Java and
+	// ZooKeeper they run on, the file watch's stop and mntr at the end.
+	managed  *zkmanaged.Ensemble
+	conf     []map[string]string
+	install  zkmanaged.Install
+	stopScan func(end time.Time)
+	mntrEnd  []zktarget.ServerStats
 }
 
 // interval is the length of one interval of the run's recordings and
@@ -97,6 +106,9 @@ func (r *runner) run(ctx context.Context) (*results.Result, error) {
 		return nil, err
 	}
 	if err := r.readStart(); err != nil {
+		return nil, err
+	}
+	if err := r.locateManaged(); err != nil {
 		return nil, err
 	}
 	if r.plan.Embedded() {
@@ -120,7 +132,7 @@ func (r *runner) run(ctx context.Context) (*results.Result, error) {
 	if err := r.prepareOut(); err != nil {
 		return nil, err
 	}
-	if r.plan.Embedded() {
+	if r.plan.Embedded() || r.plan.Managed() {
 		if err := r.prepareData(r.estimateSpace()); err != nil {
 			return nil, err
 		}
@@ -128,7 +140,11 @@ func (r *runner) run(ctx context.Context) (*results.Result, error) {
 		if err := r.initialize(); err != nil {
 			return nil, err
 		}
-		if err := r.startEnsemble(ctx); err != nil {
+		start := r.startEnsemble
+		if r.plan.Managed() {
+			start = r.startManaged
+		}
+		if err := start(ctx); err != nil {
 			return nil, r.unmeasured(ctx, err)
 		}
 	}
@@ -193,7 +209,7 @@ func (r *runner) driver(ctx context.Context) (*workloads.Driver, error) {
 		return nil, err
 	}
 	spec := r.plan.spec
-	if r.ens != nil && !r.plan.keepData {
+	if (r.ens != nil || r.managed != nil) && !r.plan.keepData {
 		// The members' folders go after the run and the tree with them:
 		// deleting it first, a delete per znode, would only make a run of
 		// a large tree minutes longer.
@@ -211,11 +227,16 @@ func (r *runner) driver(ctx context.Context) (*workloads.Driver, error) {
 	}
 	if r.servers != nil {
 		drv.SplitWrites(r.servers.InSnapshot)
-		drv.OnMeasure(r.servers.Reset)
 	}
-	if r.external != nil {
-		drv.OnMeasure(r.mntrAtStart)
-	}
+	// The driver takes one function: both figures begin at the measured start.
+	drv.OnMeasure(func(start time.Time) {
+		if r.servers != nil {
+			r.servers.Reset(start)
+		}
+		if r.external != nil {
+			r.mntrAtStart(start)
+		}
+	})
 	return drv, nil
 }
 
@@ -382,7 +403,11 @@ func (r *runner) target(ctx context.Context) (workloads.Target, error) {
 		}
 		return zktarget.New("zk://" + strings.Join(addrs, ","))
 	}
-	t, err := externalTarget(ctx, r.plan.target)
+	url := r.plan.target
+	if r.managed != nil {
+		url = r.managed.Target()
+	}
+	t, err := externalTarget(ctx, url)
 	r.external = t
 	return t, err
 }
@@ -431,6 +456,9 @@ func (r *runner) progress(l workloads.Live) Progress {
 // stopEnsemble stops the members and closes the server-side collection;
 // it returns each member's role at the end.
 func (r *runner) stopEnsemble(end time.Time) map[uint64]string {
+	if r.managed != nil {
+		return r.stopManaged(end)
+	}
 	if r.ens == nil {
 		return nil
 	}

@@ -314,6 +314,23 @@ func (r *Result) External() bool { return IsExternalTarget(r.Target) }
 // IsExternalTarget reports whether target names a real ensemble.
 func IsExternalTarget(target string) bool { return strings.HasPrefix(target, "zk://") }
 
+// IsManagedTarget reports whether target is real ZooKeeper servers the
+// run started itself: "zookeeper" or "zookeeper:ZK_HOME".
+func IsManagedTarget(target string) bool {
+	return target == "zookeeper" || strings.HasPrefix(target, "zookeeper:")
+}
+
+// Managed reports whether the run started real ZooKeeper servers of its
+// own (target zookeeper[:ZK_HOME]): their fsync figures are mntr's, as
+// for a zk:// target, but their files were watched (snapshots, log
+// rolls, preallocation steps) and their configuration is the run's.
+func (r *Result) Managed() bool { return IsManagedTarget(r.Target) }
+
+// MntrFsync reports whether the members' fsync figures are what
+// ZooKeeper's mntr tells (count, mean, slow syncs) rather than a
+// histogram of every sync: a real server's, managed or not.
+func (r *Result) MntrFsync() bool { return r.External() || r.Managed() }
+
 // WriteFile writes r as indented JSON to path, replacing it. A zero
 // Schema is written as the current one.
 func (r *Result) WriteFile(path string) error {

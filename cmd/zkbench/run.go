@@ -43,7 +43,7 @@ var runFlagKeys = []runFlagKey{
 	{"keys", "keys", "keys the ops spread over"},
 	{"key-dist", "keyDist", "uniform|zipf|sequential"},
 	{"preload-from", "preloadFrom", "a ZooKeeper snapshot file every member starts from, the keys created beside its tree"},
-	{"target", "target", "embedded, or zk://host:port[,host:port...] for a real ensemble"},
+	{"target", "target", "embedded; zookeeper[:ZK_HOME] to start real ZooKeeper servers; zk://host:port[,host:port...] for a running ensemble"},
 	{"client-transport", "clientTransport", "embedded target: tcp = ZooKeeper's client protocol on loopback ports, direct = in-process calls"},
 }
 

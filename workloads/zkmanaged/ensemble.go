@@ -102,6 +102,9 @@ func (e *Ensemble) writeFiles(m Member) error {
 		{filepath.Join(m.DataDir, "myid"), strconv.Itoa(m.ID) + "\n"},
 	}
 	for _, f := range files {
+		if b, err := os.ReadFile(f.path); err == nil && string(b) == f.text {
+			continue // a myid the preload wrote already
+		}
 		// O_EXCL: a file that exists is not this run's to overwrite.
 		fh, err := os.OpenFile(f.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if err != nil {

@@ -176,12 +176,15 @@ func (w *Watch) file(member int, path, name string, now time.Time) []FileEvent {
 	return out
 }
 
-// steps is how many preallocation steps a log file of size holds.
+// steps is how many preallocation steps a log file of size holds:
+// ZooKeeper extends a log from its current length (the 16-byte header
+// at first) by preAllocSize, so a file of n steps is n × preAllocSize +
+// 16 bytes long.
 func (w *Watch) steps(size int64) int64 {
 	if w.prealloc <= 0 {
 		return 0
 	}
-	return (size + w.prealloc - 1) / w.prealloc
+	return size / w.prealloc
 }
 
 // birth is when path was created, from statx where the file system

@@ -133,18 +133,18 @@ func TestWatch(t *testing.T) {
 	}
 	snapDir, logDir := filepath.Join(data, "version-2"), filepath.Join(logs, "version-2")
 	old := filepath.Join(logDir, "log.100000001")
-	os.WriteFile(old, make([]byte, 1024), 0o644)
+	os.WriteFile(old, make([]byte, 1024+16), 0o644)
 	w := NewWatch([]Member{{ID: 1, DataDir: data, LogDir: logs}}, 1024, 20*time.Millisecond)
 	now := time.Now()
 	if ev := w.Scan(now); len(ev) != 0 {
 		t.Fatalf("the first scan takes stock, got %v", ev)
 	}
 	// The old log grows a step; a snapshot and a new log appear.
-	os.WriteFile(old, make([]byte, 2048), 0o644)
+	os.WriteFile(old, make([]byte, 2048+16), 0o644)
 	snap := filepath.Join(snapDir, "snapshot.1000007d0")
 	os.WriteFile(snap, []byte("part"), 0o644)
 	roll := filepath.Join(logDir, "log.1000007d1")
-	os.WriteFile(roll, make([]byte, 1024), 0o644)
+	os.WriteFile(roll, make([]byte, 1024+16), 0o644)
 	born := birth(snap, now)
 	os.Chtimes(snap, born, born.Add(30*time.Millisecond))
 	ev := w.Scan(born.Add(31 * time.Millisecond)) // just written: not settled

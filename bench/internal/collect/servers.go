@@ -167,10 +167,19 @@ func detail(e engine.Event) string {
 		if e.Err != nil {
 			return "failed: " + e.Err.Error()
 		}
+		if e.Nodes == 0 { // a real server's file: its nodes were not counted
+			return fmt.Sprintf("%s: %d bytes in %v", e.Path, e.Bytes, e.Duration.Round(time.Microsecond))
+		}
 		return fmt.Sprintf("%s: %d nodes, %d bytes in %v", e.Path, e.Nodes, e.Bytes, e.Duration.Round(time.Microsecond))
 	case engine.EventLogRoll:
+		if e.Txns == 0 { // a real server's: the new file seen, not the old one closed
+			return fmt.Sprintf("%s begun (%s)", e.Path, e.Mode)
+		}
 		return fmt.Sprintf("%s: %d txns up to 0x%x (%s)", e.Path, e.Txns, e.Zxid, e.Mode)
 	case engine.EventPreallocExtend:
+		if e.Duration == 0 { // a real server's: seen from the file's size, not timed
+			return fmt.Sprintf("%s to %d bytes (%s)", e.Path, e.Bytes, e.Mode)
+		}
 		return fmt.Sprintf("%s to %d bytes (%s) in %v", e.Path, e.Bytes, e.Mode, e.Duration.Round(time.Microsecond))
 	case engine.EventLeaderElected:
 		return fmt.Sprintf("leads epoch %d", e.Zxid>>32)
