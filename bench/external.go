@@ -75,7 +75,7 @@ func (r *runner) externalServers(ctx context.Context, t *zktarget.Target, base, 
 	var out []results.Server
 	raw := map[string]any{}
 	for i, s := range stats {
-		srv := results.Server{ID: i + 1, Role: "unknown", Snapshots: []results.Snapshot{}}
+		srv := results.Server{ID: i + 1, Role: "unknown", Fsync: results.Fsync{Source: results.SourceMntr}}
 		var before map[string]string
 		if i < len(base) && base[i].Err == nil {
 			before = base[i].Stats
@@ -104,9 +104,16 @@ func mntrFsync(before, after map[string]string) results.Fsync {
 		a, _ := strconv.ParseInt(after[key], 10, 64)
 		return max(0, a-b)
 	}
-	f := results.Fsync{Count: delta("zk_cnt_fsynctime"), OverWarningThreshold: delta("zk_fsync_threshold_exceed_count")}
+	f := results.Fsync{Source: results.SourceMntr, Count: delta("zk_cnt_fsynctime"),
+		OverWarningThreshold: delta("zk_fsync_threshold_exceed_count")}
 	if f.Count > 0 {
 		f.Latency.Mean = float64(delta("zk_sum_fsynctime")) * 1000 / float64(f.Count)
+	}
+	// mntr's max is since the server started: the run's own only when
+	// the run raised it.
+	b, _ := strconv.ParseInt(before["zk_max_fsynctime"], 10, 64)
+	if a, err := strconv.ParseInt(after["zk_max_fsynctime"], 10, 64); err == nil && before != nil && a > b {
+		f.Latency.Max = a * 1000
 	}
 	return f
 }

@@ -1,6 +1,10 @@
 package bench
 
-import "testing"
+import (
+	"testing"
+
+	"zkbench/results"
+)
 
 // The run's fsyncs on a real server are the differences between the mntr
 // readings at the measured start and at the end.
@@ -22,6 +26,19 @@ func TestMntrFsync(t *testing.T) {
 		f := mntrFsync(tc.before, tc.after)
 		if f.Count != tc.count || f.OverWarningThreshold != tc.over || f.Latency.Mean != tc.meanUs {
 			t.Errorf("%s: %+v, want count %d, over %d, mean %v µs", tc.name, f, tc.count, tc.over, tc.meanUs)
+		}
+	}
+	// mntr's max is since the server started: the run's only when it rose.
+	for _, tc := range []struct {
+		before, after string
+		want          int64
+	}{{"5", "9", 9000}, {"9", "9", 0}, {"", "9", 0}} {
+		b := map[string]string{"zk_max_fsynctime": tc.before}
+		if tc.before == "" {
+			b = nil
+		}
+		if f := mntrFsync(b, map[string]string{"zk_max_fsynctime": tc.after}); f.Latency.Max != tc.want || f.Source != results.SourceMntr {
+			t.Errorf("max %s → %s: %+v, want %d µs", tc.before, tc.after, f, tc.want)
 		}
 	}
 }

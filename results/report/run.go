@@ -197,7 +197,7 @@ func (p *page) runComparison(runs []*run) {
 	for _, srv := range base.res.Servers {
 		row(fmt.Sprintf("server %d fsync p99", srv.ID), unitMicros, false, func(r *run) (float64, bool) {
 			i := slices.IndexFunc(r.res.Servers, func(x results.Server) bool { return x.ID == srv.ID })
-			if i < 0 || r.res.External() {
+			if i < 0 || r.res.MntrFsync() {
 				return 0, false
 			}
 			return float64(r.res.Servers[i].Fsync.Latency.P99), true
@@ -420,12 +420,13 @@ func (p *page) runFsync(runs []*run) {
 		return
 	}
 	s.table(fsyncTable(runs))
-	if slices.ContainsFunc(runs, func(r *run) bool { return r.res.External() }) {
-		s.note("A dash: not measured. A real ensemble's members are read through mntr, which has their sync count, mean and the syncs over fsync.warningthresholdms (in whole ms), and no percentiles, bytes, snapshots or log rolls.")
+	if slices.ContainsFunc(runs, func(r *run) bool { return r.res.MntrFsync() }) {
+		s.note("A dash: not measured on this target. Real ZooKeeper servers are read through mntr, which has their sync count, mean, max (when the run raised it) and the syncs over fsync.warningthresholdms, in whole ms, and no percentiles, bytes or txns per sync. " +
+			"Snapshots, log rolls and preallocation steps of servers zkbench started (target zookeeper) are seen in their version-2 folders; a zk:// ensemble's are not observed.")
 	}
 	var spec, overTime []series
 	for _, r := range runs {
-		if r.res.External() {
+		if r.res.MntrFsync() {
 			continue
 		}
 		for i, srv := range r.res.Servers {
@@ -452,7 +453,7 @@ func (p *page) runFsync(runs []*run) {
 			for _, t := range r.res.Timeseries {
 				se.data = append(se.data, xy(t.T, logValue(t.FsyncP99Us)))
 			}
-			if len(se.data) > 0 && !r.res.External() {
+			if len(se.data) > 0 && !r.res.MntrFsync() {
 				overTime = append(overTime, se)
 			}
 		}
@@ -460,8 +461,11 @@ func (p *page) runFsync(runs []*run) {
 	if len(overTime) > 0 {
 		p.chart(s, timeChart("fsync p99 per "+seriesStep(runs), "log scale", unitMicros, true, overTime))
 	}
-	if slices.ContainsFunc(runs, func(r *run) bool { return !r.res.External() }) {
+	if slices.ContainsFunc(runs, func(r *run) bool { return !r.res.MntrFsync() }) {
 		p.chart(s, txnsPerSyncChart(runs))
+	}
+	if i := slices.IndexFunc(runs, func(r *run) bool { return r.res.MntrFsync() }); i >= 0 {
+		s.note("fsync latency by percentile, per interval and txns per sync of %s: not measured on this target (mntr has no percentiles).", runs[i].label)
 	}
 }
 
@@ -494,10 +498,20 @@ func fsyncTable(runs []*run) *table {
 			if f.Count > 0 {
 				mean = value(unitMicros, f.Latency.Mean)
 			}
-			if r.res.External() {
-				// mntr's count, mean and threshold count; nothing else.
-				row = append(row, missing(), missing(), mean, missing(), missing(), missing(), missing(),
-					integer(f.OverWarningThreshold), missing(), missing(), missing())
+			if r.res.MntrFsync() {
+				// mntr's count, mean, max and threshold count; the files'
+				// figures where they were watched.
+				max := missing()
+				if f.Latency.Max > 0 {
+					max = latency(f.Latency.Max)
+				}
+				row = append(row, missing(), missing(), mean, missing(), missing(), missing(), max,
+					integer(f.OverWarningThreshold))
+				if srv.FilesWatched() {
+					row = append(row, integer(int64(len(srv.Snapshots))), integer(int64(srv.LogRolls)), integer(int64(srv.PreallocExtends)))
+				} else {
+					row = append(row, missing(), missing(), missing())
+				}
 			} else {
 				row = append(row, decimal(perSync(f.Txns, f.Count)), decimal(perSync(f.Bytes, f.Count)), mean,
 					latency(f.Latency.P50), latency(f.Latency.P99), latency(f.Latency.P999), latency(f.Latency.Max),
@@ -537,7 +551,7 @@ func txnsPerSyncChart(runs []*run) *charts.Bar {
 		for _, m := range members {
 			v := any("-")
 			for _, srv := range r.res.Servers {
-				if fmt.Sprintf("server %d", srv.ID) == m && !r.res.External() {
+				if fmt.Sprintf("server %d", srv.ID) == m && !r.res.MntrFsync() {
 					v = roundSig(perSync(srv.Fsync.Txns, srv.Fsync.Count), 3)
 				}
 			}

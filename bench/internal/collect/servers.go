@@ -249,7 +249,7 @@ func (s *Servers) Results(roles map[uint64]string, hlogName func(id uint64) stri
 		total := m.fsync.Total()
 		out = append(out, results.Server{
 			ID: int(id), Role: roles[id],
-			Fsync: results.Fsync{Count: total.TotalCount(), Bytes: m.bytes, Txns: m.txns,
+			Fsync: results.Fsync{Source: results.SourceEvents, Count: total.TotalCount(), Bytes: m.bytes, Txns: m.txns,
 				Latency: results.PercentilesOf(total), OverWarningThreshold: m.slow, Hlog: hlogName(id)},
 			Snapshots: append([]results.Snapshot{}, m.snapshots...),
 			LogRolls:  m.rolls, PreallocExtends: m.extends,
