@@ -92,6 +92,9 @@ func (c Config) zooCfg(m Member, all map[int]ports) string {
 	line("autopurge.purgeInterval", int(c.PurgeInterval/time.Hour))
 	line("4lw.commands.whitelist", strings.Join(c.whitelist(), ","))
 	line("admin.enableServer", false) // every member would want port 8080
+	// One member is a quorum of one, as the embedded ensemble's, with
+	// epoch files, not a standalone server.
+	line("standaloneEnabled", false)
 	if m.Observer {
 		line("peerType", "observer")
 	}

@@ -26,7 +26,7 @@ func TestZooCfg(t *testing.T) {
 	for _, want := range []string{"tickTime=2000\n", "initLimit=10\n", "syncLimit=5\n", "dataDir=/d/server1\n",
 		"dataLogDir=/l/server1\n", "clientPort=2181\n", "clientPortAddress=127.0.0.1\n", "autopurge.snapRetainCount=3\n",
 		"autopurge.purgeInterval=0\n", "4lw.commands.whitelist=mntr,srvr,conf,ruok,stat\n", "server.1=127.0.0.1:2888:3888\n",
-		"server.3=127.0.0.1:2890:3890:observer\n"} {
+		"server.3=127.0.0.1:2890:3890:observer\n", "standaloneEnabled=false\n"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("zoo.cfg lacks %q:\n%s", want, got)
 		}
