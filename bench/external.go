@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -72,6 +71,12 @@ func (r *runner) externalServers(ctx context.Context, t *zktarget.Target, base, 
 		defer cancel()
 		stats = t.ServerStats(cctx)
 	}
+	roles := r.rolesEnd
+	if roles == nil {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		roles = endRoles(cctx, t.Servers(), stats)
+	}
 	var out []results.Server
 	raw := map[string]any{}
 	for i, s := range stats {
@@ -84,8 +89,10 @@ func (r *runner) externalServers(ctx context.Context, t *zktarget.Target, base, 
 			raw[s.Addr] = map[string]any{"error": s.Err.Error(), "start": before}
 		} else {
 			raw[s.Addr] = map[string]any{"start": before, "end": s.Stats}
-			srv.Role = cmp.Or(s.Stats["zk_server_state"], "unknown")
 			srv.Fsync = mntrFsync(before, s.Stats)
+		}
+		if i < len(roles) {
+			srv.Role = roles[i]
 		}
 		out = append(out, srv)
 	}

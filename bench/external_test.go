@@ -42,3 +42,24 @@ func TestMntrFsync(t *testing.T) {
 		}
 	}
 }
+
+// What conf says a server runs with goes into the config; its server.N
+// lines count the voters and observers.
+func TestConfKnobs(t *testing.T) {
+	conf := map[string]string{"tickTime": "2000", "initLimit": "10", "syncLimit": "5", "minSessionTimeout": "4000",
+		"maxSessionTimeout": "40000", "server.1": "127.0.0.1:2888:3888:participant",
+		"server.2": "127.0.0.1:2889:3889:participant", "server.3": "127.0.0.1:2890:3890:observer", "serverId": "1"}
+	c := results.Config{Other: map[string]any{}}
+	voters, observers := confKnobs(&c, []map[string]string{nil, conf})
+	if voters != 2 || observers != 1 {
+		t.Errorf("%d voters, %d observers", voters, observers)
+	}
+	for k, want := range map[string]int64{"tickTimeMs": 2000, "initLimit": 10, "syncLimit": 5, "minSessionTimeoutMs": 4000, "maxSessionTimeoutMs": 40000} {
+		if c.Other[k] != want {
+			t.Errorf("%s = %v, want %d", k, c.Other[k], want)
+		}
+	}
+	if v, o := confKnobs(&c, []map[string]string{nil}); v != 0 || o != 0 {
+		t.Errorf("no answer: %d, %d", v, o)
+	}
+}

@@ -80,23 +80,48 @@ func (r *runner) startManaged(ctx context.Context) error {
 	}
 	r.managed = e
 	r.sink.Notice(fmt.Sprintf("ZooKeeper servers from %s: %s; their logs in %s", r.install.Home, e.Target(), cfg.Folder))
-	r.conf = r.readConf(wctx, e)
+	r.conf = r.readConf(wctx, addrs(e))
 	r.stopScan = r.scanFiles(zkmanaged.NewWatch(cfg.Members, cfg.PreAllocSize, settleAfter))
 	return nil
 }
 
-// readConf asks every member what it runs with (conf), in member order.
-func (r *runner) readConf(ctx context.Context, e *zkmanaged.Ensemble) []map[string]string {
-	out := make([]map[string]string, len(e.Members()))
-	for i, id := range e.Members() {
-		c, err := zktarget.Conf(ctx, e.ClientAddr(id))
+// addrs are the members' client addresses, in member order.
+func addrs(e *zkmanaged.Ensemble) []string {
+	var out []string
+	for _, id := range e.Members() {
+		out = append(out, e.ClientAddr(id))
+	}
+	return out
+}
+
+// readConf asks every server what it runs with (conf), in order; a
+// server that does not say is nil, and named in a warning.
+func (r *runner) readConf(ctx context.Context, servers []string) []map[string]string {
+	out := make([]map[string]string, len(servers))
+	for i, addr := range servers {
+		c, err := zktarget.Conf(ctx, addr)
 		if err != nil {
-			r.sink.Notice(fmt.Sprintf("warning: member %d: %v", id, err))
+			r.sink.Notice(fmt.Sprintf("warning: %v", err))
 			continue
 		}
 		out[i] = c
 	}
 	return out
+}
+
+// endRoles is every server's role at the end: srvr's Mode, or where
+// srvr does not answer, mntr's zk_server_state; "down" when neither.
+func endRoles(ctx context.Context, servers []string, mntr []zktarget.ServerStats) []string {
+	roles := make([]string, len(servers))
+	for i, addr := range servers {
+		roles[i] = "down"
+		if s, err := zktarget.Srvr(ctx, addr); err == nil && s["Mode"] != "" {
+			roles[i] = s["Mode"]
+		} else if i < len(mntr) && mntr[i].Err == nil && mntr[i].Stats.State() != "" {
+			roles[i] = mntr[i].Stats.State()
+		}
+	}
+	return roles
 }
 
 // scanFiles lists the members' version-2 folders every scanEvery and
@@ -158,11 +183,9 @@ func (r *runner) stopManaged(end time.Time) map[uint64]string {
 	roles := map[uint64]string{}
 	if r.external != nil {
 		r.mntrEnd = r.external.ServerStats(ctx)
-		for i, s := range r.mntrEnd {
-			roles[uint64(i+1)] = "down"
-			if s.Err == nil {
-				roles[uint64(i+1)] = s.Stats.State()
-			}
+		r.rolesEnd = endRoles(ctx, r.external.Servers(), r.mntrEnd)
+		for i, role := range r.rolesEnd {
+			roles[uint64(i+1)] = role
 		}
 	}
 	if r.stopScan != nil {
@@ -213,15 +236,24 @@ func (r *runner) fillManagedConfig(c *results.Config) {
 			break
 		}
 	}
+	if voters, observers := confKnobs(c, r.conf); voters > 0 {
+		c.Servers, c.Observers = voters, observers
+	}
+}
+
+// confKnobs puts into c's other knobs what the servers said they run
+// with (the first answer: an ensemble's members are configured alike)
+// and returns the voters and observers its server.N lines name.
+func confKnobs(c *results.Config, confs []map[string]string) (voters, observers int) {
 	var conf map[string]string
-	for _, m := range r.conf {
+	for _, m := range confs {
 		if m != nil {
 			conf = m
 			break
 		}
 	}
 	if conf == nil {
-		return
+		return 0, 0
 	}
 	num := func(key, knob string) {
 		if n, err := strconv.ParseInt(conf[key], 10, 64); err == nil {
@@ -233,10 +265,7 @@ func (r *runner) fillManagedConfig(c *results.Config) {
 	num("syncLimit", "syncLimit")
 	num("minSessionTimeout", "minSessionTimeoutMs")
 	num("maxSessionTimeout", "maxSessionTimeoutMs")
-	voters, observers := confMembers(conf)
-	if voters > 0 {
-		c.Servers, c.Observers = voters, observers
-	}
+	return confMembers(conf)
 }
 
 // confMembers counts conf's server.N lines by role.

@@ -118,6 +118,8 @@ func (r *runner) config() results.Config {
 	}
 	if r.managed != nil {
 		r.fillManagedConfig(&c)
+	} else if r.conf != nil {
+		confKnobs(&c, r.conf) // a zk:// ensemble's, as it says it runs
 	}
 	if p.preloadFrom != "" {
 		c.Other["preloadFrom"] = p.preloadFrom

@@ -95,6 +95,7 @@ type runner struct {
 	install  zkmanaged.Install
 	stopScan func(end time.Time)
 	mntrEnd  []zktarget.ServerStats
+	rolesEnd []string // srvr's modes, read before the servers stopped
 }
 
 // interval is the length of one interval of the run's recordings and
@@ -409,6 +410,11 @@ func (r *runner) target(ctx context.Context) (workloads.Target, error) {
 	}
 	t, err := externalTarget(ctx, url)
 	r.external = t
+	if err == nil && r.managed == nil {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		r.conf = r.readConf(cctx, t.Servers())
+	}
 	return t, err
 }
 

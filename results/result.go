@@ -249,8 +249,10 @@ type Snapshot struct {
 	DurationMs float64   `json:"duration_ms"`
 	Bytes      int64     `json:"bytes"`
 	// Zxid is the snapshot's name suffix as ZooKeeper prints it: "0x…".
-	Zxid  string `json:"zxid"`
-	Nodes int64  `json:"nodes"`
+	Zxid string `json:"zxid"`
+	// Nodes is the znodes written; null where they were not counted (a
+	// real server's snapshot, seen from its file).
+	Nodes *int64 `json:"nodes"`
 }
 
 // SnapshotStall compares client writes and fsyncs inside snapshot windows

@@ -631,7 +631,7 @@ func (p *page) runSnapshots(runs []*run) {
 					row = append(row, text(r.label))
 				}
 				list.Rows = append(list.Rows, append(row, integer(int64(srv.ID)), decimal(sn.Start.Sub(r.res.Started).Seconds()),
-					value(unitMicros, sn.DurationMs*1000), text(size.Human(sn.Bytes)), text(sn.Zxid), integer(sn.Nodes)))
+					value(unitMicros, sn.DurationMs*1000), text(size.Human(sn.Bytes)), text(sn.Zxid), optionalInteger(sn.Nodes)))
 			}
 		}
 	}

@@ -154,8 +154,13 @@ func (s *Servers) snapshotEnd(m *memberFigures, e engine.Event) {
 	end := e.Time.Add(e.Duration)
 	s.windows = append(s.windows, Window{Member: e.Member, Start: start, End: end})
 	if e.Err == nil {
-		m.snapshots = append(m.snapshots, results.Snapshot{Start: e.Time.UTC(), DurationMs: float64(e.Duration.Microseconds()) / 1000,
-			Bytes: e.Bytes, Zxid: fmt.Sprintf("0x%x", e.Zxid), Nodes: int64(e.Nodes)})
+		sn := results.Snapshot{Start: e.Time.UTC(), DurationMs: float64(e.Duration.Microseconds()) / 1000,
+			Bytes: e.Bytes, Zxid: fmt.Sprintf("0x%x", e.Zxid)}
+		if e.Nodes > 0 { // a snapshot holds "/" at least: 0 is a real server's, not counted
+			n := int64(e.Nodes)
+			sn.Nodes = &n
+		}
+		m.snapshots = append(m.snapshots, sn)
 	}
 }
 
