@@ -39,10 +39,37 @@ type process struct {
 // logging configuration, myid in its DataDir), starts the JVMs on ports
 // the OS picks, and waits until the voters have a leader and every
 // member serves, or ctx ends. On an error the JVMs started are stopped.
+//
+// A port the OS gave can be taken by another process before the JVM
+// binds it (the JVM takes a second or more to start): a member that
+// exits for that is started again, with all the others, on new ports,
+// up to startAttempts times.
 func Start(ctx context.Context, cfg Config) (*Ensemble, error) {
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
+	for attempt := 1; ; attempt++ {
+		e, err := start(ctx, cfg)
+		switch {
+		case err == nil:
+			return e, nil
+		case attempt == startAttempts || !errors.Is(err, errPortTaken):
+			return nil, err
+		}
+		// The folders and configuration of this attempt are its own.
+		for _, m := range cfg.Members {
+			os.RemoveAll(e.MemberFolder(m.ID))
+		}
+	}
+}
+
+// startAttempts bounds the starts of an ensemble whose ports were taken.
+const startAttempts = 3
+
+// errPortTaken means a member could not bind one of its ports.
+var errPortTaken = errors.New("a port was taken before the server bound it")
+
+func start(ctx context.Context, cfg Config) (*Ensemble, error) {
 	ps, err := freePorts(3 * len(cfg.Members))
 	if err != nil {
 		return nil, fmt.Errorf("free ports: %w", err)
@@ -53,25 +80,28 @@ func Start(ctx context.Context, cfg Config) (*Ensemble, error) {
 	}
 	for _, m := range cfg.Members {
 		if err := e.writeFiles(m); err != nil {
-			return nil, err
+			return e, err
 		}
 	}
 	for _, m := range cfg.Members {
 		if err := e.start(m); err != nil {
 			e.Stop()
-			return nil, err
+			return e, err
 		}
 	}
 	if err := e.WaitQuorum(ctx); err != nil {
 		e.Stop()
-		return nil, err
+		return e, err
 	}
 	return e, nil
 }
 
 // freePorts asks the OS for n free loopback ports, holding all of them
-// until it has them all so that none is given twice.
-func freePorts(n int) ([]int, error) {
+// until it has them all so that none is given twice. A test replaces it
+// to hand out a port that is taken.
+var freePorts = osFreePorts
+
+func osFreePorts(n int) ([]int, error) {
 	out := make([]int, n)
 	for i := range out {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -272,7 +302,11 @@ func (e *Ensemble) exited() error {
 	defer e.mu.Unlock()
 	for _, id := range e.Members() {
 		if p := e.procs[id]; p != nil && p.done() {
-			return fmt.Errorf("member %d: %w (%v); see %s", id, ErrExited, p.cmd.ProcessState, filepath.Join(e.MemberFolder(id), "server.log"))
+			log := filepath.Join(e.MemberFolder(id), "server.log")
+			if b, _ := os.ReadFile(log); strings.Contains(string(b), "Address already in use") {
+				return fmt.Errorf("member %d: %w (%w); see %s", id, ErrExited, errPortTaken, log)
+			}
+			return fmt.Errorf("member %d: %w (%v); see %s", id, ErrExited, p.cmd.ProcessState, log)
 		}
 	}
 	return nil

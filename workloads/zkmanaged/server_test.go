@@ -2,6 +2,7 @@ package zkmanaged
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -82,5 +83,46 @@ func TestEnsembleKillRestart(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(cfg.Members[0].LogDir, "version-2")); err != nil {
 		t.Errorf("the log went elsewhere: %v", err)
+	}
+}
+
+// A client port taken between the OS giving it and the JVM binding it:
+// the ensemble starts again on other ports.
+func TestStartRetriesATakenPort(t *testing.T) {
+	zkref.Need(t)
+	in, err := Locate("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	calls := 0
+	freePorts = func(n int) ([]int, error) {
+		calls++
+		ps, err := osFreePorts(n)
+		if calls == 1 && err == nil {
+			ps[0] = taken.Addr().(*net.TCPAddr).Port // member 1's client port
+		}
+		return ps, err
+	}
+	defer func() { freePorts = osFreePorts }()
+	cfg := testConfig()
+	cfg.Install, cfg.Folder, cfg.Heap = in, t.TempDir(), "256m"
+	cfg.TickTime = 200 * time.Millisecond
+	data := t.TempDir()
+	cfg.Members = []Member{{ID: 1, DataDir: filepath.Join(data, "server1")}}
+	os.Mkdir(cfg.Members[0].DataDir, 0o755)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	e, err := Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Stop()
+	if calls != 2 || e.ClientAddr(1) == taken.Addr().String() {
+		t.Errorf("%d starts, member 1 at %s", calls, e.ClientAddr(1))
 	}
 }
