@@ -568,7 +568,7 @@ func txnsPerSyncChart(runs []*run) *charts.Bar {
 func (p *page) runSnapshots(runs []*run) {
 	s := p.section("Snapshots")
 	if !slices.ContainsFunc(runs, func(r *run) bool { return !r.res.External() }) {
-		s.note("Not measured: a real ensemble's snapshots are not observed (mntr has none).")
+		s.note("Not measured on this target: a zk:// ensemble's snapshots are not observed (mntr has none; target zookeeper, servers zkbench starts, has them from their files).")
 		return
 	}
 	t := &table{Head: []string{"windows", "write p99 inside", "write p99 outside", "fsync p99 inside", "fsync p99 outside"}}
@@ -582,7 +582,7 @@ func (p *page) runSnapshots(runs []*run) {
 			row = append(row, text(r.label))
 		}
 		if r.res.External() {
-			t.Rows = append(t.Rows, append(row, text("not measured (a real ensemble)")))
+			t.Rows = append(t.Rows, append(row, text("not measured on this target (a zk:// ensemble)")))
 			continue
 		}
 		row = append(row, integer(int64(st.Windows)))

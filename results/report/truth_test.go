@@ -57,7 +57,7 @@ func TestMissingIsNotZero(t *testing.T) {
 		{"external fsync mean", external, "fsync per member", "candidate", "mean", "2.00 ms"},
 		{"external snapshots", external, "fsync per member", "candidate", "snapshots", "–"},
 		{"external fsync compared", external, "Compared with run-a", "server 1 fsync p99", "candidate", "–"},
-		{"external stall", external, "Snapshot stall", "candidate", "windows", "not measured (a real ensemble)"},
+		{"external stall", external, "Snapshot stall", "candidate", "windows", "not measured on this target (a zk:// ensemble)"},
 		{"managed fsync p99", managed, "fsync per member", "candidate", "p99", "–"},
 		{"managed fsync mean", managed, "fsync per member", "candidate", "mean", "2.00 ms"},
 		{"managed snapshots", managed, "fsync per member", "candidate", "snapshots", "1"},

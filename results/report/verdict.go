@@ -91,7 +91,7 @@ func stallVerdict(r *results.Result) cell {
 	st := r.SnapshotStall
 	switch {
 	case r.External():
-		return text("not measured (a real ensemble's snapshots are not observed)")
+		return text("not measured on this target (a zk:// ensemble's snapshots are not observed)")
 	case st.Windows == 0:
 		return text("no snapshot in the measured phase")
 	}
