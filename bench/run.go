@@ -36,7 +36,8 @@ type Sink interface {
 type Progress struct {
 	workloads.Live
 	// Snapshots counts the snapshots the members began so far; -1 for a
-	// real ZooKeeper, which does not say.
+	// zk:// ensemble, which does not say (servers zkbench started are
+	// counted from their files).
 	Snapshots int
 }
 
