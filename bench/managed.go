@@ -24,8 +24,9 @@ import (
 const managedFolder = "zookeeper"
 
 // scanEvery is how often a managed run lists its members' version-2
-// folders; a snapshot counts as written once its file has not changed
-// for settleAfter.
+// folders; a snapshot counts as written once its server closed the file,
+// or where that cannot be told, once the file has not changed for
+// settleAfter.
 const (
 	scanEvery   = 10 * time.Millisecond
 	settleAfter = 5 * scanEvery
@@ -81,7 +82,9 @@ func (r *runner) startManaged(ctx context.Context) error {
 	r.managed = e
 	r.sink.Notice(fmt.Sprintf("ZooKeeper servers from %s: %s; their logs in %s", r.install.Home, e.Target(), cfg.Folder))
 	r.conf = r.readConf(wctx, addrs(e))
-	r.stopScan = r.scanFiles(zkmanaged.NewWatch(cfg.Members, cfg.PreAllocSize, settleAfter))
+	w := zkmanaged.NewWatch(cfg.Members, cfg.PreAllocSize, settleAfter)
+	w.Open = e.OpenFiles
+	r.stopScan = r.scanFiles(w)
 	return nil
 }
 

@@ -69,6 +69,32 @@ func (c Config) Check() error {
 	return nil
 }
 
+// absolute makes the folders of c absolute paths.
+func (c *Config) absolute() error {
+	abs := func(p *string) error {
+		if *p == "" {
+			return nil
+		}
+		a, err := filepath.Abs(*p)
+		*p = a
+		return err
+	}
+	if err := abs(&c.Folder); err != nil {
+		return err
+	}
+	ms := slices.Clone(c.Members)
+	for i := range ms {
+		if err := abs(&ms[i].DataDir); err != nil {
+			return err
+		}
+		if err := abs(&ms[i].LogDir); err != nil {
+			return err
+		}
+	}
+	c.Members = ms
+	return nil
+}
+
 // ports are one member's loopback ports.
 type ports struct{ client, quorum, election int }
 

@@ -48,6 +48,11 @@ func Start(ctx context.Context, cfg Config) (*Ensemble, error) {
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
+	// The JVMs run in their configuration folders: every path they are
+	// given is absolute.
+	if err := cfg.absolute(); err != nil {
+		return nil, err
+	}
 	for attempt := 1; ; attempt++ {
 		e, err := start(ctx, cfg)
 		switch {
@@ -238,6 +243,27 @@ func (p *process) done() bool {
 	default:
 		return false
 	}
+}
+
+// OpenFiles returns the files member id's JVM holds open (Linux's
+// /proc/PID/fd); false when it is not running or they cannot be listed.
+func (e *Ensemble) OpenFiles(id int) (map[string]bool, bool) {
+	pid := e.PID(id)
+	if pid == 0 {
+		return nil, false
+	}
+	fdDir := filepath.Join("/proc", strconv.Itoa(pid), "fd")
+	fds, err := os.ReadDir(fdDir)
+	if err != nil {
+		return nil, false
+	}
+	open := map[string]bool{}
+	for _, fd := range fds {
+		if target, err := os.Readlink(filepath.Join(fdDir, fd.Name())); err == nil {
+			open[target] = true
+		}
+	}
+	return open, true
 }
 
 // ErrExited means a member's JVM ended on its own.

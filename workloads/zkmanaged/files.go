@@ -45,16 +45,23 @@ type FileEvent struct {
 // always a whole number of preAllocSize steps long). It sees what a
 // listing every few milliseconds sees: a snapshot's window runs from
 // the file's birth time (statx; its first sighting where the file
-// system has none) to its last modification.
+// system has none) to its last modification. A snapshot is written
+// once its server has closed the file (Open), or where that cannot be
+// told, once the file has not changed for settle.
 type Watch struct {
 	members  []Member
 	prealloc int64
 	settle   time.Duration
 	files    map[string]*fileState
 	started  bool
+	// Open, when set, returns the files member id's server holds open,
+	// false when it cannot tell.
+	Open func(member int) (map[string]bool, bool)
+	open map[int]map[string]bool // this scan's answers, asked when needed
 }
 
 type fileState struct {
+	real   string // the path with symbolic links resolved, as /proc shows open files
 	member int
 	born   time.Time
 	size   int64
@@ -75,6 +82,7 @@ func NewWatch(members []Member, preAllocSize int64, settle time.Duration) *Watch
 // already is no event.
 func (w *Watch) Scan(now time.Time) []FileEvent {
 	var out []FileEvent
+	w.open = map[int]map[string]bool{}
 	for _, m := range w.members {
 		for _, dir := range versionDirs(m) {
 			entries, _ := os.ReadDir(dir)
@@ -139,7 +147,10 @@ func (w *Watch) file(member int, path, name string, now time.Time) []FileEvent {
 	}
 	f, seen := w.files[path]
 	if !seen {
-		f = &fileState{member: member, born: birth(path, now)}
+		f = &fileState{member: member, born: birth(path, now), real: path}
+		if real, err := filepath.EvalSymlinks(path); err == nil {
+			f.real = real
+		}
 		w.files[path] = f
 	}
 	grew := st.Size() != f.size || !st.ModTime().Equal(f.mtime)
@@ -157,7 +168,7 @@ func (w *Watch) file(member int, path, name string, now time.Time) []FileEvent {
 			ev.Kind = SnapshotStart
 			out = append(out, ev)
 		}
-		if !f.ended && !grew && now.Sub(f.mtime) >= w.settle {
+		if !f.ended && w.written(member, f.real, grew, now.Sub(f.mtime)) {
 			f.ended = true
 			ev.Kind, ev.Duration, ev.Bytes = SnapshotEnd, max(0, f.mtime.Sub(f.born)), f.size
 			out = append(out, ev)
@@ -174,6 +185,26 @@ func (w *Watch) file(member int, path, name string, now time.Time) []FileEvent {
 		}
 	}
 	return out
+}
+
+// written tells whether a snapshot file is complete: its server closed
+// it, or, where open files cannot be listed, it has been still for
+// settle.
+func (w *Watch) written(member int, path string, grew bool, still time.Duration) bool {
+	if w.Open != nil {
+		open, asked := w.open[member]
+		if !asked {
+			var ok bool
+			if open, ok = w.Open(member); !ok {
+				open = nil
+			}
+			w.open[member] = open
+		}
+		if open != nil {
+			return !open[path]
+		}
+	}
+	return !grew && still >= w.settle
 }
 
 // steps is how many preallocation steps a log file of size holds:

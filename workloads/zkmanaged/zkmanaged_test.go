@@ -189,3 +189,40 @@ func TestParseName(t *testing.T) {
 		}
 	}
 }
+
+// A snapshot is written once its server closed the file, whatever its
+// size did meanwhile; where open files cannot be listed, once it was
+// still for settle.
+func TestWatchOpenFiles(t *testing.T) {
+	data := t.TempDir()
+	os.Mkdir(filepath.Join(data, "version-2"), 0o755)
+	w := NewWatch([]Member{{ID: 1, DataDir: data}}, 0, time.Hour)
+	open := map[string]bool{}
+	listable := true
+	w.Open = func(member int) (map[string]bool, bool) { return open, listable }
+	w.Scan(time.Now())
+	snap := filepath.Join(data, "version-2", "snapshot.10")
+	os.WriteFile(snap, []byte("x"), 0o644)
+	real, _ := filepath.EvalSymlinks(snap)
+	open[real] = true
+	if ev := w.Scan(time.Now()); len(ev) != 1 || ev[0].Kind != SnapshotStart {
+		t.Fatalf("open snapshot: %+v", ev)
+	}
+	if ev := w.Scan(time.Now().Add(2 * time.Hour)); len(ev) != 0 {
+		t.Fatalf("still open, long unchanged: %+v", ev)
+	}
+	delete(open, real)
+	if ev := w.Scan(time.Now()); len(ev) != 1 || ev[0].Kind != SnapshotEnd {
+		t.Fatalf("closed: %+v", ev)
+	}
+	// Not listable: the settle rule.
+	listable = false
+	os.WriteFile(filepath.Join(data, "version-2", "snapshot.20"), []byte("x"), 0o644)
+	w.Scan(time.Now())
+	if ev := w.Scan(time.Now()); len(ev) != 0 {
+		t.Fatalf("unlistable, just written: %+v", ev)
+	}
+	if ev := w.Scan(time.Now().Add(2 * time.Hour)); len(ev) != 1 || ev[0].Kind != SnapshotEnd {
+		t.Fatalf("unlistable, settled: %+v", ev)
+	}
+}
