@@ -127,12 +127,18 @@ func endRoles(ctx context.Context, servers []string, mntr []zktarget.ServerStats
 	return roles
 }
 
-// scanFiles lists the members' version-2 folders every scanEvery and
-// hands what changed to the server-side collection as the engine's
-// events; the returned func makes a last scan at end and stops.
+// scanFiles lists the members' version-2 folders every scanEvery, and at
+// once when inotify says a file was created or closed there, and hands
+// what changed to the server-side collection as the engine's events; the
+// returned func makes a last scan at end and stops.
 func (r *runner) scanFiles(w *zkmanaged.Watch) func(end time.Time) {
 	w.Scan(time.Now())
 	done := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	changes, err := w.Changes(ctx)
+	if err != nil {
+		r.sink.Notice(fmt.Sprintf("warning: %v: snapshots are seen at the next listing (every %v)", err, scanEvery))
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		t := time.NewTicker(scanEvery)
@@ -143,6 +149,12 @@ func (r *runner) scanFiles(w *zkmanaged.Watch) func(end time.Time) {
 				return
 			case now := <-t.C:
 				r.publishFiles(w.Scan(now))
+			case _, ok := <-changes:
+				if !ok {
+					changes = nil // a nil channel is never ready: listings only
+					continue
+				}
+				r.publishFiles(w.Scan(time.Now()))
 			}
 		}
 	})
@@ -151,6 +163,7 @@ func (r *runner) scanFiles(w *zkmanaged.Watch) func(end time.Time) {
 		once.Do(func() {
 			close(done)
 			wg.Wait()
+			cancel()
 			r.publishFiles(w.Scan(end))
 			r.publishFiles(w.Finish(end))
 		})

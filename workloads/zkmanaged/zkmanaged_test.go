@@ -1,6 +1,7 @@
 package zkmanaged
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -224,5 +225,30 @@ func TestWatchOpenFiles(t *testing.T) {
 	}
 	if ev := w.Scan(time.Now().Add(2 * time.Hour)); len(ev) != 1 || ev[0].Kind != SnapshotEnd {
 		t.Fatalf("unlistable, settled: %+v", ev)
+	}
+}
+
+// A file created or closed in a version-2 folder is signalled; the
+// signals stop with the context.
+func TestChanges(t *testing.T) {
+	data := t.TempDir()
+	os.Mkdir(filepath.Join(data, "version-2"), 0o755)
+	w := NewWatch([]Member{{ID: 1, DataDir: data}}, 0, time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	ch, err := w.Changes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(data, "version-2", "snapshot.1"), []byte("x"), 0o644)
+	select {
+	case <-ch:
+	case <-time.After(time.Minute):
+		t.Fatal("no signal for a file written in version-2")
+	}
+	cancel()
+	for range ch { // drains what came before the end, then is closed
+	}
+	if _, err := NewWatch([]Member{{ID: 1, DataDir: filepath.Join(data, "none")}}, 0, 0).Changes(context.Background()); err == nil {
+		t.Error("a folder that does not exist is watched")
 	}
 }
