@@ -594,6 +594,9 @@ func (p *page) runSnapshots(runs []*run) {
 	s.heading("Snapshot stall")
 	s.note("p99 inside snapshot windows and outside them, with n the samples behind each; a dash where none fell on that side.")
 	s.table(t)
+	if i := slices.IndexFunc(runs, func(r *run) bool { return r.res.Managed() }); i >= 0 {
+		s.note("fsync p99 inside and outside snapshots of %s: not measured on this target (real servers; mntr has no percentiles).", runs[i].label)
+	}
 	if !slices.ContainsFunc(runs, func(r *run) bool { return r.res.SnapshotStall.Windows > 0 }) {
 		s.note("No snapshot during the measured phase.")
 		return

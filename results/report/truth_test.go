@@ -123,6 +123,9 @@ func TestMissingIsNotZero(t *testing.T) {
 			t.Errorf("the report of managed servers draws %q", chart)
 		}
 	}
+	if !strings.Contains(page, "not measured on this target (real servers; mntr has no percentiles)") {
+		t.Error("the report of managed servers does not say their stall's fsync side was not measured")
+	}
 	if !strings.Contains(page, "not measured on this target (mntr has no percentiles)") {
 		t.Error("the report of managed servers does not say their fsync charts were not measured")
 	}
