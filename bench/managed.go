@@ -14,6 +14,8 @@ import (
 
 	"zkbench/bench/internal/collect"
 	"zkbench/engine"
+	"zkbench/engine/disk"
+	"zkbench/engine/snap"
 	"zkbench/results"
 	"zkbench/workloads/zkmanaged"
 	"zkbench/workloads/zktarget"
@@ -313,4 +315,37 @@ func (r *runner) writeConf() error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(r.plan.Out, "conf.json"), append(b, '\n'), 0o644)
+}
+
+// Counting a managed run's snapshot nodes reads the snapshots back with
+// zkbench's own reader after the run, up to these sizes: a large tree's
+// would make the run's end slower than the count is worth.
+const (
+	countNodesOfFile  = 64 << 20
+	countNodesOfFiles = 1 << 30
+)
+
+// countSnapshotNodes fills in the nodes of the servers' snapshots, which
+// their files tell once written; what it cannot read stays null, and a
+// snapshot zkbench's reader refuses is named.
+func (r *runner) countSnapshotNodes(servers []results.Server) {
+	var read int64
+	for i := range servers {
+		dataDir, _ := r.plan.engine.MemberDirs(uint64(servers[i].ID))
+		for j := range servers[i].Snapshots {
+			sn := &servers[i].Snapshots[j]
+			if sn.Bytes > countNodesOfFile || read+sn.Bytes > countNodesOfFiles {
+				continue
+			}
+			read += sn.Bytes
+			path := filepath.Join(dataDir, "version-2", "snapshot."+strings.TrimPrefix(sn.Zxid, "0x"))
+			info, err := snap.Verify(disk.OS, path)
+			if err != nil {
+				r.sink.Notice(fmt.Sprintf("warning: server %d: %v", servers[i].ID, err))
+				continue
+			}
+			n := int64(info.Nodes)
+			sn.Nodes = &n
+		}
+	}
 }

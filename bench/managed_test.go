@@ -41,6 +41,13 @@ func TestRunManaged(t *testing.T) {
 		if s.Fsync.Count == 0 || len(s.Snapshots) == 0 || s.Fsync.Source != results.SourceMntr {
 			t.Errorf("server %d: %d fsyncs, %d snapshots (%+v)", s.ID, s.Fsync.Count, len(s.Snapshots), s)
 		}
+		// Read back by zkbench's reader: the tree of 1,002 znodes and
+		// ZooKeeper's own, whatever of the run's writes are in it.
+		for _, sn := range s.Snapshots {
+			if sn.Nodes == nil || *sn.Nodes < 1002 {
+				t.Errorf("server %d: snapshot %s nodes %v", s.ID, sn.Zxid, sn.Nodes)
+			}
+		}
 	}
 	if len(res.Servers) != 3 || leaders != 1 || res.SnapshotStall.Windows == 0 {
 		t.Errorf("servers %+v, stall %+v", res.Servers, res.SnapshotStall)

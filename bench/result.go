@@ -49,6 +49,7 @@ func (r *runner) assemble(res *workloads.Result, roles map[uint64]string) *resul
 		mntr := r.externalServers(context.Background(), r.external, r.baseline(res.Duration > 0), r.mntrEnd)
 		if r.managed != nil {
 			out.Servers = managedServers(out.Servers, mntr)
+			r.countSnapshotNodes(out.Servers)
 		} else {
 			out.Servers = mntr
 		}
