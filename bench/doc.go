@@ -5,8 +5,9 @@
 // key = value (Plan.Set, the keys of profiles, of `zkbench run`'s flags
 // and of --set alike, e.g. "snapCount" or "dataLogDir"), checked as a
 // whole (Plan.Check). Run carries it out: it starts an embedded
-// ZooKeeper-compatible ensemble in member folders it creates (or connects
-// to a real ensemble at a zk:// target), runs the workload, and writes a
+// ZooKeeper-compatible ensemble in member folders it creates (or real
+// ZooKeeper servers there, target zookeeper; or connects to a real
+// ensemble at a zk:// target), runs the workload, and writes a
 // result folder, result.json with its .hlog files and report.html, as
 // docs/result-schema.md describes; it returns the result.json it wrote.
 //

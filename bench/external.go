@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -59,19 +58,29 @@ func (r *runner) baseline(measured bool) []zktarget.ServerStats {
 	}
 }
 
-// externalServers reads every server's mntr figures at the end: result.json
+// externalServers reads every server's mntr figures at the end (end, when
+// read already, before the servers stopped): result.json
 // gets each one's role and, as differences to the measured start, its
 // fsync count and mean latency (ZooKeeper keeps only count, sum, min and
 // max of its fsynctime, in ms) and slow-fsync count; mntr.json keeps all
 // of both readings.
-func (r *runner) externalServers(ctx context.Context, t *zktarget.Target, base []zktarget.ServerStats) []results.Server {
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	stats := t.ServerStats(cctx)
+func (r *runner) externalServers(ctx context.Context, t *zktarget.Target, base, end []zktarget.ServerStats) []results.Server {
+	stats := end
+	if stats == nil {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		stats = t.ServerStats(cctx)
+	}
+	roles := r.rolesEnd
+	if roles == nil {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		roles = endRoles(cctx, t.Servers(), stats)
+	}
 	var out []results.Server
 	raw := map[string]any{}
 	for i, s := range stats {
-		srv := results.Server{ID: i + 1, Role: "unknown", Snapshots: []results.Snapshot{}}
+		srv := results.Server{ID: i + 1, Role: "unknown", Fsync: results.Fsync{Source: results.SourceMntr}}
 		var before map[string]string
 		if i < len(base) && base[i].Err == nil {
 			before = base[i].Stats
@@ -80,8 +89,10 @@ func (r *runner) externalServers(ctx context.Context, t *zktarget.Target, base [
 			raw[s.Addr] = map[string]any{"error": s.Err.Error(), "start": before}
 		} else {
 			raw[s.Addr] = map[string]any{"start": before, "end": s.Stats}
-			srv.Role = cmp.Or(s.Stats["zk_server_state"], "unknown")
 			srv.Fsync = mntrFsync(before, s.Stats)
+		}
+		if i < len(roles) {
+			srv.Role = roles[i]
 		}
 		out = append(out, srv)
 	}
@@ -100,9 +111,16 @@ func mntrFsync(before, after map[string]string) results.Fsync {
 		a, _ := strconv.ParseInt(after[key], 10, 64)
 		return max(0, a-b)
 	}
-	f := results.Fsync{Count: delta("zk_cnt_fsynctime"), OverWarningThreshold: delta("zk_fsync_threshold_exceed_count")}
+	f := results.Fsync{Source: results.SourceMntr, Count: delta("zk_cnt_fsynctime"),
+		OverWarningThreshold: delta("zk_fsync_threshold_exceed_count")}
 	if f.Count > 0 {
 		f.Latency.Mean = float64(delta("zk_sum_fsynctime")) * 1000 / float64(f.Count)
+	}
+	// mntr's max is since the server started: the run's own only when
+	// the run raised it.
+	b, _ := strconv.ParseInt(before["zk_max_fsynctime"], 10, 64)
+	if a, err := strconv.ParseInt(after["zk_max_fsynctime"], 10, 64); err == nil && before != nil && a > b {
+		f.Latency.Max = a * 1000
 	}
 	return f
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -209,7 +210,13 @@ func (r *runner) cleanup() {
 	if r.ens != nil {
 		r.ens.Stop()
 	}
-	if r.plan.keepData && r.ens != nil {
+	if r.managed != nil {
+		if r.stopScan != nil {
+			r.stopScan(time.Now())
+		}
+		r.managed.Stop()
+	}
+	if r.plan.keepData && (r.ens != nil || r.managed != nil) {
 		for _, f := range r.folders.Folders() {
 			if f.Path != r.plan.Out {
 				r.folders.Keep(f.Path)

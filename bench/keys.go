@@ -18,7 +18,7 @@ var ErrUnknownKey = errors.New("unknown key")
 
 // runKeys are the plan's own knobs, neither the ensemble's nor the
 // workload's.
-var runKeys = []string{"dataDir", "dataLogDir", "target", "keepData", "clientTransport", "preloadFrom", "zooCfg", "driver", "barrierTimeout", "faults"}
+var runKeys = []string{"dataDir", "dataLogDir", "target", "keepData", "clientTransport", "preloadFrom", "zooCfg", "driver", "barrierTimeout", "faults", "jvmHeap"}
 
 // Keys lists every key a plan takes, sorted: the keys of profiles,
 // --set and --vary.
@@ -73,6 +73,8 @@ func (p *Plan) Value(key string) string {
 		return e.PurgeInterval.String()
 	case "faults":
 		return faults.FormatList(p.faults)
+	case "jvmHeap":
+		return p.jvmHeap
 	case "preAllocSize":
 		return size.Format(e.PreAllocSize)
 	case "snapSizeLimit":

@@ -30,7 +30,9 @@ type Plan struct {
 	Out string
 
 	profile string
-	target  string // "embedded" or zk://...
+	target  string // "embedded", "zookeeper[:ZK_HOME]" or zk://...
+	// jvmHeap is the managed ZooKeeper servers' -Xmx.
+	jvmHeap string
 	// clientTransport is how the embedded target's sessions reach their
 	// members: clientTCP or clientDirect.
 	clientTransport string
@@ -94,7 +96,7 @@ func (p *Plan) preloadMethod() string {
 		return ""
 	case p.preload != "":
 		return p.preload
-	case p.Embedded():
+	case p.Embedded(), p.Managed():
 		return preloadSnapshot
 	}
 	return preloadMulti
@@ -103,7 +105,7 @@ func (p *Plan) preloadMethod() string {
 // NewPlan starts a plan from profile p's settings. Sweep lines (vary)
 // are not applied: see NewSweep.
 func NewPlan(p *profiles.Profile) (*Plan, error) {
-	plan := &Plan{profile: p.Name, target: "embedded", clientTransport: clientTCP,
+	plan := &Plan{profile: p.Name, target: "embedded", clientTransport: clientTCP, jvmHeap: defaultJVMHeap,
 		engine: engine.DefaultConfig(""), spec: workloads.Default(), share: wholeShare()}
 	for _, s := range p.Settings {
 		if err := plan.Set(s.Key, s.Value); err != nil {
@@ -123,6 +125,20 @@ func wholeShare() workloads.Share {
 // to measuring a real one at a zk:// target.
 func (p *Plan) Embedded() bool { return p.target == "embedded" }
 
+// Managed reports whether the plan starts real ZooKeeper servers of its
+// own (target zookeeper[:ZK_HOME]).
+func (p *Plan) Managed() bool { return results.IsManagedTarget(p.target) }
+
+// zkHome is the ZooKeeper a managed target runs: "" for Debian's.
+func (p *Plan) zkHome() string {
+	_, home, _ := strings.Cut(p.target, ":")
+	return home
+}
+
+// defaultJVMHeap is zkEnv.sh's ZK_SERVER_HEAP, the -Xmx zkServer.sh
+// starts a server with.
+const defaultJVMHeap = "1000m"
+
 // Check validates the plan as a whole, for what no single key can tell
 // (a rate without clients, more observers than a config allows). Run,
 // Serve and NewSweep check their plans; Check tells early.
@@ -130,19 +146,24 @@ func (p *Plan) Check() error {
 	if err := p.spec.Validate(); err != nil {
 		return err
 	}
-	if p.preload == preloadSnapshot && !p.Embedded() {
+	if p.preload == preloadSnapshot && !p.Embedded() && !p.Managed() {
 		return fmt.Errorf("preload=snapshot: a %s target can only be preloaded through its clients (preload=multi or create)", p.target)
 	}
 	if p.share.N > 1 && p.Embedded() {
 		return fmt.Errorf("driver=%s: only a zk:// target is driven from several machines; the embedded ensemble lives in one", p.share)
 	}
-	if p.preloadFrom != "" && !p.Embedded() {
+	if p.preloadFrom != "" && !p.Embedded() && !p.Managed() {
 		return fmt.Errorf("preloadFrom=%s: a %s target's disks are not zkbench's to write; it starts the embedded ensemble from a snapshot", p.preloadFrom, p.target)
 	}
 	if err := p.checkFaults(); err != nil {
 		return err
 	}
-	if p.Embedded() {
+	if p.Managed() {
+		if err := p.checkManaged(); err != nil {
+			return err
+		}
+	}
+	if p.Embedded() || p.Managed() {
 		c := p.engine
 		c.DataDir = "checked when the run starts" // the run picks the member folders
 		if err := c.Validate(); err != nil {
@@ -235,6 +256,12 @@ func (p *Plan) apply(key, value string) error {
 		return nil
 	case "target":
 		return p.setTarget(value)
+	case "jvmHeap":
+		if !validHeap(value) {
+			return fmt.Errorf("%q: want a -Xmx size such as 1000m or 2g", value)
+		}
+		p.jvmHeap = value
+		return nil
 	case "keepData":
 		b, err := strconv.ParseBool(value)
 		p.keepData = b
@@ -296,8 +323,8 @@ func (p *Plan) setPreload(v string) error {
 }
 
 func (p *Plan) setTarget(v string) error {
-	if v != "embedded" && !strings.HasPrefix(v, "zk://") {
-		return fmt.Errorf("want embedded or zk://host:port[,host:port...]")
+	if v != "embedded" && !strings.HasPrefix(v, "zk://") && !results.IsManagedTarget(v) {
+		return fmt.Errorf("want embedded, zookeeper[:ZK_HOME] or zk://host:port[,host:port...]")
 	}
 	p.target = v
 	return nil
@@ -353,4 +380,47 @@ func durationKey(f func(*engine.Config, time.Duration)) func(*engine.Config, str
 func EnsembleKey(key string) bool {
 	_, ok := engineKeys[key]
 	return ok || key == "dataDir" || key == "dataLogDir" || key == "zooCfg"
+}
+
+// jvmFixed are the embedded ensemble's knobs a real ZooKeeper has no
+// setting for, with the value that is ZooKeeper's own behaviour: a
+// managed target refuses any other.
+var jvmFixed = []struct{ key, value, why string }{
+	{"preallocMode", "zookeeper", "ZooKeeper extends its logs one way"},
+	{"syncMethod", "fdatasync", "ZooKeeper syncs its log with FileChannel.force(false)"},
+	{"snapRandomize", "true", "ZooKeeper always randomizes its snapshot thresholds"},
+	{"snapshotFsync", "false", "ZooKeeper 3.8 does not fsync snapshots"},
+	{"transport", "inproc", "real servers talk over loopback TCP"},
+	{"peerLatency", "0s", "real servers talk over loopback TCP"},
+	{"peerJitter", "0s", "real servers talk over loopback TCP"},
+	{"clientTransport", "tcp", "real servers are reached through their client ports"},
+}
+
+// checkManaged refuses what real ZooKeeper servers cannot be made to do.
+func (p *Plan) checkManaged() error {
+	for _, f := range jvmFixed {
+		if v := p.Value(f.key); v != f.value {
+			return fmt.Errorf("%s=%s: not possible with target %s (%s)", f.key, v, p.target, f.why)
+		}
+	}
+	if p.engine.PurgeInterval%time.Hour != 0 {
+		return fmt.Errorf("purgeInterval %v: ZooKeeper takes whole hours", p.engine.PurgeInterval)
+	}
+	if p.engine.TickTime%time.Millisecond != 0 {
+		return fmt.Errorf("tickTime=%v: ZooKeeper takes whole milliseconds", p.engine.TickTime)
+	}
+	if p.preloadFrom != "" {
+		return fmt.Errorf("preloadFrom=%s: starts the embedded ensemble from a snapshot; not yet with target %s", p.preloadFrom, p.target)
+	}
+	return nil
+}
+
+// validHeap tells a -Xmx size: digits and an optional k, m or g.
+func validHeap(v string) bool {
+	n := strings.TrimRight(v, "kKmMgG")
+	if len(v)-len(n) > 1 || n == "" {
+		return false
+	}
+	_, err := strconv.ParseUint(n, 10, 64)
+	return err == nil
 }

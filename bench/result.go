@@ -47,7 +47,13 @@ func (r *runner) assemble(res *workloads.Result, roles map[uint64]string) *resul
 		out.SnapshotStall = r.stall(res)
 	}
 	if r.external != nil {
-		out.Servers = r.externalServers(context.Background(), r.external, r.baseline(res.Duration > 0))
+		mntr := r.externalServers(context.Background(), r.external, r.baseline(res.Duration > 0), r.mntrEnd)
+		if r.managed != nil {
+			out.Servers = managedServers(out.Servers, mntr)
+			r.countSnapshotNodes(out.Servers)
+		} else {
+			out.Servers = mntr
+		}
 	}
 	out.Timeseries = r.timeseries(res)
 	out.Setup = r.setup(res)
@@ -133,6 +139,11 @@ func (r *runner) config() results.Config {
 			c.Other[k] = v
 		}
 		c.Other["clientTransport"] = p.clientTransport
+	}
+	if r.managed != nil {
+		r.fillManagedConfig(&c)
+	} else if r.conf != nil {
+		confKnobs(&c, r.conf) // a zk:// ensemble's, as it says it runs
 	}
 	if p.preloadFrom != "" {
 		c.Other["preloadFrom"] = p.preloadFrom
@@ -275,6 +286,9 @@ func (r *runner) write(result *results.Result, res *workloads.Result) error {
 				return err
 			}
 		}
+	}
+	if err := r.writeConf(); err != nil {
+		return err
 	}
 	if err := result.WriteFile(filepath.Join(r.plan.Out, results.ResultFile)); err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 	"zkbench/results"
 	"zkbench/workloads"
 	"zkbench/workloads/embedded"
+	"zkbench/workloads/zkmanaged"
 	"zkbench/workloads/zktarget"
 )
 
@@ -36,7 +37,8 @@ type Sink interface {
 type Progress struct {
 	workloads.Live
 	// Snapshots counts the snapshots the members began so far; -1 for a
-	// real ZooKeeper, which does not say.
+	// zk:// ensemble, which does not say (servers zkbench started are
+	// counted from their files).
 	Snapshots int
 }
 
@@ -91,6 +93,15 @@ type runner struct {
 	// without faults.
 	sched    *faults.Schedule
 	faultRec *faults.Recorder
+
+	// A managed target: its servers, their conf replies, the Java and
+	// ZooKeeper they run on, the file watch's stop and mntr at the end.
+	managed  *zkmanaged.Ensemble
+	conf     []map[string]string
+	install  zkmanaged.Install
+	stopScan func(end time.Time)
+	mntrEnd  []zktarget.ServerStats
+	rolesEnd []string // srvr's modes, read before the servers stopped
 }
 
 // interval is the length of one interval of the run's recordings and
@@ -102,6 +113,9 @@ func (r *runner) run(ctx context.Context) (*results.Result, error) {
 		return nil, err
 	}
 	if err := r.readStart(); err != nil {
+		return nil, err
+	}
+	if err := r.locateManaged(); err != nil {
 		return nil, err
 	}
 	if r.plan.Embedded() {
@@ -125,7 +139,7 @@ func (r *runner) run(ctx context.Context) (*results.Result, error) {
 	if err := r.prepareOut(); err != nil {
 		return nil, err
 	}
-	if r.plan.Embedded() {
+	if r.plan.Embedded() || r.plan.Managed() {
 		if err := r.prepareData(r.estimateSpace()); err != nil {
 			return nil, err
 		}
@@ -133,7 +147,11 @@ func (r *runner) run(ctx context.Context) (*results.Result, error) {
 		if err := r.initialize(); err != nil {
 			return nil, err
 		}
-		if err := r.startEnsemble(ctx); err != nil {
+		start := r.startEnsemble
+		if r.plan.Managed() {
+			start = r.startManaged
+		}
+		if err := start(ctx); err != nil {
 			return nil, r.unmeasured(ctx, err)
 		}
 	}
@@ -206,7 +224,7 @@ func (r *runner) driver(ctx context.Context) (*workloads.Driver, error) {
 		return nil, err
 	}
 	spec := r.plan.spec
-	if r.ens != nil && (!r.plan.keepData || r.sched != nil) {
+	if (r.ens != nil || r.managed != nil) && (!r.plan.keepData || r.sched != nil) {
 		// The members' folders go after the run and the tree with them:
 		// deleting it first, a delete per znode, would only make a run of
 		// a large tree minutes longer.
@@ -227,17 +245,20 @@ func (r *runner) driver(ctx context.Context) (*workloads.Driver, error) {
 	}
 	if r.servers != nil {
 		drv.SplitWrites(r.servers.InSnapshot)
-		drv.OnMeasure(func(start time.Time) {
-			r.servers.Reset(start)
-			if r.sched != nil {
-				r.sched.Begin(start)
-			}
-		})
 	}
 	r.observeFaults(drv)
-	if r.external != nil {
-		drv.OnMeasure(r.mntrAtStart)
-	}
+	// The driver takes one function: every figure begins at the measured start.
+	drv.OnMeasure(func(start time.Time) {
+		if r.servers != nil {
+			r.servers.Reset(start)
+		}
+		if r.sched != nil {
+			r.sched.Begin(start)
+		}
+		if r.external != nil {
+			r.mntrAtStart(start)
+		}
+	})
 	return drv, nil
 }
 
@@ -406,8 +427,17 @@ func (r *runner) target(ctx context.Context) (workloads.Target, error) {
 		}
 		return zktarget.New("zk://" + strings.Join(addrs, ","))
 	}
-	t, err := externalTarget(ctx, r.plan.target)
+	url := r.plan.target
+	if r.managed != nil {
+		url = r.managed.Target()
+	}
+	t, err := externalTarget(ctx, url)
 	r.external = t
+	if err == nil && r.managed == nil {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		r.conf = r.readConf(cctx, t.Servers())
+	}
 	return t, err
 }
 
@@ -455,6 +485,9 @@ func (r *runner) progress(l workloads.Live) Progress {
 // stopEnsemble stops the members and closes the server-side collection;
 // it returns each member's role at the end.
 func (r *runner) stopEnsemble(end time.Time) map[uint64]string {
+	if r.managed != nil {
+		return r.stopManaged(end)
+	}
 	if r.ens == nil {
 		return nil
 	}

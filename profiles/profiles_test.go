@@ -12,7 +12,7 @@ import (
 )
 
 func TestBuiltinsParseAndSayWhatTheyAnswer(t *testing.T) {
-	want := []string{"datalogdir-split", "failover", "large-tree", "nightly", "prealloc-sweep", "quick", "read-heavy",
+	want := []string{"calibrate", "datalogdir-split", "failover", "large-tree", "nightly", "prealloc-sweep", "quick", "read-heavy",
 		"slow-follower", "snapcount-sweep", "snapshot-stall", "ssd-vs-hdd", "write-heavy"}
 	if got := Names(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("built-ins %v, want %v", got, want)

@@ -254,7 +254,12 @@ type Server struct {
 
 // Fsync is a member's transaction log syncs (group commits).
 type Fsync struct {
-	Count int64 `json:"count"`
+	// Source is where the figures come from: SourceEvents (every sync
+	// timed, an embedded member) or SourceMntr (a real server's mntr:
+	// count, mean, max and the syncs over the threshold only; the rest is
+	// written as null, not measured).
+	Source string `json:"source,omitempty"`
+	Count  int64  `json:"count"`
 	// Bytes and Txns are what the syncs made durable.
 	Bytes   int64       `json:"bytes"`
 	Txns    int64       `json:"txns"`
@@ -266,6 +271,66 @@ type Fsync struct {
 	Hlog string `json:"hlog"`
 }
 
+// Where a member's fsync figures come from.
+const (
+	SourceEvents = "events" // every sync of an embedded member, timed
+	SourceMntr   = "mntr"   // a real server's mntr, between two readings
+)
+
+// mntrLatency is what mntr tells of a real server's sync latency: the
+// mean and, when the run raised it, the max; the percentiles are null.
+type mntrLatency struct {
+	Min  *int64   `json:"min"`
+	Mean *float64 `json:"mean"`
+	P50  *int64   `json:"p50"`
+	P90  *int64   `json:"p90"`
+	P99  *int64   `json:"p99"`
+	P999 *int64   `json:"p999"`
+	Max  *int64   `json:"max"`
+}
+
+// MarshalJSON writes what mntr cannot tell (bytes, txns, percentiles,
+// a max the run did not raise) as null: a 0 would read as measured.
+func (f Fsync) MarshalJSON() ([]byte, error) {
+	type plain Fsync
+	if f.Source != SourceMntr {
+		return json.Marshal(plain(f))
+	}
+	var lat mntrLatency
+	if f.Count > 0 {
+		lat.Mean = &f.Latency.Mean
+	}
+	if f.Latency.Max > 0 {
+		lat.Max = &f.Latency.Max
+	}
+	return json.Marshal(struct {
+		plain
+		Bytes   *int64      `json:"bytes"`
+		Txns    *int64      `json:"txns"`
+		Latency mntrLatency `json:"latency_us"`
+	}{plain: plain(f), Latency: lat})
+}
+
+// FilesWatched reports whether the member's files were watched: its
+// snapshots, log rolls and preallocation steps are measured. A zk://
+// target's members have Snapshots nil.
+func (s Server) FilesWatched() bool { return s.Snapshots != nil }
+
+// MarshalJSON writes a member's snapshots, log rolls and preallocation
+// steps as null when its files were not watched.
+func (s Server) MarshalJSON() ([]byte, error) {
+	type plain Server
+	if s.FilesWatched() {
+		return json.Marshal(plain(s))
+	}
+	return json.Marshal(struct {
+		plain
+		Snapshots       *[]Snapshot `json:"snapshots"`
+		LogRolls        *int        `json:"log_rolls"`
+		PreallocExtends *int        `json:"prealloc_extends"`
+	}{plain: plain(s)})
+}
+
 // Snapshot is one snapshot a member wrote.
 type Snapshot struct {
 	// Start is the snapshot trigger; the window ends DurationMs later,
@@ -274,8 +339,10 @@ type Snapshot struct {
 	DurationMs float64   `json:"duration_ms"`
 	Bytes      int64     `json:"bytes"`
 	// Zxid is the snapshot's name suffix as ZooKeeper prints it: "0x…".
-	Zxid  string `json:"zxid"`
-	Nodes int64  `json:"nodes"`
+	Zxid string `json:"zxid"`
+	// Nodes is the znodes written; null where they were not counted (a
+	// real server's snapshot, seen from its file).
+	Nodes *int64 `json:"nodes"`
 }
 
 // SnapshotStall compares client writes and fsyncs inside snapshot windows
@@ -383,7 +450,7 @@ func (r *Result) HeadlineP99() int64 {
 // measured (a real ensemble's mntr has no percentiles): its log's syncs
 // are on every write's commit path.
 func (r *Result) LeaderFsyncP99() int64 {
-	if r.External() {
+	if r.MntrFsync() {
 		return -1
 	}
 	for _, s := range r.Servers {
@@ -403,6 +470,23 @@ func (r *Result) External() bool { return IsExternalTarget(r.Target) }
 
 // IsExternalTarget reports whether target names a real ensemble.
 func IsExternalTarget(target string) bool { return strings.HasPrefix(target, "zk://") }
+
+// IsManagedTarget reports whether target is real ZooKeeper servers the
+// run started itself: "zookeeper" or "zookeeper:ZK_HOME".
+func IsManagedTarget(target string) bool {
+	return target == "zookeeper" || strings.HasPrefix(target, "zookeeper:")
+}
+
+// Managed reports whether the run started real ZooKeeper servers of its
+// own (target zookeeper[:ZK_HOME]): their fsync figures are mntr's, as
+// for a zk:// target, but their files were watched (snapshots, log
+// rolls, preallocation steps) and their configuration is the run's.
+func (r *Result) Managed() bool { return IsManagedTarget(r.Target) }
+
+// MntrFsync reports whether the members' fsync figures are what
+// ZooKeeper's mntr tells (count, mean, slow syncs) rather than a
+// histogram of every sync: a real server's, managed or not.
+func (r *Result) MntrFsync() bool { return r.External() || r.Managed() }
 
 // WriteFile writes r as indented JSON to path, replacing it. A zero
 // Schema is written as the current one.

@@ -80,6 +80,7 @@ func keyPaths(t *testing.T, raw []byte) []string {
 }
 
 func fullResult() *Result {
+	nodes := int64(1001)
 	rot := true
 	t0 := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	return &Result{
@@ -98,7 +99,7 @@ func fullResult() *Result {
 		Total: Total{Count: 100, Errors: 1, ThroughputOpsS: 5},
 		Servers: []Server{{ID: 1, Role: "leader",
 			Fsync:     Fsync{Count: 10, Bytes: 2300, Txns: 100, Latency: Percentiles{P99: 900}, OverWarningThreshold: 1, Hlog: "fsync-1.hlog"},
-			Snapshots: []Snapshot{{Start: t0.Add(3 * time.Second), DurationMs: 120.5, Bytes: 4096, Zxid: "0x100000064", Nodes: 1001}},
+			Snapshots: []Snapshot{{Start: t0.Add(3 * time.Second), DurationMs: 120.5, Bytes: 4096, Zxid: "0x100000064", Nodes: &nodes}},
 			LogRolls:  2, PreallocExtends: 3}},
 		SnapshotStall: SnapshotStall{Windows: 1, WriteP99UsInside: ptr(int64(9)), WriteP99UsOutside: ptr(int64(4)),
 			FsyncP99UsInside: ptr(int64(8)), FsyncP99UsOutside: ptr(int64(3)),

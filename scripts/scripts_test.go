@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"zkbench/internal/zkref"
 	"zkbench/results"
 )
 
@@ -167,5 +168,31 @@ func TestSSDvsHDDRefusesBadUsage(t *testing.T) {
 				t.Errorf("exit %d, output %q; want 2 and %q", code, out, tc.want)
 			}
 		})
+	}
+}
+
+// The calibration of one workload: both targets run, compared, reported,
+// and the ratio printed, with ZooKeeper's side from real servers.
+func TestCalibrate(t *testing.T) {
+	zkref.Need(t)
+	out := filepath.Join(t.TempDir(), "cal")
+	env := []string{"ZKBENCH=" + bin, "SWEEP_ARGS=" + short, "WORKLOADS=write"}
+	code, log := script(t, env, "calibrate.sh", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, log)
+	}
+	for _, f := range []string{"write/sweep.json", "write/compare.txt", "report.html",
+		"write/2-target=zookeeper/zookeeper/server1/server.log"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	row := regexp.MustCompile(`(?m)^write +throughput +[0-9]+ ops/s +[0-9]+ ops/s +[0-9.]+×$`)
+	if !row.MatchString(log) || !regexp.MustCompile(`(?m)^write +setData\.p99 `).MatchString(log) {
+		t.Errorf("no ratio rows:\n%s", log)
+	}
+	res, err := results.ReadFile(filepath.Join(out, "write/2-target=zookeeper/result.json"))
+	if err != nil || !res.Managed() || res.Total.Count == 0 {
+		t.Errorf("the ZooKeeper side: %v", err)
 	}
 }

@@ -222,6 +222,13 @@ func TestRunAgainstRealZooKeeper(t *testing.T) {
 	if err != nil || !strings.Contains(string(raw), `"start": {`) || !strings.Contains(string(raw), `"end": {`) {
 		t.Errorf("mntr.json lacks a reading at the start or end: %v\n%s", err, raw)
 	}
+	// What mntr cannot tell, and what was not observed, is null, not 0.
+	raw, _ = os.ReadFile(filepath.Join(out, "result.json"))
+	for _, want := range []string{`"source": "mntr"`, `"p99": null`, `"bytes": null`, `"snapshots": null`, `"log_rolls": null`} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("result.json lacks %s", want)
+		}
+	}
 }
 
 // javaCount checks that HdrHistogram's own HistogramLogProcessor reads an

@@ -46,11 +46,11 @@ func writeRunSummary(w io.Writer, res *results.Result, out string) {
 	rows = append(rows, []string{"total", itoa(res.Total.Count), itoa(res.Total.Errors), fmt.Sprintf("%.0f", res.Total.ThroughputOpsS)})
 	table.Write(w, rows, table.Right(1, len(rows[0])))
 	if len(res.Servers) > 0 {
+		rows, right, note := table.Servers(res)
 		fmt.Fprintln(w)
-		if res.Target == "embedded" {
-			writeServers(w, res.Servers)
-		} else {
-			writeExternalServers(w, res.Servers)
+		table.Write(w, rows, right)
+		if note != "" {
+			fmt.Fprintln(w, note)
 		}
 	}
 	if s := res.Setup; s != nil {
@@ -60,10 +60,8 @@ func writeRunSummary(w io.Writer, res *results.Result, out string) {
 	if e := res.Ephemerals; e != nil {
 		fmt.Fprintf(w, "\n%s\n", e.Summary())
 	}
-	if st := res.SnapshotStall; st.Windows > 0 {
-		fmt.Fprintf(w, "\nsnapshot windows: %d; write p99 inside %s vs outside %s; fsync p99 inside %s vs outside %s\n",
-			st.Windows, stallFigure(st, false, true), stallFigure(st, false, false),
-			stallFigure(st, true, true), stallFigure(st, true, false))
+	if line := table.Stall(res); line != "" {
+		fmt.Fprintf(w, "\n%s\n", line)
 	}
 	for _, f := range res.Faults {
 		fmt.Fprintf(w, "\nfault %s", f.Summary())
@@ -84,31 +82,6 @@ func written(out string) string {
 	return fmt.Sprintf("%s (%s)", relPath(out), table.Names(names, 8))
 }
 
-func writeServers(w io.Writer, servers []results.Server) {
-	rows := [][]string{{"SERVER", "ROLE", "FSYNCS", "TXNS/SYNC", "FSYNC P50", "FSYNC P99", "SNAPSHOTS", "ROLLS"}}
-	for _, s := range servers {
-		perSync := 0.0
-		if s.Fsync.Count > 0 {
-			perSync = float64(s.Fsync.Txns) / float64(s.Fsync.Count)
-		}
-		rows = append(rows, []string{strconv.Itoa(s.ID), s.Role, itoa(s.Fsync.Count), fmt.Sprintf("%.1f", perSync),
-			table.Micros(s.Fsync.Latency.P50), table.Micros(s.Fsync.Latency.P99), strconv.Itoa(len(s.Snapshots)), strconv.Itoa(s.LogRolls)})
-	}
-	table.Write(w, rows, []bool{true, false, true, true, true, true, true, true})
-}
-
-// writeExternalServers is the server table of a real ensemble: mntr has
-// no fsync percentiles, bytes or txns, only a count and a sum (in ms).
-func writeExternalServers(w io.Writer, servers []results.Server) {
-	rows := [][]string{{"SERVER", "ROLE", "FSYNCS", "FSYNC MEAN", "OVER WARNING THRESHOLD"}}
-	for _, s := range servers {
-		rows = append(rows, []string{strconv.Itoa(s.ID), s.Role, itoa(s.Fsync.Count),
-			table.Micros(int64(s.Fsync.Latency.Mean)), itoa(s.Fsync.OverWarningThreshold)})
-	}
-	table.Write(w, rows, []bool{true, false, true, true, true})
-	fmt.Fprintln(w, "(from mntr: ZooKeeper keeps fsync times in whole ms)")
-}
-
 // restores words the members' start-up restores of a preload.
 func restores(ms []float64) string {
 	if len(ms) == 0 {
@@ -119,19 +92,6 @@ func restores(ms []float64) string {
 		parts[i] = table.Micros(int64(v * 1000))
 	}
 	return "; start-up restore " + strings.Join(parts, ", ")
-}
-
-// stallFigure is one p99 of a snapshot stall with the samples behind it:
-// "6.74 ms (n=812)", or "none" when no sample fell on that side.
-func stallFigure(st results.SnapshotStall, fsync, inside bool) string {
-	f, ok := st.StallP99(fsync, inside)
-	switch {
-	case !ok:
-		return "none"
-	case f.Samples == 0:
-		return table.Micros(f.P99Us)
-	}
-	return fmt.Sprintf("%s (n=%d)", table.Micros(f.P99Us), f.Samples)
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

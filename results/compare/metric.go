@@ -169,7 +169,7 @@ func fsyncLatency(stat string) metric {
 			if len(r.Servers) == 0 {
 				return 0, errors.New("no servers, so no fsync latency (an external target?)")
 			}
-			if r.External() && stat != "mean" {
+			if r.MntrFsync() && stat != "mean" {
 				// mntr's zeros are not latencies: missing, not 0.
 				return 0, fmt.Errorf("not measured: a real ensemble's mntr has no fsync %s (fsync_mean is measured)", stat)
 			}

@@ -236,7 +236,7 @@ func writeRun(t *testing.T, dir string, f fixtureRun) {
 			if w.server == id {
 				srv.Snapshots = append(srv.Snapshots, results.Snapshot{
 					Start:      fixtureStart.Add(time.Duration(w.from * float64(time.Second))),
-					DurationMs: (w.to - w.from) * 1000, Bytes: 3 << 20, Zxid: fmt.Sprintf("0x1%08x", int(w.from*100)), Nodes: 1001})
+					DurationMs: (w.to - w.from) * 1000, Bytes: 3 << 20, Zxid: fmt.Sprintf("0x1%08x", int(w.from*100)), Nodes: ptr(int64(1001))})
 			}
 		}
 		res.Servers = append(res.Servers, srv)
@@ -344,3 +344,5 @@ func writeProbe(t *testing.T, dir string, seed uint64, dirs []string) {
 		t.Fatal(err)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

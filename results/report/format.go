@@ -15,6 +15,15 @@ func text(s string) cell { return cell{Text: s} }
 
 func integer(v int64) cell { return cell{Text: strconv.FormatInt(v, 10), Class: "num"} }
 
+// optionalInteger is a count that may not have been measured: missing
+// when nil.
+func optionalInteger(v *int64) cell {
+	if v == nil {
+		return missing()
+	}
+	return integer(*v)
+}
+
 // samples is a figure with the count of samples behind it: "6.74 ms
 // (n=312)"; a count of 0 means the file does not say.
 func samples(text string, n int64) string {

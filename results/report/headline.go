@@ -43,9 +43,9 @@ var fsyncHeadline = headline{name: "fsync p99", unit: unitMicros,
 	}}
 
 // slowestFsync is the member with the highest fsync p99; false for a
-// run without members or a real ensemble's (no percentiles measured).
+// run without members or of real servers (mntr has no percentiles).
 func slowestFsync(r *results.Result) (results.Server, bool) {
-	if len(r.Servers) == 0 || r.External() {
+	if len(r.Servers) == 0 || r.MntrFsync() {
 		return results.Server{}, false
 	}
 	worst := r.Servers[0]

@@ -198,7 +198,7 @@ func (p *page) runComparison(runs []*run) {
 	for _, srv := range base.res.Servers {
 		row(fmt.Sprintf("server %d fsync p99", srv.ID), unitMicros, false, func(r *run) (float64, bool) {
 			i := slices.IndexFunc(r.res.Servers, func(x results.Server) bool { return x.ID == srv.ID })
-			if i < 0 || r.res.External() {
+			if i < 0 || r.res.MntrFsync() {
 				return 0, false
 			}
 			return float64(r.res.Servers[i].Fsync.Latency.P99), true
@@ -422,12 +422,13 @@ func (p *page) runFsync(runs []*run) {
 		return
 	}
 	s.table(fsyncTable(runs))
-	if slices.ContainsFunc(runs, func(r *run) bool { return r.res.External() }) {
-		s.note("A dash: not measured. A real ensemble's members are read through mntr, which has their sync count, mean and the syncs over fsync.warningthresholdms (in whole ms), and no percentiles, bytes, snapshots or log rolls.")
+	if slices.ContainsFunc(runs, func(r *run) bool { return r.res.MntrFsync() }) {
+		s.note("A dash: not measured on this target. Real ZooKeeper servers are read through mntr, which has their sync count, mean, max (when the run raised it) and the syncs over fsync.warningthresholdms, in whole ms, and no percentiles, bytes or txns per sync. " +
+			"Snapshots, log rolls and preallocation steps of servers zkbench started (target zookeeper) are seen in their version-2 folders; a zk:// ensemble's are not observed.")
 	}
 	var spec, overTime []series
 	for _, r := range runs {
-		if r.res.External() {
+		if r.res.MntrFsync() {
 			continue
 		}
 		for i, srv := range r.res.Servers {
@@ -454,7 +455,7 @@ func (p *page) runFsync(runs []*run) {
 			for _, t := range r.res.Timeseries {
 				se.data = append(se.data, xy(t.T, logValue(t.FsyncP99Us)))
 			}
-			if len(se.data) > 0 && !r.res.External() {
+			if len(se.data) > 0 && !r.res.MntrFsync() {
 				overTime = append(overTime, se)
 			}
 		}
@@ -466,8 +467,11 @@ func (p *page) runFsync(runs []*run) {
 		}
 		p.chart(s, timeChart("fsync p99 per "+seriesStep(runs), "log scale", unitMicros, true, overTime))
 	}
-	if slices.ContainsFunc(runs, func(r *run) bool { return !r.res.External() }) {
+	if slices.ContainsFunc(runs, func(r *run) bool { return !r.res.MntrFsync() }) {
 		p.chart(s, txnsPerSyncChart(runs))
+	}
+	if i := slices.IndexFunc(runs, func(r *run) bool { return r.res.MntrFsync() }); i >= 0 {
+		s.note("fsync latency by percentile, per interval and txns per sync of %s: not measured on this target (mntr has no percentiles).", runs[i].label)
 	}
 }
 
@@ -500,10 +504,20 @@ func fsyncTable(runs []*run) *table {
 			if f.Count > 0 {
 				mean = value(unitMicros, f.Latency.Mean)
 			}
-			if r.res.External() {
-				// mntr's count, mean and threshold count; nothing else.
-				row = append(row, missing(), missing(), mean, missing(), missing(), missing(), missing(),
-					integer(f.OverWarningThreshold), missing(), missing(), missing())
+			if r.res.MntrFsync() {
+				// mntr's count, mean, max and threshold count; the files'
+				// figures where they were watched.
+				max := missing()
+				if f.Latency.Max > 0 {
+					max = latency(f.Latency.Max)
+				}
+				row = append(row, missing(), missing(), mean, missing(), missing(), missing(), max,
+					integer(f.OverWarningThreshold))
+				if srv.FilesWatched() {
+					row = append(row, integer(int64(len(srv.Snapshots))), integer(int64(srv.LogRolls)), integer(int64(srv.PreallocExtends)))
+				} else {
+					row = append(row, missing(), missing(), missing())
+				}
 			} else {
 				row = append(row, decimal(perSync(f.Txns, f.Count)), decimal(perSync(f.Bytes, f.Count)), mean,
 					latency(f.Latency.P50), latency(f.Latency.P99), latency(f.Latency.P999), latency(f.Latency.Max),
@@ -543,7 +557,7 @@ func txnsPerSyncChart(runs []*run) *charts.Bar {
 		for _, m := range members {
 			v := any("-")
 			for _, srv := range r.res.Servers {
-				if fmt.Sprintf("server %d", srv.ID) == m && !r.res.External() {
+				if fmt.Sprintf("server %d", srv.ID) == m && !r.res.MntrFsync() {
 					v = roundSig(perSync(srv.Fsync.Txns, srv.Fsync.Count), 3)
 				}
 			}
@@ -560,7 +574,7 @@ func txnsPerSyncChart(runs []*run) *charts.Bar {
 func (p *page) runSnapshots(runs []*run) {
 	s := p.section("Snapshots")
 	if !slices.ContainsFunc(runs, func(r *run) bool { return !r.res.External() }) {
-		s.note("Not measured: a real ensemble's snapshots are not observed (mntr has none).")
+		s.note("Not measured on this target: a zk:// ensemble's snapshots are not observed (mntr has none; target zookeeper, servers zkbench starts, has them from their files).")
 		return
 	}
 	t := &table{Head: []string{"windows", "write p99 inside", "write p99 outside", "fsync p99 inside", "fsync p99 outside"}}
@@ -574,7 +588,7 @@ func (p *page) runSnapshots(runs []*run) {
 			row = append(row, text(r.label))
 		}
 		if r.res.External() {
-			t.Rows = append(t.Rows, append(row, text("not measured (a real ensemble)")))
+			t.Rows = append(t.Rows, append(row, text("not measured on this target (a zk:// ensemble)")))
 			continue
 		}
 		row = append(row, integer(int64(st.Windows)))
@@ -586,6 +600,9 @@ func (p *page) runSnapshots(runs []*run) {
 	s.heading("Snapshot stall")
 	s.note("p99 inside snapshot windows and outside them, with n the samples behind each; a dash where none fell on that side.")
 	s.table(t)
+	if i := slices.IndexFunc(runs, func(r *run) bool { return r.res.Managed() }); i >= 0 {
+		s.note("fsync p99 inside and outside snapshots of %s: not measured on this target (real servers; mntr has no percentiles).", runs[i].label)
+	}
 	if !slices.ContainsFunc(runs, func(r *run) bool { return r.res.SnapshotStall.Windows > 0 }) {
 		s.note("No snapshot during the measured phase.")
 		return
@@ -623,7 +640,7 @@ func (p *page) runSnapshots(runs []*run) {
 					row = append(row, text(r.label))
 				}
 				list.Rows = append(list.Rows, append(row, integer(int64(srv.ID)), decimal(sn.Start.Sub(r.res.Started).Seconds()),
-					value(unitMicros, sn.DurationMs*1000), text(size.Human(sn.Bytes)), text(sn.Zxid), integer(sn.Nodes)))
+					value(unitMicros, sn.DurationMs*1000), text(size.Human(sn.Bytes)), text(sn.Zxid), optionalInteger(sn.Nodes)))
 			}
 		}
 	}

@@ -30,8 +30,17 @@ func TestMissingIsNotZero(t *testing.T) {
 		r.SnapshotStall, r.Events = results.SnapshotStall{}, []results.Event{}
 		for i := range r.Servers {
 			// What mntr gives: a count, a mean, the slow ones.
-			r.Servers[i] = results.Server{ID: i + 1, Role: "follower", Snapshots: []results.Snapshot{},
-				Fsync: results.Fsync{Count: 500, Latency: results.Percentiles{Mean: 2000}, OverWarningThreshold: 1}}
+			r.Servers[i] = results.Server{ID: i + 1, Role: "follower",
+				Fsync: results.Fsync{Source: results.SourceMntr, Count: 500, Latency: results.Percentiles{Mean: 2000}, OverWarningThreshold: 1}}
+		}
+	}
+	// Servers zkbench started: fsyncs from mntr, snapshots from their files.
+	managed := func(r *results.Result) {
+		withoutHlogs(r)
+		r.Target = "zookeeper"
+		r.Config.Other["target"] = r.Target
+		for i := range r.Servers {
+			r.Servers[i].Fsync = results.Fsync{Source: results.SourceMntr, Count: 500, Latency: results.Percentiles{Mean: 2000}}
 		}
 	}
 	tests := []struct {
@@ -48,7 +57,11 @@ func TestMissingIsNotZero(t *testing.T) {
 		{"external fsync mean", external, "fsync per member", "candidate", "mean", "2.00 ms"},
 		{"external snapshots", external, "fsync per member", "candidate", "snapshots", "–"},
 		{"external fsync compared", external, "Compared with run-a", "server 1 fsync p99", "candidate", "–"},
-		{"external stall", external, "Snapshot stall", "candidate", "windows", "not measured (a real ensemble)"},
+		{"external stall", external, "Snapshot stall", "candidate", "windows", "not measured on this target (a zk:// ensemble)"},
+		{"managed fsync p99", managed, "fsync per member", "candidate", "p99", "–"},
+		{"managed fsync mean", managed, "fsync per member", "candidate", "mean", "2.00 ms"},
+		{"managed snapshots", managed, "fsync per member", "candidate", "snapshots", "1"},
+		{"managed fsync compared", managed, "Compared with run-a", "server 1 fsync p99", "candidate", "–"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,8 +113,21 @@ func TestMissingIsNotZero(t *testing.T) {
 			t.Errorf("the report of a real ensemble draws %q", chart)
 		}
 	}
-	if !strings.Contains(page, "not measured (a real ensemble: mntr has no percentiles; mean 2.00 ms over 1500 syncs)") {
+	if !strings.Contains(page, "not measured on this target (real servers: mntr has no percentiles; mean 2.00 ms over 1500 syncs)") {
 		t.Error("the verdict does not say the fsync p99 was not measured")
+	}
+	// Servers zkbench started: no fsync chart, and it says why.
+	page = renderString(t, writeResult(t, managed))
+	for _, chart := range []string{"Transactions per sync", "fsync latency by percentile"} {
+		if strings.Contains(page, `"text":"`+chart+`"`) {
+			t.Errorf("the report of managed servers draws %q", chart)
+		}
+	}
+	if !strings.Contains(page, "not measured on this target (real servers; mntr has no percentiles)") {
+		t.Error("the report of managed servers does not say their stall's fsync side was not measured")
+	}
+	if !strings.Contains(page, "not measured on this target (mntr has no percentiles)") {
+		t.Error("the report of managed servers does not say their fsync charts were not measured")
 	}
 }
 

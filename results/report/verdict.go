@@ -71,7 +71,7 @@ func throughputVerdict(r *results.Result) cell {
 }
 
 func fsyncVerdict(r *results.Result) cell {
-	if r.External() {
+	if r.MntrFsync() {
 		return text(externalFsync(r))
 	}
 	s, ok := slowestFsync(r)
@@ -91,16 +91,16 @@ func externalFsync(r *results.Result) string {
 		n += s.Fsync.Count
 	}
 	if n == 0 {
-		return "not measured (a real ensemble: mntr reported no sync)"
+		return "not measured on this target (real servers: mntr reported no sync)"
 	}
-	return fmt.Sprintf("not measured (a real ensemble: mntr has no percentiles; mean %s over %d syncs)", micros(sum/float64(n)), n)
+	return fmt.Sprintf("not measured on this target (real servers: mntr has no percentiles; mean %s over %d syncs)", micros(sum/float64(n)), n)
 }
 
 func stallVerdict(r *results.Result) cell {
 	st := r.SnapshotStall
 	switch {
 	case r.External():
-		return text("not measured (a real ensemble's snapshots are not observed)")
+		return text("not measured on this target (a zk:// ensemble's snapshots are not observed)")
 	case st.Windows == 0:
 		return text("no snapshot in the measured phase")
 	}

@@ -60,26 +60,9 @@ var ErrMntrNotAllowed = errors.New("mntr is not allowed: add it to the server's 
 // Mntr asks the server at addr (host:port, its client port) for its
 // figures with the mntr four-letter word.
 func Mntr(ctx context.Context, addr string) (Stats, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, mntrTimeout)
-		defer cancel()
-	}
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
+	reply, err := FourLetter(ctx, addr, "mntr")
 	if err != nil {
-		return nil, fmt.Errorf("mntr %s: %w", addr, err)
-	}
-	defer c.Close()
-	deadline, _ := ctx.Deadline()
-	c.SetDeadline(deadline)
-	if _, err := io.WriteString(c, "mntr"); err != nil {
-		return nil, fmt.Errorf("mntr %s: %w", addr, err)
-	}
-	// The server closes the connection after its reply.
-	reply, err := io.ReadAll(c)
-	if err != nil {
-		return nil, fmt.Errorf("mntr %s: %w", addr, err)
+		return nil, err
 	}
 	stats, err := parseMntr(reply)
 	if err != nil {
@@ -88,11 +71,82 @@ func Mntr(ctx context.Context, addr string) (Stats, error) {
 	return stats, nil
 }
 
+// FourLetter sends one of ZooKeeper's four-letter words (mntr, srvr,
+// conf…) to the server at addr and returns its reply.
+func FourLetter(ctx context.Context, addr, word string) ([]byte, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, mntrTimeout)
+		defer cancel()
+	}
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", word, addr, err)
+	}
+	defer c.Close()
+	deadline, _ := ctx.Deadline()
+	c.SetDeadline(deadline)
+	if _, err := io.WriteString(c, word); err != nil {
+		return nil, fmt.Errorf("%s %s: %w", word, addr, err)
+	}
+	// The server closes the connection after its reply.
+	reply, err := io.ReadAll(c)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", word, addr, err)
+	}
+	if bytes.Contains(reply, []byte("not in the whitelist")) {
+		return nil, fmt.Errorf("%s %s: %w", word, addr, notAllowed(word))
+	}
+	return reply, nil
+}
+
+// notAllowed is the error of a word the server's whitelist lacks.
+func notAllowed(word string) error {
+	if word == "mntr" {
+		return ErrMntrNotAllowed
+	}
+	return fmt.Errorf("%w: %s is not in the server's 4lw.commands.whitelist", ErrWordNotAllowed, word)
+}
+
+// ErrWordNotAllowed means the server refused a four-letter word its
+// 4lw.commands.whitelist lacks.
+var ErrWordNotAllowed = errors.New("four-letter word not allowed")
+
+// Srvr returns the server's srvr reply as "Key: value" pairs (Mode:
+// leader, Zxid: 0x…, Latency min/avg/max: …).
+func Srvr(ctx context.Context, addr string) (map[string]string, error) {
+	reply, err := FourLetter(ctx, addr, "srvr")
+	if err != nil {
+		return nil, err
+	}
+	return parsePairs(reply, ": "), nil
+}
+
+// Conf returns what the server runs with, its conf reply as key=value
+// pairs (tickTime, initLimit, dataDir, serverId, membership's server.N…).
+func Conf(ctx context.Context, addr string) (map[string]string, error) {
+	reply, err := FourLetter(ctx, addr, "conf")
+	if err != nil {
+		return nil, err
+	}
+	return parsePairs(reply, "="), nil
+}
+
+// parsePairs reads the lines of a reply that hold sep; the others
+// (headings such as "membership: ") are skipped.
+func parsePairs(reply []byte, sep string) map[string]string {
+	out := map[string]string{}
+	for _, line := range strings.Split(string(reply), "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), sep); ok && k != "" {
+			out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return out
+}
+
 // parseMntr reads mntr's "key<TAB>value" lines.
 func parseMntr(reply []byte) (Stats, error) {
-	if bytes.Contains(reply, []byte("not in the whitelist")) {
-		return nil, ErrMntrNotAllowed
-	}
 	s := Stats{}
 	sc := bufio.NewScanner(bytes.NewReader(reply))
 	for sc.Scan() {

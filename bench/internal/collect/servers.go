@@ -154,8 +154,13 @@ func (s *Servers) snapshotEnd(m *memberFigures, e engine.Event) {
 	end := e.Time.Add(e.Duration)
 	s.windows = append(s.windows, Window{Member: e.Member, Start: start, End: end})
 	if e.Err == nil {
-		m.snapshots = append(m.snapshots, results.Snapshot{Start: e.Time.UTC(), DurationMs: float64(e.Duration.Microseconds()) / 1000,
-			Bytes: e.Bytes, Zxid: fmt.Sprintf("0x%x", e.Zxid), Nodes: int64(e.Nodes)})
+		sn := results.Snapshot{Start: e.Time.UTC(), DurationMs: float64(e.Duration.Microseconds()) / 1000,
+			Bytes: e.Bytes, Zxid: fmt.Sprintf("0x%x", e.Zxid)}
+		if e.Nodes > 0 { // a snapshot holds "/" at least: 0 is a real server's, not counted
+			n := int64(e.Nodes)
+			sn.Nodes = &n
+		}
+		m.snapshots = append(m.snapshots, sn)
 	}
 }
 
@@ -167,10 +172,19 @@ func detail(e engine.Event) string {
 		if e.Err != nil {
 			return "failed: " + e.Err.Error()
 		}
+		if e.Nodes == 0 { // a real server's file: its nodes were not counted
+			return fmt.Sprintf("%s: %d bytes in %v", e.Path, e.Bytes, e.Duration.Round(time.Microsecond))
+		}
 		return fmt.Sprintf("%s: %d nodes, %d bytes in %v", e.Path, e.Nodes, e.Bytes, e.Duration.Round(time.Microsecond))
 	case engine.EventLogRoll:
+		if e.Txns == 0 { // a real server's: the new file seen, not the old one closed
+			return fmt.Sprintf("%s begun (%s)", e.Path, e.Mode)
+		}
 		return fmt.Sprintf("%s: %d txns up to 0x%x (%s)", e.Path, e.Txns, e.Zxid, e.Mode)
 	case engine.EventPreallocExtend:
+		if e.Duration == 0 { // a real server's: seen from the file's size, not timed
+			return fmt.Sprintf("%s to %d bytes (%s)", e.Path, e.Bytes, e.Mode)
+		}
 		return fmt.Sprintf("%s to %d bytes (%s) in %v", e.Path, e.Bytes, e.Mode, e.Duration.Round(time.Microsecond))
 	case engine.EventLeaderElected:
 		return fmt.Sprintf("leads epoch %d", e.Zxid>>32)
@@ -240,7 +254,7 @@ func (s *Servers) Results(roles map[uint64]string, hlogName func(id uint64) stri
 		total := m.fsync.Total()
 		out = append(out, results.Server{
 			ID: int(id), Role: roles[id],
-			Fsync: results.Fsync{Count: total.TotalCount(), Bytes: m.bytes, Txns: m.txns,
+			Fsync: results.Fsync{Source: results.SourceEvents, Count: total.TotalCount(), Bytes: m.bytes, Txns: m.txns,
 				Latency: results.PercentilesOf(total), OverWarningThreshold: m.slow, Hlog: hlogName(id)},
 			Snapshots: append([]results.Snapshot{}, m.snapshots...),
 			LogRolls:  m.rolls, PreallocExtends: m.extends,
