@@ -403,7 +403,7 @@ func TestNewDriverValidates(t *testing.T) {
 // failing is a target whose third session cannot be opened.
 type failing struct {
 	*memtarget.Target
-	connects, closes atomic.Int32
+	connects, opened, closes atomic.Int32
 }
 
 type countedConn struct {
@@ -418,7 +418,11 @@ func (f *failing) Connect(ctx context.Context) (workloads.Conn, error) {
 		return nil, errors.New("connection refused")
 	}
 	c, err := f.Target.Connect(ctx)
-	return countedConn{c, &f.closes}, err
+	if err != nil { // the failure cancelled ctx before this one was through
+		return nil, err
+	}
+	f.opened.Add(1)
+	return countedConn{c, &f.closes}, nil
 }
 
 func TestConnectFailure(t *testing.T) {
@@ -428,7 +432,7 @@ func TestConnectFailure(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "connect: session ") || !strings.Contains(err.Error(), "connection refused") {
 		t.Fatalf("error %v", err)
 	}
-	if opened, closed := f.connects.Load()-1, f.closes.Load(); closed != opened {
+	if opened, closed := f.opened.Load(), f.closes.Load(); closed != opened {
 		t.Errorf("%d sessions opened, %d closed", opened, closed)
 	}
 }
