@@ -27,7 +27,11 @@ func (m *Report) writeText(w io.Writer) {
 	fmt.Fprintf(w, "%s  %s\n", m.Name, dirs)
 	s := m.Snapshot
 	for _, k := range s.Skipped {
-		fmt.Fprintf(w, "  skipped   %s (%s): %s\n", k.File, msText(k.LoadMs), k.Reason)
+		took := "" // the validity test refused it: no load was tried
+		if k.LoadMs > 0 {
+			took = " (load failed after " + msText(k.LoadMs) + ")"
+		}
+		fmt.Fprintf(w, "  skipped   %s%s: %s\n", k.File, took, k.Reason)
 	}
 	if s.File == "" {
 		fmt.Fprintf(w, "  snapshot  none: an empty database (pick %s)\n", msText(s.PickMs))
