@@ -17,7 +17,7 @@
 # from the JVM's launch until it serves (JVM start, that restore, the
 # snapshot it writes before serving), zkbench restore's total and its
 # snapshot load; whether both ended at the same zxid and tree digest. Then
-# the medians and how many times as long ZooKeeper's restore took.
+# the medians, and the median of the rounds' ratios of the two restores.
 #
 # Environment: ROUNDS (3), ZKBENCH (a zkbench binary; default: built from
 # this checkout), JAR_DIR (/usr/share/java), ZK_HEAP (the JVM's -Xmx, 4g;
@@ -172,14 +172,16 @@ for ((r = 1; r <= rounds; r++)); do
     status=1
   fi
   printf '%5d  %15d ms  %6d ms  %17.1f ms  %6.1f ms  %s %s\n' "$r" "$zk_loaded" "$zk_serving" "$zb_total" "$zb_load" "$zb_zxid" "$same"
-  echo "$zk_loaded $zk_serving $zb_total $zb_load" >>"$work/rounds"
+  echo "$zk_loaded $zk_serving $zb_total $zb_load $(awk -v zk="$zk_loaded" -v zb="$zb_total" 'BEGIN { print (zb > 0 ? zk / zb : 0) }')" >>"$work/rounds"
 done
 zk_med=$(cut -d' ' -f1 "$work/rounds" | median)
 serve_med=$(cut -d' ' -f2 "$work/rounds" | median)
 zb_med=$(cut -d' ' -f3 "$work/rounds" | median)
-awk -v zk="$zk_med" -v serve="$serve_med" -v zb="$zb_med" -v n="$rounds" 'BEGIN {
-  printf "median of %d: ZooKeeper restore %.0f ms (serving after %.0f ms), zkbench restore %.1f ms", n, zk, serve, zb
-  if (zb > 0) printf ": ZooKeeper'\''s restore took %.2fx as long", zk / zb
-  printf "\n"
+ratio_med=$(cut -d' ' -f5 "$work/rounds" | median)
+# The ratio's median is over the rounds' own ratios: each pair ran back to
+# back, so a machine whose load drifts moves both sides of a pair alike.
+awk -v zk="$zk_med" -v serve="$serve_med" -v zb="$zb_med" -v ratio="$ratio_med" -v n="$rounds" 'BEGIN {
+  printf "median of %d: ZooKeeper restore %.0f ms (serving after %.0f ms), zkbench restore %.1f ms; ", n, zk, serve, zb
+  printf "ZooKeeper'\''s restore took %.2fx as long as zkbench'\''s (median of the rounds'\'' ratios)\n", ratio
 }'
 exit $status
