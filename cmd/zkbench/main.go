@@ -46,8 +46,8 @@ func (e *problemError) Unwrap() error { return e.err }
 
 // commands run with the arguments after their name.
 var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
-	"compare": runCompare, "merge": runMerge, "probe": runProbe, "purge": runPurge, "report": runReport, "run": runRun,
-	"sweep": runSweep, "serve": runServe, "snapshot": runSnapshot, "txnlog": runTxnlog, "version": runVersion,
+	"compare": runCompare, "merge": runMerge, "probe": runProbe, "purge": runPurge, "report": runReport, "restore": runRestore,
+	"run": runRun, "sweep": runSweep, "serve": runServe, "snapshot": runSnapshot, "txnlog": runTxnlog, "version": runVersion,
 }
 
 // helps are the commands' usage lines and summaries, for zkbench help
@@ -62,6 +62,8 @@ var helps = map[string]struct{ synopsis, summary string }{
 		"keep the newest N snapshots and the logs they need"},
 	"report": {"zkbench report DIR [DIR ...] [--out FILE.html] | --trend DIR...",
 		"render run, sweep and probe folders as one HTML report; --trend: a history of runs"},
+	"restore": {"zkbench restore DATADIR [--data-log-dir DIR] [--json]",
+		"time a server's start-up restore of a dataDir, phase by phase, changing nothing in it"},
 	"run": {"zkbench run [--profile NAME|FILE] [--out DIR] [flags] [--set key=value ...]",
 		"start an ensemble (or use a real one), run a workload, write results"},
 	"sweep": {"zkbench sweep [--profile NAME|FILE] --vary key=v1,v2,... [--vary ...] [flags]",

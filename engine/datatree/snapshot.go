@@ -66,6 +66,11 @@ type Loader struct {
 	usage map[int64]int64
 	root  bool
 	done  bool
+	// replaced: a node was listed twice. Until then a node new to its
+	// parent's children is new to the tree, and its insert skips the
+	// lookup of a node it would replace (a miss in a big map, an eighth
+	// of a million-znode load's CPU time).
+	replaced bool
 }
 
 // NewLoader returns a Loader for an empty tree.
@@ -105,15 +110,23 @@ func (l *Loader) AddNode(path string, data []byte, aclRef int64, stat jute.StatP
 		if !ok {
 			return fmt.Errorf("%w: path %q is not absolute", ErrInvalidTree, path)
 		}
-		if !l.t.addChildLocked(parent, path) {
+		p := l.t.node(parent)
+		if p == nil {
 			return fmt.Errorf("%w, unable to find parent %s of path %s", ErrInvalidTree, parent, path)
+		}
+		if !p.addChild(path) {
+			l.replaced = true
 		}
 		l.t.index(path, n.owner)
 	}
 	if aclRef != OpenACLRef {
 		l.usage[aclRef]++
 	}
-	l.t.insert(path, n)
+	if path == "" || l.replaced {
+		l.t.insert(path, n)
+	} else {
+		l.t.insertNew(path, n)
+	}
 	return nil
 }
 

@@ -264,3 +264,54 @@ func TestConcurrentWalkReadsAndApply(t *testing.T) {
 		t.Errorf("walked %d nodes, NodeCount %d", n, tree.NodeCount())
 	}
 }
+
+// A node listed twice replaces the first (ZooKeeper's nodes.put): the
+// children that follow hang under the second, whether their parent was
+// just looked up or not.
+func TestLoaderDuplicateParent(t *testing.T) {
+	l := NewLoader()
+	for _, p := range []string{"", "/a", "/a/b", "/a", "/a/c", "/d", "/a/e"} {
+		if err := l.AddNode(p, []byte(p), OpenACLRef, jute.StatPersisted{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tree, err := l.Finish(1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kids, _, err := tree.GetChildren("/a", nil)
+	slices.Sort(kids)
+	if err != nil || !slices.Equal(kids, []string{"c", "e"}) {
+		t.Errorf("children of /a: %v, %v; want those listed after its second entry", kids, err)
+	}
+	if kids, _, _ := tree.GetChildren("/", nil); len(kids) != 2 {
+		t.Errorf("children of /: %v, want a (once) and d", kids)
+	}
+}
+
+// A node listed again after its parent was replaced replaces its first
+// entry too: counted once, its first digest taken back.
+func TestLoaderDuplicateUnderReplacedParent(t *testing.T) {
+	l := NewLoader()
+	final := map[string][]byte{}
+	for i, p := range []string{"", "/a", "/a/b", "/a", "/a/b", "/a/c"} {
+		data := []byte(fmt.Sprint(p, i))
+		if err := l.AddNode(p, data, OpenACLRef, jute.StatPersisted{}); err != nil {
+			t.Fatal(err)
+		}
+		final[p] = data
+	}
+	tree, err := l.Finish(1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want int64
+	for p, d := range final {
+		want += NodeDigest(p, d, &jute.StatPersisted{})
+	}
+	kids, _, _ := tree.GetChildren("/a", nil)
+	slices.Sort(kids)
+	if tree.NodeCount() != len(final) || tree.Digest() != want || !slices.Equal(kids, []string{"b", "c"}) {
+		t.Errorf("%d nodes, digest %d, children of /a %v; want %d, %d, [b c]", tree.NodeCount(), tree.Digest(), kids, len(final), want)
+	}
+}

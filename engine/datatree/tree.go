@@ -120,11 +120,19 @@ func (t *Tree) addChildLocked(parentKey, child string) bool {
 	if p == nil {
 		return false
 	}
-	if p.children == nil {
-		p.children = make(map[string]struct{})
-	}
-	p.children[child] = struct{}{}
+	p.addChild(child)
 	return true
+}
+
+// addChild links child's path into n's children and says whether it
+// was new there.
+func (n *node) addChild(child string) bool {
+	if n.children == nil {
+		n.children = make(map[string]struct{})
+	}
+	had := len(n.children)
+	n.children[child] = struct{}{}
+	return len(n.children) > had
 }
 
 // insert puts n at key (replacing an older node there, whose digest is
@@ -146,6 +154,19 @@ func (t *Tree) insert(key string, n *node) {
 	}
 	t.digest.Add(delta)
 	t.dataSize.Add(size)
+}
+
+// insertNew is insert for a key known to be absent: one map operation
+// instead of two.
+func (t *Tree) insertNew(key string, n *node) {
+	n.digest = t.dig.sum(key, n.bytes(), n)
+	s := t.shardOf(key)
+	s.mu.Lock()
+	s.nodes[key] = n
+	s.mu.Unlock()
+	t.nodeCount.Add(1)
+	t.digest.Add(int64(n.digest))
+	t.dataSize.Add(javaLen(key) + n.size())
 }
 
 // NodeCount returns the number of znodes. ZooKeeper's getNodeCount (and the
