@@ -53,6 +53,7 @@ func (r *runner) assemble(res *workloads.Result, roles map[uint64]string) *resul
 	if out.Events == nil {
 		out.Events = []results.Event{}
 	}
+	out.Warnings = results.RunWarnings(out)
 	return out
 }
 

@@ -58,6 +58,11 @@ type Result struct {
 	// Setup is how the workload's keys were put in place before the
 	// clock started; nil when the workload does not preload.
 	Setup *Setup `json:"setup,omitempty"`
+	// Warnings are RunWarnings' sentences: an open-loop rate not
+	// reached, a saturated CPU, a closed loop's throughput that is not
+	// a maximum. Empty, not absent, when there is none; absent in
+	// results written before zkbench gave them.
+	Warnings []string `json:"warnings"`
 }
 
 // Setup methods: how a preloaded tree came into being.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -55,10 +56,12 @@ func AutoClients(rate float64, sla time.Duration, least int) int {
 // the end, and returns the capacity. An interrupted search returns it
 // with an error wrapping bench.ErrInterrupted.
 func Run(ctx context.Context, o Options) (*results.Capacity, error) {
+	_, statErr := os.Stat(o.Out)
 	out, err := bench.PrepareOut(o.Out, o.Name+"-capacity")
 	if err != nil {
 		return nil, err
 	}
+	created := o.Out == "" || os.IsNotExist(statErr)
 	c := &results.Capacity{ZkbenchVersion: bench.Version(), Profile: o.Name, Started: time.Now().UTC(),
 		Target: o.Plan.Value("target"), Workload: o.Plan.Value("workload"), SLA: o.SLA,
 		Resolution: o.Search.Resolution}
@@ -95,7 +98,6 @@ func Run(ctx context.Context, o Options) (*results.Capacity, error) {
 		}
 		dir := fmt.Sprintf("%02d-%.0f", n, rate)
 		plan.Out = filepath.Join(out, dir)
-		sink.Notice(fmt.Sprintf("step %d: %s ops/s offered, %d clients", n, thousands(rate), clients))
 		res, err := bench.Run(ctx, plan, sink)
 		if res == nil {
 			return results.CapacityStep{}, err
@@ -120,6 +122,9 @@ func Run(ctx context.Context, o Options) (*results.Capacity, error) {
 		c.Limit, c.LimitEvidence = Attribute(*knee, c.Target)
 	}
 	if len(c.Steps) == 0 {
+		if created {
+			os.Remove(out) // ours and empty: a search that measured nothing leaves nothing
+		}
 		return nil, searchErr
 	}
 	if err := c.WriteFile(path); err != nil {
@@ -152,8 +157,8 @@ func stepLine(n int, st results.CapacityStep) string {
 	if !st.Pass {
 		verdict = "fail: " + st.Why
 	}
-	return fmt.Sprintf("step %d: %s ops/s offered, %.0f achieved, p99 %s, CPU %.0f%%: %s",
-		n, thousands(st.Rate), st.AchievedOpsS, table.Micros(st.P99Us), st.CPUPct, verdict)
+	return fmt.Sprintf("step %d: %s ops/s offered (%d clients), %.0f achieved, p99 %s, CPU %.0f%%: %s",
+		n, thousands(st.Rate), st.Clients, st.AchievedOpsS, table.Micros(st.P99Us), st.CPUPct, verdict)
 }
 
 type quiet struct{}

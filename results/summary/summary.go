@@ -40,6 +40,9 @@ func Run(w io.Writer, res *results.Result, out string) {
 	}
 	rows = append(rows, []string{"total", itoa(res.Total.Count), itoa(res.Total.Errors), fmt.Sprintf("%.0f", res.Total.ThroughputOpsS)})
 	table.Write(w, rows, table.Right(1, len(rows[0])))
+	for _, warning := range res.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warning)
+	}
 	if len(res.Servers) > 0 {
 		fmt.Fprintln(w)
 		if res.Target == "embedded" {
