@@ -47,3 +47,13 @@ func TestModelCeiling(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkModelPercentile is one rate's simulation, the search's unit
+// of work (about 20 per prediction).
+func BenchmarkModelPercentile(b *testing.B) {
+	m := Model{RecordBytes: 1124, SLA: results.CapacitySLA{Percentile: 99, MaxUs: 10_000}, SharedDevice: true, BandwidthBps: 500e6}
+	syncs := constantSyncs(300)
+	for b.Loop() {
+		m.Percentile(syncs, 5000)
+	}
+}

@@ -3,6 +3,7 @@ package capacity
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"zkbench/results"
@@ -140,4 +141,19 @@ func TestJudge(t *testing.T) {
 			t.Errorf("Judge(%+v) = %v %q, want %v %q", tc.st, pass, why, tc.pass, tc.why)
 		}
 	}
+}
+
+func FuzzParsePercentile(f *testing.F) {
+	for _, s := range []string{"99", "99.9", "95", "", "99.90", "abc"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParsePercentile(s)
+		if err == nil && p != 99 && p != 99.9 {
+			t.Errorf("ParsePercentile(%q) = %v", s, p)
+		}
+		if err != nil && !strings.Contains(err.Error(), "want 99 or 99.9") {
+			t.Errorf("ParsePercentile(%q): %v", s, err)
+		}
+	})
 }
