@@ -192,7 +192,7 @@ func (r *runner) timeseries(res *workloads.Result) []results.TimePoint {
 			pt.FsyncP99Us = fsyncs[i].ValueAtQuantile(99)
 		}
 		if s, ok := sampleAt(samples, res.Start.Add(end), r.interval()); ok {
-			pt.CPUPct = s.CPUPct
+			pt.CPUPct, pt.ProcCPUPct = s.CPUPct, s.ProcCPUPct
 			for name, d := range s.Disk {
 				pt.Disk[name] = results.DiskPoint{WriteBytesS: d.WriteBytesS, UtilPct: d.UtilPct}
 			}

@@ -69,14 +69,17 @@ type CapacitySLA struct {
 // measured (the leader's fsync percentiles and batch sizes of a real
 // ensemble, a device utilization with no device sampled) are null.
 type CapacityStep struct {
-	Rate              float64  `json:"rate"`
-	Clients           int      `json:"clients"`
-	AchievedOpsS      float64  `json:"achieved_ops_s"`
-	P50Us             int64    `json:"p50_us"`
-	P99Us             int64    `json:"p99_us"`
-	P999Us            int64    `json:"p999_us"`
-	Errors            int64    `json:"errors"`
-	CPUPct            float64  `json:"cpu_pct"`
+	Rate         float64 `json:"rate"`
+	Clients      int     `json:"clients"`
+	AchievedOpsS float64 `json:"achieved_ops_s"`
+	P50Us        int64   `json:"p50_us"`
+	P99Us        int64   `json:"p99_us"`
+	P999Us       int64   `json:"p999_us"`
+	Errors       int64   `json:"errors"`
+	CPUPct       float64 `json:"cpu_pct"`
+	// ProcCPUPct is zkbench's own process's share of all cores: the
+	// rest of CPUPct is other processes' (a real ensemble's among them).
+	ProcCPUPct        float64  `json:"proc_cpu_pct"`
 	DiskUtilPct       *float64 `json:"disk_util_pct"`
 	LeaderFsyncP99Us  *int64   `json:"leader_fsync_p99_us"`
 	LeaderFsyncMeanUs *float64 `json:"leader_fsync_mean_us"`

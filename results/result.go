@@ -261,6 +261,10 @@ type TimePoint struct {
 	MaxUs      int64   `json:"max_us"`
 	FsyncP99Us int64   `json:"fsync_p99_us"`
 	CPUPct     float64 `json:"cpu_pct"`
+	// ProcCPUPct is zkbench's own process's share of all cores (the
+	// embedded ensemble and the clients); CPUPct less it is the other
+	// processes' (a real ensemble on the same machine among them).
+	ProcCPUPct float64 `json:"proc_cpu_pct"`
 	// Disk is keyed by device name (vda, nvme0n1).
 	Disk map[string]DiskPoint `json:"disk"`
 }

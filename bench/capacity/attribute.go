@@ -44,7 +44,7 @@ func Attribute(st results.CapacityStep, target string) (limit, evidence string) 
 	case st.SyncShare != nil && *st.SyncShare >= SyncShareDisk:
 		return results.LimitDisk, fmt.Sprintf("the leader's log sync is %.0f%% of the mean latency %s%s", 100**st.SyncShare, at, diskFigures(st))
 	case st.CPUPct >= BusyPct:
-		return results.LimitCPU, fmt.Sprintf("the CPU was %.0f%% busy (all cores) %s%s", st.CPUPct, at, shareFigure(st))
+		return results.LimitCPU, fmt.Sprintf("the CPU was %.0f%% busy (all cores; zkbench's own process %.0f%%) %s%s", st.CPUPct, st.ProcCPUPct, at, shareFigure(st))
 	case st.DiskUtilPct != nil && *st.DiskUtilPct >= BusyPct:
 		return results.LimitDisk, fmt.Sprintf("the log device was busy %.0f%% of the time %s%s", *st.DiskUtilPct, at, diskFigures(st))
 	case remote(target) && (st.SyncShare == nil || *st.SyncShare < SyncShareLow):

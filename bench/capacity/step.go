@@ -30,7 +30,7 @@ func StepOf(res *results.Result, rate float64, clients int, sla results.Capacity
 	st := results.CapacityStep{
 		Rate: rate, Clients: clients, AchievedOpsS: res.Total.ThroughputOpsS, Errors: res.Total.Errors,
 		P50Us: op.Latency.P50, P99Us: op.Latency.P99, P999Us: op.Latency.P999,
-		CPUPct: meanCPU(res), DiskUtilPct: logDeviceUtil(res), Interrupted: res.Interrupted,
+		CPUPct: meanCPU(res, false), ProcCPUPct: meanCPU(res, true), DiskUtilPct: logDeviceUtil(res), Interrupted: res.Interrupted,
 	}
 	if leader, ok := leaderOf(res); ok {
 		if !res.External() {
@@ -106,12 +106,16 @@ func leaderOf(res *results.Result) (results.Server, bool) {
 	return res.Servers[i], true
 }
 
-// meanCPU is the machine's CPU use over the measured phase, in percent
-// of all cores.
-func meanCPU(res *results.Result) float64 {
+// meanCPU is the machine's (or with proc, zkbench's own process's) CPU
+// use over the measured phase, in percent of all cores.
+func meanCPU(res *results.Result, proc bool) float64 {
 	var sum float64
 	for _, p := range res.Timeseries {
-		sum += p.CPUPct
+		if proc {
+			sum += p.ProcCPUPct
+		} else {
+			sum += p.CPUPct
+		}
 	}
 	if len(res.Timeseries) == 0 {
 		return 0

@@ -14,7 +14,7 @@ import (
 func Capacity(w io.Writer, c *results.Capacity, out string) {
 	fmt.Fprintln(w, c.Answer())
 	fmt.Fprintln(w)
-	rows := [][]string{{"STEP", "OFFERED", "CLIENTS", "ACHIEVED", "P50", "P99", "P99.9", "ERRORS", "CPU", "LOG DEV", "SYNC SHARE", "TXNS/SYNC", "VERDICT"}}
+	rows := [][]string{{"STEP", "OFFERED", "CLIENTS", "ACHIEVED", "P50", "P99", "P99.9", "ERRORS", "CPU (ZKBENCH)", "LOG DEV", "SYNC SHARE", "TXNS/SYNC", "VERDICT"}}
 	for i, st := range c.Steps {
 		verdict := "pass"
 		if !st.Pass {
@@ -22,7 +22,7 @@ func Capacity(w io.Writer, c *results.Capacity, out string) {
 		}
 		rows = append(rows, []string{strconv.Itoa(i + 1), results.Thousands(st.Rate), strconv.Itoa(st.Clients), results.Thousands(st.AchievedOpsS),
 			table.Micros(st.P50Us), table.Micros(st.P99Us), table.Micros(st.P999Us), itoa(st.Errors),
-			fmt.Sprintf("%.0f%%", st.CPUPct), pct(st.DiskUtilPct, 1), pct(st.SyncShare, 100), orDash(st.TxnsPerSync), verdict})
+			fmt.Sprintf("%.0f%% (%.0f%%)", st.CPUPct, st.ProcCPUPct), pct(st.DiskUtilPct, 1), pct(st.SyncShare, 100), orDash(st.TxnsPerSync), verdict})
 	}
 	table.Write(w, rows, []bool{true, true, true, true, true, true, true, true, true, true, true, true, false})
 	if p := c.Prediction; p != nil {
