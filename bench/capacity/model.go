@@ -126,15 +126,21 @@ func (m Model) latencies(syncs *hdrhistogram.Histogram, rate float64) []float64 
 	for k := range done {
 		done[k] = m.member(syncs, rng, writes, gap, perByte)
 	}
-	q := n/2 + 1
+	// Member 0 is the leader: a write commits once the leader and
+	// enough followers for a majority have synced it.
+	need := n / 2 // followers beside the leader
 	lat := make([]float64, 0, writes-writes/10)
-	at := make([]float64, n)
+	at := make([]float64, n-1)
 	for j := writes / 10; j < writes; j++ {
-		for k := range n {
-			at[k] = done[k][j]
+		commit := done[0][j]
+		if need > 0 {
+			for k := 1; k < n; k++ {
+				at[k-1] = done[k][j]
+			}
+			slices.Sort(at)
+			commit = math.Max(commit, at[need-1])
 		}
-		slices.Sort(at)
-		lat = append(lat, at[q-1]-float64(j)*gap)
+		lat = append(lat, commit-float64(j)*gap)
 	}
 	return lat
 }
