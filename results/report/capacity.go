@@ -111,17 +111,17 @@ func kneeMarks(doc *results.Capacity, steps []results.CapacityStep) charts.Serie
 
 // stepsTable is every step in the order it ran.
 func stepsTable(doc *results.Capacity) *table {
-	t := &table{Head: []string{"step", "offered ops/s", "clients", "achieved ops/s", "p50", "p99", "p99.9", "errors", "CPU", "zkbench process CPU",
-		"log device busy", "leader fsync p99", "txns/sync", "log sync share", "verdict", "folder"}}
+	t := &table{Head: []string{"step", "offered ops/s", "clients", "achieved ops/s", "p50", "p99", "p99.9", "errors", "CPU (zkbench)",
+		"log device busy", "leader fsync p99", "txns/sync", "log sync share", "verdict", "why it failed", "folder"}}
 	for i, st := range doc.Steps {
-		verdict := cell{Text: "pass", Class: "good"}
+		verdict, why := cell{Text: "pass", Class: "good"}, text("")
 		if !st.Pass {
-			verdict = cell{Text: "fail: " + st.Why, Class: "bad"}
+			verdict, why = cell{Text: "fail", Class: "bad"}, cell{Text: st.Why, Class: "wrap"}
 		}
 		t.Rows = append(t.Rows, []cell{integer(int64(i + 1)), decimal(st.Rate), integer(int64(st.Clients)), decimal(st.AchievedOpsS),
-			latency(st.P50Us), latency(st.P99Us), latency(st.P999Us), integer(st.Errors), pct(st.CPUPct), pct(st.ProcCPUPct),
+			latency(st.P50Us), latency(st.P99Us), latency(st.P999Us), integer(st.Errors), cell{Text: fmt.Sprintf("%.0f%% (%.0f%%)", st.CPUPct, st.ProcCPUPct), Class: "num"},
 			optional(st.DiskUtilPct, "%"), optionalLatency(st.LeaderFsyncP99Us), optional(st.TxnsPerSync, ""),
-			optionalShare(st.SyncShare), verdict, text(st.Dir)})
+			optionalShare(st.SyncShare), verdict, why, text(st.Dir)})
 	}
 	return t
 }
