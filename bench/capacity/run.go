@@ -1,6 +1,7 @@
 package capacity
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -56,6 +57,15 @@ func AutoClients(rate float64, sla time.Duration, least int) int {
 // the end, and returns the capacity. An interrupted search returns it
 // with an error wrapping bench.ErrInterrupted.
 func Run(ctx context.Context, o Options) (*results.Capacity, error) {
+	var prediction *results.Prediction
+	if o.PredictFrom != "" { // before anything is created: a bad folder is refused with nothing left
+		p, err := PredictFromProbe(o.PredictFrom, cmp.Or(o.Plan.Value("dataLogDir"), o.Plan.Value("dataDir")),
+			Model{Members: o.Members, RecordBytes: o.RecordBytes, SLA: o.SLA})
+		if err != nil {
+			return nil, fmt.Errorf("--predict-from %w", err)
+		}
+		prediction = p
+	}
 	_, statErr := os.Stat(o.Out)
 	out, err := bench.PrepareOut(o.Out, o.Name+"-capacity")
 	if err != nil {
@@ -64,17 +74,9 @@ func Run(ctx context.Context, o Options) (*results.Capacity, error) {
 	created := o.Out == "" || os.IsNotExist(statErr)
 	c := &results.Capacity{ZkbenchVersion: bench.Version(), Profile: o.Name, Started: time.Now().UTC(),
 		Target: o.Plan.Value("target"), Workload: o.Plan.Value("workload"), SLA: o.SLA,
-		Resolution: o.Search.Resolution}
+		Resolution: o.Search.Resolution, Prediction: prediction}
 	if c.Resolution == 0 {
 		c.Resolution = DefaultResolution
-	}
-	if o.PredictFrom != "" {
-		p, err := PredictFromProbe(o.PredictFrom, o.Plan.Value("dataLogDir"), Model{Members: o.Members,
-			RecordBytes: o.RecordBytes, SLA: o.SLA})
-		if err != nil {
-			return nil, fmt.Errorf("--predict-from %w", err)
-		}
-		c.Prediction = p
 	}
 	sink := o.Sink
 	if sink == nil {
