@@ -72,11 +72,14 @@ type CapacityStep struct {
 	Rate         float64 `json:"rate"`
 	Clients      int     `json:"clients"`
 	AchievedOpsS float64 `json:"achieved_ops_s"`
-	P50Us        int64   `json:"p50_us"`
-	P99Us        int64   `json:"p99_us"`
-	P999Us       int64   `json:"p999_us"`
-	Errors       int64   `json:"errors"`
-	CPUPct       float64 `json:"cpu_pct"`
+	// Samples counts the main op's measured latencies behind the
+	// percentiles: a p99 of fewer than 100 is close to their maximum.
+	Samples int64   `json:"samples"`
+	P50Us   int64   `json:"p50_us"`
+	P99Us   int64   `json:"p99_us"`
+	P999Us  int64   `json:"p999_us"`
+	Errors  int64   `json:"errors"`
+	CPUPct  float64 `json:"cpu_pct"`
 	// ProcCPUPct is zkbench's own process's share of all cores: the
 	// rest of CPUPct is other processes' (a real ensemble's among them).
 	ProcCPUPct        float64  `json:"proc_cpu_pct"`

@@ -29,7 +29,7 @@ func StepOf(res *results.Result, rate float64, clients int, sla results.Capacity
 	op := mainOp(res)
 	st := results.CapacityStep{
 		Rate: rate, Clients: clients, AchievedOpsS: res.Total.ThroughputOpsS, Errors: res.Total.Errors,
-		P50Us: op.Latency.P50, P99Us: op.Latency.P99, P999Us: op.Latency.P999,
+		Samples: op.Count, P50Us: op.Latency.P50, P99Us: op.Latency.P99, P999Us: op.Latency.P999,
 		CPUPct: meanCPU(res, false), ProcCPUPct: meanCPU(res, true), DiskUtilPct: logDeviceUtil(res), Interrupted: res.Interrupted,
 	}
 	if leader, ok := leaderOf(res); ok {
