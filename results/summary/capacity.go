@@ -26,8 +26,12 @@ func Capacity(w io.Writer, c *results.Capacity, out string) {
 	}
 	table.Write(w, rows, []bool{true, true, true, true, true, true, true, true, true, true, true, true, false})
 	if p := c.Prediction; p != nil {
-		fmt.Fprintf(w, "\npredicted from %s: %s writes/s; measured %s (%s)\n  %s\n", p.Probe, results.Thousands(p.MaxRateOpsS),
-			results.Thousands(c.MaxRateOpsS), ratio(c.MaxRateOpsS, p.MaxRateOpsS), p.Note)
+		predicted := results.Thousands(p.MaxRateOpsS)
+		if !p.DiskBound && p.MaxRateOpsS > 0 {
+			predicted = "over " + predicted
+		}
+		fmt.Fprintf(w, "\npredicted from %s: %s writes/s; measured %s (%s)\n  %s\n", p.Probe, predicted,
+			results.Thousands(c.MaxRateOpsS), ratio(c.MaxRateOpsS, p), p.Note)
 	}
 	fmt.Fprintf(w, "\nresults: %s\n", Written(out))
 }
@@ -47,9 +51,12 @@ func orDash(v *float64) string {
 }
 
 // ratio says how far the measurement is from the prediction.
-func ratio(measured, predicted float64) string {
-	if predicted == 0 {
+func ratio(measured float64, p *results.Prediction) string {
+	switch {
+	case !p.DiskBound:
+		return "the model puts no disk ceiling below the rates searched: the limit is elsewhere"
+	case p.MaxRateOpsS == 0:
 		return "the model found no rate"
 	}
-	return fmt.Sprintf("%+.0f%% of the prediction", 100*(measured-predicted)/predicted)
+	return fmt.Sprintf("%+.0f%% of the prediction", 100*(measured-p.MaxRateOpsS)/p.MaxRateOpsS)
 }
