@@ -13,7 +13,7 @@ import (
 func TestCapacitySummary(t *testing.T) {
 	c := &results.Capacity{Workload: "write", MaxRateOpsS: 3100, Converged: true,
 		SLA: results.CapacitySLA{Percentile: 99, MaxUs: 10_000}, Limit: results.LimitCPU, LimitEvidence: "the CPU was 97% busy",
-		Steps: []results.CapacityStep{{Rate: 3100, AchievedOpsS: 3100, Pass: true}, {Rate: 3200, AchievedOpsS: 3000, Why: "p99 12.0 ms over 10.0 ms"}},
+		Steps:      []results.CapacityStep{{Rate: 3100, AchievedOpsS: 3100, Pass: true}, {Rate: 3200, AchievedOpsS: 3000, Why: "p99 12.0 ms over 10.0 ms"}},
 		Prediction: &results.Prediction{Probe: "p", MaxRateOpsS: 200000, Note: "the disk is not the limit"}}
 	var b bytes.Buffer
 	Capacity(&b, c, "out")
