@@ -41,6 +41,12 @@ func checkOut(out string) error {
 	return fmt.Errorf("--out %s: folder exists and is not empty", out)
 }
 
+// PrepareOut creates the output folder of a command that holds runs
+// (a sweep, a capacity search), by default DefaultOut(name), and
+// returns its path. An existing non-empty folder is refused, so that
+// nothing is ever overwritten.
+func PrepareOut(out, name string) (string, error) { return prepareOut(out, name) }
+
 // prepareOut creates a sweep's output folder, by default
 // DefaultOut(name), and returns its path. An existing non-empty folder
 // is refused, so that nothing is ever overwritten.

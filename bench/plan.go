@@ -179,6 +179,10 @@ func (p *Plan) clone() *Plan {
 	return &c
 }
 
+// Clone is a copy of the plan to vary and run on its own: a run fills
+// in its folders, so each run of a search or sweep needs its own plan.
+func (p *Plan) Clone() *Plan { return p.clone() }
+
 // engineKeys are the ensemble's knobs; everything else is the workload's.
 var engineKeys = map[string]func(c *engine.Config, v string) error{
 	"servers":         intKey(func(c *engine.Config, n int) { c.Servers = n }),

@@ -61,6 +61,7 @@ func (r *runner) assemble(res *workloads.Result, roles map[uint64]string) *resul
 	if out.Events == nil {
 		out.Events = []results.Event{}
 	}
+	out.Warnings = results.RunWarnings(out)
 	return out
 }
 
@@ -231,7 +232,7 @@ func (r *runner) timeseries(res *workloads.Result) []results.TimePoint {
 			pt.FsyncP99Us = fsyncs[i].ValueAtQuantile(99)
 		}
 		if s, ok := sampleAt(samples, res.Start.Add(end), r.interval()); ok {
-			pt.CPUPct = s.CPUPct
+			pt.CPUPct, pt.ProcCPUPct = s.CPUPct, s.ProcCPUPct
 			for name, d := range s.Disk {
 				pt.Disk[name] = results.DiskPoint{WriteBytesS: d.WriteBytesS, UtilPct: d.UtilPct}
 			}

@@ -38,7 +38,7 @@ func Written(dir string) ([]string, error) {
 // rank puts the documents first, then the report, then everything else.
 func rank(name string) int {
 	switch name {
-	case ResultFile, SweepFile, ProbeFile:
+	case ResultFile, SweepFile, ProbeFile, CapacityFile:
 		return 0
 	case "report.html":
 		return 1

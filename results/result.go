@@ -72,6 +72,11 @@ type Result struct {
 	// them. nil when the run did not check (a run without faults).
 	LostAckedWrites *int     `json:"lost_acked_writes,omitempty"`
 	LostKeys        []string `json:"lost_keys,omitempty"`
+	// Warnings are RunWarnings' sentences: an open-loop rate not
+	// reached, a saturated CPU, a closed loop's throughput that is not
+	// a maximum. Empty, not absent, when there is none; absent in
+	// results written before zkbench gave them.
+	Warnings []string `json:"warnings"`
 }
 
 // Fault is one fault of a run's schedule and what it did. Times are
@@ -413,6 +418,10 @@ type TimePoint struct {
 	MaxUs      int64   `json:"max_us"`
 	FsyncP99Us int64   `json:"fsync_p99_us"`
 	CPUPct     float64 `json:"cpu_pct"`
+	// ProcCPUPct is zkbench's own process's share of all cores (the
+	// embedded ensemble and the clients); CPUPct less it is the other
+	// processes' (a real ensemble on the same machine among them).
+	ProcCPUPct float64 `json:"proc_cpu_pct"`
 	// Disk is keyed by device name (vda, nvme0n1).
 	Disk map[string]DiskPoint `json:"disk"`
 }

@@ -46,13 +46,16 @@ func (e *problemError) Unwrap() error { return e.err }
 
 // commands run with the arguments after their name.
 var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
-	"compare": runCompare, "merge": runMerge, "probe": runProbe, "purge": runPurge, "report": runReport, "restore": runRestore,
-	"run": runRun, "sweep": runSweep, "serve": runServe, "snapshot": runSnapshot, "txnlog": runTxnlog, "version": runVersion,
+	"capacity": runCapacity, "compare": runCompare, "merge": runMerge, "probe": runProbe, "purge": runPurge, "report": runReport,
+	"restore": runRestore, "run": runRun, "sweep": runSweep, "serve": runServe, "snapshot": runSnapshot, "txnlog": runTxnlog,
+	"version": runVersion,
 }
 
 // helps are the commands' usage lines and summaries, for zkbench help
 // and each command's -h.
 var helps = map[string]struct{ synopsis, summary string }{
+	"capacity": {"zkbench capacity [run flags] [--max-p99 10ms] [--percentile 99|99.9] [--step 5s] [--predict-from PROBE_DIR]",
+		"the highest open-loop rate that meets a latency SLA, and what limits it"},
 	"compare": {"zkbench compare BASELINE CANDIDATE [flags]",
 		"compare a candidate's runs with a baseline's; exit 1 on a regression"},
 	"merge": {"zkbench merge DIR... --out DIR", "add up the runs of the drivers of one shared workload (run --driver I/N)"},

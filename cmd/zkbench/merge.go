@@ -4,6 +4,7 @@ import (
 	"io"
 
 	"zkbench/results/merge"
+	"zkbench/results/summary"
 )
 
 // runMerge is `zkbench merge DIR... --out DIR`: the runs of the N
@@ -22,6 +23,6 @@ func runMerge(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	writeRunSummary(stdout, res, *out)
+	summary.Run(stdout, res, *out)
 	return nil
 }

@@ -57,7 +57,7 @@ func TestReportBadInput(t *testing.T) {
 	}{
 		{"no folder", nil, "no folder given"},
 		{"missing", []string{runA, "/no/such/run"}, "/no/such/run: no such folder"},
-		{"no result", []string{empty}, empty + ": no result.json, sweep.json or probe.json in it"},
+		{"no result", []string{empty}, empty + ": no result.json, sweep.json, probe.json or capacity.json in it"},
 		{"corrupt", []string{corrupt}, filepath.Join(corrupt, "result.json") + ": line 1: unexpected end of JSON input"},
 		{"unwritable --out", []string{runA, "--out", "/no/such/dir/r.html"}, "open /no/such/dir/r.html"},
 		{"bad flag", []string{runA, "--bogus"}, "unknown flag: --bogus"},

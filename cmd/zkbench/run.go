@@ -16,6 +16,7 @@ import (
 
 	"zkbench/bench"
 	"zkbench/profiles"
+	"zkbench/results/summary"
 )
 
 // runFlags maps cli.md's `zkbench run` flags onto profile keys: a flag
@@ -93,7 +94,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	res, err := bench.Run(ctx, plan, sink)
 	sink.Close()
 	if res != nil {
-		writeRunSummary(stdout, res, plan.Out)
+		summary.Run(stdout, res, plan.Out)
 	}
 	if errors.Is(err, bench.ErrLostWrites) {
 		return &problemError{err}

@@ -72,6 +72,7 @@ type Row struct {
 //	p99 (any stat)      that latency of each op type found in every run
 //	setData.p99         one op type's latency; setData.throughput its ops/s
 //	fsync_p99           the slowest member's transaction log syncs
+//	max_rate            a capacity search's maximum (the default for capacity folders)
 //
 // where a latency stat is min, mean, p50, p90, p99, p999 (or p99.9) or max.
 func Compare(base, cand *Runs, opts Options) (*Report, error) {
@@ -86,8 +87,11 @@ func Compare(base, cand *Runs, opts Options) (*Report, error) {
 		return nil, fmt.Errorf("%w: %s (--force compares them anyway)", ErrNotComparable, strings.Join(found, "; "))
 	}
 	names := opts.Metrics
-	if len(names) == 0 {
+	if len(names) == 0 || slices.Equal(names, DefaultMetrics) && allCapacity(slices.Concat(base.results, cand.results)) {
 		names = DefaultMetrics
+		if allCapacity(slices.Concat(base.results, cand.results)) {
+			names = []string{maxRate} // a search's one figure
+		}
 	}
 	metrics, err := resolveMetrics(names, slices.Concat(base.results, cand.results))
 	if err != nil {

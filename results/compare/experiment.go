@@ -32,6 +32,7 @@ var experimentKeys = []struct {
 	{"target", targetKind},
 	{"clients", func(r *results.Result) string { return strconv.Itoa(r.Config.Clients) }},
 	{"rate", func(r *results.Result) string { return strconv.FormatFloat(r.Config.Rate, 'f', -1, 64) }},
+	{slaKey, func(r *results.Result) string { return otherKnob(r, slaKey) }},
 }
 
 func otherKnob(r *results.Result, key string) string {

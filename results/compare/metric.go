@@ -81,6 +81,9 @@ func resolveMetric(name string, runs []*results.Result) ([]metric, error) {
 	if canon == throughput {
 		return []metric{totalThroughput()}, nil
 	}
+	if canon == maxRate {
+		return []metric{maxRateMetric()}, nil
+	}
 	if latencyStat(canon) != nil {
 		return perOp(canon, runs)
 	}
@@ -95,7 +98,7 @@ func resolveMetric(name string, runs []*results.Result) ([]metric, error) {
 	for _, s := range latencyStats {
 		stats = append(stats, s.name)
 	}
-	return nil, fmt.Errorf("unknown metric %q (known: throughput, %s, fsync_STAT, OP.STAT such as setData.p99)",
+	return nil, fmt.Errorf("unknown metric %q (known: throughput, max_rate, %s, fsync_STAT, OP.STAT such as setData.p99)",
 		name, strings.Join(stats, ", "))
 }
 

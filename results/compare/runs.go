@@ -28,14 +28,22 @@ type Runs struct {
 //	a result.json file, or a run folder holding one   one run
 //	a sweep folder (sweep.json)                       its runs; one combination only
 //	a folder whose subfolders hold result.json        one run per subfolder
+//	a capacity.json, a capacity folder, or a folder   one search each, its
+//	  of them                                          maximum the metric max_rate
 func Load(path string) (*Runs, error) {
+	read := results.ReadFile
 	files, sweep, err := resultFiles(path)
+	if fi, serr := os.Stat(path); serr == nil {
+		if cf, ok := capacityFiles(path, fi.IsDir()); ok {
+			files, sweep, err, read = cf, nil, nil, capacityRun
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
 	rs := &Runs{Path: path, Files: files, sweep: sweep}
 	for _, f := range files {
-		r, err := results.ReadFile(f) // its errors name the file
+		r, err := read(f) // its errors name the file
 		if err != nil {
 			return nil, err
 		}

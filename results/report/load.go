@@ -49,9 +49,10 @@ type sweep struct {
 // among them) and probe folders, in the order given, and the sweeps
 // again as such.
 type folders struct {
-	runs   []*run
-	probes []*probe
-	sweeps []*sweep
+	capacities []*capacity
+	runs       []*run
+	probes     []*probe
+	sweeps     []*sweep
 }
 
 // load reads every folder in dirs, telling a run, a sweep and a probe
@@ -86,6 +87,12 @@ func load(dirs []string) (*folders, error) {
 			}
 			f.runs = append(f.runs, sw.runs...)
 			f.sweeps = append(f.sweeps, sw)
+		case results.CapacityFile:
+			c, err := loadCapacity(dir, labels[i])
+			if err != nil {
+				return nil, err
+			}
+			f.capacities = append(f.capacities, c)
 		case results.ProbeFile:
 			p, err := loadProbe(dir, labels[i])
 			if err != nil {
@@ -110,18 +117,18 @@ func folderKind(arg string) (dir, kind string, err error) {
 	}
 	if !st.IsDir() {
 		switch base := filepath.Base(arg); base {
-		case results.ResultFile, results.SweepFile, results.ProbeFile:
+		case results.ResultFile, results.SweepFile, results.ProbeFile, results.CapacityFile:
 			return filepath.Dir(arg), base, nil
 		}
 		return "", "", fmt.Errorf("%s: not a folder", arg)
 	}
-	for _, name := range []string{results.ResultFile, results.SweepFile, results.ProbeFile} {
+	for _, name := range []string{results.ResultFile, results.SweepFile, results.ProbeFile, results.CapacityFile} {
 		if _, err := os.Stat(filepath.Join(arg, name)); err == nil {
 			return arg, name, nil
 		}
 	}
-	return "", "", fmt.Errorf("%s: no %s, %s or %s in it: not a zkbench result folder",
-		arg, results.ResultFile, results.SweepFile, results.ProbeFile)
+	return "", "", fmt.Errorf("%s: no %s, %s, %s or %s in it: not a zkbench result folder",
+		arg, results.ResultFile, results.SweepFile, results.ProbeFile, results.CapacityFile)
 }
 
 // folderLabels names each folder in charts and tables: its base name,
@@ -143,7 +150,7 @@ func folderLabels(dirs []string) []string {
 
 func folderBase(arg string) string {
 	switch base := filepath.Base(arg); base {
-	case results.ResultFile, results.SweepFile, results.ProbeFile:
+	case results.ResultFile, results.SweepFile, results.ProbeFile, results.CapacityFile:
 		arg = filepath.Dir(arg)
 	}
 	if abs, err := filepath.Abs(arg); err == nil {

@@ -79,6 +79,9 @@ func writePage(path string, p *page) error {
 func foldersPage(f *folders) *page {
 	p := &page{Title: title(f)}
 	p.warnInterrupted(f)
+	if len(f.capacities) > 0 {
+		p.addCapacities(f.capacities)
+	}
 	if len(f.runs) > 0 {
 		p.addRuns(f.runs, f.sweeps)
 	}
@@ -111,6 +114,10 @@ func (p *page) warnInterrupted(f *folders) {
 // "zkbench probe p1".
 func title(f *folders) string {
 	switch {
+	case len(f.capacities) == 1 && len(f.runs) == 0 && len(f.probes) == 0:
+		return "zkbench capacity " + f.capacities[0].label
+	case len(f.capacities) > 0 && len(f.runs) == 0 && len(f.probes) == 0:
+		return fmt.Sprintf("zkbench: %d capacity searches compared", len(f.capacities))
 	case len(f.sweeps) == 1 && len(f.sweeps[0].runs) == len(f.runs) && len(f.probes) == 0:
 		return fmt.Sprintf("zkbench sweep of %s: %d runs", strings.Join(f.sweeps[0].index.Vary, " × "), len(f.runs))
 	case len(f.runs) == 1 && len(f.probes) == 0:

@@ -237,7 +237,7 @@ func TestLoadErrors(t *testing.T) {
 		want string // in the error, after the path
 	}{
 		{"missing", filepath.Join(tmp, "nope"), filepath.Join(tmp, "nope") + ": no such folder"},
-		{"empty", mk("empty", nil), "no result.json, sweep.json or probe.json in it"},
+		{"empty", mk("empty", nil), "no result.json, sweep.json, probe.json or capacity.json in it"},
 		{"file", filepath.Join(mk("file", map[string]string{"x.txt": "x"}), "x.txt"), "x.txt: not a folder"},
 		{"corrupt", mk("corrupt", map[string]string{"result.json": `{"schema": 1, "ops": [`}), "corrupt/result.json: line 1: unexpected end of JSON input"},
 		{"schema", mk("schema", map[string]string{"result.json": `{"schema": 7}`}), "schema/result.json: schema 7, this zkbench reads schema 1"},

@@ -120,7 +120,7 @@ func stallText(st results.SnapshotStall, fsync, inside bool) string {
 
 // runWarnings are what a reader of r's figures should not miss.
 func runWarnings(r *results.Result) []string {
-	var ws []string
+	ws := append([]string(nil), r.Warnings...)
 	if e := r.Total.Errors; e > 0 {
 		ws = append(ws, fmt.Sprintf("%d ops failed", e))
 	}

@@ -2,11 +2,14 @@ package collect
 
 import (
 	"context"
+	"os"
+	"runtime"
 	"sync"
 	"time"
 
 	"github.com/shirou/gopsutil/v3/cpu"
 	"github.com/shirou/gopsutil/v3/disk"
+	"github.com/shirou/gopsutil/v3/process"
 )
 
 // Sample is one interval of the machine: CPU use and, per block device,
@@ -15,7 +18,11 @@ import (
 type Sample struct {
 	T      time.Time
 	CPUPct float64
-	Disk   map[string]DiskRate
+	// ProcCPUPct is this process's share of all cores: the embedded
+	// ensemble and the clients, or the clients alone against a real
+	// ensemble; the rest of CPUPct is other processes'.
+	ProcCPUPct float64
+	Disk       map[string]DiskRate
 }
 
 // DiskRate is one device's activity over a sample.
@@ -46,6 +53,10 @@ func (s *System) Run(ctx context.Context) {
 	t := time.NewTicker(s.interval)
 	defer t.Stop()
 	cpu.Percent(0, false) // prime: the next call measures since now
+	self, _ := process.NewProcess(int32(os.Getpid()))
+	if self != nil {
+		self.Percent(0)
+	}
 	prev, prevT := s.counters(), time.Now()
 	for {
 		select {
@@ -56,6 +67,11 @@ func (s *System) Run(ctx context.Context) {
 			sm := Sample{T: now, Disk: map[string]DiskRate{}}
 			if p, err := cpu.Percent(0, false); err == nil && len(p) == 1 {
 				sm.CPUPct = p[0]
+			}
+			if self != nil {
+				if p, err := self.Percent(0); err == nil {
+					sm.ProcCPUPct = p / float64(runtime.NumCPU()) // of one core, summed: as CPUPct, of all
+				}
 			}
 			secs := now.Sub(prevT).Seconds()
 			for name, c := range cur {

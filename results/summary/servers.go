@@ -1,18 +1,19 @@
-package table
+package summary
 
 import (
 	"fmt"
 	"strconv"
 
 	"zkbench/results"
+	"zkbench/results/table"
 )
 
-// Servers is a run's server table, with the alignment of its columns and
+// servers is a run's server table, with the alignment of its columns and
 // a note to print under it ("" for none). Embedded members have every
 // sync timed; real servers' syncs are mntr's (count, mean, the slow
 // ones), with their snapshots and log rolls where their files were
 // watched and "-" where they were not.
-func Servers(res *results.Result) (rows [][]string, right []bool, note string) {
+func servers(res *results.Result) (rows [][]string, right []bool, note string) {
 	if !res.MntrFsync() {
 		rows = [][]string{{"SERVER", "ROLE", "FSYNCS", "TXNS/SYNC", "FSYNC P50", "FSYNC P99", "SNAPSHOTS", "ROLLS"}}
 		for _, s := range res.Servers {
@@ -21,7 +22,7 @@ func Servers(res *results.Result) (rows [][]string, right []bool, note string) {
 				perSync = float64(s.Fsync.Txns) / float64(s.Fsync.Count)
 			}
 			rows = append(rows, []string{strconv.Itoa(s.ID), s.Role, itoa(s.Fsync.Count), fmt.Sprintf("%.1f", perSync),
-				Micros(s.Fsync.Latency.P50), Micros(s.Fsync.Latency.P99), strconv.Itoa(len(s.Snapshots)), strconv.Itoa(s.LogRolls)})
+				table.Micros(s.Fsync.Latency.P50), table.Micros(s.Fsync.Latency.P99), strconv.Itoa(len(s.Snapshots)), strconv.Itoa(s.LogRolls)})
 		}
 		return rows, []bool{true, false, true, true, true, true, true, true}, ""
 	}
@@ -32,16 +33,16 @@ func Servers(res *results.Result) (rows [][]string, right []bool, note string) {
 			snaps, rolls = strconv.Itoa(len(s.Snapshots)), strconv.Itoa(s.LogRolls)
 		}
 		rows = append(rows, []string{strconv.Itoa(s.ID), s.Role, itoa(s.Fsync.Count),
-			Micros(int64(s.Fsync.Latency.Mean)), itoa(s.Fsync.OverWarningThreshold), snaps, rolls})
+			table.Micros(int64(s.Fsync.Latency.Mean)), itoa(s.Fsync.OverWarningThreshold), snaps, rolls})
 	}
 	note = "(syncs from mntr, which keeps their times in whole ms; snapshots and rolls from the servers' files, - where not watched)"
 	return rows, []bool{true, false, true, true, true, true, true}, note
 }
 
-// Stall is the snapshot stall's line, "" without a window: the write p99
+// stall is the snapshot stall's line, "" without a window: the write p99
 // inside snapshot windows and outside them, and the fsync p99 likewise
 // where every sync was timed.
-func Stall(res *results.Result) string {
+func stall(res *results.Result) string {
 	st := res.SnapshotStall
 	if st.Windows == 0 {
 		return ""
@@ -62,9 +63,7 @@ func stallFigure(st results.SnapshotStall, fsync, inside bool) string {
 	case !ok:
 		return "none"
 	case f.Samples == 0:
-		return Micros(f.P99Us)
+		return table.Micros(f.P99Us)
 	}
-	return fmt.Sprintf("%s (n=%d)", Micros(f.P99Us), f.Samples)
+	return fmt.Sprintf("%s (n=%d)", table.Micros(f.P99Us), f.Samples)
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,4 +1,4 @@
-package main
+package summary
 
 import (
 	"bytes"
@@ -8,9 +8,9 @@ import (
 	"zkbench/results"
 )
 
-// TestRunSummaryStall: the summary's snapshot-stall line gives the
+// TestRunStall: the summary's snapshot-stall line gives the
 // samples behind each p99, and a side without any is "none", not 0.
-func TestRunSummaryStall(t *testing.T) {
+func TestRunStall(t *testing.T) {
 	p := func(v int64) *int64 { return &v }
 	tests := []struct {
 		name  string
@@ -27,7 +27,7 @@ func TestRunSummaryStall(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var b bytes.Buffer
-			writeRunSummary(&b, &results.Result{Target: "embedded", SnapshotStall: tt.stall}, "out")
+			Run(&b, &results.Result{Target: "embedded", SnapshotStall: tt.stall}, "out")
 			if !strings.Contains(b.String(), tt.want+"\n") {
 				t.Errorf("summary:\n%s\nwant the line %q", b.String(), tt.want)
 			}

@@ -1,4 +1,4 @@
-package table
+package summary
 
 import (
 	"strings"
@@ -29,14 +29,14 @@ func TestServers(t *testing.T) {
 			"snapshot windows: 1; write p99 inside 4.00 ms (n=5) vs outside none; fsync p99 not measured on this target"},
 		{"zk://", external, "1 follower 10 3.00 ms 0 - -", "not watched", ""},
 	} {
-		rows, right, note := Servers(tc.res)
+		rows, right, note := servers(tc.res)
 		if len(rows) != 2 || len(right) != len(rows[0]) || strings.Join(strings.Fields(strings.Join(rows[1], " ")), " ") != tc.row {
 			t.Errorf("%s: rows %q", tc.name, rows)
 		}
 		if !strings.Contains(note, tc.note) {
 			t.Errorf("%s: note %q", tc.name, note)
 		}
-		if got := Stall(tc.res); got != tc.stall {
+		if got := stall(tc.res); got != tc.stall {
 			t.Errorf("%s: stall %q, want %q", tc.name, got, tc.stall)
 		}
 	}

@@ -1,0 +1,169 @@
+package capacity
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"zkbench/bench"
+	"zkbench/results"
+	"zkbench/results/report"
+	"zkbench/results/table"
+)
+
+// Options is one capacity search.
+type Options struct {
+	// Plan is the run every step is: workload, target, knobs. Each step
+	// runs a clone with its rate, clients, warm-up and duration set.
+	Plan *bench.Plan
+	// Name names the default output folder (…-<Name>-capacity).
+	Name string
+	// Out is the capacity folder, new or empty; "" for the default.
+	Out string
+	SLA results.CapacitySLA
+	// StepDuration and Warmup are each step's measured phase and the
+	// unmeasured one before it.
+	StepDuration, Warmup time.Duration
+	// Clients fixes every step's sessions; 0 sizes them per step for
+	// the rate (AutoClients).
+	Clients int
+	Search  Search
+	// PredictFrom is a probe folder whose syncs predict the disk-bound
+	// ceiling; "" for none.
+	PredictFrom string
+	// Members and RecordBytes describe the ensemble for the prediction.
+	Members     int
+	RecordBytes int
+	Sink        bench.Sink
+}
+
+// AutoClients is the sessions a step at rate needs so that the
+// load generator never runs out of free clients while the target meets
+// the SLA: twice the ops in flight at that latency (Little's law), at
+// least min and at most 1,024.
+func AutoClients(rate float64, sla time.Duration, least int) int {
+	n := int(math.Ceil(2 * rate * sla.Seconds()))
+	return min(max(n, least, 1), 1024)
+}
+
+// Run searches, writes capacity.json after every step (so that an
+// interruption or a failure keeps what was measured) and report.html at
+// the end, and returns the capacity. An interrupted search returns it
+// with an error wrapping bench.ErrInterrupted.
+func Run(ctx context.Context, o Options) (*results.Capacity, error) {
+	var prediction *results.Prediction
+	if o.PredictFrom != "" { // before anything is created: a bad folder is refused with nothing left
+		p, err := PredictFromProbe(o.PredictFrom, cmp.Or(o.Plan.Value("dataLogDir"), o.Plan.Value("dataDir")),
+			Model{Members: o.Members, RecordBytes: o.RecordBytes, SLA: o.SLA})
+		if err != nil {
+			return nil, fmt.Errorf("--predict-from %w", err)
+		}
+		prediction = p
+	}
+	_, statErr := os.Stat(o.Out)
+	out, err := bench.PrepareOut(o.Out, o.Name+"-capacity")
+	if err != nil {
+		return nil, err
+	}
+	created := o.Out == "" || os.IsNotExist(statErr)
+	c := &results.Capacity{ZkbenchVersion: bench.Version(), Profile: o.Name, Started: time.Now().UTC(),
+		Target: o.Plan.Value("target"), Workload: o.Plan.Value("workload"), SLA: o.SLA,
+		Resolution: o.Search.Resolution, Prediction: prediction}
+	if c.Resolution == 0 {
+		c.Resolution = DefaultResolution
+	}
+	sink := o.Sink
+	if sink == nil {
+		sink = quiet{}
+	}
+	path := filepath.Join(out, results.CapacityFile)
+	leastClients, _ := strconv.Atoi(o.Plan.Value("clients"))
+	n := 0
+	measure := func(ctx context.Context, rate float64) (results.CapacityStep, error) {
+		n++
+		clients := o.Clients
+		if clients == 0 {
+			clients = AutoClients(rate, time.Duration(o.SLA.MaxUs)*time.Microsecond, leastClients)
+		}
+		plan := o.Plan.Clone()
+		for k, v := range map[string]string{"rate": fmt.Sprint(rate), "clients": strconv.Itoa(clients),
+			"duration": o.StepDuration.String(), "warmup": o.Warmup.String()} {
+			if err := plan.Set(k, v); err != nil {
+				return results.CapacityStep{}, err
+			}
+		}
+		dir := fmt.Sprintf("%02d-%.0f", n, rate)
+		plan.Out = filepath.Join(out, dir)
+		res, err := bench.Run(ctx, plan, sink)
+		if res == nil {
+			return results.CapacityStep{}, err
+		}
+		st := StepOf(res, rate, clients, o.SLA)
+		st.Dir = dir
+		if op := mainOp(res); op.Hlog != "" {
+			st.Hlog = filepath.Join(dir, op.Hlog)
+		}
+		sink.Notice(stepLine(n, st))
+		c.Steps = append(c.Steps, st) // the same steps, in the same order, as the search's record
+		c.DurationS = time.Since(c.Started).Seconds()
+		if werr := c.WriteFile(path); werr != nil && err == nil {
+			err = werr
+		}
+		return st, err
+	}
+	oc, searchErr := o.Search.Run(ctx, measure, nil)
+	c.Steps, c.MaxRateOpsS, c.Converged, c.Interrupted = oc.Steps, oc.Max, oc.Converged, oc.Interrupted
+	c.DurationS = time.Since(c.Started).Seconds()
+	if knee := kneeStep(oc); knee != nil {
+		c.Limit, c.LimitEvidence = Attribute(*knee, c.Target)
+	}
+	if len(c.Steps) == 0 {
+		if created {
+			os.Remove(out) // ours and empty: a search that measured nothing leaves nothing
+		}
+		return nil, searchErr
+	}
+	if err := c.WriteFile(path); err != nil {
+		return c, err
+	}
+	if err := report.WriteFile(filepath.Join(out, report.File), []string{out}); err != nil {
+		return c, err
+	}
+	switch {
+	case c.Interrupted:
+		return c, fmt.Errorf("%w after %d steps; what was measured is in %s, marked interrupted", bench.ErrInterrupted, len(c.Steps), out)
+	case searchErr != nil && !errors.Is(searchErr, bench.ErrInterrupted):
+		return c, fmt.Errorf("%w (the search stopped after %d steps; results so far in %s)", searchErr, len(c.Steps), out)
+	}
+	return c, nil
+}
+
+// kneeStep is the step whose figures say what ran out: the failing one
+// just above the maximum; nil when none failed.
+func kneeStep(oc Outcome) *results.CapacityStep {
+	if oc.Knee < 0 {
+		return nil
+	}
+	return &oc.Steps[oc.Knee]
+}
+
+// stepLine is a step's figures for the progress notices.
+func stepLine(n int, st results.CapacityStep) string {
+	verdict := "pass"
+	if !st.Pass {
+		verdict = "fail: " + st.Why
+	}
+	return fmt.Sprintf("step %d: %s ops/s offered (%d clients), %.0f achieved, p99 %s, CPU %.0f%%: %s",
+		n, thousands(st.Rate), st.Clients, st.AchievedOpsS, table.Micros(st.P99Us), st.CPUPct, verdict)
+}
+
+type quiet struct{}
+
+func (quiet) Progress(bench.Progress) {}
+func (quiet) Notice(string)           {}

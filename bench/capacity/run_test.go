@@ -1,0 +1,120 @@
+package capacity
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"zkbench/bench"
+	"zkbench/internal/runfolders/runfolderstest"
+	"zkbench/profiles"
+	"zkbench/results"
+	"zkbench/workloads"
+)
+
+func TestMain(m *testing.M) { runfolderstest.Main(m) }
+
+// memoryPlan is the quick profile on an in-memory target: one member,
+// no log sync, in-process client calls, so that a step's rate is far
+// below what the target holds.
+func memoryPlan(t *testing.T) *bench.Plan {
+	t.Helper()
+	p, err := profiles.Load("quick")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := bench.NewPlan(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range [][2]string{{"servers", "1"}, {"keys", "20"}, {"forceSync", "false"}, {"clientTransport", "direct"},
+		{"workload", "write"}, {"dataDir", t.TempDir()}} {
+		if err := plan.Set(kv[0], kv[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return plan
+}
+
+// The search adds no load of its own: far from saturation a step
+// achieves its offered rate within 1%. The schedule, not the clock,
+// decides how many ops a step has: an in-memory target answers each
+// long before the next is due.
+func TestStepMeetsOfferedRate(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "cap")
+	sla := results.CapacitySLA{Percentile: 99, MaxUs: 1_000_000, MinAchieved: MinAchieved}
+	c, err := Run(context.Background(), Options{Plan: memoryPlan(t), Name: "quick", Out: out, SLA: sla,
+		StepDuration: 2 * time.Second, Warmup: 200 * time.Millisecond, Search: Search{Start: 1000, Max: 1000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Steps) != 1 {
+		t.Fatalf("%d steps, want 1 at the cap", len(c.Steps))
+	}
+	st := c.Steps[0]
+	if math.Abs(st.AchievedOpsS-st.Rate) > 0.01*st.Rate || st.Errors != 0 {
+		t.Errorf("offered %v, achieved %v with %d errors: want within 1%%", st.Rate, st.AchievedOpsS, st.Errors)
+	}
+	if !st.Pass || c.MaxRateOpsS != 1000 || c.Converged {
+		t.Errorf("pass %v max %v converged %v: want the cap, a lower bound", st.Pass, c.MaxRateOpsS, c.Converged)
+	}
+	for _, f := range []string{results.CapacityFile, "report.html", st.Hlog, filepath.Join(st.Dir, results.ResultFile)} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	saved, err := results.ReadCapacity(filepath.Join(out, results.CapacityFile))
+	if err != nil || len(saved.Steps) != 1 || saved.MaxRateOpsS != 1000 {
+		t.Errorf("capacity.json: %+v, %v", saved, err)
+	}
+}
+
+// stopper ends the search's context, as Ctrl-C does, at the first
+// progress report of a measured phase after a notice starting with at:
+// independent of how fast the steps go.
+type stopper struct {
+	cancel context.CancelFunc
+	at     string
+	armed  *bool
+}
+
+func (s stopper) Progress(p bench.Progress) {
+	if *s.armed && p.Phase == workloads.Measuring {
+		s.cancel()
+	}
+}
+
+func (s stopper) Notice(msg string) {
+	if strings.HasPrefix(msg, s.at) {
+		*s.armed = true
+	}
+}
+
+// Interrupted in its second step, the search keeps the first step and
+// the cut one, marked, in capacity.json and the report.
+func TestRunInterruptedKeepsSteps(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "cap")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sla := results.CapacitySLA{Percentile: 99, MaxUs: 1_000_000, MinAchieved: MinAchieved}
+	c, err := Run(ctx, Options{Plan: memoryPlan(t), Name: "quick", Out: out, SLA: sla, StepDuration: time.Second,
+		Warmup: 0, Search: Search{Start: 200}, Sink: stopper{cancel: cancel, at: "step 1: 200 ops/s offered", armed: new(bool)}})
+	if !errors.Is(err, bench.ErrInterrupted) {
+		t.Fatalf("error %v, want ErrInterrupted", err)
+	}
+	if c == nil || !c.Interrupted || len(c.Steps) != 2 || !c.Steps[0].Pass || !c.Steps[1].Interrupted || c.MaxRateOpsS != 200 {
+		t.Fatalf("capacity %+v: want the first step passed, the second interrupted", c)
+	}
+	saved, err := results.ReadCapacity(filepath.Join(out, results.CapacityFile))
+	if err != nil || !saved.Interrupted {
+		t.Errorf("capacity.json %+v, %v: want it marked interrupted", saved, err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "report.html")); err != nil {
+		t.Error(err)
+	}
+}

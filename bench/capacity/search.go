@@ -1,0 +1,197 @@
+// Package capacity answers a capacity planner's question: the highest
+// offered rate a target holds within a latency SLA, what runs out first
+// there, and what a disk probe predicts for it.
+//
+// The search is open loop, a run per offered rate (a step): it doubles
+// the rate from a start until a step fails, then bisects between the
+// last passing and the first failing rate until they are within a
+// resolution (5%) of each other. A step passes when the chosen
+// percentile of the workload's main op is within the SLA, at least 97%
+// of the offered rate was achieved, and no op failed. Each step is a
+// whole bench.Run (its own warm-up, its requests drained before it
+// ends), so the search works on every target bench runs.
+package capacity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"zkbench/results"
+)
+
+// MinAchieved is the share of the offered rate a passing step achieves:
+// below it the target fell behind, whatever its latencies say.
+const MinAchieved = 0.97
+
+// DefaultResolution is how close the bisection brings the last passing
+// and the first failing rate: 5% of the passing one.
+const DefaultResolution = 0.05
+
+// Stepper measures one offered rate, judged against the search's SLA. An
+// error wrapping context.Canceled or bench.ErrInterrupted with a step
+// whose Interrupted is set keeps that step in the record but ends the
+// search; any other error ends it too.
+type Stepper func(ctx context.Context, rate float64) (results.CapacityStep, error)
+
+// Search is where the rate search starts and stops.
+type Search struct {
+	// Start is the first offered rate, ops/s.
+	Start float64
+	// Max is the highest rate the ramp tries: a target that passes there
+	// is reported as holding at least Max. 0: no cap.
+	Max float64
+	// Min is the lowest rate tried when the start fails already, halving
+	// down to it.
+	Min float64
+	// Resolution is the bisection's stopping width relative to the
+	// passing rate; 0 means DefaultResolution.
+	Resolution float64
+}
+
+// Outcome is what a search found.
+type Outcome struct {
+	Steps []results.CapacityStep // in the order they ran
+	// Max is the highest passing rate, 0 when none passed.
+	Max float64
+	// Converged: the knee lies between Max and a failing rate within
+	// the resolution.
+	Converged   bool
+	Interrupted bool
+	// Knee is the index in Steps of the failing step closest above Max
+	// (the one whose figures say what ran out), -1 when none failed.
+	Knee int
+}
+
+// errStop ends the search without an error of its own.
+var errStop = errors.New("stop")
+
+// Run searches with measure and calls onStep after each step. Only an
+// error of measure's that is not an interruption is returned; an
+// interruption gives the outcome so far, Interrupted set.
+func (s Search) Run(ctx context.Context, measure Stepper, onStep func(results.CapacityStep)) (Outcome, error) {
+	if s.Start <= 0 {
+		return Outcome{}, fmt.Errorf("start rate %v: want more than 0", s.Start)
+	}
+	res := s.Resolution
+	if res <= 0 {
+		res = DefaultResolution
+	}
+	o := Outcome{Knee: -1}
+	var stepErr error
+	try := func(rate float64) (bool, error) {
+		if ctx.Err() != nil {
+			o.Interrupted = true
+			return false, errStop
+		}
+		st, err := measure(ctx, rate)
+		if st.Rate != 0 || err == nil {
+			o.Steps = append(o.Steps, st)
+			if onStep != nil {
+				onStep(st)
+			}
+		}
+		switch {
+		case st.Interrupted || ctx.Err() != nil:
+			o.Interrupted = true
+			return false, errStop
+		case err != nil:
+			stepErr = err
+			return false, errStop
+		}
+		return st.Pass, nil
+	}
+	lo, hi, err := s.bracket(try)
+	if err == nil && lo > 0 && hi > 0 {
+		lo, hi, err = bisect(lo, hi, res, try)
+		o.Converged = err == nil
+	}
+	o.Max = lo
+	o.Knee = kneeIndex(o.Steps, lo)
+	if errors.Is(err, errStop) {
+		err = stepErr
+	}
+	return o, err
+}
+
+// bracket finds a passing rate lo and a failing one hi: doubling from
+// Start while steps pass, or halving while they fail. hi is 0 when the
+// cap passed, lo 0 when nothing down to Min passed.
+func (s Search) bracket(try func(float64) (bool, error)) (lo, hi float64, err error) {
+	rate := roundRate(s.Start)
+	pass, err := try(rate)
+	if err != nil {
+		return 0, 0, err
+	}
+	if !pass {
+		hi = rate
+		for {
+			rate = roundRate(rate / 2)
+			if rate < max(s.Min, 1) || rate == hi {
+				return 0, hi, nil
+			}
+			if pass, err = try(rate); err != nil {
+				return 0, hi, err
+			}
+			if pass {
+				return rate, hi, nil
+			}
+			hi = rate
+		}
+	}
+	for {
+		lo = rate
+		if s.Max > 0 && lo >= s.Max {
+			return lo, 0, nil
+		}
+		rate = roundRate(rate * 2)
+		if s.Max > 0 {
+			rate = min(rate, roundRate(s.Max))
+		}
+		if pass, err = try(rate); err != nil {
+			return lo, 0, err
+		}
+		if !pass {
+			return lo, rate, nil
+		}
+	}
+}
+
+// bisect narrows [lo, hi] until hi is within res of lo.
+func bisect(lo, hi, res float64, try func(float64) (bool, error)) (float64, float64, error) {
+	for hi-lo > res*lo {
+		mid := roundRate((lo + hi) / 2)
+		if mid <= lo || mid >= hi {
+			break // whole ops/s: nothing left between them
+		}
+		pass, err := try(mid)
+		if err != nil {
+			return lo, hi, err
+		}
+		if pass {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo, hi, nil
+}
+
+// kneeIndex is the failing step of the lowest rate above lo.
+func kneeIndex(steps []results.CapacityStep, lo float64) int {
+	knee := -1
+	for i, st := range steps {
+		if st.Pass || st.Interrupted || st.Rate <= lo {
+			continue
+		}
+		if knee < 0 || st.Rate < steps[knee].Rate {
+			knee = i
+		}
+	}
+	return knee
+}
+
+// roundRate keeps rates whole ops/s: they are typed by people and
+// compared between runs.
+func roundRate(r float64) float64 { return math.Max(1, math.Round(r)) }

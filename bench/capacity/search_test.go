@@ -1,0 +1,159 @@
+package capacity
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"zkbench/results"
+)
+
+// fakeTarget's latency grows with the offered rate as a queue's does,
+// p99 = base / (1 - rate/saturation), and it achieves at most its
+// saturation: the rate where p99 meets the SLA is known exactly.
+type fakeTarget struct {
+	baseUs, saturation float64
+	sla                results.CapacitySLA
+	steps              int
+}
+
+func (f *fakeTarget) knee() float64 {
+	return f.saturation * (1 - f.baseUs/float64(f.sla.MaxUs))
+}
+
+func (f *fakeTarget) measure(_ context.Context, rate float64) (results.CapacityStep, error) {
+	f.steps++
+	st := results.CapacityStep{Rate: rate, AchievedOpsS: min(rate, f.saturation)}
+	if rate >= f.saturation {
+		st.P99Us = 60_000_000
+	} else {
+		st.P99Us = int64(f.baseUs / (1 - rate/f.saturation))
+	}
+	st.P50Us, st.P999Us = st.P99Us/3, st.P99Us*2
+	st.Pass, st.Why = Judge(st, f.sla)
+	return st, nil
+}
+
+func TestSearchFindsKnee(t *testing.T) {
+	sla := results.CapacitySLA{Percentile: 99, MaxUs: 10_000}
+	for _, tc := range []struct {
+		name         string
+		start, max   float64
+		base, satur  float64
+		wantBoundary bool
+	}{
+		{"ramp from below", 500, 0, 1000, 3444, true},
+		{"start far above the knee", 50_000, 0, 1000, 3444, true},
+		{"fast target", 100, 0, 300, 52_000, true},
+		{"knee between ramp steps", 1000, 0, 2000, 9_000, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fakeTarget{baseUs: tc.base, saturation: tc.satur, sla: sla}
+			o, err := Search{Start: tc.start, Max: tc.max}.Run(context.Background(), f.measure, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			knee := f.knee()
+			if o.Max > knee || o.Max < 0.95*knee {
+				t.Errorf("max %v, knee %.0f: not within 5%% below it", o.Max, knee)
+			}
+			if !o.Converged || o.Interrupted {
+				t.Errorf("converged %v interrupted %v", o.Converged, o.Interrupted)
+			}
+			if o.Knee < 0 || o.Steps[o.Knee].Pass || o.Steps[o.Knee].Rate > 1.06*o.Max {
+				t.Errorf("knee step %d of %+v", o.Knee, o.Steps)
+			}
+			if len(o.Steps) != f.steps || len(o.Steps) > 16 {
+				t.Errorf("%d steps recorded of %d run", len(o.Steps), f.steps)
+			}
+		})
+	}
+}
+
+func TestSearchCapPasses(t *testing.T) {
+	f := &fakeTarget{baseUs: 100, saturation: 1e9, sla: results.CapacitySLA{Percentile: 99, MaxUs: 10_000}}
+	o, err := Search{Start: 1000, Max: 5000}.Run(context.Background(), f.measure, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Max != 5000 || o.Converged || o.Knee != -1 {
+		t.Errorf("max %v converged %v knee %d: want the cap, not converged", o.Max, o.Converged, o.Knee)
+	}
+}
+
+func TestSearchNothingPasses(t *testing.T) {
+	f := &fakeTarget{baseUs: 20_000, saturation: 1e6, sla: results.CapacitySLA{Percentile: 99, MaxUs: 10_000}}
+	o, err := Search{Start: 64, Min: 4}.Run(context.Background(), f.measure, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Max != 0 || o.Converged || len(o.Steps) != 5 { // 64, 32, 16, 8, 4
+		t.Errorf("max %v converged %v steps %d", o.Max, o.Converged, len(o.Steps))
+	}
+}
+
+func TestSearchInterruptedKeepsSteps(t *testing.T) {
+	f := &fakeTarget{baseUs: 1000, saturation: 3444, sla: results.CapacitySLA{Percentile: 99, MaxUs: 10_000}}
+	ctx, cancel := context.WithCancel(context.Background())
+	measure := func(ctx context.Context, rate float64) (results.CapacityStep, error) {
+		st, _ := f.measure(ctx, rate)
+		if f.steps == 3 {
+			cancel()
+			st.Interrupted, st.Pass = true, false
+			return st, errors.New("interrupted")
+		}
+		return st, nil
+	}
+	o, err := Search{Start: 500}.Run(ctx, measure, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !o.Interrupted || o.Converged || len(o.Steps) != 3 || o.Max != 1000 {
+		t.Errorf("interrupted %v converged %v steps %d max %v", o.Interrupted, o.Converged, len(o.Steps), o.Max)
+	}
+}
+
+func TestSearchStepErrorEnds(t *testing.T) {
+	down := errors.New("connect: refused")
+	o, err := Search{Start: 500}.Run(context.Background(), func(context.Context, float64) (results.CapacityStep, error) {
+		return results.CapacityStep{}, down
+	}, nil)
+	if !errors.Is(err, down) || len(o.Steps) != 0 {
+		t.Errorf("err %v steps %d", err, len(o.Steps))
+	}
+}
+
+func TestJudge(t *testing.T) {
+	sla := results.CapacitySLA{Percentile: 99.9, MaxUs: 10_000}
+	for _, tc := range []struct {
+		st   results.CapacityStep
+		pass bool
+		why  string
+	}{
+		{results.CapacityStep{Rate: 1000, AchievedOpsS: 999, P99Us: 20_000, P999Us: 9_000}, true, ""},
+		{results.CapacityStep{Rate: 1000, AchievedOpsS: 969, P999Us: 9_000}, false, "achieved 969 of 1000 ops/s (97%)"},
+		{results.CapacityStep{Rate: 1000, AchievedOpsS: 1000, P999Us: 10_001, Errors: 2}, false, "p99.9 10.0 ms over 10.0 ms and 2 errors"},
+		{results.CapacityStep{Rate: 1000, AchievedOpsS: 1000, Interrupted: true}, false, "interrupted"},
+	} {
+		pass, why := Judge(tc.st, sla)
+		if pass != tc.pass || why != tc.why {
+			t.Errorf("Judge(%+v) = %v %q, want %v %q", tc.st, pass, why, tc.pass, tc.why)
+		}
+	}
+}
+
+func FuzzParsePercentile(f *testing.F) {
+	for _, s := range []string{"99", "99.9", "95", "", "99.90", "abc"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParsePercentile(s)
+		if err == nil && p != 99 && p != 99.9 {
+			t.Errorf("ParsePercentile(%q) = %v", s, p)
+		}
+		if err != nil && !strings.Contains(err.Error(), "want 99 or 99.9") {
+			t.Errorf("ParsePercentile(%q): %v", s, err)
+		}
+	})
+}
