@@ -47,9 +47,12 @@ func memoryPlan(t *testing.T) *bench.Plan {
 // long before the next is due.
 func TestStepMeetsOfferedRate(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "cap")
-	sla := results.CapacitySLA{Percentile: 99, MaxUs: 1_000_000, MinAchieved: MinAchieved}
+	// An SLA of an hour: only the rate decides. A step of 5 s lets a
+	// machine busy with other work fall 50 ms behind the schedule at the
+	// end before the rate misses by 1%.
+	sla := results.CapacitySLA{Percentile: 99, MaxUs: 3_600_000_000, MinAchieved: MinAchieved}
 	c, err := Run(context.Background(), Options{Plan: memoryPlan(t), Name: "quick", Out: out, SLA: sla,
-		StepDuration: 2 * time.Second, Warmup: 200 * time.Millisecond, Search: Search{Start: 1000, Max: 1000}})
+		StepDuration: 5 * time.Second, Warmup: 200 * time.Millisecond, Search: Search{Start: 1000, Max: 1000}})
 	if err != nil {
 		t.Fatal(err)
 	}
