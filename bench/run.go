@@ -352,7 +352,7 @@ func (r *runner) startEnsemble(ctx context.Context) error {
 		return fmt.Errorf("start the ensemble: %w", err)
 	}
 	r.ens = e
-	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	wctx, cancel := context.WithTimeout(ctx, startTimeout(r.plan))
 	defer cancel()
 	wctx, stop := r.untilFailure(wctx)
 	defer stop()
@@ -363,6 +363,14 @@ func (r *runner) startEnsemble(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// startTimeout bounds the wait for the ensemble to serve: a minute, or
+// for a large tree as long as sending it to a learner (a SNAP) at
+// 10 MB/s takes, a pace a busy 2-core machine keeps, on top of the
+// restores done by then.
+func startTimeout(p *Plan) time.Duration {
+	return max(time.Minute, time.Duration(estimateSpace(p).tree/(10<<20))*time.Second)
 }
 
 // untilFailure returns ctx, ended also when a member fails on its own
