@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"zkbench/workloads/zkmanaged"
 )
 
 // RequireEnv names the variable that turns a missing ZooKeeper into a test
@@ -30,34 +32,20 @@ const RequireEnv = "ZKBENCH_REQUIRE_ZK"
 // JarDir is where Debian installs ZooKeeper and its dependencies.
 var JarDir = "/usr/share/java"
 
-var jars = []string{
-	"zookeeper.jar", "zookeeper-jute.jar", "slf4j-api.jar", "slf4j-log4j12.jar",
-	"log4j-1.2.jar", "commons-cli.jar", "commons-io.jar", "netty-buffer.jar",
-	"netty-common.jar", "netty-handler.jar", "netty-transport.jar",
-	"netty-transport-native-epoll.jar", "netty-transport-native-unix-common.jar",
-	"netty-resolver.jar", "netty-codec.jar", "metrics-core.jar", "snappy-java.jar",
-	"jackson-core.jar", "jackson-databind.jar", "jackson-annotations.jar",
-}
-
 //go:embed ZkDirCheck.java
 var dirCheckSource []byte
 
 // ErrUnavailable means Java or the ZooKeeper jars are not installed.
 var ErrUnavailable = errors.New("zkref: ZooKeeper 3.8 reference not installed (apt-get install -y zookeeper)")
 
-// Classpath returns the class path of ZooKeeper 3.8 and its dependencies.
+// Classpath returns the class path of ZooKeeper 3.8 and its dependencies
+// in JarDir: the one the managed target runs servers with.
 func Classpath() (string, error) {
-	if _, err := exec.LookPath("java"); err != nil {
-		return "", fmt.Errorf("%w: no java on PATH", ErrUnavailable)
+	in, err := zkmanaged.Locate(JarDir)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
-	paths := make([]string, len(jars))
-	for i, j := range jars {
-		paths[i] = filepath.Join(JarDir, j)
-		if _, err := os.Stat(paths[i]); err != nil {
-			return "", fmt.Errorf("%w: %v", ErrUnavailable, err)
-		}
-	}
-	return strings.Join(paths, ":"), nil
+	return in.Classpath, nil
 }
 
 // Need skips t when the reference is missing, or fails it when RequireEnv
