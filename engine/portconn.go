@@ -121,7 +121,7 @@ func (cc *portConn) handshake() error {
 		return err
 	}
 	var req jute.ConnectRequest
-	if err := jute.DecodeRecord(f, &req); err != nil {
+	if _, err := jute.DecodeRequest(f, &req); err != nil {
 		return err
 	}
 	m := cc.e.member(cc.member)
@@ -189,8 +189,12 @@ func (cc *portConn) answer(f []byte) bool {
 		// said plainly rather than half done.
 		return cc.reply(jute.ReplyHeader{Xid: h.Xid, Zxid: cc.c.LastZxid(), Err: int32(datatree.Unimplemented)}, nil)
 	}
-	if rec != nil && jute.DecodeRecord(f[rd.Offset():], rec) != nil {
-		return false // ZooKeeper drops a connection that sends a malformed packet
+	if rec != nil {
+		// Bytes after the fields rec knows are a newer client's and are
+		// ignored, as ZooKeeper ignores them.
+		if _, err := jute.DecodeRequest(f[rd.Offset():], rec); err != nil {
+			return false // ZooKeeper drops a connection that sends a malformed packet
+		}
 	}
 	if a, ok := rec.(*jute.AuthPacket); ok {
 		return cc.authenticate(h.Xid, a)
