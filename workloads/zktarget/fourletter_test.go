@@ -1,0 +1,261 @@
+package zktarget_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"zkbench/engine"
+	"zkbench/internal/zkref"
+	"zkbench/workloads/zktarget"
+)
+
+// ask sends a four-letter word and returns the reply, read to the close.
+func ask(t *testing.T, addr, word string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, word); err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("%s: %v", word, err)
+	}
+	return string(b)
+}
+
+// embedded starts a one-member embedded ensemble (a leader, as the
+// one-member quorum of zkref is) with the given whitelist and returns
+// its client port.
+func embedded(t *testing.T, whitelist string) string {
+	t.Helper()
+	cfg := engine.DefaultConfig(t.TempDir())
+	cfg.Servers = 1
+	cfg.TickTime = 500 * time.Millisecond
+	cfg.PreAllocSize = 1 << 20
+	cfg.FourLetterWords = whitelist
+	e, err := engine.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Stop() })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.WaitServing(ctx); err != nil {
+		t.Fatal(err)
+	}
+	addrs, err := e.ListenClients("127.0.0.1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return addrs[0]
+}
+
+func connect(t *testing.T, addr string) (*zk.Conn, int64) {
+	t.Helper()
+	c, ev, err := zk.Connect([]string{addr}, 4*time.Second, zk.WithLogInfo(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	for e := range ev {
+		if e.State == zk.StateHasSession {
+			go func() {
+				for range ev {
+				}
+			}()
+			return c, c.SessionID()
+		}
+	}
+	t.Fatal("no session")
+	return nil, 0
+}
+
+// exercise does the same things on either server: an ephemeral and a
+// persistent node, a data watch, an exists watch and a child watch.
+func exercise(t *testing.T, c *zk.Conn) {
+	t.Helper()
+	acl := zk.WorldACL(zk.PermAll)
+	if _, err := c.Create("/w", []byte("x"), 0, acl); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Create("/w/e", []byte("ee"), zk.FlagEphemeral, acl); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := c.GetW("/w"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := c.ExistsW("/absent"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := c.ChildrenW("/w"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// keys returns the keys of "key<sep>value" lines, sorted; lines that
+// match skip are left out.
+func keys(reply, sep string, skip *regexp.Regexp) []string {
+	var ks []string
+	for _, line := range strings.Split(strings.TrimRight(reply, "\n"), "\n") {
+		if skip != nil && skip.MatchString(line) {
+			continue
+		}
+		k, _, _ := strings.Cut(line, sep)
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+var sessionID = regexp.MustCompile(`0x[0-9a-f]+`)
+
+// The four-letter words of a member against those of a real ZooKeeper
+// 3.8 server after the same operations: the same keys and line shapes,
+// the same counts where the two must agree, every reply parsed by the
+// code that reads a real server's.
+func TestFourLetterWordsMatchZooKeeper(t *testing.T) {
+	zkref.Need(t)
+	t.Parallel()
+	srv, err := zkref.StartServer(t.TempDir(), zkref.ServerOptions{Quorum: true,
+		Props: []string{"-Dzookeeper.4lw.commands.whitelist=*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	ours := embedded(t, "*")
+	servers := map[string]string{"zookeeper": srv.Addr, "zkbench": ours}
+
+	before := map[string]zktarget.Stats{}
+	for name, addr := range servers {
+		st, err := zktarget.Mntr(context.Background(), addr)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		before[name] = st
+	}
+	sessions := map[string]int64{}
+	for name, addr := range servers {
+		c, sid := connect(t, addr)
+		exercise(t, c)
+		sessions[name] = sid
+	}
+	replies := map[string]map[string]string{}
+	for name, addr := range servers {
+		replies[name] = map[string]string{}
+		for _, w := range []string{"ruok", "isro", "srvr", "stat", "conf", "envi", "cons", "wchs", "wchc", "wchp", "dirs", "mntr"} {
+			replies[name][w] = ask(t, addr, w)
+		}
+	}
+	zkr, our := replies["zookeeper"], replies["zkbench"]
+
+	for _, w := range []string{"ruok", "isro", "wchs"} {
+		if our[w] != zkr[w] {
+			t.Errorf("%s: %q, ZooKeeper says %q", w, our[w], zkr[w])
+		}
+	}
+	// One session watches: by connection and by path, the same lines.
+	for _, w := range []string{"wchc", "wchp"} {
+		if o, z := sessionID.ReplaceAllString(our[w], "SID"), sessionID.ReplaceAllString(zkr[w], "SID"); o != z {
+			t.Errorf("%s:\n%s\nZooKeeper:\n%s", w, o, z)
+		}
+	}
+	same := func(word string, a, b []string) {
+		t.Helper()
+		if !slices.Equal(a, b) {
+			t.Errorf("%s keys:\n %v\nZooKeeper's:\n %v", word, a, b)
+		}
+	}
+	same("srvr", keys(our["srvr"], ":", nil), keys(zkr["srvr"], ":", nil))
+	client := regexp.MustCompile(`^ /`)
+	same("stat", keys(our["stat"], ":", client), keys(zkr["stat"], ":", client))
+	same("conf", keys(our["conf"], "=", nil), keys(zkr["conf"], "=", nil))
+	same("envi", keys(our["envi"], "=", nil), keys(zkr["envi"], "=", nil))
+	same("dirs", keys(our["dirs"], ":", nil), keys(zkr["dirs"], ":", nil))
+	// cons: the watching session's line has every field, in order.
+	fields := regexp.MustCompile(`^ /127\.0\.0\.1:\d+\[\d+\]\(queued=\d+,recved=\d+,sent=\d+,sid=0x[0-9a-f]+,lop=[A-Z]+,est=\d+,to=\d+,lcxid=0x[0-9a-f]+,lzxid=0x[0-9a-f]+,lresp=\d+,llat=\d+,minlat=\d+,avglat=\d+,maxlat=\d+\)$`)
+	for name, r := range replies {
+		lines := strings.Split(r["cons"], "\n")
+		if !slices.ContainsFunc(lines, fields.MatchString) || !strings.HasSuffix(r["cons"], ")\n\n") {
+			t.Errorf("%s cons:\n%s", name, r["cons"])
+		}
+	}
+
+	// mntr through the code that reads it from real servers.
+	after := map[string]zktarget.Stats{}
+	for name, addr := range servers {
+		st, err := zktarget.Mntr(context.Background(), addr)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		after[name] = st
+	}
+	for k := range after["zkbench"] {
+		if _, ok := after["zookeeper"][k]; !ok {
+			t.Errorf("mntr key %s: ZooKeeper 3.8 has no such key", k)
+		}
+	}
+	for _, k := range []string{"zk_server_state", "zk_peer_state", "zk_avg_latency", "zk_max_latency", "zk_min_latency",
+		"zk_packets_received", "zk_packets_sent", "zk_num_alive_connections", "zk_outstanding_requests", "zk_znode_count",
+		"zk_watch_count", "zk_ephemerals_count", "zk_approximate_data_size", "zk_global_sessions", "zk_uptime",
+		"zk_open_file_descriptor_count", "zk_max_file_descriptor_count", "zk_quorum_size", "zk_learners",
+		"zk_synced_followers", "zk_synced_observers", "zk_pending_syncs", "zk_leader_uptime", "zk_last_proposal_size",
+		"zk_avg_fsynctime", "zk_cnt_fsynctime", "zk_max_fsynctime", "zk_p99_readlatency", "zk_cnt_updatelatency"} {
+		if _, ok := after["zkbench"][k]; !ok {
+			t.Errorf("mntr: no %s", k)
+		}
+	}
+	for _, k := range []string{"zk_server_state", "zk_peer_state", "zk_watch_count", "zk_ephemerals_count",
+		"zk_global_sessions", "zk_num_alive_connections", "zk_outstanding_requests", "zk_quorum_size", "zk_learners"} {
+		if o, z := after["zkbench"][k], after["zookeeper"][k]; o != z {
+			t.Errorf("mntr %s = %s, ZooKeeper says %s", k, o, z)
+		}
+	}
+	// Both grew by the same nodes and the same txns, synced each.
+	for _, k := range []string{"zk_znode_count", "zk_cnt_fsynctime"} {
+		grew := map[string]float64{}
+		for name := range servers {
+			b, _ := before[name].Number(k)
+			a, _ := after[name].Number(k)
+			grew[name] = a - b
+		}
+		if grew["zkbench"] != grew["zookeeper"] {
+			t.Errorf("mntr %s grew by %v, ZooKeeper's by %v", k, grew["zkbench"], grew["zookeeper"])
+		}
+	}
+	if f := after["zkbench"].Fsync(); f["zk_cnt_fsynctime"] == 0 {
+		t.Errorf("no fsync figures: %v", f)
+	}
+}
+
+// Without a whitelist only srvr is answered, as by ZooKeeper 3.8; the
+// refusal of mntr is what zktarget reports as ErrMntrNotAllowed.
+func TestFourLetterWordsWhitelist(t *testing.T) {
+	t.Parallel()
+	addr := embedded(t, engine.DefaultConfig("").FourLetterWords)
+	if _, err := zktarget.Mntr(context.Background(), addr); err == nil || !strings.Contains(err.Error(), "whitelist") {
+		t.Errorf("mntr without the whitelist: %v", err)
+	}
+	if got, want := ask(t, addr, "ruok"), "ruok is not executed because it is not in the whitelist.\n"; got != want {
+		t.Errorf("ruok: %q, want %q", got, want)
+	}
+	if got := ask(t, addr, "srvr"); !strings.HasPrefix(got, "Zookeeper version: 3.8.0-") || !strings.Contains(got, "\nMode: leader\n") {
+		t.Errorf("srvr:\n%s", got)
+	}
+	if got := ask(t, addr, "dump"); got != "dump is not executed because it is not in the whitelist.\n" {
+		t.Errorf("dump: %q", got)
+	}
+}
