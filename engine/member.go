@@ -48,11 +48,11 @@ type member struct {
 	role    atomic.Int32  // quorum.Role of the last Ready
 	gen     atomic.Uint64 // bumped whenever the member stops serving: its connections break
 
-	clients  sessions // connected here
-	stats    *serverStats
+	clients sessions // connected here
+	stats   *serverStats
 	// status is the Peer's, as of the last tick: the Peer belongs to the
 	// run goroutine, the four-letter words read this copy.
-	status atomic.Pointer[quorum.Status]
+	status   atomic.Pointer[quorum.Status]
 	nextSess atomic.Int64
 
 	inbox    chan *call
