@@ -145,6 +145,9 @@ var engineKeys = map[string]func(c *engine.Config, v string) error{
 	"peerJitter":     durationKey(func(c *engine.Config, d time.Duration) { c.PeerJitter = d }),
 	"initLimit":      intKey(func(c *engine.Config, n int) { c.InitLimit = n }),
 	"syncLimit":      intKey(func(c *engine.Config, n int) { c.SyncLimit = n }),
+	"maxClientCnxns": intKey(func(c *engine.Config, n int) { c.MaxClientCnxns = n }),
+	// ZooKeeper's own spelling: the words any client port answers.
+	"4lw.commands.whitelist": func(c *engine.Config, v string) error { c.FourLetterWords = v; return nil },
 	"preallocMode": func(c *engine.Config, v string) error {
 		m, err := disk.ParsePreallocMode(v)
 		c.PreallocMode = m

@@ -86,6 +86,10 @@ type runner struct {
 	// start is the snapshot file the members start from (preloadFrom),
 	// read through before anything is created.
 	start *engine.StartingSnapshot
+	// serving: the ensemble serves clients until stopped (Serve), with no
+	// run to collect figures for. Its members' own figures, in fixed
+	// memory, are what the four-letter words report.
+	serving bool
 }
 
 // interval is the length of one interval of the run's recordings and
@@ -294,8 +298,11 @@ func (r *runner) estimateSpace() spaceEstimate {
 
 func (r *runner) startEnsemble(ctx context.Context) error {
 	cfg := r.plan.engine
-	r.servers = collect.NewServers(time.Now(), cfg.FsyncWarningThreshold, r.interval())
-	cfg.Events = r.servers
+	if !r.serving {
+		r.servers = collect.NewServers(time.Now(), cfg.FsyncWarningThreshold, r.interval())
+		r.servers.KeepIntervals(0) // until the driver's Reset at the measured phase
+		cfg.Events = r.servers
+	}
 	e, err := engine.Start(cfg)
 	if err != nil {
 		switch {
