@@ -2,8 +2,12 @@ package zktarget_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net"
+	"os"
+	"os/exec"
 	"regexp"
 	"slices"
 	"sort"
@@ -258,4 +262,105 @@ func TestFourLetterWordsWhitelist(t *testing.T) {
 	if got := ask(t, addr, "dump"); got != "dump is not executed because it is not in the whitelist.\n" {
 		t.Errorf("dump: %q", got)
 	}
+}
+
+// Two client libraries' own four-letter-word code against a member and a
+// real ZooKeeper 3.8: go-zookeeper's FLW helpers and kazoo's command and
+// server_version (Debian's python3-kazoo) get the same answers from both.
+func TestFourLetterWordsThroughClientLibraries(t *testing.T) {
+	zkref.Need(t)
+	t.Parallel()
+	srv, err := zkref.StartServer(t.TempDir(), zkref.ServerOptions{Quorum: true,
+		Props: []string{"-Dzookeeper.4lw.commands.whitelist=*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	servers := map[string]string{"zookeeper": srv.Addr, "zkbench": embedded(t, "*")}
+	ids := map[string]int64{}
+	for name, addr := range servers {
+		c, sid := connect(t, addr)
+		exercise(t, c)
+		ids[name] = sid
+	}
+
+	type flw struct {
+		Ruok, SrvrOK, ConsOK bool
+		Watcher              zk.ServerClient // the exercising session's cons line, as go-zookeeper parses it
+	}
+	got := map[string]flw{}
+	for name, addr := range servers {
+		var f flw
+		f.Ruok = zk.FLWRuok([]string{addr}, 5*time.Second)[0]
+		// go-zookeeper's srvr parser expects ZooKeeper 3.4's "built on"
+		// date: it fails on 3.8's own reply, and must on ours alike.
+		_, f.SrvrOK = zk.FLWSrvr([]string{addr}, 5*time.Second)
+		cons, ok := zk.FLWCons([]string{addr}, 5*time.Second)
+		f.ConsOK = ok
+		for _, c := range cons[0].Clients {
+			if c.SessionID == ids[name] {
+				f.Watcher = *c
+			}
+		}
+		if f.Watcher.SessionID == 0 {
+			t.Errorf("%s: go-zookeeper's cons found no line of session 0x%x: %+v", name, ids[name], cons[0])
+		}
+		got[name] = f
+	}
+	o, z := got["zkbench"], got["zookeeper"]
+	if o.Ruok != z.Ruok || o.SrvrOK != z.SrvrOK || o.ConsOK != z.ConsOK {
+		t.Errorf("go-zookeeper: ruok/srvr/cons %v/%v/%v, ZooKeeper's %v/%v/%v", o.Ruok, o.SrvrOK, o.ConsOK, z.Ruok, z.SrvrOK, z.ConsOK)
+	}
+	if ow, zw := o.Watcher, z.Watcher; ow.Queued != zw.Queued || ow.Timeout != zw.Timeout || ow.Received != zw.Received {
+		t.Errorf("go-zookeeper's cons line: queued %d to %d recved %d, ZooKeeper's %d %d %d",
+			ow.Queued, ow.Timeout, ow.Received, zw.Queued, zw.Timeout, zw.Received)
+	}
+
+	python := "/usr/bin/python3"
+	if err := exec.Command(python, "-c", "import kazoo").Run(); err != nil {
+		if os.Getenv(zkref.RequireEnv) != "" {
+			t.Fatalf("kazoo: %v (apt-get install -y python3-kazoo)", err)
+		}
+		t.Skipf("kazoo: %v (apt-get install -y python3-kazoo)", err)
+	}
+	kz := map[string]map[string]any{}
+	for name, addr := range servers {
+		cmd := exec.Command(python, "testdata/kazoo_words.py", addr)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("kazoo against %s: %v\n%s", name, err, stderr.String())
+		}
+		var m map[string]any
+		if err := json.Unmarshal(out, &m); err != nil {
+			t.Fatalf("kazoo against %s: %v: %s", name, err, out)
+		}
+		kz[name] = m
+	}
+	for _, k := range []string{"server_version", "ruok", "isro", "srvr_mode", "wchs"} {
+		if o, z := fmt.Sprint(kz["zkbench"][k]), fmt.Sprint(kz["zookeeper"][k]); o != z {
+			t.Errorf("kazoo %s: %s, ZooKeeper says %s", k, o, z)
+		}
+	}
+	// What kazoo read of ZooKeeper's mntr is its first 8 KiB: the keys
+	// there and in ours agree in value where they must.
+	ourMntr, zkMntr := kz["zkbench"]["mntr"].(map[string]any), kz["zookeeper"]["mntr"].(map[string]any)
+	compared := 0
+	for _, k := range []string{"zk_server_state", "zk_ephemerals_count", "zk_watch_count", "zk_num_alive_connections",
+		"zk_global_sessions", "zk_outstanding_requests", "zk_quorum_size"} {
+		z, ok := zkMntr[k]
+		if !ok {
+			continue // beyond kazoo's 8 KiB of ZooKeeper's reply
+		}
+		compared++
+		if o := ourMntr[k]; o != z {
+			t.Errorf("kazoo mntr %s: %v, ZooKeeper says %v", k, o, z)
+		}
+	}
+	if compared == 0 {
+		t.Error("kazoo read none of the compared mntr keys from ZooKeeper")
+	}
+	t.Logf("kazoo: %d mntr values compared; go-zookeeper: ruok %v, srvr parsed %v, cons parsed %v on both",
+		compared, o.Ruok, o.SrvrOK, o.ConsOK)
 }
