@@ -47,10 +47,15 @@ func FuzzClientPort(f *testing.F) {
 	f.Add(req(jute.XidSetWatches, jute.OpSetWatches, &jute.SetWatches{DataWatches: []string{"/a"}, ChildWatches: []string{"/"}}))
 	f.Add(req(1, jute.OpMulti, &jute.MultiRequest{Ops: []jute.Op{{Type: jute.OpCheck, Record: &jute.CheckVersionRequest{Path: "/", Version: 9}}}}))
 	f.Add(cat(req(jute.XidPing, jute.OpPing, nil), req(jute.XidAuth, jute.OpAuth, &jute.AuthPacket{Scheme: "digest", Auth: []byte("a:b")})))
-	f.Add(req(1, 106, nil))                     // addWatch: unimplemented
-	f.Add(req(1, jute.OpCloseSession, nil))     // then nothing more is read
-	f.Add([]byte{0x7f, 0xff, 0xff, 0xff, 0, 0}) // a frame far beyond jute.maxbuffer
-	f.Add([]byte{0, 0, 0, 12, 0, 0, 0, 1})      // cut short
+	sw5 := req(jute.XidSetWatches, jute.OpSetWatches, &jute.SetWatches{ExistWatches: []string{"/x"}})
+	sw5 = append(sw5, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff) // two more lists, as newer clients send
+	binary.BigEndian.PutUint32(sw5, uint32(len(sw5)-4))
+	f.Add(sw5)
+	f.Add(append(req(1, jute.OpGetData, &jute.GetDataRequest{Path: "/"}), 9)) // a byte past the frame: the next length's
+	f.Add(req(1, 106, nil))                                                   // addWatch: unimplemented
+	f.Add(req(1, jute.OpCloseSession, nil))                                   // then nothing more is read
+	f.Add([]byte{0x7f, 0xff, 0xff, 0xff, 0, 0})                               // a frame far beyond jute.maxbuffer
+	f.Add([]byte{0, 0, 0, 12, 0, 0, 0, 1})                                    // cut short
 
 	e := start(f, testConfig(f, 1, 0))
 	addrs, err := e.ListenClients("127.0.0.1", 0)

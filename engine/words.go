@@ -22,6 +22,9 @@ import (
 // word 4lw.commands.whitelist lacks, "" (closed unanswered) for one that
 // is known but not answered here.
 func (e *Ensemble) answerWord(id uint64, word string, local net.Addr) string {
+	if e.member(id) == nil {
+		return "" // down: as a stopped server's port, nothing answers
+	}
 	if !e.words[word] {
 		return fourletter.NotAllowed(word)
 	}
