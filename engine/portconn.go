@@ -44,9 +44,12 @@ type portConn struct {
 	opened time.Time // when it was accepted
 	stats  *serverStats
 
-	// The connection's own figures (cons, crst).
-	smu sync.Mutex
-	cs  connStats
+	// The connection's own figures (cons, crst), and its session as
+	// they show it: read by other connections' words, so not cc.c.
+	smu      sync.Mutex
+	cs       connStats
+	sid      int64
+	sTimeout int32
 
 	// Set by the handshake, then only read.
 	m    host
@@ -209,6 +212,9 @@ func (cc *portConn) handshake() error {
 	cc.cs.received++
 	cc.cs.sent++
 	cc.cs.lastOp = "SESS"
+	if cc.c != nil {
+		cc.sid, cc.sTimeout = cc.c.session, cc.c.timeout
+	}
 	cc.smu.Unlock()
 	if err := cc.flush(); err != nil {
 		return err
@@ -504,16 +510,21 @@ func (cc *portConn) dropped() {
 // figures is the connection as cons prints it.
 func (cc *portConn) figures() fourletter.Conn {
 	cc.smu.Lock()
-	s := cc.cs
+	s, sid, timeout := cc.cs, cc.sid, cc.sTimeout
 	cc.smu.Unlock()
-	c := fourletter.Conn{Remote: cc.nc.RemoteAddr().String(), Outstanding: s.outstanding, Received: s.received,
+	c := fourletter.Conn{SessionID: sid, TimeoutMs: timeout,Remote: cc.nc.RemoteAddr().String(), Outstanding: s.outstanding, Received: s.received,
 		Sent: s.sent, LastOp: s.lastOp, Established: cc.opened.UnixMilli(), LastCxid: s.lastCxid,
 		LastZxid: s.lastZxid, Latency: s.latency, LastLatency: s.lastLatency}
 	if !s.lastResp.IsZero() {
 		c.LastRespMs = s.lastResp.UnixMilli()
 	}
-	if cc.c != nil {
-		c.SessionID, c.TimeoutMs = cc.c.session, cc.c.timeout
-	}
 	return c
+}
+
+// shownSession is the connection's session id for other connections'
+// words (0 before its handshake).
+func (cc *portConn) shownSession() int64 {
+	cc.smu.Lock()
+	defer cc.smu.Unlock()
+	return cc.sid
 }

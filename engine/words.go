@@ -86,8 +86,10 @@ func (e *Ensemble) figures(id uint64, local net.Addr) *fourletter.Figures {
 	for _, pw := range tree.DataWatches() {
 		w := fourletter.Watch{Path: pw.Path}
 		for _, wr := range pw.Watchers {
-			if cc, ok := wr.(*portConn); ok && cc.c != nil {
-				w.Sessions = append(w.Sessions, cc.c.session)
+			if cc, ok := wr.(*portConn); ok {
+				if sid := cc.shownSession(); sid != 0 {
+					w.Sessions = append(w.Sessions, sid)
+				}
 			}
 		}
 		if len(w.Sessions) > 0 {
