@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"zkbench/engine/jute"
 )
 
 // askWord sends a four-letter word to addr and returns the reply.
@@ -150,4 +152,29 @@ func BenchmarkServerStatsAnswered(b *testing.B) {
 		s.packetIn(true)
 		s.answered(1500*time.Microsecond, true, 120)
 	}
+}
+
+// Words asked while sessions connect, watch and leave read every
+// connection's figures safely (run with -race).
+func TestFourLetterWordsWhileClientsComeAndGo(t *testing.T) {
+	cfg := testConfig(t, 1, 0)
+	cfg.FourLetterWords = "*"
+	e := start(t, cfg)
+	addr := servePorts(t, e)[1]
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 8 {
+			s := dialRaw(t, addr)
+			s.send(frame(&jute.RequestHeader{Xid: 1, Type: jute.OpExists}, &jute.ExistsRequest{Path: fmt.Sprintf("/x%d", i), Watch: true}))
+			s.reply()
+			s.nc.Close()
+		}
+	}()
+	for _, w := range []string{"cons", "stat", "wchc", "wchp", "wchs", "mntr", "crst", "srst", "conf", "dirs", "envi"} {
+		if got := askWord(t, addr, w); got == "" {
+			t.Errorf("%s: no answer", w)
+		}
+	}
+	<-done
 }
