@@ -264,9 +264,10 @@ func TestFourLetterWordsWhitelist(t *testing.T) {
 	}
 }
 
-// Two client libraries' own four-letter-word code against a member and a
-// real ZooKeeper 3.8: go-zookeeper's FLW helpers and kazoo's command and
-// server_version (Debian's python3-kazoo) get the same answers from both.
+// Three clients' own four-letter-word code against a member and a real
+// ZooKeeper 3.8: go-zookeeper's FLW helpers, ZooKeeper's FourLetterWordMain
+// (what zkServer.sh status runs) and kazoo's command and server_version
+// (Debian's python3-kazoo) get the same answers from both.
 func TestFourLetterWordsThroughClientLibraries(t *testing.T) {
 	zkref.Need(t)
 	t.Parallel()
@@ -314,6 +315,26 @@ func TestFourLetterWordsThroughClientLibraries(t *testing.T) {
 	if ow, zw := o.Watcher, z.Watcher; ow.Queued != zw.Queued || ow.Timeout != zw.Timeout || ow.Received != zw.Received {
 		t.Errorf("go-zookeeper's cons line: queued %d to %d recved %d, ZooKeeper's %d %d %d",
 			ow.Queued, ow.Timeout, ow.Received, zw.Queued, zw.Timeout, zw.Received)
+	}
+
+	// ZooKeeper's own FourLetterWordMain, which zkServer.sh status runs
+	// and reads the "Mode:" line of.
+	for _, word := range []string{"srvr", "ruok", "isro"} {
+		answers := map[string]string{}
+		for name, addr := range servers {
+			host, port, _ := net.SplitHostPort(addr)
+			out, _, err := zkref.Run("org.apache.zookeeper.client.FourLetterWordMain", host, port, word)
+			if err != nil {
+				t.Fatalf("FourLetterWordMain %s against %s: %v", word, name, err)
+			}
+			if word == "srvr" {
+				out = regexp.MustCompile(`(?m)^Mode: .*$`).FindString(out)
+			}
+			answers[name] = out
+		}
+		if answers["zkbench"] != answers["zookeeper"] || answers["zkbench"] == "" {
+			t.Errorf("FourLetterWordMain %s: %q, ZooKeeper says %q", word, answers["zkbench"], answers["zookeeper"])
+		}
 	}
 
 	python := "/usr/bin/python3"
