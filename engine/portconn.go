@@ -72,7 +72,7 @@ type portConn struct {
 }
 
 func newPortConn(e *Ensemble, id uint64, nc net.Conn) *portConn {
-	cc := &portConn{e: e, member: id, nc: nc, rd: bufio.NewReaderSize(nc, 512), enc: jute.NewWriter(nil),
+	cc := &portConn{e: e, member: id, nc: nc, rd: bufio.NewReader(nc), enc: jute.NewWriter(nil),
 		kick: make(chan struct{}, 1), done: make(chan struct{}), opened: time.Now(), stats: e.stats[id]}
 	cc.cs.reset()
 	if host, _, err := net.SplitHostPort(nc.RemoteAddr().String()); err == nil {
