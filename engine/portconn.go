@@ -43,6 +43,7 @@ type portConn struct {
 	host   string    // the remote address, for maxClientCnxns
 	opened time.Time // when it was accepted
 	stats  *serverStats
+	shard  *latencyShard // of stats, this connection's
 
 	// The connection's own figures (cons, crst), and its session as
 	// they show it: read by other connections' words, so not cc.c.
@@ -74,6 +75,7 @@ type portConn struct {
 func newPortConn(e *Ensemble, id uint64, nc net.Conn) *portConn {
 	cc := &portConn{e: e, member: id, nc: nc, rd: bufio.NewReader(nc), enc: jute.NewWriter(nil),
 		kick: make(chan struct{}, 1), done: make(chan struct{}), opened: time.Now(), stats: e.stats[id]}
+	cc.shard = cc.stats.shard()
 	cc.cs.reset()
 	if host, _, err := net.SplitHostPort(nc.RemoteAddr().String()); err == nil {
 		cc.host = host
@@ -485,7 +487,7 @@ func (cc *portConn) requested() {
 
 // answered counts a request answered after d with a reply of size bytes.
 func (cc *portConn) answered(h jute.RequestHeader, zxid int64, d time.Duration, read bool, size int) {
-	cc.stats.answered(d, read, size)
+	cc.stats.answered(cc.shard, d, read, size)
 	ms := d.Milliseconds()
 	cc.smu.Lock()
 	defer cc.smu.Unlock()

@@ -35,7 +35,6 @@ func (e *Ensemble) answerWord(id uint64, word string, local net.Addr) string {
 	switch word {
 	case "srst":
 		if f.Serving {
-			defer e.stats[id].lock()()
 			e.stats[id].reset()
 		}
 	case "crst":

@@ -148,10 +148,13 @@ func TestFourLetterWordsReportEachMember(t *testing.T) {
 func BenchmarkServerStatsAnswered(b *testing.B) {
 	s := newServerStats(time.Now())
 	b.ReportAllocs()
-	for b.Loop() {
-		s.packetIn(true)
-		s.answered(1500*time.Microsecond, true, 120)
-	}
+	b.RunParallel(func(pb *testing.PB) {
+		sh := s.shard()
+		for pb.Next() {
+			s.packetIn(true)
+			s.answered(sh, 1500*time.Microsecond, true, 120)
+		}
+	})
 }
 
 // Words asked while sessions connect, watch and leave read every

@@ -85,6 +85,21 @@ func (s *Summary) Add(v int64) {
 	s.Sum += v
 }
 
+// Merge adds o's values to s.
+func (s *Summary) Merge(o Summary) {
+	if o.Count == 0 {
+		return
+	}
+	if s.Count == 0 || o.Min < s.Min {
+		s.Min = o.Min
+	}
+	if s.Count == 0 || o.Max > s.Max {
+		s.Max = o.Max
+	}
+	s.Count += o.Count
+	s.Sum += o.Sum
+}
+
 // Avg is the mean rounded to four decimals, half up (AvgMinMaxCounter.getAvg).
 func (s Summary) Avg() float64 {
 	if s.Count == 0 {
@@ -109,6 +124,14 @@ func (s *Sizes) Add(n int64) {
 	if n > s.Max {
 		s.Max = n
 	}
+}
+
+// Merge takes o's smallest and largest into s (Last stays s's).
+func (s *Sizes) Merge(o Sizes) {
+	if o.Min >= 0 && (s.Min < 0 || o.Min < s.Min) {
+		s.Min = o.Min
+	}
+	s.Max = max(s.Max, o.Max)
 }
 
 // Conn is one client connection (ServerCnxn.dumpConnectionInfo).
