@@ -514,7 +514,7 @@ func (cc *portConn) figures() fourletter.Conn {
 	cc.smu.Lock()
 	s, sid, timeout := cc.cs, cc.sid, cc.sTimeout
 	cc.smu.Unlock()
-	c := fourletter.Conn{SessionID: sid, TimeoutMs: timeout,Remote: cc.nc.RemoteAddr().String(), Outstanding: s.outstanding, Received: s.received,
+	c := fourletter.Conn{SessionID: sid, TimeoutMs: timeout, Remote: cc.nc.RemoteAddr().String(), Outstanding: s.outstanding, Received: s.received,
 		Sent: s.sent, LastOp: s.lastOp, Established: cc.opened.UnixMilli(), LastCxid: s.lastCxid,
 		LastZxid: s.lastZxid, Latency: s.latency, LastLatency: s.lastLatency}
 	if !s.lastResp.IsZero() {
