@@ -111,8 +111,12 @@ func cons(b *strings.Builder, c Conn, brief bool) {
 		if c.LastCxid >= 0 {
 			fmt.Fprintf(b, ",lcxid=0x%x", c.LastCxid)
 		}
+		avg := int64(0) // ServerCnxn.getAvgLatency: whole ms, truncated
+		if c.Latency.Count > 0 {
+			avg = c.Latency.Sum / c.Latency.Count
+		}
 		fmt.Fprintf(b, ",lzxid=0x%x,lresp=%d,llat=%d,minlat=%d,avglat=%d,maxlat=%d", c.LastZxid, c.LastRespMs,
-			c.LastLatency, c.Latency.Min, int64(c.Latency.Avg()), c.Latency.Max)
+			c.LastLatency, c.Latency.Min, avg, c.Latency.Max)
 	}
 	b.WriteString(")")
 }
