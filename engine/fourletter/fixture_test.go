@@ -15,7 +15,7 @@ func leaderFigures() *Figures {
 	f := &Figures{Serving: true, Mode: "leader", PeerState: "leading - broadcast", ServerID: 1, Zxid: 0x100000004,
 		Received: 11, Sent: 10, Nodes: 6, DataSize: 99, Watches: 3, Ephemerals: 1, GlobalSessions: 1,
 		UptimeMs: 721, OpenFDs: 47, MaxFDs: 20000, QuorumSize: 1, ResponseSizes: Sizes{106, 16, 106},
-		Leader: &LeaderFigures{UptimeMs: 698, Proposals: Sizes{87, 48, 87}},
+		Leader:      &LeaderFigures{UptimeMs: 698, Proposals: Sizes{87, 48, 87}},
 		DataWatches: []Watch{{"/a", []int64{0x100007b7f560001}}, {"/b", []int64{0x100007b7f560001}}},
 		Conf: Conf{ClientPort: 46053, DataDir: "/var/lib/zookeeper/version-2", DataLogDir: "/var/lib/zookeeper/version-2",
 			TickTimeMs: 500, MaxClientCnxns: 60, MinSessionTimeout: 1000, MaxSessionTimeout: 10000, InitLimit: 10, SyncLimit: 5,
