@@ -100,6 +100,9 @@ func (r *runner) run(ctx context.Context) (*results.Result, error) {
 	if err := r.plan.Check(); err != nil {
 		return nil, err
 	}
+	if err := r.plan.checkSessions(); err != nil {
+		return nil, err
+	}
 	if err := r.readStart(); err != nil {
 		return nil, err
 	}
@@ -299,6 +302,7 @@ func (r *runner) estimateSpace() spaceEstimate {
 func (r *runner) startEnsemble(ctx context.Context) error {
 	cfg := r.plan.engine
 	if !r.serving {
+		cfg = r.plan.runEngine()
 		r.servers = collect.NewServers(time.Now(), cfg.FsyncWarningThreshold, r.interval())
 		r.servers.KeepIntervals(0) // until the driver's Reset at the measured phase
 		cfg.Events = r.servers
