@@ -62,6 +62,9 @@ type Plan struct {
 	share workloads.Share
 	// faults is the fault schedule of the measured phase; nil for none.
 	faults []faults.Spec
+	// cnxnsSet: maxClientCnxns was set, so a run keeps it as it is
+	// (runEngine).
+	cnxnsSet bool
 }
 
 // defaultBarrierTimeout is how long the drivers of a shared workload
@@ -202,6 +205,9 @@ var engineKeys = map[string]func(c *engine.Config, v string) error{
 	"snapRetainCount": intKey(func(c *engine.Config, n int) { c.SnapRetainCount = n }),
 	"purgeInterval":   durationKey(func(c *engine.Config, d time.Duration) { c.PurgeInterval = d }),
 	"syncLimit":       intKey(func(c *engine.Config, n int) { c.SyncLimit = n }),
+	"maxClientCnxns":  intKey(func(c *engine.Config, n int) { c.MaxClientCnxns = n }),
+	// ZooKeeper's own spelling: the words any client port answers.
+	"4lw.commands.whitelist": func(c *engine.Config, v string) error { c.FourLetterWords = v; return nil },
 	"preallocMode": func(c *engine.Config, v string) error {
 		m, err := disk.ParsePreallocMode(v)
 		c.PreallocMode = m
@@ -304,6 +310,9 @@ func (p *Plan) apply(key, value string) error {
 		}
 		p.clientTransport = value
 		return nil
+	}
+	if key == "maxClientCnxns" {
+		p.cnxnsSet = true
 	}
 	if f, ok := engineKeys[key]; ok {
 		return f(&p.engine, value)
@@ -427,4 +436,39 @@ func validHeap(v string) bool {
 	}
 	_, err := strconv.ParseUint(n, 10, 64)
 	return err == nil
+}
+
+// runSessions are the sessions a run opens besides its clients' (setup,
+// preload, cleanup), a margin for maxClientCnxns.
+const runSessions = 4
+
+// sessionsPerMember is the most sessions of a run on one member: its
+// clients are spread over the members round robin.
+func (p *Plan) sessionsPerMember() int {
+	members := max(p.engine.Servers+p.engine.Observers, 1)
+	return (p.spec.Clients+members-1)/members + runSessions
+}
+
+// checkSessions refuses a run whose own sessions a member would refuse:
+// maxClientCnxns set below what they need.
+func (p *Plan) checkSessions() error {
+	c := p.runEngine()
+	if per := p.sessionsPerMember(); p.Embedded() && p.clientTransport == clientTCP && c.MaxClientCnxns > 0 && per > c.MaxClientCnxns {
+		return fmt.Errorf("maxClientCnxns=%d: a member would refuse some of the run's %d sessions (all from this host, up to %d a member); set it to at least %d, or 0",
+			c.MaxClientCnxns, p.spec.Clients, per, per)
+	}
+	return nil
+}
+
+// runEngine is the ensemble a run starts. A run's sessions all connect
+// from this host, so ZooKeeper's limit per address (maxClientCnxns, 60)
+// would refuse a large run's own clients: unless the key was set, a run
+// raises it to what its sessions need (result.json records the value).
+// Serve keeps the limit as configured: its clients are anyone's.
+func (p *Plan) runEngine() engine.Config {
+	c := p.engine
+	if !p.cnxnsSet && c.MaxClientCnxns > 0 {
+		c.MaxClientCnxns = max(c.MaxClientCnxns, p.sessionsPerMember())
+	}
+	return c
 }

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -50,5 +51,39 @@ func TestPreloadMethod(t *testing.T) {
 	plan, _ := NewPlan(p)
 	if err := plan.Set("preload", "often"); err == nil || !strings.Contains(err.Error(), `preload=often: "often": want true, false, snapshot, multi or create`) {
 		t.Errorf("preload=often: %v", err)
+	}
+}
+
+// A run's sessions all connect from this host: unless maxClientCnxns is
+// set, a run raises it to what they need on one member; set too low, the
+// run is refused before it starts.
+func TestPlanMaxClientCnxnsForARun(t *testing.T) {
+	for _, tc := range []struct {
+		settings string
+		want     string // the run's maxClientCnxns, or the error
+	}{
+		{"", "60"},
+		{"clients = 200", "71"}, // 67 a member and the run's own 4
+		{"clients = 200\nservers = 5", "60"},
+		{"clients = 200\nmaxClientCnxns = 0", "0"},
+		{"clients = 200\nmaxClientCnxns = 100", "100"},
+		{"clients = 200\nmaxClientCnxns = 60", "error: maxClientCnxns=60: a member would refuse some of the run's 200 sessions"},
+		{"clients = 200\nmaxClientCnxns = 60\nclientTransport = direct", "60"},
+	} {
+		p, err := profiles.Parse("p", "p.profile", strings.NewReader(tc.settings))
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := NewPlan(p)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.settings, err)
+		}
+		got := fmt.Sprint(plan.runEngine().MaxClientCnxns)
+		if err := plan.checkSessions(); err != nil {
+			got = "error: " + err.Error()
+		}
+		if !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%q: %s, want %s", tc.settings, got, tc.want)
+		}
 	}
 }

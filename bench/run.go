@@ -102,6 +102,10 @@ type runner struct {
 	stopScan func(end time.Time)
 	mntrEnd  []zktarget.ServerStats
 	rolesEnd []string // srvr's modes, read before the servers stopped
+	// serving: the ensemble serves clients until stopped (Serve), with no
+	// run to collect figures for. Its members' own figures, in fixed
+	// memory, are what the four-letter words report.
+	serving bool
 }
 
 // interval is the length of one interval of the run's recordings and
@@ -110,6 +114,9 @@ func (r *runner) interval() time.Duration { return hlog.RunInterval(r.plan.spec.
 
 func (r *runner) run(ctx context.Context) (*results.Result, error) {
 	if err := r.plan.Check(); err != nil {
+		return nil, err
+	}
+	if err := r.plan.checkSessions(); err != nil {
 		return nil, err
 	}
 	if err := r.readStart(); err != nil {
@@ -338,9 +345,13 @@ func (r *runner) estimateSpace() spaceEstimate {
 
 func (r *runner) startEnsemble(ctx context.Context) error {
 	cfg := r.plan.engine
-	r.servers = collect.NewServers(time.Now(), cfg.FsyncWarningThreshold, r.interval())
-	cfg.Events = r.servers
-	r.prepareFaults(&cfg)
+	if !r.serving {
+		cfg = r.plan.runEngine()
+		r.servers = collect.NewServers(time.Now(), cfg.FsyncWarningThreshold, r.interval())
+		r.servers.KeepIntervals(0) // until the driver's Reset at the measured phase
+		cfg.Events = r.servers
+		r.prepareFaults(&cfg)
+	}
 	e, err := engine.Start(cfg)
 	if err != nil {
 		switch {

@@ -34,7 +34,7 @@ func Serve(ctx context.Context, plan *Plan, host string, port int, sink Sink, re
 	if sink == nil {
 		sink = discard{}
 	}
-	r := &runner{plan: plan, sink: sink}
+	r := &runner{plan: plan, sink: sink, serving: true}
 	if err := r.readStart(); err != nil {
 		return err
 	}

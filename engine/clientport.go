@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -28,7 +29,7 @@ func (e *Ensemble) ServeClients(id uint64, l net.Listener) error {
 		l.Close()
 		return fmt.Errorf("%w: %d", ErrNoMember, id)
 	}
-	if !e.ports.addListener(l) {
+	if !e.ports.addListener(l, id) {
 		l.Close()
 		return nil
 	}
@@ -48,7 +49,13 @@ func (e *Ensemble) ServeClients(id uint64, l net.Listener) error {
 		}
 		backoff = 0
 		cc := newPortConn(e, id, nc)
-		if !e.ports.addConn(cc) {
+		switch err := e.ports.addConn(cc, e.cfg.MaxClientCnxns); {
+		case errors.Is(err, errTooManyConns):
+			// "Too many connections from /ip - max is 60": closed at
+			// once, nothing read, the address's other connections served.
+			nc.Close()
+			continue
+		case err != nil:
 			nc.Close()
 			return nil
 		}
@@ -90,21 +97,34 @@ func (e *Ensemble) ListenClients(host string, basePort int) ([]string, error) {
 type portRegistry struct {
 	mu        sync.Mutex
 	closed    bool
-	listeners map[net.Listener]bool
+	listeners map[net.Listener]uint64 // to the member they serve
 	conns     map[*portConn]bool
 	sessions  map[int64]*portConn // the connection holding each session
+	perAddr   map[addrKey]int     // open connections by member and remote address
 }
 
-func (p *portRegistry) addListener(l net.Listener) bool {
+// addrKey is a member's client port and a remote address, what
+// maxClientCnxns counts connections by (ZooKeeper counts per server).
+type addrKey struct {
+	member uint64
+	host   string
+}
+
+// errTooManyConns: the address holds maxClientCnxns connections already.
+var errTooManyConns = errors.New("too many connections from one address")
+var errPortsClosed = errors.New("client ports closed")
+
+func (p *portRegistry) addListener(l net.Listener, member uint64) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		return false
 	}
 	if p.listeners == nil {
-		p.listeners, p.conns, p.sessions = map[net.Listener]bool{}, map[*portConn]bool{}, map[int64]*portConn{}
+		p.listeners, p.conns, p.sessions = map[net.Listener]uint64{}, map[*portConn]bool{}, map[int64]*portConn{}
+		p.perAddr = map[addrKey]int{}
 	}
-	p.listeners[l] = true
+	p.listeners[l] = member
 	return true
 }
 
@@ -114,14 +134,46 @@ func (p *portRegistry) removeListener(l net.Listener) {
 	delete(p.listeners, l)
 }
 
-func (p *portRegistry) addConn(cc *portConn) bool {
+// addConn registers cc, unless its address holds limit connections to
+// its member already (limit 0: no limit).
+func (p *portRegistry) addConn(cc *portConn, limit int) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
-		return false
+		return errPortsClosed
 	}
+	k := addrKey{cc.member, cc.host}
+	if limit > 0 && p.perAddr[k] >= limit {
+		return errTooManyConns
+	}
+	p.perAddr[k]++
 	p.conns[cc] = true
-	return true
+	return nil
+}
+
+// connsOf returns member id's connections, oldest first.
+func (p *portRegistry) connsOf(id uint64) []*portConn {
+	p.mu.Lock()
+	var out []*portConn
+	for cc := range p.conns {
+		if cc.member == id {
+			out = append(out, cc)
+		}
+	}
+	p.mu.Unlock()
+	slices.SortFunc(out, func(a, b *portConn) int { return a.opened.Compare(b.opened) })
+	return out
+}
+
+// addrs returns each member's client port address.
+func (p *portRegistry) addrs() map[uint64]net.Addr {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := map[uint64]net.Addr{}
+	for l, id := range p.listeners {
+		out[id] = l.Addr()
+	}
+	return out
 }
 
 func (p *portRegistry) isClosed() bool {
@@ -148,7 +200,13 @@ func (p *portRegistry) holdSession(id int64, cc *portConn) *portConn {
 func (p *portRegistry) dropConn(cc *portConn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	delete(p.conns, cc)
+	if p.conns[cc] {
+		delete(p.conns, cc)
+		k := addrKey{cc.member, cc.host}
+		if p.perAddr[k]--; p.perAddr[k] <= 0 {
+			delete(p.perAddr, k)
+		}
+	}
 	if cc.c != nil && p.sessions[cc.c.session] == cc {
 		delete(p.sessions, cc.c.session)
 	}

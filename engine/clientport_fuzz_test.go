@@ -47,6 +47,11 @@ func FuzzClientPort(f *testing.F) {
 	f.Add(req(jute.XidSetWatches, jute.OpSetWatches, &jute.SetWatches{DataWatches: []string{"/a"}, ChildWatches: []string{"/"}}))
 	f.Add(req(1, jute.OpMulti, &jute.MultiRequest{Ops: []jute.Op{{Type: jute.OpCheck, Record: &jute.CheckVersionRequest{Path: "/", Version: 9}}}}))
 	f.Add(cat(req(jute.XidPing, jute.OpPing, nil), req(jute.XidAuth, jute.OpAuth, &jute.AuthPacket{Scheme: "digest", Auth: []byte("a:b")})))
+	sw5 := req(jute.XidSetWatches, jute.OpSetWatches, &jute.SetWatches{ExistWatches: []string{"/x"}})
+	sw5 = append(sw5, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff) // two more lists, as newer clients send
+	binary.BigEndian.PutUint32(sw5, uint32(len(sw5)-4))
+	f.Add(sw5)
+	f.Add(append(req(1, jute.OpGetData, &jute.GetDataRequest{Path: "/"}), 9)) // a byte past the frame: the next length's
 	f.Add(cat(req(1, jute.OpAddWatch, &jute.AddWatchRequest{Path: "/", Mode: jute.AddWatchPersistentRecursive}),
 		req(2, jute.OpCreate, &jute.CreateRequest{Path: "/r", ACL: jute.OpenACL, Flags: jute.FlagEphemeral}),
 		req(3, jute.OpCheckWatches, &jute.CheckWatchesRequest{Path: "/", Type: jute.WatcherAny}),

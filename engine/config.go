@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"zkbench/engine/disk"
+	"zkbench/engine/fourletter"
 	"zkbench/engine/persist"
 	"zkbench/engine/txnlog"
 )
@@ -66,6 +67,12 @@ type Config struct {
 	SyncLimit         int           // in ticks
 	MinSessionTimeout time.Duration // 0 = 2 × tickTime
 	MaxSessionTimeout time.Duration // 0 = 20 × tickTime
+	// MaxClientCnxns is maxClientCnxns: connections one address may hold
+	// open on one member's client port; 0 = no limit.
+	MaxClientCnxns int
+	// FourLetterWords is 4lw.commands.whitelist: the four-letter words a
+	// client port answers, comma separated, "*" for all; srvr always.
+	FourLetterWords string
 	// TickInterval is the resolution of every protocol timer (how often a
 	// member's state machine is ticked); 0 = TickTime/20.
 	TickInterval time.Duration
@@ -101,6 +108,8 @@ func DefaultConfig(dataDir string) Config {
 		TickTime:               2 * time.Second,
 		InitLimit:              10,
 		SyncLimit:              5,
+		MaxClientCnxns:         60,
+		FourLetterWords:        fourletter.DefaultWhitelist,
 		Transport:              TransportInProc,
 	}
 }
@@ -137,6 +146,8 @@ func (c *Config) validate() error {
 		return bad("transport %q: %s or %s", c.Transport, TransportInProc, TransportTCP)
 	case c.Transport == TransportTCP && (c.PeerLatency != 0 || c.PeerJitter != 0):
 		return bad("peer latency and jitter need the %s transport", TransportInProc)
+	case c.MaxClientCnxns < 0:
+		return bad("maxClientCnxns %d: 0 (no limit) or more", c.MaxClientCnxns)
 	case c.SnapRetainCount != 0 && c.SnapRetainCount < persist.MinRetain:
 		return bad("snapRetainCount %d: at least %d", c.SnapRetainCount, persist.MinRetain)
 	}
@@ -189,6 +200,8 @@ func (c Config) Knobs() map[string]any {
 		"maxSessionTimeoutMs":      c.MaxSessionTimeout.Milliseconds(),
 		"containerCheckIntervalMs": c.ContainerCheckInterval.Milliseconds(),
 		"transport":                c.Transport,
+		"maxClientCnxns":           c.MaxClientCnxns,
+		"4lw.commands.whitelist":   c.FourLetterWords,
 		"peerLatencyUs":            c.PeerLatency.Microseconds(), "peerJitterUs": c.PeerJitter.Microseconds(),
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"zkbench/engine/disk"
+	"zkbench/engine/fourletter"
 	"zkbench/engine/quorum"
 	"zkbench/engine/snap"
 	"zkbench/engine/transport"
@@ -43,6 +44,8 @@ type Ensemble struct {
 	stopped bool
 
 	ports portRegistry // ServeClients' listeners and connections
+	words fourletter.Whitelist
+	stats map[uint64]*serverStats // each member's, for the four-letter words
 
 	expected map[uint64]bool // ExpectFailure's members
 
@@ -66,7 +69,8 @@ func Start(cfg Config) (*Ensemble, error) {
 		return nil, err
 	}
 	e := &Ensemble{cfg: cfg, sink: cfg.Events, members: map[uint64]*member{}, fs: map[uint64]disk.FS{},
-		failed: make(chan struct{}), values: snap.NewValues()}
+		failed: make(chan struct{}), values: snap.NewValues(), words: fourletter.ParseWhitelist(cfg.FourLetterWords),
+		stats: map[uint64]*serverStats{}}
 	if e.sink == nil {
 		e.sink = discardSink{}
 	}
@@ -77,6 +81,7 @@ func Start(cfg Config) (*Ensemble, error) {
 	ids := append(voters, observers...)
 	for _, id := range ids {
 		e.fs[id] = disk.OS
+		e.stats[id] = newServerStats(time.Now())
 		if cfg.FS != nil {
 			e.fs[id] = cfg.FS(id)
 		}
@@ -109,7 +114,7 @@ func (e *Ensemble) openMembers(ids []uint64) ([]*member, error) {
 	var wg sync.WaitGroup
 	for i, id := range ids {
 		wg.Go(func() {
-			ms[i], errs[i] = openMember(&e.cfg, id, int(id) > e.cfg.Servers, e.fs[id], e.sink.Publish, e.values)
+			ms[i], errs[i] = openMember(&e.cfg, id, int(id) > e.cfg.Servers, e.fs[id], e.publisher(id), e.values, e.stats[id])
 		})
 	}
 	wg.Wait()
@@ -143,7 +148,8 @@ func (e *Ensemble) openNetwork() error {
 }
 
 func (e *Ensemble) startMember(id uint64) error {
-	m, err := openMember(&e.cfg, id, int(id) > e.cfg.Servers, e.fs[id], e.sink.Publish, e.values)
+	e.stats[id].restart(time.Now()) // a restarted server's stats start again
+	m, err := openMember(&e.cfg, id, int(id) > e.cfg.Servers, e.fs[id], e.publisher(id), e.values, e.stats[id])
 	if err != nil {
 		return err
 	}
@@ -446,4 +452,21 @@ func (e *Ensemble) Stop() error {
 	}
 	errs = append(errs, e.net.Close())
 	return errors.Join(errs...)
+}
+
+// publisher is member id's event sink: the ensemble's, and the member's
+// figures for the four-letter words (its log syncs, its leadership).
+func (e *Ensemble) publisher(id uint64) func(Event) {
+	st := e.stats[id]
+	return func(ev Event) {
+		switch ev.Kind {
+		case EventFsync:
+			st.synced(ev.Duration)
+		case EventLeaderElected:
+			st.setLeading(ev.Time)
+		case EventMemberDown:
+			st.setLeading(time.Time{})
+		}
+		e.sink.Publish(ev)
+	}
 }

@@ -50,7 +50,11 @@ type member struct {
 	role    atomic.Int32  // quorum.Role of the last Ready
 	gen     atomic.Uint64 // bumped whenever the member stops serving: its connections break
 
-	clients  sessions // connected here
+	clients sessions // connected here
+	stats   *serverStats
+	// status is the Peer's, as of the last tick: the Peer belongs to the
+	// run goroutine, the four-letter words read this copy.
+	status   atomic.Pointer[quorum.Status]
 	nextSess atomic.Int64
 
 	inbox    chan *call
@@ -95,10 +99,11 @@ func memberDirs(cfg *Config, id uint64) (dataDir, logDir string) {
 // not yet running: the slow part of a start, which the members of an
 // ensemble do at once.
 // values is the pool of node data the members share (Ensemble.values).
-func openMember(cfg *Config, id uint64, observer bool, fs disk.FS, publish func(Event), values *snap.Values) (*member, error) {
+// stats are its figures for the four-letter words.
+func openMember(cfg *Config, id uint64, observer bool, fs disk.FS, publish func(Event), values *snap.Values, stats *serverStats) (*member, error) {
 	dataDir, logDir := memberDirs(cfg, id)
 	m := &member{
-		id: id, observer: observer, cfg: cfg, fs: fs, dirs: persist.NewDirs(dataDir, logDir), publish: publish,
+		id: id, observer: observer, cfg: cfg, fs: fs, dirs: persist.NewDirs(dataDir, logDir), publish: publish, stats: stats,
 		inbox: make(chan *call, 1024), logged: make(chan struct{}, 1),
 		stopCh: make(chan struct{}), done: make(chan struct{}),
 	}
@@ -306,6 +311,8 @@ func (m *member) receive(env transport.Envelope) {
 
 func (m *member) tick() {
 	m.peer.Tick()
+	st := m.peer.Status()
+	m.status.Store(&st)
 	if !m.serving.Load() {
 		return
 	}

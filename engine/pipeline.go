@@ -37,6 +37,7 @@ type pipeline struct {
 	lastReap  int64             // ms: the container manager's last pass
 	pendTouch map[int64]int32   // learner: touches not yet carried by a PING
 	enc       *jute.Writer
+	proposed  func(size int) // a proposal's txn bytes, for the leader's proposal sizes
 }
 
 type callKey struct {
@@ -78,10 +79,15 @@ func (c *call) read(tree *datatree.Tree) {
 }
 
 func newPipeline(m *member) *pipeline {
-	return &pipeline{
+	p := &pipeline{
 		id: m.id, cfg: m.cfg, publish: m.publish, peer: m.peer, tree: &m.tree, closed: m.sessionClosed,
 		calls: map[callKey]*call{}, pendTouch: map[int64]int32{}, enc: jute.NewWriter(nil),
+		proposed: func(int) {},
 	}
+	if m.stats != nil {
+		p.proposed = m.stats.proposed
+	}
+	return p
 }
 
 // reset puts a Preparer over a new tree (a start, a truncation, a SNAP).
@@ -267,6 +273,7 @@ func (p *pipeline) propose(req server.Request, c *call) {
 	}
 	p.enc.Reset()
 	txn.Encode(p.enc)
+	p.proposed(p.enc.Len())
 	if _, err := p.peer.Propose(bytes.Clone(p.enc.Bytes())); err != nil {
 		failed()
 		return

@@ -3,6 +3,7 @@ package engine
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"zkbench/engine/datatree"
+	"zkbench/engine/fourletter"
 	"zkbench/engine/jute"
 	"zkbench/engine/server"
 )
@@ -18,6 +20,14 @@ import (
 // maxFrame is the largest frame a connection accepts: jute's buffer limit
 // (ZooKeeper closes a connection with "Len error" beyond jute.maxbuffer).
 const maxFrame = jute.MaxLength
+
+// maxConnectFrame is the largest ConnectRequest a connection may send
+// before its handshake. A ConnectRequest is 45 bytes with its 16-byte
+// password; ZooKeeper allows it jute.maxbuffer, so a connection that has
+// proven nothing could make the server hold a megabyte for it, and a
+// few hundred such connections gigabytes. A kilobyte leaves room for
+// fields a newer client might add.
+const maxConnectFrame = 1024
 
 // portConn is the server side of one connection to a member's client port
 // (ZooKeeper's ServerCnxn); the session it carries is a Client, the same
@@ -30,6 +40,17 @@ type portConn struct {
 	member uint64
 	nc     net.Conn
 	rd     *bufio.Reader
+	host   string    // the remote address, for maxClientCnxns
+	opened time.Time // when it was accepted
+	stats  *serverStats
+	shard  *latencyShard // of stats, this connection's
+
+	// The connection's own figures (cons, crst), and its session as
+	// they show it: read by other connections' words, so not cc.c.
+	smu      sync.Mutex
+	cs       connStats
+	sid      int64
+	sTimeout int32
 
 	// Set by the handshake, then only read.
 	m    host
@@ -53,8 +74,11 @@ type portConn struct {
 
 func newPortConn(e *Ensemble, id uint64, nc net.Conn) *portConn {
 	cc := &portConn{e: e, member: id, nc: nc, rd: bufio.NewReader(nc), enc: jute.NewWriter(nil),
-		kick: make(chan struct{}, 1), done: make(chan struct{})}
+		kick: make(chan struct{}, 1), done: make(chan struct{}), opened: time.Now(), stats: e.stats[id]}
+	cc.shard = cc.stats.shard()
+	cc.cs.reset()
 	if host, _, err := net.SplitHostPort(nc.RemoteAddr().String()); err == nil {
+		cc.host = host
 		cc.auth = server.AddAuth(nil, jute.ID{Scheme: "ip", ID: host})
 	}
 	return cc
@@ -82,8 +106,11 @@ func (cc *portConn) serve() {
 func (cc *portConn) close() {
 	cc.once.Do(func() {
 		close(cc.done)
-		cc.nc.Close()
+		// Unregistered first: a client that saw the close and connects
+		// again is not refused for this connection (maxClientCnxns), nor
+		// does it see it in cons.
 		cc.e.ports.dropConn(cc)
+		cc.nc.Close()
 		if cc.c != nil {
 			cc.c.detach()
 			tree, _, _ := cc.m.state()
@@ -97,8 +124,12 @@ func (cc *portConn) readFrame() ([]byte, error) {
 	if _, err := io.ReadFull(cc.rd, n[:]); err != nil {
 		return nil, err
 	}
-	size := int32(binary.BigEndian.Uint32(n[:]))
-	if size < 0 || size > maxFrame {
+	return cc.readBody(int32(binary.BigEndian.Uint32(n[:])), maxFrame)
+}
+
+// readBody reads a frame of size bytes, at most limit.
+func (cc *portConn) readBody(size, limit int32) ([]byte, error) {
+	if size < 0 || size > limit {
 		return nil, fmt.Errorf("frame of %d bytes", size)
 	}
 	// A fresh buffer: decoded requests keep slices of it (the data of a
@@ -116,12 +147,24 @@ func (cc *portConn) handshake() error {
 	if err := cc.nc.SetReadDeadline(time.Now().Add(cfg.MaxSessionTimeout)); err != nil {
 		return err
 	}
-	f, err := cc.readFrame()
+	var n [4]byte
+	if _, err := io.ReadFull(cc.rd, n[:]); err != nil {
+		return err
+	}
+	if word, ok := fourletter.Word(n); ok {
+		cc.stats.packetIn(false)
+		cc.smu.Lock()
+		cc.cs.received++
+		cc.smu.Unlock()
+		return cc.fourLetterWord(word)
+	}
+	f, err := cc.readBody(int32(binary.BigEndian.Uint32(n[:])), maxConnectFrame)
 	if err != nil {
 		return err
 	}
+	cc.stats.packetIn(false)
 	var req jute.ConnectRequest
-	if err := jute.DecodeRecord(f, &req); err != nil {
+	if _, err := jute.DecodeRequest(f, &req); err != nil {
 		return err
 	}
 	m := cc.e.member(cc.member)
@@ -166,6 +209,15 @@ func (cc *portConn) handshake() error {
 		}
 	})
 	cc.mu.Unlock()
+	cc.stats.packetOut()
+	cc.smu.Lock()
+	cc.cs.received++
+	cc.cs.sent++
+	cc.cs.lastOp = "SESS"
+	if cc.c != nil {
+		cc.sid, cc.sTimeout = cc.c.session, cc.c.timeout
+	}
+	cc.smu.Unlock()
 	if err := cc.flush(); err != nil {
 		return err
 	}
@@ -188,11 +240,16 @@ func (cc *portConn) answer(f []byte) bool {
 		// An op code no client request has: said plainly.
 		return cc.reply(jute.ReplyHeader{Xid: h.Xid, Zxid: cc.c.LastZxid(), Err: int32(datatree.Unimplemented)}, nil)
 	}
-	if rec != nil && jute.DecodeRecord(f[rd.Offset():], rec) != nil {
-		return false // ZooKeeper drops a connection that sends a malformed packet
+	if rec != nil {
+		// Bytes after the fields rec knows are a newer client's and are
+		// ignored, as ZooKeeper ignores them.
+		if _, err := jute.DecodeRequest(f[rd.Offset():], rec); err != nil {
+			return false // ZooKeeper drops a connection that sends a malformed packet
+		}
 	}
 	switch rec := rec.(type) {
 	case *jute.AuthPacket:
+		cc.stats.packetIn(false)
 		return cc.authenticate(h.Xid, rec)
 	case *jute.GetSASLRequest:
 		// A server without SASL configured has no SaslServer on the
@@ -200,6 +257,7 @@ func (cc *portConn) answer(f []byte) bool {
 		// processSasl meets and answers OK with a null token, at zxid 0,
 		// and the connection stays. (A client that goes on with SASL then
 		// fails on its side.)
+		cc.stats.packetIn(false)
 		return cc.reply(jute.ReplyHeader{Xid: h.Xid}, &jute.SetSASLResponse{})
 	}
 	req := server.Request{SessionID: cc.c.session, Cxid: h.Xid, Type: h.Type, Record: rec, Auth: cc.auth}
@@ -213,10 +271,16 @@ func (cc *portConn) answer(f []byte) bool {
 		cc.reading = true
 		cc.mu.Unlock()
 	}
+	start := time.Now()
+	cc.requested()
 	hdr, rsp, err := cc.c.exchange(req, cc)
 	cc.mu.Lock()
 	if err == nil {
+		before := len(cc.out)
 		cc.queueReply(hdr, rsp)
+		cc.answered(h, hdr.Zxid, time.Since(start), read, len(cc.out)-before)
+	} else {
+		cc.dropped()
 	}
 	if read {
 		// What fired while the read was answered goes after its reply: the
@@ -237,7 +301,9 @@ func (cc *portConn) answer(f []byte) bool {
 // other scheme fails and closes the connection, as in ZooKeeper without
 // further authentication providers.
 func (cc *portConn) authenticate(xid int32, a *jute.AuthPacket) bool {
+	cc.stats.packetOut()
 	if a.Scheme != "digest" {
+		cc.stats.authFailure()
 		cc.reply(jute.ReplyHeader{Xid: xid, Err: int32(datatree.AuthFailed)}, nil)
 		return false
 	}
@@ -281,6 +347,10 @@ func (cc *portConn) queueEvent(ev WatchEvent) {
 	hdr := jute.ReplyHeader{Xid: jute.XidNotification, Zxid: -1}
 	we := jute.WatcherEvent{Type: int32(ev.Type), State: int32(ev.State), Path: ev.Path}
 	cc.queue(func(w *jute.Writer) { hdr.Encode(w); we.Encode(w) })
+	cc.stats.packetOut()
+	cc.smu.Lock()
+	cc.cs.sent++
+	cc.smu.Unlock()
 }
 
 // Process implements datatree.Watcher. It runs on the goroutine applying
@@ -374,4 +444,99 @@ func sessionPasswd(id int64) []byte {
 		}
 	}
 	return p
+}
+
+// fourLetterWord answers a connection whose first four bytes are a
+// four-letter word, then closes it (NIOServerCnxn.checkFourLetterWord):
+// the reply, or nothing for a word known but not answered here.
+func (cc *portConn) fourLetterWord(word string) error {
+	reply := cc.e.answerWord(cc.member, word, cc.nc.LocalAddr())
+	if reply != "" {
+		if err := cc.nc.SetWriteDeadline(time.Now().Add(cc.e.cfg.MaxSessionTimeout)); err != nil {
+			return err
+		}
+		if _, err := io.WriteString(cc.nc, reply); err != nil {
+			return err
+		}
+	}
+	return errFourLetterWord
+}
+
+// errFourLetterWord ends a connection that asked a four-letter word.
+var errFourLetterWord = errors.New("four-letter word answered")
+
+// connStats are one connection's figures, as ServerCnxn keeps them.
+type connStats struct {
+	received, sent, outstanding int64
+	lastOp                      string
+	lastCxid, lastZxid          int64
+	lastResp                    time.Time
+	lastLatency                 int64 // ms
+	latency                     fourletter.Summary
+}
+
+// reset is ServerCnxn.resetStats (crst).
+func (s *connStats) reset() {
+	*s = connStats{lastOp: "NONE", lastCxid: -1, lastZxid: -1}
+}
+
+func (cc *portConn) resetStats() {
+	cc.smu.Lock()
+	cc.cs.reset()
+	cc.smu.Unlock()
+}
+
+// requested counts a request received and outstanding.
+func (cc *portConn) requested() {
+	cc.stats.packetIn(true)
+	cc.smu.Lock()
+	cc.cs.received++
+	cc.cs.outstanding++
+	cc.smu.Unlock()
+}
+
+// answered counts a request answered after d with a reply of size bytes.
+func (cc *portConn) answered(h jute.RequestHeader, zxid int64, d time.Duration, read bool, size int) {
+	cc.stats.answered(cc.shard, d, read, size)
+	ms := d.Milliseconds()
+	cc.smu.Lock()
+	defer cc.smu.Unlock()
+	s := &cc.cs
+	s.outstanding--
+	s.sent++
+	s.lastOp, s.lastZxid, s.lastResp, s.lastLatency = lastOpName(h.Type), zxid, time.Now(), ms
+	if h.Xid >= 0 {
+		s.lastCxid = int64(h.Xid)
+	}
+	s.latency.Add(ms)
+}
+
+// dropped is a request that got no reply: the connection ends.
+func (cc *portConn) dropped() {
+	cc.stats.dropped()
+	cc.smu.Lock()
+	cc.cs.outstanding--
+	cc.smu.Unlock()
+}
+
+// figures is the connection as cons prints it.
+func (cc *portConn) figures() fourletter.Conn {
+	cc.smu.Lock()
+	s, sid, timeout := cc.cs, cc.sid, cc.sTimeout
+	cc.smu.Unlock()
+	c := fourletter.Conn{SessionID: sid, TimeoutMs: timeout, Remote: cc.nc.RemoteAddr().String(), Outstanding: s.outstanding, Received: s.received,
+		Sent: s.sent, LastOp: s.lastOp, Established: cc.opened.UnixMilli(), LastCxid: s.lastCxid,
+		LastZxid: s.lastZxid, Latency: s.latency, LastLatency: s.lastLatency}
+	if !s.lastResp.IsZero() {
+		c.LastRespMs = s.lastResp.UnixMilli()
+	}
+	return c
+}
+
+// shownSession is the connection's session id for other connections'
+// words (0 before its handshake).
+func (cc *portConn) shownSession() int64 {
+	cc.smu.Lock()
+	defer cc.smu.Unlock()
+	return cc.sid
 }

@@ -96,31 +96,69 @@ type Recorder struct {
 	intervals []*hdrhistogram.Histogram
 	total     *hdrhistogram.Histogram
 	last      time.Time // the latest end recorded
+	keep      int       // closed intervals retained, newest; -1: all
 }
 
 // NewRecorder returns a Recorder whose first interval begins at start and
 // whose intervals last interval.
 func NewRecorder(start time.Time, interval time.Duration) *Recorder {
-	r := &Recorder{start: start, interval: interval, total: NewHistogram()}
+	r := &Recorder{start: start, interval: interval, total: NewHistogram(), keep: -1}
 	r.total.SetStartTimeMs(start.UnixMilli())
 	r.open(start)
 	return r
 }
 
 func (r *Recorder) open(at time.Time) {
-	r.cur, r.curStart = NewHistogram(), at
+	if r.keep == 0 && r.cur != nil {
+		r.cur.Reset() // nothing retains it: no new histogram per interval
+	} else {
+		r.cur = NewHistogram()
+	}
+	r.curStart = at
 	r.cur.SetStartTimeMs(at.UnixMilli())
+}
+
+// Keep bounds the closed intervals r retains to the newest n: memory
+// then stays flat however long r records, each interval being a whole
+// histogram (about 139 KiB). n = 0 retains none (the total only), n < 0
+// every one (the default). Intervals dropped are gone from Intervals, so
+// keep every one of a recording whose intervals are written out.
+func (r *Recorder) Keep(n int) {
+	r.keep = n
+	r.trim()
 }
 
 // cut closes intervals up to the one that holds t. Intervals without a
 // value are kept, empty, so that the log has one line per interval and a
-// stall shows as the gap it was.
+// stall shows as the gap it was; of a gap longer than Keep retains, only
+// the retained intervals are made.
 func (r *Recorder) cut(t time.Time) {
 	for !t.Before(r.curStart.Add(r.interval)) {
 		end := r.curStart.Add(r.interval)
-		r.cur.SetEndTimeMs(end.UnixMilli())
-		r.intervals = append(r.intervals, r.cur)
+		r.close(end)
+		if empties := int(t.Sub(end) / r.interval); r.keep >= 0 && empties > r.keep {
+			end = end.Add(time.Duration(empties-r.keep) * r.interval)
+		}
 		r.open(end)
+	}
+}
+
+// close ends the current interval at end and retains it, or drops the
+// oldest beyond Keep.
+func (r *Recorder) close(end time.Time) {
+	r.cur.SetEndTimeMs(end.UnixMilli())
+	if r.keep == 0 {
+		return // the next open starts afresh
+	}
+	r.intervals = append(r.intervals, r.cur)
+	r.trim()
+}
+
+func (r *Recorder) trim() {
+	if n := len(r.intervals); r.keep >= 0 && n > r.keep {
+		copy(r.intervals, r.intervals[n-r.keep:])
+		clear(r.intervals[r.keep:]) // the dropped histograms go to the collector
+		r.intervals = r.intervals[:r.keep]
 	}
 }
 
@@ -150,8 +188,7 @@ func (r *Recorder) Finish(end time.Time) {
 	}
 	r.cut(end)
 	if end.After(r.curStart) || len(r.intervals) == 0 {
-		r.cur.SetEndTimeMs(end.UnixMilli())
-		r.intervals = append(r.intervals, r.cur)
+		r.close(end)
 	}
 	r.cur = nil
 	r.total.SetEndTimeMs(end.UnixMilli())

@@ -261,3 +261,59 @@ func TestRunInterval(t *testing.T) {
 		}
 	}
 }
+
+// A recorder that keeps n intervals holds no more than n however long it
+// records, across busy stretches and day-long idle gaps; the total still
+// counts every value, and the intervals kept are the newest, contiguous.
+func TestRecorderKeepsABoundedWindow(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	for _, keep := range []int{0, 1, 10} {
+		r := NewRecorder(t0, 100*time.Millisecond)
+		r.Keep(keep)
+		now, values := t0, 0
+		record := func(d time.Duration) {
+			now = now.Add(d)
+			r.Record(now, time.Millisecond)
+			values++
+			if n := len(r.Intervals()); n > keep {
+				t.Fatalf("keep %d: %d intervals held at %v", keep, n, now.Sub(t0))
+			}
+		}
+		for range 3000 { // 5 minutes of a write every 100 ms
+			record(100 * time.Millisecond)
+		}
+		record(24 * time.Hour) // a day idle, then a write
+		for range 50 {
+			record(30 * time.Millisecond)
+		}
+		r.Finish(now)
+		iv := r.Intervals()
+		if len(iv) > keep || r.Total().TotalCount() != int64(values) {
+			t.Fatalf("keep %d: %d intervals, total %d of %d values", keep, len(iv), r.Total().TotalCount(), values)
+		}
+		if keep > 0 && iv[len(iv)-1].EndTimeMs() != now.UnixMilli() {
+			t.Errorf("keep %d: the last interval ends at %d, want %d", keep, iv[len(iv)-1].EndTimeMs(), now.UnixMilli())
+		}
+		for i := 1; i < len(iv); i++ {
+			if iv[i].StartTimeMs() != iv[i-1].EndTimeMs() {
+				t.Errorf("keep %d: interval %d starts at %d, the one before ends at %d", keep, i, iv[i].StartTimeMs(), iv[i-1].EndTimeMs())
+			}
+		}
+	}
+}
+
+// A recorder that keeps no interval allocates nothing per interval, so a
+// long idle gap costs nothing.
+func TestRecorderKeepingNoneReusesItsHistogram(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	r := NewRecorder(t0, 100*time.Millisecond)
+	r.Keep(0)
+	now := t0
+	allocs := testing.AllocsPerRun(100, func() {
+		now = now.Add(time.Hour)
+		r.Record(now, time.Millisecond)
+	})
+	if allocs > 0 {
+		t.Errorf("%v allocations per hour-long gap", allocs)
+	}
+}

@@ -621,6 +621,23 @@ func NewRequest(op int32) (Record, error) {
 	return nil, fmt.Errorf("%w %d (%s) in a client request", ErrUnknownOp, op, OpName(op))
 }
 
+// DecodeRequest decodes a client request's body rec from b, reading the
+// fields rec knows and ignoring any bytes after them, as ZooKeeper does
+// (ByteBufferInputStream.byteBuffer2Record reads a record from the
+// request's buffer and never looks at what is left). A newer client may
+// append fields an older server does not know, such as the two extra
+// watch lists some clients send with setWatches; refusing them would drop
+// the connection. It returns how many bytes rec took. On-disk records
+// keep DecodeRecord's strictness, where bytes left over mean corruption.
+func DecodeRequest(b []byte, rec Record) (int, error) {
+	r := NewReader(b)
+	rec.Decode(r)
+	if err := r.Err(); err != nil {
+		return 0, err
+	}
+	return r.Offset(), nil
+}
+
 // DecodeRecord decodes rec from b and requires that it use every byte, as a
 // frame holds exactly one record.
 func DecodeRecord(b []byte, rec Record) error {

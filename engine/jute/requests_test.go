@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -434,4 +435,84 @@ func BenchmarkDecodeCreateRequest(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// clientOps are the request types a client port decodes with
+// DecodeRequest.
+var clientOps = []int32{OpCreate, OpCreate2, OpCreateContainer, OpCreateTTL, OpDelete, OpExists,
+	OpGetData, OpSetData, OpGetACL, OpSetACL, OpGetChildren, OpGetChildren2, OpSync, OpCheck,
+	OpMulti, OpMultiRead, OpAuth, OpSetWatches}
+
+func TestDecodeRequestIgnoresTrailingBytes(t *testing.T) {
+	// setWatches as clients that know persistent watches send it: two
+	// more string lists (persistent, persistent recursive) after the
+	// three ZooKeeper's SetWatches record has.
+	sw := &SetWatches{RelativeZxid: 7, DataWatches: []string{"/a"}, ExistWatches: []string{"/b"}, ChildWatches: []string{"/"}}
+	w := NewWriter(nil)
+	sw.Encode(w)
+	known := w.Len()
+	writeStrings(w, nil)
+	writeStrings(w, []string{"/p"})
+	tests := []struct {
+		name string
+		in   []byte
+		rec  Record
+		want Record
+		n    int
+	}{
+		{"setWatches with two extra lists", w.Bytes(), &SetWatches{}, sw, known},
+		{"getData with a byte more", append(encode(&GetDataRequest{Path: "/x", Watch: true}), 0xff), &GetDataRequest{},
+			&GetDataRequest{Path: "/x", Watch: true}, len(encode(&GetDataRequest{Path: "/x", Watch: true}))},
+		{"connect with a byte after readOnly", append(encode(&ConnectRequest{TimeOut: 3, Passwd: []byte{1}, ReadOnly: true}), 9),
+			&ConnectRequest{}, &ConnectRequest{TimeOut: 3, Passwd: []byte{1}, ReadOnly: true}, 30},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := DecodeRecord(tt.in, tt.rec); err == nil {
+				t.Fatalf("DecodeRecord accepted %d trailing bytes", len(tt.in)-tt.n)
+			}
+			n, err := DecodeRequest(tt.in, tt.rec)
+			if err != nil || n != tt.n || !reflect.DeepEqual(tt.rec, tt.want) {
+				t.Fatalf("DecodeRequest = %d, %v, %+v; want %d, %+v", n, err, tt.rec, tt.n, tt.want)
+			}
+		})
+	}
+	if _, err := DecodeRequest(encode(&SetWatches{})[:9], &SetWatches{}); err == nil {
+		t.Fatal("DecodeRequest accepted a setWatches cut short")
+	}
+}
+
+// FuzzDecodeRequestTrailing decodes any client request type from
+// arbitrary bytes leniently: what DecodeRequest reads is exactly a record
+// DecodeRecord accepts, and bytes after it change nothing.
+func FuzzDecodeRequestTrailing(f *testing.F) {
+	seed := func(op int32, rec Record, tail ...byte) {
+		f.Add(uint8(slices.Index(clientOps, op)), append(encode(rec), tail...))
+	}
+	seed(OpSetWatches, &SetWatches{DataWatches: []string{"/a"}}, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff)
+	seed(OpCreate, &CreateRequest{Path: "/c", Data: []byte("x"), ACL: OpenACL}, 1, 2, 3)
+	seed(OpMulti, &MultiRequest{Ops: []Op{{Type: OpCheck, Record: &CheckVersionRequest{Path: "/"}}}}, 0)
+	seed(OpAuth, &AuthPacket{Scheme: "digest", Auth: []byte("a:b")})
+	f.Fuzz(func(t *testing.T, pick uint8, in []byte) {
+		op := clientOps[int(pick)%len(clientOps)]
+		rec, err := NewRequest(op)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := DecodeRequest(in, rec)
+		if err != nil {
+			return
+		}
+		if n < 0 || n > len(in) {
+			t.Fatalf("%s: DecodeRequest took %d of %d bytes", OpName(op), n, len(in))
+		}
+		strict, _ := NewRequest(op)
+		if err := DecodeRecord(in[:n], strict); err != nil || !reflect.DeepEqual(rec, strict) {
+			t.Fatalf("%s: the %d bytes read do not decode alone the same (%v):\n%+v\n%+v", OpName(op), n, err, rec, strict)
+		}
+		more, _ := NewRequest(op)
+		if m, err := DecodeRequest(append(in[:n:n], 0xde, 0xad), more); err != nil || m != n || !reflect.DeepEqual(rec, more) {
+			t.Fatalf("%s: trailing bytes changed the record (%d, %v)", OpName(op), m, err)
+		}
+	})
 }

@@ -294,6 +294,8 @@ type Status struct {
 	LastCommittedZxid int64 // leader only
 	Outstanding       int   // leader only: proposals not yet committed
 	Learners          []uint64
+	Synced            []uint64 // leader only: learners done syncing (UPTODATE sent)
+	PendingSyncs      int      // leader only: syncs waiting for a commit
 	CommittedLogMin   int64
 	CommittedLogMax   int64
 }
@@ -316,8 +318,12 @@ func (p *Peer) Status() Status {
 		s.Serving = l.established
 		s.LastCommittedZxid = l.lastCommitted
 		s.Outstanding = l.outstanding.len()
+		s.PendingSyncs = len(l.pendingSyncs)
 		for _, h := range l.handlers {
 			s.Learners = append(s.Learners, h.id)
+			if h.state == hActive {
+				s.Synced = append(s.Synced, h.id)
+			}
 		}
 	}
 	if ln := p.ln; ln != nil {

@@ -26,6 +26,7 @@ type Servers struct {
 	start    time.Time
 	warn     time.Duration // ZooKeeper's fsync.warningthresholdms
 	interval time.Duration // of the fsync recordings
+	keep     int           // fsync intervals a member's recorder retains (hlog.Recorder.Keep)
 
 	mu      sync.Mutex
 	members map[uint64]*memberFigures
@@ -57,19 +58,33 @@ type memberFigures struct {
 // NewServers starts collecting at start; warn is the fsync warning
 // threshold (fsync.warningthresholdms).
 func NewServers(start time.Time, warn, interval time.Duration) *Servers {
-	return &Servers{start: start, warn: warn, interval: interval, members: map[uint64]*memberFigures{},
+	return &Servers{start: start, warn: warn, interval: interval, keep: -1, members: map[uint64]*memberFigures{},
 		open: map[uint64]time.Time{}, inside: hlog.NewHistogram(), outside: hlog.NewHistogram(),
 		restores: map[uint64]time.Duration{}}
+}
+
+// KeepIntervals bounds the fsync intervals each member's recorder
+// retains to the newest n (0: none, the totals only; negative: all, the
+// default). A run keeps none until it measures: a preload of a large tree
+// can take many minutes, whose intervals nothing reads.
+func (s *Servers) KeepIntervals(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keep = n
+	for _, m := range s.members {
+		m.fsync.Keep(n)
+	}
 }
 
 // Reset forgets everything collected so far and starts again at start,
 // which may lie ahead: the measured phase begins after preload and
 // warm-up, and events before it are dropped. Snapshot windows still open
-// stay open.
+// stay open. From here on every interval is kept: the measured phase's
+// are written out.
 func (s *Servers) Reset(start time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.start, s.finished = start, false
+	s.start, s.finished, s.keep = start, false, -1
 	s.members = map[uint64]*memberFigures{}
 	s.events, s.windows = nil, nil
 	s.inside, s.outside = hlog.NewHistogram(), hlog.NewHistogram()
@@ -86,6 +101,7 @@ func (s *Servers) member(id uint64) *memberFigures {
 	m := s.members[id]
 	if m == nil {
 		m = &memberFigures{fsync: hlog.NewRecorder(s.start, s.interval)}
+		m.fsync.Keep(s.keep)
 		s.members[id] = m
 	}
 	return m

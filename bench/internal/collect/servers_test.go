@@ -100,3 +100,26 @@ func TestSystemSamplesWithoutDevices(t *testing.T) {
 		}
 	}
 }
+
+// Before the measured phase a run keeps no fsync interval (a long preload
+// would hold one histogram per interval); from Reset on, every one.
+func TestServersKeepIntervalsOnlyWhileMeasuring(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	s := NewServers(t0, time.Second, hlog.FinestRunInterval)
+	s.KeepIntervals(0)
+	for ms := range 600_000 / 50 { // 10 minutes of preload, a sync every 50 ms
+		s.Publish(engine.Event{Time: t0.Add(time.Duration(ms) * 50 * time.Millisecond), Member: 1, Kind: engine.EventFsync, Duration: time.Millisecond})
+	}
+	if n := len(s.FsyncIntervals(1)); n != 0 {
+		t.Fatalf("%d intervals kept before the measured phase", n)
+	}
+	start := t0.Add(10 * time.Minute)
+	s.Reset(start)
+	for ms := range 40 {
+		s.Publish(engine.Event{Time: start.Add(time.Duration(ms) * 50 * time.Millisecond), Member: 1, Kind: engine.EventFsync, Duration: time.Millisecond})
+	}
+	s.Finish(start.Add(2 * time.Second))
+	if n := len(s.FsyncIntervals(1)); n != 20 {
+		t.Fatalf("%d intervals over the 2 s measured, want 20", n)
+	}
+}
