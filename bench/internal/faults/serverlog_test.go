@@ -49,7 +49,7 @@ func TestServerLogModes(t *testing.T) {
 	const ts = "2026-12-07 18:55:23,908 INFO  [QuorumPeer[myid=1]:Learner@565] - "
 	cases := []struct {
 		name, lines, mode string
-		synced          bool
+		synced            bool
 	}{
 		{"diff", "Getting a diff from the leader 0x1\nLearner received UPTODATE message", "DIFF", true},
 		{"snap", "Getting a snapshot from leader 0x200000000\nLearner received UPTODATE message", "SNAP", true},
