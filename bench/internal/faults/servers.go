@@ -123,3 +123,17 @@ func resolveMode(sp Spec, members []int, modes map[int]string) (int, error) {
 	}
 	return 0, fmt.Errorf("no %s serves", sp.Who)
 }
+
+// Restarted returns the members that were started again (a healed kill
+// of a real server): their own counters (mntr) began again then.
+func (s *Schedule) Restarted() map[int]bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[int]bool{}
+	for _, f := range s.faults {
+		if s.srv != nil && f.member != 0 && !f.healed.IsZero() {
+			out[int(f.member)] = true
+		}
+	}
+	return out
+}
