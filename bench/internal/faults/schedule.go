@@ -117,7 +117,7 @@ func (s *Schedule) Step(now time.Time) {
 // for real servers it also asks them their modes every pollEvery.
 func (s *Schedule) Run(ctx context.Context) {
 	if s.srv != nil {
-		s.poll(ctx, time.Now()) // before anything strikes: the roles the faults change
+		s.poll(ctx) // before anything strikes: the roles the faults change
 		done := make(chan struct{})
 		defer func() { <-done }()
 		go func() { defer close(done); s.pollUntil(ctx) }()

@@ -54,7 +54,7 @@ func (s *Schedule) AttachServers(srv Servers) {
 }
 
 // poll asks every server its mode once and tells the recorder.
-func (s *Schedule) poll(ctx context.Context, _ time.Time) map[int]string {
+func (s *Schedule) poll(ctx context.Context) map[int]string {
 	modes := s.srv.Modes(ctx)
 	if s.observe != nil {
 		s.observe(time.Now(), modes)
@@ -69,15 +69,15 @@ func (s *Schedule) pollUntil(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case now := <-t.C:
-			s.poll(ctx, now)
+		case <-t.C:
+			s.poll(ctx)
 		}
 	}
 }
 
 // strikeServer kills the server f names, resolved by asking them all.
 func (s *Schedule) strikeServer(f *struck) {
-	modes := s.poll(context.Background(), time.Now())
+	modes := s.poll(context.Background())
 	id, err := resolveMode(f.spec, s.srv.Members(), modes)
 	if err != nil {
 		f.err = err

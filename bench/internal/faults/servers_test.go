@@ -69,7 +69,7 @@ func TestScheduleKillsARealLeader(t *testing.T) {
 	// The run's clock is behind the polls' (time.Now), so that every
 	// poll comes after the strike and the healing it follows.
 	t0 := time.Now().Add(-time.Minute)
-	sched.poll(ctx, t0)
+	sched.poll(ctx)
 	sched.Begin(t0)
 	sched.Step(t0.Add(999 * time.Millisecond))
 	if len(srv.killed) != 0 {
@@ -79,9 +79,9 @@ func TestScheduleKillsARealLeader(t *testing.T) {
 	if len(srv.killed) != 1 || srv.killed[0] != 3 {
 		t.Fatalf("killed %v, want the leader 3", srv.killed)
 	}
-	sched.poll(ctx, time.Now()) // no leader yet
+	sched.poll(ctx) // no leader yet
 	srv.set(2, Leader)
-	sched.poll(ctx, time.Now())
+	sched.poll(ctx)
 	sched.Step(t0.Add(3 * time.Second))
 	if len(srv.launched) != 1 || srv.launched[0] != 3 {
 		t.Fatalf("launched %v", srv.launched)
@@ -90,7 +90,7 @@ func TestScheduleKillsARealLeader(t *testing.T) {
 	fh.WriteString(restartNow(t))
 	fh.Close()
 	srv.set(3, Follower)
-	sched.poll(ctx, time.Now())
+	sched.poll(ctx)
 	res := rec.Results(t0.Add(5*time.Second), func(from, to time.Time) *hdrhistogram.Histogram { return nil })
 	f := res[0]
 	if f.Error != "" || f.Member != 3 || f.Role != Leader || f.NewLeader != 2 || f.ElectionMs == nil || f.ServingAgainMs == nil {

@@ -50,7 +50,7 @@ func (s *Schedule) waitServing(ctx context.Context, srv Servers) error {
 	t := time.NewTicker(pollEvery)
 	defer t.Stop()
 	for {
-		modes := s.poll(ctx, time.Now())
+		modes := s.poll(ctx)
 		leaders := 0
 		for _, m := range modes {
 			if m == Leader {
