@@ -77,12 +77,18 @@ func (r *runner) externalServers(ctx context.Context, t *zktarget.Target, base, 
 		defer cancel()
 		roles = endRoles(cctx, t.Servers(), stats)
 	}
+	// A server killed and started again during the run counts from its
+	// restart: mntr's counters began again then.
+	var restarted map[int]bool
+	if r.sched != nil && r.managed != nil {
+		restarted = r.sched.Restarted()
+	}
 	var out []results.Server
 	raw := map[string]any{}
 	for i, s := range stats {
 		srv := results.Server{ID: i + 1, Role: "unknown", Fsync: results.Fsync{Source: results.SourceMntr}}
 		var before map[string]string
-		if i < len(base) && base[i].Err == nil {
+		if i < len(base) && base[i].Err == nil && !restarted[i+1] {
 			before = base[i].Stats
 		}
 		if s.Err != nil {

@@ -14,6 +14,7 @@ import (
 	"zkbench/hlog"
 	"zkbench/results"
 	"zkbench/workloads"
+	"zkbench/workloads/zkmanaged"
 )
 
 // ErrLostWrites is returned, wrapped, by a run with faults at whose end
@@ -34,8 +35,12 @@ func (p *Plan) checkFaults() error {
 	if len(p.faults) == 0 {
 		return nil
 	}
+	if p.Managed() {
+		return faults.CheckServers(p.faults, faults.Ensemble{Servers: p.engine.Servers, Observers: p.engine.Observers,
+			Measured: p.spec.Duration})
+	}
 	if !p.Embedded() {
-		return fmt.Errorf("faults=%s: a %s target's members are not zkbench's to crash, cut off or slow down; faults need the embedded ensemble",
+		return fmt.Errorf("faults=%s: a %s target's members are not zkbench's to crash, cut off or slow down; faults need the embedded ensemble or --target zookeeper",
 			faults.FormatList(p.faults), p.target)
 	}
 	return faults.Check(p.faults, faults.Ensemble{Servers: p.engine.Servers, Observers: p.engine.Observers,
@@ -62,6 +67,17 @@ func (r *runner) prepareFaults(cfg *engine.Config) {
 	cfg.Events = sinks
 }
 
+// prepareServerFaults puts the real servers zkbench started under the
+// fault schedule: kill is a SIGKILL of a JVM, the healing a start again.
+func (r *runner) prepareServerFaults(e *zkmanaged.Ensemble) {
+	if len(r.plan.faults) == 0 {
+		return
+	}
+	r.sched = faults.NewSchedule(r.plan.faults)
+	r.faultRec = faults.NewRecorder(r.sched)
+	r.sched.AttachServers(e)
+}
+
 // observeFaults hooks the driver to the fault schedule: the faults'
 // times count from its measured start, it reports every write, and it
 // leaves the tree in place for the safety check.
@@ -69,7 +85,9 @@ func (r *runner) observeFaults(drv *workloads.Driver) {
 	if r.sched == nil {
 		return
 	}
-	r.sched.Attach(r.ens)
+	if r.ens != nil {
+		r.sched.Attach(r.ens)
+	}
 	drv.ObserveWrites(r.faultRec.Write)
 }
 
@@ -93,12 +111,20 @@ type safety struct {
 }
 
 func (r *runner) endFaults(ctx context.Context) *safety {
-	if r.sched == nil || r.ens == nil || r.ens.FirstFailure() != nil {
+	if r.sched == nil {
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, safetyTimeout)
+	defer cancel()
+	if r.managed != nil {
+		r.sched.HealAll(time.Now())
+		lost, err := r.sched.CheckAckedServers(cctx, r.faultRec.Acked())
+		return &safety{lost: lost, err: err}
+	}
+	if r.ens == nil || r.ens.FirstFailure() != nil {
 		return nil
 	}
 	r.sched.HealAll(time.Now())
-	cctx, cancel := context.WithTimeout(ctx, safetyTimeout)
-	defer cancel()
 	lost, err := faults.CheckAcked(cctx, r.ens, r.faultRec.Acked())
 	return &safety{lost: lost, err: err}
 }

@@ -82,6 +82,7 @@ func (r *runner) startManaged(ctx context.Context) error {
 		return fmt.Errorf("start ZooKeeper (%s): %w", r.install.Home, err)
 	}
 	r.managed = e
+	r.prepareServerFaults(e)
 	r.sink.Notice(fmt.Sprintf("ZooKeeper servers from %s: %s; their logs in %s", r.install.Home, e.Target(), cfg.Folder))
 	r.conf = r.readConf(wctx, addrs(e))
 	w := zkmanaged.NewWatch(cfg.Members, cfg.PreAllocSize, settleAfter)

@@ -41,21 +41,34 @@ func (f Fault) Summary() string {
 		b.WriteString("; never healed")
 	}
 	if r := f.Restore; r != nil {
-		fmt.Fprintf(&b, "; restore %s (%d znodes to %s", millis(r.Ms), r.Nodes, r.Zxid)
+		b.WriteString("; restore " + millis(r.Ms) + " (")
+		if r.Nodes != nil {
+			fmt.Fprintf(&b, "%d znodes ", *r.Nodes)
+		}
+		b.WriteString("to " + r.Zxid)
 		if r.Snapshot != "" {
-			fmt.Fprintf(&b, ": %s of %.1f MB loaded in %s", r.Snapshot, float64(r.SnapshotBytes)/1e6, millis(r.LoadMs))
+			b.WriteString(": " + r.Snapshot)
+			if r.SnapshotBytes != nil {
+				fmt.Fprintf(&b, " of %.1f MB", float64(*r.SnapshotBytes)/1e6)
+			}
+			if r.LoadMs != nil {
+				b.WriteString(" loaded in " + millis(*r.LoadMs))
+			}
 		}
 		if len(r.Skipped) > 0 {
 			fmt.Fprintf(&b, " after %d newer skipped", len(r.Skipped))
 		}
-		fmt.Fprintf(&b, ", %d txns replayed in %s)", r.ReplayedTxns, millis(r.ReplayMs))
+		if r.ReplayedTxns != nil && r.ReplayMs != nil {
+			fmt.Fprintf(&b, ", %d txns replayed in %s", *r.ReplayedTxns, millis(*r.ReplayMs))
+		}
+		b.WriteString(")")
 	}
 	if s := f.Sync; s != nil {
 		fmt.Fprintf(&b, "; synced by %s from member %d in %s", s.Mode, s.Leader, millis(s.Ms))
 		if s.Bytes > 0 {
 			fmt.Fprintf(&b, " (%.1f MB)", float64(s.Bytes)/1e6)
-		} else {
-			fmt.Fprintf(&b, " (%d txns)", s.Txns)
+		} else if s.Txns != nil {
+			fmt.Fprintf(&b, " (%d txns)", *s.Txns)
 		}
 	}
 	if f.ServingAgainMs != nil {

@@ -126,30 +126,32 @@ type Fault struct {
 }
 
 // FaultRestore is a restarted member's start-up restore, whole and by
-// phase (the member-up event's).
+// phase (the member-up event's, or a real server's log lines). A figure
+// its member does not tell is null: a real server's log has no znode
+// count, no pick, load or epoch check apart, and names no log files.
 type FaultRestore struct {
 	Ms    float64 `json:"ms"`
-	Nodes int     `json:"nodes"`
+	Nodes *int    `json:"nodes"`
 	Zxid  string  `json:"zxid"` // the last zxid it restored, 0x…
 	// The snapshot picked (its name, bytes and znodes) and the newer
 	// ones skipped on the way (name: why); the pick's and the load's ms.
 	Snapshot      string   `json:"snapshot"`
-	SnapshotBytes int64    `json:"snapshot_bytes"`
-	SnapshotNodes int      `json:"snapshot_nodes"`
+	SnapshotBytes *int64   `json:"snapshot_bytes"`
+	SnapshotNodes *int     `json:"snapshot_nodes"`
 	Skipped       []string `json:"skipped"`
-	PickMs        float64  `json:"pick_ms"`
-	LoadMs        float64  `json:"load_ms"`
+	PickMs        *float64 `json:"pick_ms"`
+	LoadMs        *float64 `json:"load_ms"`
 	// The log replay after it: txns applied from how many files, in ms.
-	ReplayedTxns int     `json:"replayed_txns"`
-	LogFiles     int     `json:"log_files"`
-	ReplayMs     float64 `json:"replay_ms"`
-	EpochCheckMs float64 `json:"epoch_check_ms"`
+	ReplayedTxns *int     `json:"replayed_txns"`
+	LogFiles     *int     `json:"log_files"`
+	ReplayMs     *float64 `json:"replay_ms"`
+	EpochCheckMs *float64 `json:"epoch_check_ms"`
 }
 
 // FaultSync is a returning member's learner sync.
 type FaultSync struct {
-	Mode   string  `json:"mode"` // DIFF, TRUNC+DIFF, TRUNC or SNAP
-	Txns   int     `json:"txns"`
+	Mode   string  `json:"mode"`            // DIFF, TRUNC+DIFF, TRUNC or SNAP
+	Txns   *int    `json:"txns"`            // null: not told (a real server's log does not count them)
 	Bytes  int64   `json:"bytes,omitempty"` // SNAP: the snapshot's size
 	Ms     float64 `json:"ms"`              // from its restore's end (or the rejoin) to synced
 	Leader int     `json:"leader"`

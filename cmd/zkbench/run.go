@@ -46,7 +46,7 @@ var runFlagKeys = []runFlagKey{
 	{"keys", "keys", "keys the ops spread over"},
 	{"key-dist", "keyDist", "uniform|zipf|sequential"},
 	{"preload-from", "preloadFrom", "a ZooKeeper snapshot file every member starts from, the keys created beside its tree"},
-	{"fault", "faults", "KIND:WHO@AT[+FOR], repeatable: crash|kill|partition|slow-disk=LATENCY|disk-full of leader|follower|observer|ID at AT into the measured phase, healed after FOR"},
+	{"fault", "faults", "KIND:WHO@AT[+FOR], repeatable: crash|kill|partition|slow-disk=LATENCY|disk-full (--target zookeeper: kill) of leader|follower|observer|ID at AT into the measured phase, healed after FOR"},
 	{"target", "target", "embedded; zookeeper[:ZK_HOME] to start real ZooKeeper servers; zk://host:port[,host:port...] for a running ensemble"},
 	{"driver", "driver", "zk:// target: this run is the I-th of N drivers of the workload, which meet at a barrier on it (zkbench merge adds them up)"},
 	{"client-transport", "clientTransport", "embedded target: tcp = ZooKeeper's client protocol on loopback ports, direct = in-process calls"},

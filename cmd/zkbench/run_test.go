@@ -148,6 +148,8 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{"bad fault time", []string{"--fault", "kill:2@soon"}, `--fault: faults=kill:2@soon: bad fault "kill:2@soon": AT "soon" is not a duration`},
 		{"fault past the end", []string{"--fault", "crash:leader@5s"}, "fault crash:leader@5s: strikes at 5s, not inside the measured 1s"},
 		{"fault on zk://", []string{"--target", "zk://127.0.0.1:1", "--fault", "partition:1@0s"}, "faults need the embedded ensemble"},
+		{"partition of a JVM", []string{"--target", "zookeeper", "--fault", "partition:leader@0s"}, "fault partition:leader@0s: cutting a real server off"},
+		{"crash of a JVM", []string{"--target", "zookeeper", "--fault", "crash:1@0s+1s"}, "fault crash:1@0s+1s: a real server can only be killed"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -377,6 +377,16 @@ func (e *Ensemble) Kill(id int) error {
 // Restart starts member id again, on its ports, with its configuration
 // and data, and waits until it serves in its role again or ctx ends.
 func (e *Ensemble) Restart(ctx context.Context, id int) error {
+	if err := e.Launch(id); err != nil {
+		return err
+	}
+	return e.WaitQuorum(ctx)
+}
+
+// Launch starts member id again, on its ports, with its configuration
+// and data, without waiting for it: a fault schedule times its way back
+// by asking it (srvr) and reading its server.log.
+func (e *Ensemble) Launch(id int) error {
 	m, ok := e.member(id)
 	if !ok {
 		return fmt.Errorf("no member %d", id)
@@ -384,10 +394,12 @@ func (e *Ensemble) Restart(ctx context.Context, id int) error {
 	if e.PID(id) != 0 {
 		return fmt.Errorf("member %d is running", id)
 	}
-	if err := e.start(m); err != nil {
-		return err
-	}
-	return e.WaitQuorum(ctx)
+	return e.start(m)
+}
+
+// LogFile is member id's server.log, which every start of it appends to.
+func (e *Ensemble) LogFile(id int) string {
+	return filepath.Join(e.MemberFolder(id), "server.log")
 }
 
 // Stop ends every JVM: SIGTERM, and SIGKILL for one still there after

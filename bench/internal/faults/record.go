@@ -31,6 +31,10 @@ type Recorder struct {
 	long   []gap              // every gap of at least longGap, in order
 	errs   []map[string]int64 // per fault window, failed writes by kind
 	events []engine.Event     // elections, member up/down, syncs
+	// Real servers' polls: each one's mode at the last, and every time
+	// one answered with a mode after not answering (Member, Time).
+	modes   map[int]string
+	serving []engine.Event
 
 	ackMu sync.Mutex
 	acked map[string]int32 // key → highest acknowledged version
@@ -52,6 +56,7 @@ func NewRecorder(sched *Schedule) *Recorder {
 	for i := range r.errs {
 		r.errs[i] = map[string]int64{}
 	}
+	sched.observe = r.serverModes
 	return r
 }
 
@@ -157,7 +162,7 @@ type Latency func(from, to time.Time) *hdrhistogram.Histogram
 // Results says what each fault did, measured until end.
 func (r *Recorder) Results(end time.Time, latency Latency) []results.Fault {
 	r.sched.mu.Lock()
-	start := r.sched.start
+	start, srv := r.sched.start, r.sched.srv
 	faults := make([]struck, len(r.sched.faults))
 	for i, f := range r.sched.faults {
 		faults[i] = *f
@@ -206,7 +211,9 @@ func (r *Recorder) Results(end time.Time, latency Latency) []results.Fault {
 				res.InForceGapS, res.InForceGapFromS, res.InForceGapToS = g.len().Seconds(), secs(g.from), secs(g.to)
 			}
 		}
-		if !f.at.IsZero() && f.member != 0 {
+		if !f.at.IsZero() && f.member != 0 && srv != nil {
+			r.followServer(&res, f, from, next, latency, srv.LogFile(int(f.member)))
+		} else if !f.at.IsZero() && f.member != 0 {
 			// An election the last fault caused counts even when it came
 			// after the measured phase (the run heals before its check).
 			r.follow(&res, f, from, next, latency)
@@ -254,7 +261,8 @@ func (r *Recorder) follow(res *results.Fault, f struck, from, to time.Time, late
 			}
 		case engine.EventLearnerSynced:
 			if res.Sync == nil {
-				res.Sync = &results.FaultSync{Mode: e.Mode, Txns: e.Txns, Bytes: e.Bytes, Ms: *ms(e.Time.Sub(back)), Leader: int(e.Peer)}
+				txns := e.Txns
+				res.Sync = &results.FaultSync{Mode: e.Mode, Txns: &txns, Bytes: e.Bytes, Ms: *ms(e.Time.Sub(back)), Leader: int(e.Peer)}
 				res.ServingAgainMs = ms(e.Time.Sub(f.healed))
 				if h := latency(back, e.Time); h != nil {
 					p := results.PercentilesOf(h)
@@ -271,8 +279,9 @@ func (r *Recorder) follow(res *results.Fault, f struck, from, to time.Time, late
 
 // restoreOf is a member-up event's restore, by phase when it has them.
 func restoreOf(e engine.Event) *results.FaultRestore {
-	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	r := &results.FaultRestore{Ms: ms(e.Duration), Nodes: e.Nodes, Zxid: fmt.Sprintf("0x%x", e.Zxid), Skipped: []string{}}
+	ms := func(d time.Duration) *float64 { v := float64(d.Microseconds()) / 1000; return &v }
+	nodes := e.Nodes
+	r := &results.FaultRestore{Ms: *ms(e.Duration), Nodes: &nodes, Zxid: fmt.Sprintf("0x%x", e.Zxid), Skipped: []string{}}
 	p := e.Restore
 	if p == nil {
 		return r
@@ -280,11 +289,12 @@ func restoreOf(e engine.Event) *results.FaultRestore {
 	if p.Snapshot != "" {
 		r.Snapshot = filepath.Base(p.Snapshot)
 	}
-	r.SnapshotBytes, r.SnapshotNodes = p.SnapshotBytes, p.Nodes
+	bytes, snapNodes, replayed, files := p.SnapshotBytes, p.Nodes, p.Replayed, p.LogFiles
+	r.SnapshotBytes, r.SnapshotNodes = &bytes, &snapNodes
 	for _, s := range p.Skipped {
 		r.Skipped = append(r.Skipped, fmt.Sprintf("%s: %v", filepath.Base(s.Path), s.Err))
 	}
 	r.PickMs, r.LoadMs = ms(p.Pick), ms(p.Load)
-	r.ReplayedTxns, r.LogFiles, r.ReplayMs, r.EpochCheckMs = p.Replayed, p.LogFiles, ms(p.Replay), ms(p.EpochCheck)
+	r.ReplayedTxns, r.LogFiles, r.ReplayMs, r.EpochCheckMs = &replayed, &files, ms(p.Replay), ms(p.EpochCheck)
 	return r
 }

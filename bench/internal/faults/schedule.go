@@ -21,6 +21,10 @@ import (
 type Schedule struct {
 	ens   *engine.Ensemble
 	disks map[uint64]*injectfs.FS
+	// srv, instead of ens, is real servers zkbench manages; observe
+	// hears what their polls see (the recorder's).
+	srv     Servers
+	observe func(time.Time, map[int]string)
 
 	// startNs is the measured phase's start (Unix ns), 0 before Begin:
 	// read on every write, never behind mu, which a restart holds for
@@ -40,6 +44,9 @@ type struck struct {
 	at     time.Time // struck; zero: not yet
 	healed time.Time // zero: not (yet)
 	err    error
+	// logFrom is where the restarted real server's log began, in bytes:
+	// its restore and sync are read from there.
+	logFrom int64
 }
 
 // NewSchedule schedules specs. Its ensemble comes later (Attach): the
@@ -92,7 +99,7 @@ func (s *Schedule) Start() time.Time {
 func (s *Schedule) Step(now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.start.IsZero() || s.ens == nil {
+	if s.start.IsZero() || (s.ens == nil && s.srv == nil) {
 		return
 	}
 	for _, f := range s.faults {
@@ -106,8 +113,15 @@ func (s *Schedule) Step(now time.Time) {
 	}
 }
 
-// Run steps the schedule on the wall clock every 5 ms until ctx ends.
+// Run steps the schedule on the wall clock every 5 ms until ctx ends;
+// for real servers it also asks them their modes every pollEvery.
 func (s *Schedule) Run(ctx context.Context) {
+	if s.srv != nil {
+		s.poll(ctx) // before anything strikes: the roles the faults change
+		done := make(chan struct{})
+		defer func() { <-done }()
+		go func() { defer close(done); s.pollUntil(ctx) }()
+	}
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()
 	for {
@@ -134,6 +148,10 @@ func (s *Schedule) HealAll(now time.Time) {
 
 func (s *Schedule) strike(f *struck, now time.Time) {
 	f.at = now
+	if s.srv != nil {
+		s.strikeServer(f)
+		return
+	}
 	id, err := s.resolve(f.spec)
 	if err != nil {
 		f.err = err
@@ -161,6 +179,10 @@ func (s *Schedule) strike(f *struck, now time.Time) {
 
 func (s *Schedule) heal(f *struck, now time.Time) {
 	f.healed = now
+	if s.srv != nil {
+		s.healServer(f)
+		return
+	}
 	id, d := f.member, s.disks[f.member]
 	var err error
 	switch f.spec.Kind {

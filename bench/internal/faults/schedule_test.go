@@ -184,7 +184,7 @@ func TestCrashLeader(t *testing.T) {
 	// What the restart restores depends on what the leader had synced
 	// when its power went (the followers alone are a quorum): anything
 	// from its first snapshot on. The sync brings the rest.
-	if f.Restore == nil || f.Restore.Snapshot == "" || f.Restore.Nodes < 4 {
+	if f.Restore == nil || f.Restore.Snapshot == "" || f.Restore.Nodes == nil || *f.Restore.Nodes < 4 {
 		t.Fatalf("restore %+v: want the restart's, from a snapshot", f.Restore)
 	}
 	if f.Sync == nil || f.Sync.Mode == "" || f.ServingAgainMs == nil {

@@ -1,7 +1,8 @@
 // Package faults is a run's fault schedule: the specs a plan takes
 // (crash:leader@10s+5s), striking and healing them in the embedded
-// ensemble at their times on the run's clock, what each did to the
-// writes and to the member it struck, and the end-of-run check that
+// ensemble, or killing and starting again real servers zkbench manages
+// (Servers), at their times on the run's clock; what each did to the
+// writes and to the member it struck; and the end-of-run check that
 // every acknowledged write is on every member.
 package faults
 
