@@ -55,6 +55,11 @@ type member struct {
 
 	inbox    chan *call
 	logged   chan struct{}
+	// held are the learner packets waiting, per learner, behind a SNAP
+	// whose tree is being serialized off the loop (run goroutine);
+	// snapped is where the serializing goroutine hands the SNAP back.
+	held    map[uint64][]heldPacket
+	snapped chan encodedSnap
 	durable  atomic.Int64
 	logErr   atomic.Pointer[error]
 	stopCh   chan struct{}
@@ -100,6 +105,7 @@ func openMember(cfg *Config, id uint64, observer bool, fs disk.FS, publish func(
 	m := &member{
 		id: id, observer: observer, cfg: cfg, fs: fs, dirs: persist.NewDirs(dataDir, logDir), publish: publish,
 		inbox: make(chan *call, 1024), logged: make(chan struct{}, 1),
+		held: make(map[uint64][]heldPacket), snapped: make(chan encodedSnap),
 		stopCh: make(chan struct{}), done: make(chan struct{}),
 	}
 	m.durable.Store(-1)
@@ -183,12 +189,16 @@ func (m *member) open(dataDir string, values *snap.Values) error {
 	}
 	m.phases = res.Phases
 	voters, observers := m.cfg.ids()
-	m.peer, err = quorum.New(quorum.Config{
+	qc := quorum.Config{
 		ID: m.id, Voters: voters, Observers: observers,
 		TickMs: int(m.cfg.TickInterval.Milliseconds()), TickTimeMs: int(m.cfg.TickTime.Milliseconds()),
 		InitLimit: m.cfg.InitLimit, SyncLimit: m.cfg.SyncLimit, CommitLogCount: m.cfg.CommitLogCount,
 		Rand: rand.New(rand.NewPCG(m.cfg.Seed, m.id^0x2ab)),
-	}, d)
+	}
+	if m.cfg.SnapshotSizeFactor >= 0 { // ZKDatabase.isTxnLogSyncEnabled
+		qc.TxnLog = m.st
+	}
+	m.peer, err = quorum.New(qc, d)
 	if err != nil {
 		return err
 	}
@@ -251,6 +261,11 @@ func (m *member) run() {
 			m.peer.Logged(m.durable.Load())
 		case <-ticker.C:
 			m.tick()
+		case r := <-m.snapped:
+			if err := m.snapDone(r); err != nil {
+				m.err = err
+				return
+			}
 		}
 		m.gather(recv)
 		if err := m.drain(); err != nil {
@@ -454,20 +469,110 @@ func (m *member) append(es []quorum.Entry) error {
 }
 
 func (m *member) send(msg *quorum.Message) error {
-	if msg.Type == jute.PacketSnap && msg.Data == nil {
-		var b bytes.Buffer
-		if err := persist.EncodeSnapshot(&b, m.tree.Load()); err != nil {
-			return fmt.Errorf("SNAP for %d: %w", msg.To, err)
-		}
-		msg.Data = b.Bytes()
-	}
 	if msg.Type == jute.PacketPing && len(msg.Data) > 0 {
 		m.pl.pinged()
 	}
-	m.frame = encodeFrame(m.frame[:0], msg)
-	if err := m.ep.Send(msg.To, m.frame); err != nil && !errors.Is(err, transport.ErrClosed) {
+	if msg.Type != quorum.MsgNotification {
+		if q, ok := m.held[msg.To]; ok {
+			// Behind a SNAP on the learner's connection: Leader's
+			// startForwarding queue, sent once the snapshot is.
+			m.held[msg.To] = append(q, m.holdPacket(msg))
+			return nil
+		}
+		if msg.Type == jute.PacketSnap && msg.Data == nil {
+			m.held[msg.To] = nil
+			m.encodeSnap(*msg)
+			return nil
+		}
+	}
+	return m.sendFrame(msg.To, encodeFrame(m.frame[:0], msg))
+}
+
+// sendFrame hands a frame to the transport; a closed endpoint means the
+// member is stopping.
+func (m *member) sendFrame(to uint64, frame []byte) error {
+	m.frame = frame
+	if err := m.ep.Send(to, frame); err != nil && !errors.Is(err, transport.ErrClosed) {
 		return err
 	}
+	return nil
+}
+
+// ---- SNAP serialized off the loop ----
+//
+// ZooKeeper's LearnerHandler decides a SNAP under the database's log lock,
+// has the leader queue every later proposal and commit for that learner
+// (startForwarding), releases the lock and serializes the data tree on its
+// own thread while the leader goes on committing: a fuzzy snapshot whose
+// txns after the SNAP's zxid the learner replays, idempotently, from the
+// queued packets. The Peer has already planned all of that and put the
+// packets in its Readys; the member only has to keep them, in order,
+// behind the snapshot while a goroutine walks the tree (the walk that
+// background snapshots use, safe while Apply runs).
+
+// heldPacket is a learner packet waiting behind a SNAP: its frame, or a
+// further SNAP that still needs its tree serialized.
+type heldPacket struct {
+	frame []byte
+	snap  *quorum.Message
+}
+
+// encodedSnap is a SNAP whose snapshot is serialized (or failed to be).
+type encodedSnap struct {
+	msg quorum.Message
+	err error
+}
+
+func (m *member) holdPacket(msg *quorum.Message) heldPacket {
+	if msg.Type == jute.PacketSnap && msg.Data == nil {
+		c := *msg
+		return heldPacket{snap: &c}
+	}
+	return heldPacket{frame: encodeFrame(nil, msg)}
+}
+
+// encodeSnap serializes the current tree for msg in a goroutine that
+// hands it back to the run loop through snapped.
+func (m *member) encodeSnap(msg quorum.Message) {
+	tree := m.tree.Load()
+	hook := m.cfg.snapEncodeHook
+	go func() {
+		if hook != nil {
+			hook(m.id, msg.To)
+		}
+		var b bytes.Buffer
+		err := persist.EncodeSnapshot(&b, tree)
+		msg.Data = b.Bytes()
+		select {
+		case m.snapped <- encodedSnap{msg: msg, err: err}:
+		case <-m.stopCh:
+		}
+	}()
+}
+
+// snapDone sends a serialized SNAP and the packets held behind it, up to
+// the next SNAP for the same learner, whose serialization it starts.
+func (m *member) snapDone(r encodedSnap) error {
+	to := r.msg.To
+	if r.err != nil {
+		return fmt.Errorf("SNAP for %d: %w", to, r.err)
+	}
+	// The frame of a large tree is not kept as the loop's scratch.
+	if err := m.ep.Send(to, encodeFrame(nil, &r.msg)); err != nil && !errors.Is(err, transport.ErrClosed) {
+		return err
+	}
+	q := m.held[to]
+	for i, p := range q {
+		if p.snap != nil {
+			m.held[to] = q[i+1:]
+			m.encodeSnap(*p.snap)
+			return nil
+		}
+		if err := m.ep.Send(to, p.frame); err != nil && !errors.Is(err, transport.ErrClosed) {
+			return err
+		}
+	}
+	delete(m.held, to)
 	return nil
 }
 
