@@ -53,13 +53,13 @@ type member struct {
 	clients  sessions // connected here
 	nextSess atomic.Int64
 
-	inbox    chan *call
-	logged   chan struct{}
+	inbox  chan *call
+	logged chan struct{}
 	// held are the learner packets waiting, per learner, behind a SNAP
 	// whose tree is being serialized off the loop (run goroutine);
 	// snapped is where the serializing goroutine hands the SNAP back.
-	held    map[uint64][]heldPacket
-	snapped chan encodedSnap
+	held     map[uint64][]heldPacket
+	snapped  chan encodedSnap
 	durable  atomic.Int64
 	logErr   atomic.Pointer[error]
 	stopCh   chan struct{}

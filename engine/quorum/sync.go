@@ -24,11 +24,11 @@ type syncPlan struct {
 //     (TRUNC+DIFF) — but only within one epoch; a TRUNC across an epoch
 //     boundary is refused and the learner gets a SNAP instead. A learner at
 //     a bare new-epoch zxid (epoch<<32, no txn of that epoch) gets a DIFF.
+//   - peer < minCommitted and the leader has a TxnLog: the txns the
+//     on-disk log returns (ZKDatabase.getProposalsFromTxnLog) up to the
+//     window's first, then the window, as one DIFF (or TRUNC+DIFF). If the
+//     log has nothing for peer or ends before the window starts, SNAP.
 //   - otherwise (older than the window, or nothing usable): SNAP.
-//
-//   - peer < minCommitted and log is set: the txns the on-disk log returns
-//     (ZKDatabase.getProposalsFromTxnLog), then the window. If the log ends
-//     before the window starts, SNAP.
 //
 // An empty window counts as [lastProcessed, lastProcessed].
 func planSync(peer int64, window []Entry, lastProcessed int64, log TxnLog) syncPlan {
