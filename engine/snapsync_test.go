@@ -1,0 +1,96 @@
+package engine
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"zkbench/engine/jute"
+)
+
+// TestLeaderCommitsWhileSnapSerializes holds the leader's serialization
+// of a SNAP (through the config's hook) and shows that the leader still
+// commits a write meanwhile, as ZooKeeper's LearnerHandler serializes the
+// tree on its own thread; the learner then replays that write over the
+// fuzzy snapshot and ends with the leader's tree and digest.
+func TestLeaderCommitsWhileSnapSerializes(t *testing.T) {
+	cfg := testConfig(t, 3, 0)
+	memFS(&cfg)
+	cfg.CommitLogCount = 5
+	cfg.SnapshotSizeFactor = -1 // older than the window: SNAP
+	started := make(chan uint64, 1)
+	release := make(chan struct{})
+	var once sync.Once
+	var armed atomic.Bool // the ensemble's first syncs pass
+	cfg.snapEncodeHook = func(_, learner uint64) {
+		if !armed.Load() {
+			return
+		}
+		once.Do(func() {
+			started <- learner
+			<-release
+		})
+	}
+	e := start(t, cfg)
+	leader := e.Leader()
+	follower := uint64(1)
+	if follower == leader {
+		follower = 2
+	}
+	c := client(t, e, leader)
+	mustCreate(t, c, "/s", jute.FlagPersistent)
+	if err := e.StopMember(follower); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 30 {
+		if _, err := c.SetData("/s", []byte(fmt.Sprint(i)), -1); err != nil {
+			t.Fatalf("setData %d: %v", i, err)
+		}
+	}
+	armed.Store(true)
+	restarted := make(chan error, 1)
+	go func() { restarted <- e.RestartMember(follower) }()
+	if got := <-started; got != follower {
+		t.Fatalf("SNAP serialized for %d, want the restarted follower %d", got, follower)
+	}
+	// The SNAP's tree is not serialized yet: the leader commits anyway
+	// (with the other follower), and the write reaches the held learner
+	// only after its snapshot.
+	if _, err := c.Create("/during", []byte("x"), jute.FlagPersistent, OpenACL); err != nil {
+		t.Fatalf("create while the SNAP is held: %v", err)
+	}
+	if _, err := c.SetData("/s", []byte("during"), -1); err != nil {
+		t.Fatalf("setData while the SNAP is held: %v", err)
+	}
+	close(release)
+	if err := <-restarted; err != nil {
+		t.Fatal(err)
+	}
+	waitServing(t, e)
+
+	fc := client(t, e, follower)
+	if _, err := c.SetData("/s", []byte("after"), -1); err != nil {
+		t.Fatal(err)
+	}
+	if err := fc.Sync("/s"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/during", "/s"} {
+		want, wst, err := c.GetData(p, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, st, err := fc.GetData(p, false)
+		if err != nil || string(got) != string(want) || st != wst {
+			t.Errorf("follower reads %s = %q %+v (%v), leader %q %+v", p, got, st, err, want, wst)
+		}
+	}
+	lt, ft := e.member(leader).tree.Load(), e.member(follower).tree.Load()
+	if lz, fz := lt.LastProcessedZxid(), ft.LastProcessedZxid(); lz != fz {
+		t.Fatalf("leader at 0x%x, follower at 0x%x", lz, fz)
+	}
+	if ld, fd := lt.Digest(), ft.Digest(); ld != fd {
+		t.Errorf("digest: leader %x, follower %x", ld, fd)
+	}
+}
