@@ -583,6 +583,8 @@ func TestSyncModesOnRestart(t *testing.T) {
 		// tiny snapshot, but within an unlimited factor 0.
 		{"log rolled, beyond the size limit", 5, 0, 30, 10, 0.33, "SNAP"},
 		{"log rolled, no size limit", 5, 0, 30, 10, 0, "DIFF"},
+		// An 8 MiB tree's snapshot outweighs the few 1 MiB files since.
+		{"log rolled, within the size limit", 5, 8 << 20, 30, 10, 1, "DIFF"},
 		// The snapshot is larger than a jute buffer may be (2 × 0xfffff).
 		{"a SNAP of a tree over 2 MiB", 5, 3 << 20, 30, 0, -1, "SNAP"},
 	}
