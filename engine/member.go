@@ -58,7 +58,7 @@ type member struct {
 	// held are the learner packets waiting, per learner, behind a SNAP
 	// whose tree is being serialized off the loop (run goroutine);
 	// snapped is where the serializing goroutine hands the SNAP back.
-	held     map[uint64][]heldPacket
+	held     map[uint64]*learnerOut
 	snapped  chan encodedSnap
 	durable  atomic.Int64
 	logErr   atomic.Pointer[error]
@@ -105,7 +105,7 @@ func openMember(cfg *Config, id uint64, observer bool, fs disk.FS, publish func(
 	m := &member{
 		id: id, observer: observer, cfg: cfg, fs: fs, dirs: persist.NewDirs(dataDir, logDir), publish: publish,
 		inbox: make(chan *call, 1024), logged: make(chan struct{}, 1),
-		held: make(map[uint64][]heldPacket), snapped: make(chan encodedSnap),
+		held: make(map[uint64]*learnerOut), snapped: make(chan encodedSnap),
 		stopCh: make(chan struct{}), done: make(chan struct{}),
 	}
 	m.durable.Store(-1)
@@ -269,6 +269,10 @@ func (m *member) run() {
 		}
 		m.gather(recv)
 		if err := m.drain(); err != nil {
+			m.err = err
+			return
+		}
+		if err := m.flushAllHeld(); err != nil {
 			m.err = err
 			return
 		}
@@ -473,14 +477,14 @@ func (m *member) send(msg *quorum.Message) error {
 		m.pl.pinged()
 	}
 	if msg.Type != quorum.MsgNotification {
-		if q, ok := m.held[msg.To]; ok {
+		if o := m.held[msg.To]; o != nil {
 			// Behind a SNAP on the learner's connection: Leader's
 			// startForwarding queue, sent once the snapshot is.
-			m.held[msg.To] = append(q, m.holdPacket(msg))
+			o.q = append(o.q, m.holdPacket(msg))
 			return nil
 		}
 		if msg.Type == jute.PacketSnap && msg.Data == nil {
-			m.held[msg.To] = nil
+			m.held[msg.To] = &learnerOut{encoding: true}
 			m.encodeSnap(*msg)
 			return nil
 		}
@@ -492,6 +496,10 @@ func (m *member) send(msg *quorum.Message) error {
 // member is stopping.
 func (m *member) sendFrame(to uint64, frame []byte) error {
 	m.frame = frame
+	return m.transmit(to, frame)
+}
+
+func (m *member) transmit(to uint64, frame []byte) error {
 	if err := m.ep.Send(to, frame); err != nil && !errors.Is(err, transport.ErrClosed) {
 		return err
 	}
@@ -506,9 +514,21 @@ func (m *member) sendFrame(to uint64, frame []byte) error {
 // own thread while the leader goes on committing: a fuzzy snapshot whose
 // txns after the SNAP's zxid the learner replays, idempotently, from the
 // queued packets. The Peer has already planned all of that and put the
-// packets in its Readys; the member only has to keep them, in order,
-// behind the snapshot while a goroutine walks the tree (the walk that
-// background snapshots use, safe while Apply runs).
+// packets in its Readys; the member keeps them, in order, behind the
+// snapshot while a goroutine walks the tree (the walk that background
+// snapshots use, safe while Apply runs), then feeds them to the transport
+// as fast as the learner takes them: a burst of seconds of packets would
+// overflow the link's queue, where ZooKeeper's socket write would block.
+
+// heldBacklog is how many frames the member lets wait on a learner's link
+// while it still holds more for it: well under transport.DefaultQueueLen.
+const heldBacklog = 1024
+
+// learnerOut is what waits to be sent to one learner behind a SNAP.
+type learnerOut struct {
+	encoding bool // the head SNAP's tree is being serialized
+	q        []heldPacket
+}
 
 // heldPacket is a learner packet waiting behind a SNAP: its frame, or a
 // further SNAP that still needs its tree serialized.
@@ -550,29 +570,55 @@ func (m *member) encodeSnap(msg quorum.Message) {
 	}()
 }
 
-// snapDone sends a serialized SNAP and the packets held behind it, up to
-// the next SNAP for the same learner, whose serialization it starts.
+// snapDone puts a serialized SNAP at the head of its learner's queue and
+// starts sending.
 func (m *member) snapDone(r encodedSnap) error {
 	to := r.msg.To
 	if r.err != nil {
 		return fmt.Errorf("SNAP for %d: %w", to, r.err)
 	}
+	o := m.held[to]
+	o.encoding = false
 	// The frame of a large tree is not kept as the loop's scratch.
-	if err := m.ep.Send(to, encodeFrame(nil, &r.msg)); err != nil && !errors.Is(err, transport.ErrClosed) {
-		return err
-	}
-	q := m.held[to]
-	for i, p := range q {
-		if p.snap != nil {
-			m.held[to] = q[i+1:]
-			m.encodeSnap(*p.snap)
-			return nil
+	o.q = append([]heldPacket{{frame: encodeFrame(nil, &r.msg)}}, o.q...)
+	return m.flushHeld(to, o)
+}
+
+// flushHeld sends what waits for learner to while its link takes it, up
+// to the next SNAP, whose serialization it starts.
+func (m *member) flushHeld(to uint64, o *learnerOut) error {
+	for !o.encoding && len(o.q) > 0 {
+		room := heldBacklog - m.ep.Backlog(to)
+		if room <= 0 {
+			return nil // the next turn of the loop tries again
 		}
-		if err := m.ep.Send(to, p.frame); err != nil && !errors.Is(err, transport.ErrClosed) {
+		for ; room > 0 && len(o.q) > 0; room-- {
+			p := o.q[0]
+			o.q[0] = heldPacket{}
+			o.q = o.q[1:]
+			if p.snap != nil {
+				o.encoding = true
+				m.encodeSnap(*p.snap)
+				return nil
+			}
+			if err := m.transmit(to, p.frame); err != nil {
+				return err
+			}
+		}
+	}
+	if !o.encoding {
+		delete(m.held, to)
+	}
+	return nil
+}
+
+// flushAllHeld gives every learner's held packets another chance.
+func (m *member) flushAllHeld() error {
+	for to, o := range m.held {
+		if err := m.flushHeld(to, o); err != nil {
 			return err
 		}
 	}
-	delete(m.held, to)
 	return nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"zkbench/engine/jute"
+	"zkbench/engine/quorum"
+	"zkbench/engine/transport"
 )
 
 // TestLeaderCommitsWhileSnapSerializes holds the leader's serialization
@@ -92,5 +94,55 @@ func TestLeaderCommitsWhileSnapSerializes(t *testing.T) {
 	}
 	if ld, fd := lt.Digest(), ft.Digest(); ld != fd {
 		t.Errorf("digest: leader %x, follower %x", ld, fd)
+	}
+}
+
+// pacedEndpoint records frames and reports a backlog the test sets.
+type pacedEndpoint struct {
+	transport.Endpoint
+	backlog int
+	sent    [][]byte
+}
+
+func (p *pacedEndpoint) Send(_ uint64, f []byte) error {
+	p.sent = append(p.sent, f)
+	p.backlog++
+	return nil
+}
+func (p *pacedEndpoint) Backlog(uint64) int { return p.backlog }
+
+// TestHeldPacketsArePaced: the packets held behind a SNAP go out no faster
+// than the learner's link takes them, in order, so that seconds of
+// packets do not overflow the link's queue (which breaks the connection)
+// where ZooKeeper's socket write would block instead.
+func TestHeldPacketsArePaced(t *testing.T) {
+	ep := &pacedEndpoint{}
+	m := &member{ep: ep, held: map[uint64]*learnerOut{}}
+	o := &learnerOut{}
+	const n = 3 * heldBacklog
+	for i := range n {
+		o.q = append(o.q, m.holdPacket(&quorum.Message{Type: jute.PacketCommit, To: 2, Conn: 7, Zxid: int64(i + 1)}))
+	}
+	m.held[2] = o
+	for turn := 1; turn <= 3; turn++ {
+		if err := m.flushAllHeld(); err != nil {
+			t.Fatal(err)
+		}
+		if len(ep.sent) != turn*heldBacklog || ep.backlog != heldBacklog {
+			t.Fatalf("turn %d: %d frames sent, backlog %d; want %d and %d", turn, len(ep.sent), ep.backlog, turn*heldBacklog, heldBacklog)
+		}
+		ep.backlog = 0 // the learner takes them all
+	}
+	if err := m.flushAllHeld(); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.held) != 0 {
+		t.Fatalf("learner still held after its queue emptied")
+	}
+	for i, f := range ep.sent {
+		msg, err := decodeFrame(1, 2, f)
+		if err != nil || msg.Zxid != int64(i+1) {
+			t.Fatalf("frame %d: zxid 0x%x (%v), want 0x%x", i, msg.Zxid, err, i+1)
+		}
 	}
 }
