@@ -31,7 +31,7 @@ type syncPlan struct {
 //   - otherwise (older than the window, or nothing usable): SNAP.
 //
 // An empty window counts as [lastProcessed, lastProcessed].
-func planSync(peer int64, window []Entry, lastProcessed int64, log TxnLog) syncPlan {
+func planSync(peer int64, window []Entry, lastProcessed int64, log TxnLog, logFloor int64) syncPlan {
 	isNewEpoch := peer&0xffffffff == 0
 	minC, maxC := lastProcessed, lastProcessed
 	if len(window) > 0 {
@@ -47,7 +47,7 @@ func planSync(peer int64, window []Entry, lastProcessed int64, log TxnLog) syncP
 			return plan
 		}
 	case peer < minC && log != nil:
-		if plan, ok := planFromLog(peer, window, minC, maxC, isNewEpoch, log); ok {
+		if plan, ok := planFromLog(peer, window, minC, maxC, isNewEpoch, log, logFloor); ok {
 			return plan
 		}
 	}
@@ -58,9 +58,21 @@ func planSync(peer int64, window []Entry, lastProcessed int64, log TxnLog) syncP
 // log's txns up to the window's first, then the window's. ok is false when
 // the log has nothing for peer, or ends before the window begins ("Detected
 // gap between end of txnlog and beginning of committedLog"): SNAP.
-func planFromLog(peer int64, window []Entry, minC, maxC int64, isNewEpoch bool, log TxnLog) (syncPlan, bool) {
+//
+// Only the log from logFloor on is this member's history: below a sync
+// snapshot's zxid the log may hold txns of a branch the SNAP replaced, and
+// miss the ones it brought. ZooKeeper reads its log across such a gap; we
+// send a SNAP instead when peer is below the floor, or the log from the
+// floor on does not reach back to peer.
+func planFromLog(peer int64, window []Entry, minC, maxC int64, isNewEpoch bool, log TxnLog, logFloor int64) (syncPlan, bool) {
+	if peer < logFloor {
+		return syncPlan{}, false
+	}
 	logged := log.ProposalsFromLog(peer, minC)
-	if len(logged) == 0 {
+	for len(logged) > 0 && logged[0].Zxid < logFloor {
+		logged = logged[1:]
+	}
+	if len(logged) == 0 || logged[0].Zxid > peer {
 		return syncPlan{}, false
 	}
 	plan, ok := queueCommitted(peer, logged, minC, maxC, isNewEpoch)
