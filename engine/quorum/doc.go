@@ -113,7 +113,9 @@
 // ZKDatabase.committedLog: CommitLogCount txns (default 500), filled from
 // Durable.Recent on start; a learner older than it is DIFFed from the
 // on-disk txn log when the runtime gives Config.TxnLog (whose reader
-// applies zookeeper.snapshotSizeFactor's limit), else it gets a SNAP. A
+// applies zookeeper.snapshotSizeFactor's limit), else it gets a SNAP;
+// unlike ZooKeeper, not from below the snapshot the member restored or
+// was SNAP-synced with, where its log may be of a replaced branch. A
 // SNAP message leaves the Peer without data: the runtime serializes the
 // tree, and must send the packets the Peer queues for that learner after
 // it (a fuzzy snapshot the learner repairs by replaying them).
