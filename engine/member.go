@@ -3,8 +3,10 @@ package engine
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -537,10 +539,11 @@ type heldPacket struct {
 	snap  *quorum.Message
 }
 
-// encodedSnap is a SNAP whose snapshot is serialized (or failed to be).
+// encodedSnap is the frame of a SNAP for learner to (or why there is none).
 type encodedSnap struct {
-	msg quorum.Message
-	err error
+	to    uint64
+	frame []byte
+	err   error
 }
 
 func (m *member) holdPacket(msg *quorum.Message) heldPacket {
@@ -556,31 +559,58 @@ func (m *member) holdPacket(msg *quorum.Message) heldPacket {
 func (m *member) encodeSnap(msg quorum.Message) {
 	tree := m.tree.Load()
 	hook := m.cfg.snapEncodeHook
+	size := m.st.newestSnapshotSize()
 	go func() {
 		if hook != nil {
 			hook(m.id, msg.To)
 		}
-		var b bytes.Buffer
-		err := persist.EncodeSnapshot(&b, tree)
-		msg.Data = b.Bytes()
+		frame, err := snapFrame(&msg, tree, size)
 		select {
-		case m.snapped <- encodedSnap{msg: msg, err: err}:
+		case m.snapped <- encodedSnap{to: msg.To, frame: frame, err: err}:
 		case <-m.stopCh:
 		}
 	}()
 }
 
+// snapFrame is encodeFrame of a SNAP whose data is tree's snapshot,
+// serialized straight into the frame (sized for about size bytes of
+// snapshot): a copy of a tree of 100 MB and more is garbage the leader's
+// collector would have to keep up with while it commits.
+func snapFrame(msg *quorum.Message, tree *datatree.Tree, size int64) ([]byte, error) {
+	empty := *msg
+	empty.Data = []byte{}
+	head := encodeFrame(nil, &empty)
+	// The data's length field ends the packet's fixed part: frame kind,
+	// connection, type, zxid; the auth infos follow the data.
+	auth := jute.NewWriter(nil)
+	jute.EncodeIDs(auth, msg.Auth)
+	at := len(head) - auth.Len() - 4
+	var b bytes.Buffer
+	b.Grow(int(size) + len(head) + 4096)
+	b.Write(head[:at+4])
+	if err := persist.EncodeSnapshot(&b, tree); err != nil {
+		return nil, err
+	}
+	b.Write(head[at+4:])
+	f := b.Bytes()
+	n := len(f) - len(head)
+	if n > math.MaxInt32 {
+		return nil, fmt.Errorf("snapshot of %d bytes: more than a jute buffer holds", n)
+	}
+	binary.BigEndian.PutUint32(f[at:], uint32(n))
+	return f, nil
+}
+
 // snapDone puts a serialized SNAP at the head of its learner's queue and
 // starts sending.
 func (m *member) snapDone(r encodedSnap) error {
-	to := r.msg.To
+	to := r.to
 	if r.err != nil {
 		return fmt.Errorf("SNAP for %d: %w", to, r.err)
 	}
 	o := m.held[to]
 	o.encoding = false
-	// The frame of a large tree is not kept as the loop's scratch.
-	o.q = append([]heldPacket{{frame: encodeFrame(nil, &r.msg)}}, o.q...)
+	o.q = append([]heldPacket{{frame: r.frame}}, o.q...)
 	return m.flushHeld(to, o)
 }
 

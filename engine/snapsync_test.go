@@ -1,12 +1,15 @@
 package engine
 
 import (
+	"bytes"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 
+	"zkbench/engine/datatree"
 	"zkbench/engine/jute"
+	"zkbench/engine/persist"
 	"zkbench/engine/quorum"
 	"zkbench/engine/transport"
 )
@@ -144,5 +147,41 @@ func TestHeldPacketsArePaced(t *testing.T) {
 		if err != nil || msg.Zxid != int64(i+1) {
 			t.Fatalf("frame %d: zxid 0x%x (%v), want 0x%x", i, msg.Zxid, err, i+1)
 		}
+	}
+}
+
+// TestSnapFrame: a SNAP serialized straight into its frame is the frame
+// encodeFrame makes of the same SNAP with the snapshot as its data, with
+// and without auth infos, whatever size was guessed.
+func TestSnapFrame(t *testing.T) {
+	tree := datatree.New()
+	for i := range 50 {
+		p := fmt.Sprintf("/n%d", i)
+		tree.Apply(&jute.Txn{Header: jute.TxnHeader{Zxid: int64(i + 1), Type: jute.OpCreate},
+			Body: &jute.CreateTxn{Path: p, Data: []byte(p), ACL: jute.OpenACL, ParentCVersion: int32(i + 1)}})
+	}
+	var snapshot bytes.Buffer
+	if err := persist.EncodeSnapshot(&snapshot, tree); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		auth []jute.ID
+		size int64
+	}{
+		{"no auth", nil, 0},
+		{"auth", []jute.ID{{Scheme: "digest", ID: "u:p"}}, 1 << 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := quorum.Message{Type: jute.PacketSnap, To: 2, Conn: 99, Zxid: 50, Auth: tc.auth}
+			got, err := snapFrame(&msg, tree, tc.size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg.Data = snapshot.Bytes()
+			if want := encodeFrame(nil, &msg); !bytes.Equal(got, want) {
+				t.Fatalf("frame of %d bytes differs from encodeFrame's %d", len(got), len(want))
+			}
+		})
 	}
 }

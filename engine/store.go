@@ -305,3 +305,17 @@ func (s *store) filesSize(files []txnlog.LogFile) int64 {
 	}
 	return n
 }
+
+// newestSnapshotSize is the size of the newest snapshot file, 0 if none:
+// about what a SNAP of the tree will take.
+func (s *store) newestSnapshotSize() int64 {
+	snaps, err := snap.List(s.fs, s.dirs.Snap)
+	if err != nil || len(snaps) == 0 {
+		return 0
+	}
+	fi, err := s.fs.Stat(snaps[0].Path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
