@@ -160,20 +160,13 @@ func (p *Plan) clone() *Plan {
 
 // engineKeys are the ensemble's knobs; everything else is the workload's.
 var engineKeys = map[string]func(c *engine.Config, v string) error{
-	"servers":        intKey(func(c *engine.Config, n int) { c.Servers = n }),
-	"observers":      intKey(func(c *engine.Config, n int) { c.Observers = n }),
-	"preAllocSize":   sizeKey(func(c *engine.Config, n int64) { c.PreAllocSize = n }),
-	"snapSizeLimit":  sizeKey(func(c *engine.Config, n int64) { c.SnapSizeLimit = n }),
-	"snapCount":      intKey(func(c *engine.Config, n int) { c.SnapCount = n }),
-	"maxBatchSize":   intKey(func(c *engine.Config, n int) { c.MaxBatchSize = n }),
-	"commitLogCount": intKey(func(c *engine.Config, n int) { c.CommitLogCount = n }),
-	"snapshotSizeFactor": knob(func(v string) (float64, error) {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f > 1 {
-			return 0, fmt.Errorf("%q is not a number at most 1", v)
-		}
-		return f, nil
-	}, func(c *engine.Config, f float64) { c.SnapshotSizeFactor = f }),
+	"servers":         intKey(func(c *engine.Config, n int) { c.Servers = n }),
+	"observers":       intKey(func(c *engine.Config, n int) { c.Observers = n }),
+	"preAllocSize":    sizeKey(func(c *engine.Config, n int64) { c.PreAllocSize = n }),
+	"snapSizeLimit":   sizeKey(func(c *engine.Config, n int64) { c.SnapSizeLimit = n }),
+	"snapCount":       intKey(func(c *engine.Config, n int) { c.SnapCount = n }),
+	"maxBatchSize":    intKey(func(c *engine.Config, n int) { c.MaxBatchSize = n }),
+	"commitLogCount":  intKey(func(c *engine.Config, n int) { c.CommitLogCount = n }),
 	"snapRandomize":   boolKey(func(c *engine.Config, b bool) { c.SnapRandomize = b }),
 	"forceSync":       boolKey(func(c *engine.Config, b bool) { c.ForceSync = b }),
 	"snapshotFsync":   boolKey(func(c *engine.Config, b bool) { c.SnapshotFsync = b }),
@@ -201,6 +194,13 @@ var engineKeys = map[string]func(c *engine.Config, v string) error{
 		c.Transport = v
 		return nil
 	},
+	"snapshotSizeFactor": knob(func(v string) (float64, error) {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f > 1 {
+			return 0, fmt.Errorf("%q is not a number at most 1", v)
+		}
+		return f, nil
+	}, func(c *engine.Config, f float64) { c.SnapshotSizeFactor = f }),
 }
 
 // How the embedded target's sessions reach their members. Through the

@@ -55,13 +55,8 @@ type member struct {
 	clients  sessions // connected here
 	nextSess atomic.Int64
 
-	inbox  chan *call
-	logged chan struct{}
-	// held are the learner packets waiting, per learner, behind a SNAP
-	// whose tree is being serialized off the loop (run goroutine);
-	// snapped is where the serializing goroutine hands the SNAP back.
-	held     map[uint64]*learnerOut
-	snapped  chan encodedSnap
+	inbox    chan *call
+	logged   chan struct{}
 	durable  atomic.Int64
 	logErr   atomic.Pointer[error]
 	stopCh   chan struct{}
@@ -75,6 +70,12 @@ type member struct {
 	// hit the dead file handles before it sees stopCh; that error is the
 	// crash, not a failure of the member.
 	crashing atomic.Bool
+
+	// held are the learner packets waiting, per learner, behind a SNAP
+	// whose tree is being serialized off the loop (run goroutine);
+	// snapped is where the serializing goroutine hands the SNAP back.
+	held    map[uint64]*learnerOut
+	snapped chan encodedSnap
 }
 
 // MemberError says which member failed and why. It matches
