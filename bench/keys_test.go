@@ -65,9 +65,19 @@ func TestValue(t *testing.T) {
 			t.Errorf("%s: %q reads back as %q", k, v, again)
 		}
 	}
-	for k, want := range map[string]string{"preAllocSize": "64MiB", "duration": "30s", "snapCount": "100000", "valueSize": "1KiB", "tickTime": "2s", "forceSync": "true"} {
+	for k, want := range map[string]string{"preAllocSize": "64MiB", "duration": "30s", "snapCount": "100000", "valueSize": "1KiB", "tickTime": "2s", "forceSync": "true", "snapshotSizeFactor": "0.33"} {
 		if got := p.Value(k); got != want {
 			t.Errorf("default %s = %q, want %q", k, got, want)
+		}
+	}
+	// zookeeper.snapshotSizeFactor: negative turns the txn-log DIFF off;
+	// above 1 ZooKeeper takes its default instead, we refuse.
+	if err := p.Set("snapshotSizeFactor", "-1"); err != nil || p.Value("snapshotSizeFactor") != "-1" {
+		t.Errorf("snapshotSizeFactor=-1: %v, reads %q", err, p.Value("snapshotSizeFactor"))
+	}
+	for _, bad := range []string{"1.5", "a third"} {
+		if err := p.Set("snapshotSizeFactor", bad); err == nil {
+			t.Errorf("snapshotSizeFactor=%s accepted", bad)
 		}
 	}
 }

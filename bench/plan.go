@@ -225,6 +225,13 @@ var engineKeys = map[string]func(c *engine.Config, v string) error{
 		c.Transport = v
 		return nil
 	},
+	"snapshotSizeFactor": knob(func(v string) (float64, error) {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f > 1 {
+			return 0, fmt.Errorf("%q is not a number at most 1", v)
+		}
+		return f, nil
+	}, func(c *engine.Config, f float64) { c.SnapshotSizeFactor = f }),
 }
 
 // How the embedded target's sessions reach their members. Through the

@@ -52,6 +52,14 @@ type Config struct {
 	SnapshotFsync bool
 	// CommitLogCount is the committed-proposal window a leader can DIFF from.
 	CommitLogCount int
+	// snapEncodeHook, when set (by tests), is called by the goroutine that
+	// serializes a SNAP for learner before it walks the tree.
+	snapEncodeHook func(leader, learner uint64)
+	// SnapshotSizeFactor is zookeeper.snapshotSizeFactor: a learner older
+	// than the window is DIFFed from the leader's txn log when the log
+	// files after the one holding its zxid take at most this × the newest
+	// snapshot's size on disk (0: any size); negative: never, SNAP.
+	SnapshotSizeFactor float64
 	// FsyncWarningThreshold is fsync.warningthresholdms.
 	FsyncWarningThreshold time.Duration
 	// SnapRetainCount and PurgeInterval are autopurge's; 0 interval = off.
@@ -102,6 +110,7 @@ func DefaultConfig(dataDir string) Config {
 		SnapRandomize:          true,
 		SnapSizeLimit:          4 << 30,
 		CommitLogCount:         500,
+		SnapshotSizeFactor:     0.33,
 		FsyncWarningThreshold:  time.Second,
 		SnapRetainCount:        persist.MinRetain,
 		ContainerCheckInterval: time.Minute,
@@ -134,6 +143,9 @@ func (c *Config) validate() error {
 		return bad("no dataDir")
 	case c.SnapCount < persist.MinSnapCount:
 		return bad("snapCount %d: at least %d", c.SnapCount, persist.MinSnapCount)
+	case c.SnapshotSizeFactor > 1 || math.IsNaN(c.SnapshotSizeFactor):
+		// ZooKeeper warns and takes 0.33 instead; we refuse.
+		return bad("snapshotSizeFactor %v: at most 1 (negative: no DIFF from the txn log)", c.SnapshotSizeFactor)
 	case c.SnapSizeLimit < 0:
 		return bad("snapSizeLimit %d", c.SnapSizeLimit)
 	case c.MaxBatchSize < 0:
@@ -193,6 +205,7 @@ func (c Config) Knobs() map[string]any {
 		"snapCount":    c.SnapCount, "snapRandomize": c.SnapRandomize,
 		"snapSizeLimit": c.SnapSizeLimit, "snapshotFsync": c.SnapshotFsync,
 		"commitLogCount":          c.CommitLogCount,
+		"snapshotSizeFactor":      c.SnapshotSizeFactor,
 		"fsyncWarningThresholdMs": c.FsyncWarningThreshold.Milliseconds(),
 		"snapRetainCount":         c.SnapRetainCount, "purgeIntervalS": c.PurgeInterval.Seconds(),
 		"tickTimeMs": c.TickTime.Milliseconds(), "initLimit": c.InitLimit, "syncLimit": c.SyncLimit,

@@ -558,21 +558,35 @@ func diffTrees(a, b map[string]nodeState) string {
 
 // TestSyncModesOnRestart restarts a follower that missed writes while it
 // was down, on real disks, and checks how the leader synced it: a DIFF of
-// the missing txns while they are in the leader's committed window, a SNAP
-// once they are not.
+// the missing txns while they are in the leader's committed window or, past
+// it, in its txn log within zookeeper.snapshotSizeFactor's limit; a SNAP
+// otherwise.
 func TestSyncModesOnRestart(t *testing.T) {
 	tests := []struct {
 		name           string
 		commitLogCount int
 		bulk           int // bytes of data in the tree before the follower stops
 		writes         int // while the follower is down
+		snapCount      int // 0: the default, no log roll
+		sizeFactor     float64
 		mode           string
 	}{
-		{"nothing missed", 500, 0, 0, "DIFF"},
-		{"a few txns missed", 500, 0, 5, "DIFF"},
-		{"more missed than the window holds", 5, 0, 30, "SNAP"},
+		{"nothing missed", 500, 0, 0, 0, 0.33, "DIFF"},
+		{"a few txns missed", 500, 0, 5, 0, 0.33, "DIFF"},
+		// Older than the window: the leader's txn log since the learner's
+		// zxid is all in its current file, which the size limit does not
+		// count (FileTxnIterator.getStorageSize after init).
+		{"more missed than the window holds, DIFF from the txn log", 5, 0, 30, 0, 0.33, "DIFF"},
+		{"more missed than the window holds, txn log sync off", 5, 0, 30, 0, -1, "SNAP"},
+		// With a snapshot every few txns the log has rolled: the files
+		// after the learner's (preallocated to 1 MiB) are over 0.33 × the
+		// tiny snapshot, but within an unlimited factor 0.
+		{"log rolled, beyond the size limit", 5, 0, 30, 10, 0.33, "SNAP"},
+		{"log rolled, no size limit", 5, 0, 30, 10, 0, "DIFF"},
+		// An 8 MiB tree's snapshot outweighs the few 1 MiB files since.
+		{"log rolled, within the size limit", 5, 8 << 20, 30, 10, 1, "DIFF"},
 		// The snapshot is larger than a jute buffer may be (2 × 0xfffff).
-		{"a SNAP of a tree over 2 MiB", 5, 3 << 20, 30, "SNAP"},
+		{"a SNAP of a tree over 2 MiB", 5, 3 << 20, 30, 0, -1, "SNAP"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -580,6 +594,10 @@ func TestSyncModesOnRestart(t *testing.T) {
 			var events []Event
 			cfg := testConfig(t, 3, 0)
 			cfg.CommitLogCount = tc.commitLogCount
+			cfg.SnapshotSizeFactor = tc.sizeFactor
+			if tc.snapCount > 0 {
+				cfg.SnapCount = tc.snapCount
+			}
 			cfg.Events = SinkFunc(func(ev Event) {
 				mu.Lock()
 				events = append(events, ev)

@@ -10,7 +10,12 @@
 // carries out each Ready in order — rebuild the tree (TRUNC, SNAP),
 // append to the log (synced by the log's own goroutine, which reports
 // back), apply committed txns and answer the clients waiting for them,
-// persist the epoch files, send frames. The leader prepares writes
+// persist the epoch files, send frames. A SNAP's tree is serialized by a
+// goroutine while the leader commits on, the learner's later packets held
+// behind it (member.go), as ZooKeeper's LearnerHandler does; a DIFF from
+// the txn log for a learner older than the committed window is read on
+// the loop through quorum.TxnLog (store.go), as ZooKeeper reads it under
+// the lock its commits take. The leader prepares writes
 // (PrepRequestProcessor) and proposes them; learners forward their
 // clients' writes and syncs to it. Reads are answered on the client's
 // goroutine from the member's own tree, which is safe to read while the

@@ -3,8 +3,10 @@ package engine
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -72,6 +74,12 @@ type member struct {
 	// hit the dead file handles before it sees stopCh; that error is the
 	// crash, not a failure of the member.
 	crashing atomic.Bool
+
+	// held are the learner packets waiting, per learner, behind a SNAP
+	// whose tree is being serialized off the loop (run goroutine);
+	// snapped is where the serializing goroutine hands the SNAP back.
+	held    map[uint64]*learnerOut
+	snapped chan encodedSnap
 }
 
 // MemberError says which member failed and why. It matches
@@ -105,6 +113,7 @@ func openMember(cfg *Config, id uint64, observer bool, fs disk.FS, publish func(
 	m := &member{
 		id: id, observer: observer, cfg: cfg, fs: fs, dirs: persist.NewDirs(dataDir, logDir), publish: publish, stats: stats,
 		inbox: make(chan *call, 1024), logged: make(chan struct{}, 1),
+		held: make(map[uint64]*learnerOut), snapped: make(chan encodedSnap),
 		stopCh: make(chan struct{}), done: make(chan struct{}),
 	}
 	m.durable.Store(-1)
@@ -188,12 +197,16 @@ func (m *member) open(dataDir string, values *snap.Values) error {
 	}
 	m.phases = res.Phases
 	voters, observers := m.cfg.ids()
-	m.peer, err = quorum.New(quorum.Config{
+	qc := quorum.Config{
 		ID: m.id, Voters: voters, Observers: observers,
 		TickMs: int(m.cfg.TickInterval.Milliseconds()), TickTimeMs: int(m.cfg.TickTime.Milliseconds()),
 		InitLimit: m.cfg.InitLimit, SyncLimit: m.cfg.SyncLimit, CommitLogCount: m.cfg.CommitLogCount,
 		Rand: rand.New(rand.NewPCG(m.cfg.Seed, m.id^0x2ab)),
-	}, d)
+	}
+	if m.cfg.SnapshotSizeFactor >= 0 { // ZKDatabase.isTxnLogSyncEnabled
+		qc.TxnLog = m.st
+	}
+	m.peer, err = quorum.New(qc, d)
 	if err != nil {
 		return err
 	}
@@ -256,9 +269,18 @@ func (m *member) run() {
 			m.peer.Logged(m.durable.Load())
 		case <-ticker.C:
 			m.tick()
+		case r := <-m.snapped:
+			if err := m.snapDone(r); err != nil {
+				m.err = err
+				return
+			}
 		}
 		m.gather(recv)
 		if err := m.drain(); err != nil {
+			m.err = err
+			return
+		}
+		if err := m.flushAllHeld(); err != nil {
 			m.err = err
 			return
 		}
@@ -461,19 +483,179 @@ func (m *member) append(es []quorum.Entry) error {
 }
 
 func (m *member) send(msg *quorum.Message) error {
-	if msg.Type == jute.PacketSnap && msg.Data == nil {
-		var b bytes.Buffer
-		if err := persist.EncodeSnapshot(&b, m.tree.Load()); err != nil {
-			return fmt.Errorf("SNAP for %d: %w", msg.To, err)
-		}
-		msg.Data = b.Bytes()
-	}
 	if msg.Type == jute.PacketPing && len(msg.Data) > 0 {
 		m.pl.pinged()
 	}
-	m.frame = encodeFrame(m.frame[:0], msg)
-	if err := m.ep.Send(msg.To, m.frame); err != nil && !errors.Is(err, transport.ErrClosed) {
+	if msg.Type != quorum.MsgNotification {
+		if o := m.held[msg.To]; o != nil {
+			// Behind a SNAP on the learner's connection: Leader's
+			// startForwarding queue, sent once the snapshot is.
+			o.q = append(o.q, m.holdPacket(msg))
+			return nil
+		}
+		if msg.Type == jute.PacketSnap && msg.Data == nil {
+			m.held[msg.To] = &learnerOut{encoding: true}
+			m.encodeSnap(*msg)
+			return nil
+		}
+	}
+	return m.sendFrame(msg.To, encodeFrame(m.frame[:0], msg))
+}
+
+// sendFrame hands a frame to the transport; a closed endpoint means the
+// member is stopping.
+func (m *member) sendFrame(to uint64, frame []byte) error {
+	m.frame = frame
+	return m.transmit(to, frame)
+}
+
+func (m *member) transmit(to uint64, frame []byte) error {
+	if err := m.ep.Send(to, frame); err != nil && !errors.Is(err, transport.ErrClosed) {
 		return err
+	}
+	return nil
+}
+
+// ---- SNAP serialized off the loop ----
+//
+// ZooKeeper's LearnerHandler decides a SNAP under the database's log lock,
+// has the leader queue every later proposal and commit for that learner
+// (startForwarding), releases the lock and serializes the data tree on its
+// own thread while the leader goes on committing: a fuzzy snapshot whose
+// txns after the SNAP's zxid the learner replays, idempotently, from the
+// queued packets. The Peer has already planned all of that and put the
+// packets in its Readys; the member keeps them, in order, behind the
+// snapshot while a goroutine walks the tree (the walk that background
+// snapshots use, safe while Apply runs), then feeds them to the transport
+// as fast as the learner takes them: a burst of seconds of packets would
+// overflow the link's queue, where ZooKeeper's socket write would block.
+
+// heldBacklog is how many frames the member lets wait on a learner's link
+// while it still holds more for it: well under transport.DefaultQueueLen.
+const heldBacklog = 1024
+
+// learnerOut is what waits to be sent to one learner behind a SNAP.
+type learnerOut struct {
+	encoding bool // the head SNAP's tree is being serialized
+	q        []heldPacket
+}
+
+// heldPacket is a learner packet waiting behind a SNAP: its frame, or a
+// further SNAP that still needs its tree serialized.
+type heldPacket struct {
+	frame []byte
+	snap  *quorum.Message
+}
+
+// encodedSnap is the frame of a SNAP for learner to (or why there is none).
+type encodedSnap struct {
+	to    uint64
+	frame []byte
+	err   error
+}
+
+func (m *member) holdPacket(msg *quorum.Message) heldPacket {
+	if msg.Type == jute.PacketSnap && msg.Data == nil {
+		c := *msg
+		return heldPacket{snap: &c}
+	}
+	return heldPacket{frame: encodeFrame(nil, msg)}
+}
+
+// encodeSnap serializes the current tree for msg in a goroutine that
+// hands it back to the run loop through snapped.
+func (m *member) encodeSnap(msg quorum.Message) {
+	tree := m.tree.Load()
+	hook := m.cfg.snapEncodeHook
+	size := m.st.newestSnapshotSize()
+	go func() {
+		if hook != nil {
+			hook(m.id, msg.To)
+		}
+		frame, err := snapFrame(&msg, tree, size)
+		select {
+		case m.snapped <- encodedSnap{to: msg.To, frame: frame, err: err}:
+		case <-m.stopCh:
+		}
+	}()
+}
+
+// snapFrame is encodeFrame of a SNAP whose data is tree's snapshot,
+// serialized straight into the frame (sized for about size bytes of
+// snapshot): a copy of a tree of 100 MB and more is garbage the leader's
+// collector would have to keep up with while it commits.
+func snapFrame(msg *quorum.Message, tree *datatree.Tree, size int64) ([]byte, error) {
+	empty := *msg
+	empty.Data = []byte{}
+	head := encodeFrame(nil, &empty)
+	// The data's length field ends the packet's fixed part: frame kind,
+	// connection, type, zxid; the auth infos follow the data.
+	auth := jute.NewWriter(nil)
+	jute.EncodeIDs(auth, msg.Auth)
+	at := len(head) - auth.Len() - 4
+	var b bytes.Buffer
+	b.Grow(int(size) + len(head) + 4096)
+	b.Write(head[:at+4])
+	if err := persist.EncodeSnapshot(&b, tree); err != nil {
+		return nil, err
+	}
+	b.Write(head[at+4:])
+	f := b.Bytes()
+	n := len(f) - len(head)
+	if n > math.MaxInt32 {
+		return nil, fmt.Errorf("snapshot of %d bytes: more than a jute buffer holds", n)
+	}
+	binary.BigEndian.PutUint32(f[at:], uint32(n))
+	return f, nil
+}
+
+// snapDone puts a serialized SNAP at the head of its learner's queue and
+// starts sending.
+func (m *member) snapDone(r encodedSnap) error {
+	to := r.to
+	if r.err != nil {
+		return fmt.Errorf("SNAP for %d: %w", to, r.err)
+	}
+	o := m.held[to]
+	o.encoding = false
+	o.q = append([]heldPacket{{frame: r.frame}}, o.q...)
+	return m.flushHeld(to, o)
+}
+
+// flushHeld sends what waits for learner to while its link takes it, up
+// to the next SNAP, whose serialization it starts.
+func (m *member) flushHeld(to uint64, o *learnerOut) error {
+	for !o.encoding && len(o.q) > 0 {
+		room := heldBacklog - m.ep.Backlog(to)
+		if room <= 0 {
+			return nil // the next turn of the loop tries again
+		}
+		for ; room > 0 && len(o.q) > 0; room-- {
+			p := o.q[0]
+			o.q[0] = heldPacket{}
+			o.q = o.q[1:]
+			if p.snap != nil {
+				o.encoding = true
+				m.encodeSnap(*p.snap)
+				return nil
+			}
+			if err := m.transmit(to, p.frame); err != nil {
+				return err
+			}
+		}
+	}
+	if !o.encoding {
+		delete(m.held, to)
+	}
+	return nil
+}
+
+// flushAllHeld gives every learner's held packets another chance.
+func (m *member) flushAllHeld() error {
+	for to, o := range m.held {
+		if err := m.flushHeld(to, o); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"sync"
@@ -236,4 +238,84 @@ func (l logSink) Synced(e disk.SyncEvent) {
 func (l logSink) Extended(e disk.ExtendEvent) {
 	l.s.publish(Event{Time: time.Now(), Member: l.s.id, Kind: EventPreallocExtend, Duration: e.Duration,
 		Bytes: e.To, Path: e.Path, Mode: e.Mode.String()})
+}
+
+// ProposalsFromLog is quorum.TxnLog, ZKDatabase.getProposalsFromTxnLog
+// with calculateTxnLogSizeLimit's limit: the log files from the one that
+// holds zxid on (FileTxnIterator without fast-forward), refused when their
+// first txn is past zxid or when the files after that first one are
+// larger, on disk (preallocation included), than snapshotSizeFactor × the
+// newest valid snapshot (a limit of 0 is none). Reading stops after upTo.
+// It runs on the member's loop, as ZooKeeper reads under the database's
+// log lock, which holds back commits meanwhile.
+func (s *store) ProposalsFromLog(zxid, upTo int64) []quorum.Entry {
+	files, err := txnlog.ListFiles(s.fs, s.dirs.Log)
+	if err != nil || len(files) == 0 {
+		return nil
+	}
+	files = txnlog.SelectFiles(files, zxid)
+	if limit := s.txnLogSizeLimit(); limit > 0 && s.filesSize(files[1:]) > limit {
+		return nil
+	}
+	it := txnlog.NewFileIterator(s.fs, files, math.MinInt64)
+	defer it.Close()
+	var out []quorum.Entry
+	for {
+		rec, err := it.Next()
+		if err != nil || rec.Txn == nil {
+			return out // a read error ends TxnLogProposalIterator too
+		}
+		z := rec.Zxid()
+		if len(out) == 0 && z > zxid {
+			return nil // "Unable to find proposals from txnlog for zxid"
+		}
+		if z > upTo {
+			return out
+		}
+		out = append(out, quorum.Entry{Zxid: z, Txn: bytes.Clone(rec.Entry)})
+	}
+}
+
+// txnLogSizeLimit is calculateTxnLogSizeLimit: snapshotSizeFactor × the
+// size of the newest valid snapshot.
+func (s *store) txnLogSizeLimit() int64 {
+	snaps, err := snap.List(s.fs, s.dirs.Snap)
+	if err != nil {
+		return 0
+	}
+	for _, e := range snaps {
+		if snap.Valid(s.fs, e.Path) != nil {
+			continue
+		}
+		if fi, err := s.fs.Stat(e.Path); err == nil {
+			return int64(float64(fi.Size()) * s.cfg.SnapshotSizeFactor)
+		}
+		return 0
+	}
+	return 0
+}
+
+// filesSize is FileTxnIterator.getStorageSize: the files' lengths.
+func (s *store) filesSize(files []txnlog.LogFile) int64 {
+	var n int64
+	for _, f := range files {
+		if fi, err := s.fs.Stat(f.Path); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
+}
+
+// newestSnapshotSize is the size of the newest snapshot file, 0 if none:
+// about what a SNAP of the tree will take.
+func (s *store) newestSnapshotSize() int64 {
+	snaps, err := snap.List(s.fs, s.dirs.Snap)
+	if err != nil || len(snaps) == 0 {
+		return 0
+	}
+	fi, err := s.fs.Stat(snaps[0].Path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }

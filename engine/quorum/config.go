@@ -50,9 +50,28 @@ type Config struct {
 	// with DIFF instead of SNAP. Default DefaultCommitLogCount.
 	CommitLogCount int
 
+	// TxnLog, when set, is the on-disk log a leader syncs a learner from
+	// when the learner is older than the committed window
+	// (ZKDatabase.getProposalsFromTxnLog); nil means such a learner always
+	// gets a SNAP, as with zookeeper.snapshotSizeFactor < 0.
+	TxnLog TxnLog
+
 	// Rand is the only source of randomness: it picks learner connection
 	// ids. Nil means a source seeded from ID (deterministic).
 	Rand *rand.Rand
+}
+
+// TxnLog is the seam through which the leader reads its own on-disk txn
+// log for a learner sync. The Peer does no I/O: the runtime implements
+// it (as go.etcd.io/raft's Storage), and the Peer calls it only while
+// planning a learner's sync, on the goroutine that drives the Peer.
+type TxnLog interface {
+	// ProposalsFromLog returns the logged txns from the start of the log
+	// file that holds zxid on, oldest first, up to and including upTo, or
+	// nil when the log cannot guarantee to start at or before zxid or
+	// exceeds the size limit (ZooKeeper's empty iterator). A read error
+	// ends the list early, as it ends TxnLogProposalIterator.
+	ProposalsFromLog(zxid, upTo int64) []Entry
 }
 
 // Durable is what a member recovered from disk on start (persist.Restore,

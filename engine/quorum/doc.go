@@ -109,12 +109,16 @@
 // Left out: dynamic reconfiguration (COMMITANDACTIVATE, INFORMANDACTIVATE),
 // session revalidation and SYNC (the runtime's), the learner master/
 // observer-master path, weights and hierarchical quorums (majority of
-// Voters only), Oracle for two-member ensembles, and the on-disk txn log as
-// a DIFF source: ZooKeeper also DIFFs a learner older than the committed
-// window from its txn log when that is cheaper than a snapshot
-// (zookeeper.snapshotSizeFactor, default 0.33); here such a learner gets a
-// SNAP. The window is ZKDatabase.committedLog: CommitLogCount txns (default
-// 500), filled from Durable.Recent on start.
+// Voters only), and Oracle for two-member ensembles. The window is
+// ZKDatabase.committedLog: CommitLogCount txns (default 500), filled from
+// Durable.Recent on start; a learner older than it is DIFFed from the
+// on-disk txn log when the runtime gives Config.TxnLog (whose reader
+// applies zookeeper.snapshotSizeFactor's limit), else it gets a SNAP;
+// unlike ZooKeeper, not from below the snapshot the member restored or
+// was SNAP-synced with, where its log may be of a replaced branch. A
+// SNAP message leaves the Peer without data: the runtime serializes the
+// tree, and must send the packets the Peer queues for that learner after
+// it (a fuzzy snapshot the learner repairs by replaying them).
 //
 // A note on TRUNC: with a correct history the committed window never skips
 // a txn the learner has, so TRUNC+DIFF is rare; a member that led an epoch,

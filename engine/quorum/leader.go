@@ -394,7 +394,7 @@ func (p *Peer) acceptLearner(m Message) {
 // missing committed txns and the outstanding proposals, then NEWLEADER.
 func (p *Peer) syncLearner(h *learnerHandler) {
 	l := p.ld
-	plan := planSync(h.peerLastZxid, p.committedLog.items(), p.processed)
+	plan := planSync(h.peerLastZxid, p.committedLog.items(), p.processed, p.cfg.TxnLog, p.logFloor)
 	switch plan.mode {
 	case SyncSnap:
 		p.send(Message{Type: jute.PacketSnap, To: h.id, Conn: h.conn, Zxid: plan.opZxid})

@@ -45,6 +45,11 @@ type Peer struct {
 	// holds, not the log: a TRUNC into one cannot be done by cutting the
 	// log (see rollBack).
 	snapOnly []snapRange
+	// logFloor is the zxid from which on the on-disk log is known to be
+	// this member's history, for a DIFF from it: the restored snapshot's,
+	// raised by every snapshot a SNAP sync loads (older log entries may be
+	// of a branch that SNAP replaced, and the log misses what it brought).
+	logFloor int64
 	toAck    []int64 // follower: appended, ACK owed once durable
 	// committedLog is ZKDatabase.committedLog: the last CommitLogCount+1
 	// applied txns, the window a leader can DIFF from.
@@ -120,6 +125,7 @@ func New(cfg Config, d Durable) (*Peer, error) {
 	}
 	p.committedLog.push(recent...)
 	p.lastSnap = d.SnapshotZxid
+	p.logFloor = d.SnapshotZxid
 	if d.SnapshotZxid > 0 && d.LogBeforeSnapshot < d.SnapshotZxid {
 		// Which epoch this member had before the sync that wrote the
 		// snapshot is not known any more; the epoch of the log's end is the
@@ -451,6 +457,7 @@ func (p *Peer) loadSnapshot(z int64, data []byte) {
 	p.pending.reset()
 	p.dirty = true
 	p.committedLog.reset() // ZKDatabase.clear()
+	p.logFloor = max(p.logFloor, z)
 }
 
 // fastForward applies what was logged but not applied, as ZooKeeper does

@@ -56,6 +56,12 @@ func runSchedule(t *testing.T, seed uint64, steps int) *sim {
 	}
 	window := 2 + int(seed%7)*3 // small committed windows force SNAPs
 	s := newSim(t, seed, voters, observers, func(c *Config) { c.CommitLogCount = window })
+	if seed%3 != 0 {
+		// Learners older than the window are DIFFed from the leader's log.
+		for _, n := range s.nodes {
+			n.cfg.TxnLog = simTxnLog{n}
+		}
+	}
 	rng := s.rng
 	maxDelay := int64(seed % 3)
 	s.delay = func() int64 { return rng.Int64N(maxDelay + 1) }

@@ -48,6 +48,24 @@ func (n *simNode) reloadTree() {
 	}
 }
 
+// simTxnLog is a member's log as one file, for a leader's DIFF from it.
+type simTxnLog struct{ n *simNode }
+
+func (l simTxnLog) ProposalsFromLog(zxid, upTo int64) []Entry {
+	log := l.n.log
+	if len(log) == 0 || log[0].Zxid > zxid {
+		return nil
+	}
+	var out []Entry
+	for _, e := range log {
+		if e.Zxid > upTo {
+			break
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
 type simNode struct {
 	id      uint64
 	cfg     Config

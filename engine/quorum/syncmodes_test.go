@@ -318,7 +318,70 @@ func TestPlanSync(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			p := planSync(tc.peer, tc.window, tc.processed)
+			p := planSync(tc.peer, tc.window, tc.processed, nil, 0)
+			var sent []int64
+			for _, e := range p.entries {
+				sent = append(sent, e.Zxid)
+			}
+			if p.mode != tc.mode || p.opZxid != tc.op || !slices.Equal(sent, tc.sent) || p.forwardFrom != tc.forward {
+				t.Fatalf("planSync(0x%x) = %v op 0x%x sent %x forward 0x%x; want %v op 0x%x sent %x forward 0x%x",
+					tc.peer, p.mode, p.opZxid, sent, p.forwardFrom, tc.mode, tc.op, tc.sent, tc.forward)
+			}
+		})
+	}
+}
+
+// fakeLog is an on-disk log of one file holding txns: it serves a zxid
+// only when its first txn is at or before it, as getProposalsFromTxnLog.
+type fakeLog []Entry
+
+func (l fakeLog) ProposalsFromLog(zxid, upTo int64) []Entry {
+	if len(l) == 0 || l[0].Zxid > zxid {
+		return nil
+	}
+	for i, e := range l {
+		if e.Zxid > upTo {
+			return l[:i]
+		}
+	}
+	return l
+}
+
+// TestPlanSyncFromLog covers syncFollower's txn-log branch for a learner
+// older than the committed window.
+func TestPlanSyncFromLog(t *testing.T) {
+	w := func(zs ...int64) []Entry { return entries(zs...) }
+	cases := []struct {
+		name    string
+		peer    int64
+		log     fakeLog
+		floor   int64
+		window  []Entry
+		mode    SyncMode
+		op      int64
+		sent    []int64
+		forward int64
+	}{
+		{"log reaches the window", 2, w(1, 2, 3, 4, 5, 6), 0, w(6, 7, 8), SyncDiff, 8, []int64{3, 4, 5, 6, 7, 8}, 8},
+		// ZooKeeper wants the log to reach the window's first txn itself
+		// (currentZxid < minCommittedLog is a gap), as a leader's log does.
+		{"log ends just before the window", 2, w(1, 2, 3, 4, 5), 0, w(6, 7, 8), SyncSnap, 8, nil, 8},
+		{"log overlaps the window", 2, w(1, 2, 3, 4, 5, 6, 7), 0, w(6, 7, 8), SyncDiff, 8, []int64{3, 4, 5, 6, 7, 8}, 8},
+		{"log starts after peer", 2, w(3, 4, 5), 0, w(6, 7, 8), SyncSnap, 8, nil, 8},
+		{"gap between log and window", 2, w(1, 2, 3, 4), 0, w(6, 7, 8), SyncSnap, 8, nil, 8},
+		{"no log", 2, nil, 0, w(6, 7, 8), SyncSnap, 8, nil, 8},
+		{"peer txn not in log", 3, w(1, 2, 4, 5, 6), 0, w(6, 7), SyncTruncDiff, 2, []int64{4, 5, 6, 7}, 7},
+		{"cross-epoch trunc refused", z(5, 3), w(z(5, 1), z(5, 2), z(6, 1)), 0, w(z(6, 2), z(6, 3)), SyncSnap, z(6, 3), nil, z(6, 3)},
+		// Below a sync snapshot's zxid the log is not this member's history.
+		{"peer below the log floor", 2, w(1, 2, 3, 4, 5, 6), 4, w(6, 7, 8), SyncSnap, 8, nil, 8},
+		{"peer at the floor, its txn not logged", 4, w(1, 2, 3, 5, 6), 4, w(6, 7, 8), SyncSnap, 8, nil, 8},
+		{"peer above the floor", 5, w(1, 2, 3, 5, 6), 4, w(6, 7, 8), SyncDiff, 8, []int64{6, 7, 8}, 8},
+		{"trunc stays above the floor", 4, w(1, 2, 3, 5, 6), 3, w(6, 7), SyncTruncDiff, 3, []int64{5, 6, 7}, 7},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			processed := tc.window[len(tc.window)-1].Zxid
+			p := planSync(tc.peer, tc.window, processed, tc.log, tc.floor)
 			var sent []int64
 			for _, e := range p.entries {
 				sent = append(sent, e.Zxid)

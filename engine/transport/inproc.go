@@ -337,6 +337,21 @@ type inProcEndpoint struct {
 func (e *inProcEndpoint) ID() uint64            { return e.id }
 func (e *inProcEndpoint) Recv() <-chan Envelope { return e.recv }
 
+func (e *inProcEndpoint) Backlog(to uint64) int {
+	n := e.net
+	k := keyOf(e.id, to)
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	p, dst := n.pairs[k], n.eps[to]
+	if p == nil || dst == nil {
+		return 0
+	}
+	d := p.link(e.id, k)
+	dst.mu.Lock()
+	defer dst.mu.Unlock()
+	return d.count
+}
+
 func (e *inProcEndpoint) Send(to uint64, frame []byte) error {
 	n := e.net
 	k := keyOf(e.id, to)

@@ -366,3 +366,36 @@ func TestInProcChaos(t *testing.T) {
 		}
 	}, n.HealAll)
 }
+
+// TestInProcBacklog: frames beyond the receiver's Recv channel count as
+// the link's backlog until the receiver takes them; the other direction's
+// is its own.
+func TestInProcBacklog(t *testing.T) {
+	n := NewInProc(InProcOptions{QueueLen: 100, RecvBuffer: 2})
+	defer n.Close()
+	a, b := endpoint(t, n, 1), endpoint(t, n, 2)
+	if got := a.Backlog(2); got != 0 {
+		t.Fatalf("backlog %d before any frame", got)
+	}
+	for s := uint64(1); s <= 10; s++ {
+		must(t, a.Send(2, frame(1, s, 16)))
+	}
+	// 1 and 2 are in b's channel; 3..10 wait.
+	if got := a.Backlog(2); got != 8 {
+		t.Fatalf("backlog %d, want 8", got)
+	}
+	if got := b.Backlog(1); got != 0 {
+		t.Fatalf("reverse backlog %d, want 0", got)
+	}
+	for range 10 {
+		<-b.Recv()
+	}
+	// The pump counts the last frame out just after handing it over.
+	deadline := time.Now().Add(waitTimeout)
+	for a.Backlog(2) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("backlog %d after the receiver took every frame", a.Backlog(2))
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -240,6 +240,21 @@ func (e *tcpEndpoint) link(peer uint64) (*tcpLink, error) {
 	return l, nil
 }
 
+func (e *tcpEndpoint) Backlog(to uint64) int {
+	e.mu.Lock()
+	l := e.links[to]
+	e.mu.Unlock()
+	if l == nil {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cur == nil || l.cur.state == connDead {
+		return 0
+	}
+	return len(l.cur.q)
+}
+
 func (e *tcpEndpoint) Send(to uint64, frame []byte) error {
 	if e.closed.Load() {
 		return ErrClosed

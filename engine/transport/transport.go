@@ -57,6 +57,12 @@ type Endpoint interface {
 	// same). Send returns ErrClosed after Close. Sending to one's own id
 	// delivers to one's own Recv, as ZooKeeper's election does.
 	Send(to uint64, frame []byte) error
+	// Backlog is how many frames sent to peer to wait on this link for
+	// the peer to take them (over TCP: to be written to the socket). A
+	// sender with much to send at once paces itself by it and stays under
+	// the queue bound, as a blocking socket write paces a ZooKeeper
+	// LearnerHandler; 0 when there is no connection.
+	Backlog(to uint64) int
 	// Recv is the endpoint's single inbound channel, FIFO per sending peer.
 	// It is closed by Close.
 	Recv() <-chan Envelope

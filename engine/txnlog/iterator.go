@@ -44,6 +44,15 @@ func NewIterator(fsys disk.FS, dir string, from int64) (*Iterator, error) {
 	return newIterator(fsys, SelectFiles(files, from), from), nil
 }
 
+// NewFileIterator returns an Iterator over the txns of files (in the order
+// ListFiles gives) with zxid >= from. With from below every zxid it reads
+// the files from their start, as ZooKeeper's FileTxnIterator does when it
+// is not fast-forwarded (a learner sync from the log needs the txns
+// before the learner's zxid too).
+func NewFileIterator(fsys disk.FS, files []LogFile, from int64) *Iterator {
+	return newIterator(fsys, files, from)
+}
+
 func newIterator(fsys disk.FS, files []LogFile, from int64) *Iterator {
 	return &Iterator{fsys: fsys, files: files, from: from}
 }
