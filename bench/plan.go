@@ -177,6 +177,14 @@ var engineKeys = map[string]func(c *engine.Config, v string) error{
 	"snapRetainCount": intKey(func(c *engine.Config, n int) { c.SnapRetainCount = n }),
 	"purgeInterval":   durationKey(func(c *engine.Config, d time.Duration) { c.PurgeInterval = d }),
 	"syncLimit":       intKey(func(c *engine.Config, n int) { c.SyncLimit = n }),
+	"reconfigEnabled": boolKey(func(c *engine.Config, b bool) { c.ReconfigEnabled = b }),
+	"superDigest": func(c *engine.Config, v string) error {
+		if v != "" && !strings.Contains(v, ":") {
+			return fmt.Errorf("%q: want user:base64(SHA-1(user:password)), as ZooKeeper's superDigest", v)
+		}
+		c.SuperDigest = v
+		return nil
+	},
 	"preallocMode": func(c *engine.Config, v string) error {
 		m, err := disk.ParsePreallocMode(v)
 		c.PreallocMode = m

@@ -36,6 +36,7 @@ var zooKeys = []zooKey{
 	{"commitLogCount", "commitLogCount", whole},
 	{"autopurge.snapRetainCount", "snapRetainCount", retain},
 	{"autopurge.purgeInterval", "purgeInterval", hours},
+	{"reconfigEnabled", "reconfigEnabled", javaBool},
 }
 
 // setZooCfg sets the ensemble from a ZooKeeper zoo.cfg: servers and
@@ -189,6 +190,12 @@ func yesNo(v string, notes *[]string) (string, error) {
 		*notes = append(*notes, fmt.Sprintf("forceSync=%s: ZooKeeper syncs unless the value is exactly \"no\", and so does the plan", v))
 	}
 	return "true", nil
+}
+
+// javaBool is Boolean.parseBoolean: "true" in any case is true, anything
+// else false.
+func javaBool(v string, _ *[]string) (string, error) {
+	return strconv.FormatBool(strings.EqualFold(strings.TrimSpace(v), "true")), nil
 }
 
 // retain reads autopurge.snapRetainCount as ZooKeeper does: below 3 it

@@ -61,6 +61,20 @@ type Config struct {
 	// containers and expired TTL nodes (znode.container.checkIntervalMs).
 	ContainerCheckInterval time.Duration
 
+	// ReconfigEnabled is zoo.cfg's reconfigEnabled (off by default, as in
+	// 3.8): reconfig requests are checked as a 3.8 leader checks them, a
+	// static configuration takes the version of the first epoch
+	// established (written to each member's dataDir as
+	// zoo.cfg.dynamic.<version>), and a reconfig that passes every check
+	// is refused with ZUNIMPLEMENTED: a new configuration is never put
+	// into effect.
+	ReconfigEnabled bool
+	// SuperDigest is zookeeper.DigestAuthenticationProvider.superDigest,
+	// "super:<base64 SHA-1>": a session that authenticates with the
+	// matching "digest" credentials is the super user, whom no ACL stops.
+	// Empty: no super user.
+	SuperDigest string
+
 	TickTime          time.Duration // zoo.cfg tickTime
 	InitLimit         int           // in ticks
 	SyncLimit         int           // in ticks
@@ -189,6 +203,7 @@ func (c Config) Knobs() map[string]any {
 		"maxSessionTimeoutMs":      c.MaxSessionTimeout.Milliseconds(),
 		"containerCheckIntervalMs": c.ContainerCheckInterval.Milliseconds(),
 		"transport":                c.Transport,
+		"reconfigEnabled":          c.ReconfigEnabled,
 		"peerLatencyUs":            c.PeerLatency.Microseconds(), "peerJitterUs": c.PeerJitter.Microseconds(),
 	}
 }

@@ -64,6 +64,9 @@ type member struct {
 	restored time.Duration  // how long the start took to restore its database
 	phases   persist.Phases // the restore's steps
 	snapIn   int64          // bytes of the last SNAP the leader sent (run goroutine)
+	// cfgVersion is the version of the member's configuration (run
+	// goroutine): 0 until a reconfig-enabled member serves an epoch.
+	cfgVersion int64
 	// crashing: stop(crash) cut the disk's power. The run loop may still
 	// hit the dead file handles before it sees stopCh; that error is the
 	// crash, not a failure of the member.
@@ -168,6 +171,9 @@ func (m *member) open(dataDir string, values *snap.Values) error {
 	m.st.values = values
 	res, err := persist.Restore(m.fs, m.dirs, persist.RestoreOptions{RepairTornTail: true, KeepRecent: m.st.recentTxns(), Values: values})
 	if err != nil {
+		return err
+	}
+	if err := m.loadConfigVersion(dataDir); err != nil {
 		return err
 	}
 	m.initConfig(res.Tree)
@@ -475,6 +481,9 @@ func (m *member) event(e quorum.Event) {
 	now := time.Now()
 	switch e.Kind {
 	case quorum.EventEstablished:
+		if err := m.establishConfig(); err != nil {
+			m.failLog(fmt.Errorf("dynamic config: %w", err))
+		}
 		m.initConfig(m.tree.Load())
 		m.pl.lead(now.UnixMilli())
 		m.leading.Store(true)
@@ -483,6 +492,9 @@ func (m *member) event(e quorum.Event) {
 	case quorum.EventSynced:
 		if m.peer.Status().Role == quorum.RoleLeading {
 			return // the learner reports its own sync
+		}
+		if err := m.establishConfig(); err != nil {
+			m.failLog(fmt.Errorf("dynamic config: %w", err))
 		}
 		m.initConfig(m.tree.Load())
 		m.serving.Store(true)

@@ -241,7 +241,12 @@ func (cc *portConn) authenticate(xid int32, a *jute.AuthPacket) bool {
 		cc.reply(jute.ReplyHeader{Xid: xid, Err: int32(datatree.AuthFailed)}, nil)
 		return false
 	}
-	cc.auth = server.AddAuth(cc.auth, server.DigestAuth(a.Auth))
+	id := server.DigestAuth(a.Auth)
+	if sd := cc.e.cfg.SuperDigest; sd != "" && id.ID == sd {
+		// DigestAuthenticationProvider: the super user gets "super" first.
+		cc.auth = server.AddAuth(cc.auth, jute.ID{Scheme: "super"})
+	}
+	cc.auth = server.AddAuth(cc.auth, id)
 	return cc.reply(jute.ReplyHeader{Xid: xid}, nil)
 }
 

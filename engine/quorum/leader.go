@@ -602,6 +602,24 @@ func (p *Peer) leaderLinkDown(from, conn uint64, isClose bool) {
 	}
 }
 
+// SyncedFollowers returns, on an established leader, the followers
+// (voting or not, observers left out) that get proposals and were heard
+// from within syncLimit leader ticks: Leader.isQuorumSynced's
+// forwardingFollowers that are synced(). Nil on any other member.
+func (p *Peer) SyncedFollowers() []uint64 {
+	l := p.ld
+	if p.role != RoleLeading || l == nil || !l.established {
+		return nil
+	}
+	var ids []uint64
+	for _, h := range l.handlers {
+		if !h.observer && h.forwarding && l.tick <= h.deadline {
+			ids = append(ids, h.id)
+		}
+	}
+	return ids
+}
+
 // syncedQuorum: do we and the learners we heard from within syncLimit
 // leader ticks make a quorum of voters?
 func (p *Peer) syncedQuorum() bool {
