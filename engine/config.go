@@ -62,12 +62,13 @@ type Config struct {
 	ContainerCheckInterval time.Duration
 
 	// ReconfigEnabled is zoo.cfg's reconfigEnabled (off by default, as in
-	// 3.8): reconfig requests are checked as a 3.8 leader checks them, a
-	// static configuration takes the version of the first epoch
-	// established (written to each member's dataDir as
-	// zoo.cfg.dynamic.<version>), and a reconfig that passes every check
-	// is refused with ZUNIMPLEMENTED: a new configuration is never put
-	// into effect.
+	// 3.8): reconfig requests are checked as a 3.8 leader checks them and
+	// committed on a quorum of the old and of the new voters; members then
+	// take their new roles. Each configuration is written to each member's
+	// dataDir as zoo.cfg.dynamic.<version> (a static one with the version
+	// of the first epoch established). Adding a server the ensemble was
+	// not started with, and removing or demoting the leader, are refused
+	// with ZUNIMPLEMENTED.
 	ReconfigEnabled bool
 	// SuperDigest is zookeeper.DigestAuthenticationProvider.superDigest,
 	// "super:<base64 SHA-1>": a session that authenticates with the

@@ -234,8 +234,10 @@ func (e *Ensemble) member(id uint64) *member {
 
 // MemberStatus is what a member is doing.
 type MemberStatus struct {
-	ID       uint64
-	Up       bool
+	ID uint64
+	Up bool
+	// Observer: its configuration lists it as an observer (the static
+	// one, or the last a reconfig made).
 	Observer bool
 	Role     string // LOOKING, FOLLOWING, LEADING, OBSERVING
 	Serving  bool
@@ -252,6 +254,7 @@ func (e *Ensemble) Status(id uint64) MemberStatus {
 		return s
 	}
 	t := m.tree.Load()
+	s.Observer = m.isObserver.Load()
 	s.Up, s.Role, s.Serving = true, quorum.Role(m.role.Load()).String(), m.serving.Load()
 	s.Zxid, s.Nodes, s.Digest = t.LastProcessedZxid(), t.NodeCount(), t.Digest()
 	return s

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"zkbench/engine/disk"
 	"zkbench/engine/persist"
 	"zkbench/engine/quorum"
+	"zkbench/engine/server"
 	"zkbench/engine/snap"
 	"zkbench/engine/transport"
 )
@@ -66,7 +68,12 @@ type member struct {
 	snapIn   int64          // bytes of the last SNAP the leader sent (run goroutine)
 	// cfgVersion is the version of the member's configuration (run
 	// goroutine): 0 until a reconfig-enabled member serves an epoch.
+	// dynamic is the configuration a reconfig made, nil while the static
+	// one holds.
 	cfgVersion int64
+	dynamic    []server.QuorumServer
+	// isObserver: the member's configuration lists it as an observer.
+	isObserver atomic.Bool
 	// crashing: stop(crash) cut the disk's power. The run loop may still
 	// hit the dead file handles before it sees stopCh; that error is the
 	// crash, not a failure of the member.
@@ -173,7 +180,8 @@ func (m *member) open(dataDir string, values *snap.Values) error {
 	if err != nil {
 		return err
 	}
-	if err := m.loadConfigVersion(dataDir); err != nil {
+	m.isObserver.Store(m.observer)
+	if err := m.loadConfig(dataDir); err != nil {
 		return err
 	}
 	m.initConfig(res.Tree)
@@ -188,9 +196,20 @@ func (m *member) open(dataDir string, values *snap.Values) error {
 		return err
 	}
 	m.phases = res.Phases
-	voters, observers := m.cfg.ids()
+	voters, observers := m.ids()
+	var others []uint64
+	all, allObs := m.cfg.ids()
+	for _, id := range append(all, allObs...) {
+		if !slices.Contains(voters, id) && !slices.Contains(observers, id) {
+			others = append(others, id)
+		}
+	}
+	var membership func([]byte) ([]uint64, []uint64, bool)
+	if m.cfg.ReconfigEnabled {
+		membership = reconfigMembership
+	}
 	m.peer, err = quorum.New(quorum.Config{
-		ID: m.id, Voters: voters, Observers: observers,
+		ID: m.id, Voters: voters, Observers: observers, Others: others, Membership: membership,
 		TickMs: int(m.cfg.TickInterval.Milliseconds()), TickTimeMs: int(m.cfg.TickTime.Milliseconds()),
 		InitLimit: m.cfg.InitLimit, SyncLimit: m.cfg.SyncLimit, CommitLogCount: m.cfg.CommitLogCount,
 		Rand: rand.New(rand.NewPCG(m.cfg.Seed, m.id^0x2ab)),
@@ -489,6 +508,10 @@ func (m *member) event(e quorum.Event) {
 		m.leading.Store(true)
 		m.serving.Store(true)
 		m.publish(Event{Time: now, Member: m.id, Kind: EventLeaderElected, Peer: m.id, Zxid: e.Zxid})
+	case quorum.EventReconfig:
+		if err := m.reconfigured(e.Zxid); err != nil {
+			m.failLog(fmt.Errorf("reconfig 0x%x: %w", e.Zxid, err))
+		}
 	case quorum.EventSynced:
 		if m.peer.Status().Role == quorum.RoleLeading {
 			return // the learner reports its own sync

@@ -1,12 +1,14 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"zkbench/engine/datatree"
 	"zkbench/engine/jute"
@@ -95,19 +97,25 @@ func reconfigScript(t *testing.T, addr string) []string {
 }
 
 // reconfigAsSuper sends, as the super user, a reconfig every check lets
-// through: it removes a server that is not a member.
-func reconfigAsSuper(t *testing.T, addr string) int32 {
+// through: it removes a server that is not a member. It returns the code
+// and whether the answer is the new configuration, of the reconfig's
+// version.
+func reconfigAsSuper(t *testing.T, addr string) (int32, bool) {
 	s := rawConnect(t, addr)
 	s.call(jute.OpAuth, &jute.AuthPacket{Scheme: "digest", Auth: []byte(superSecret)})
-	code, _, _ := s.call(jute.OpReconfig, &jute.ReconfigRequest{NullJoining: true, LeavingServers: "9", NullNewMembers: true, CurConfigID: -1})
-	return code
+	code, body, _ := s.call(jute.OpReconfig, &jute.ReconfigRequest{NullJoining: true, LeavingServers: "9", NullNewMembers: true, CurConfigID: -1})
+	var gd jute.GetDataResponse
+	if code != 0 || jute.DecodeRecord(body, &gd) != nil {
+		return code, false
+	}
+	return code, strings.HasSuffix(string(gd.Data), fmt.Sprintf("\nversion=%x", s.zxid))
 }
 
 // With reconfigEnabled, a reconfig is checked as ZooKeeper 3.8's leader
 // checks it, failing with the same code for each reason (and logged as
 // an error txn), against a real one-voter ZooKeeper 3.8 quorum with
-// reconfigEnabled=true. A reconfig that passes every check is applied by
-// ZooKeeper and refused with ZUNIMPLEMENTED here.
+// reconfigEnabled=true; the super user's reconfig that passes every check
+// commits in both and is answered with the new configuration.
 func TestReconfigChecksLikeZooKeeper38(t *testing.T) {
 	zkref.Need(t)
 	s, err := zkref.StartServer(t.TempDir(), zkref.ServerOptions{Quorum: true,
@@ -118,9 +126,7 @@ func TestReconfigChecksLikeZooKeeper38(t *testing.T) {
 	}
 	defer s.Stop()
 	want := reconfigScript(t, s.Addr)
-	if code := reconfigAsSuper(t, s.Addr); code != 0 {
-		t.Errorf("ZooKeeper 3.8: the super user's reconfig: %d, want 0", code)
-	}
+	wantCode, wantNew := reconfigAsSuper(t, s.Addr)
 
 	cfg := testConfig(t, 1, 0)
 	cfg.ReconfigEnabled, cfg.SuperDigest = true, superDigest()
@@ -145,8 +151,8 @@ func TestReconfigChecksLikeZooKeeper38(t *testing.T) {
 		}
 		t.Errorf("reconfig answers differ from ZooKeeper 3.8's:\n%s", diff.String())
 	}
-	if code := reconfigAsSuper(t, addr); code != int32(datatree.Unimplemented) {
-		t.Errorf("the super user's reconfig: %d, want %d (not put into effect)", code, datatree.Unimplemented)
+	if code, isNew := reconfigAsSuper(t, addr); code != wantCode || isNew != wantNew {
+		t.Errorf("the super user's reconfig: %d (answered with the new config: %v); ZooKeeper 3.8: %d (%v)", code, isNew, wantCode, wantNew)
 	}
 	dataDir, _ := cfg.MemberDirs(1)
 	b, err := os.ReadFile(filepath.Join(dataDir, "zoo.cfg.dynamic.100000000"))
@@ -156,4 +162,143 @@ func TestReconfigChecksLikeZooKeeper38(t *testing.T) {
 	if !strings.HasPrefix(string(b), "server.1=127.0.0.1:0:0:participant") {
 		t.Errorf("dynamic config file: %q", b)
 	}
+}
+
+// waitFor polls cond until it holds (a state the ensemble must reach,
+// not a time it must reach it in: the limit only ends a stuck test).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for %s: %v", what, ctx.Err())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// configOf reads /zookeeper/config through addr after a sync.
+func configOf(t *testing.T, addr string) string {
+	t.Helper()
+	c := rawConnect(t, addr)
+	c.call(jute.OpSync, &jute.SyncRequest{Path: "/"})
+	code, body, _ := c.call(jute.OpGetData, &jute.GetDataRequest{Path: datatree.ConfigPath})
+	if code != 0 {
+		t.Fatalf("getData %s at %s: %d", datatree.ConfigPath, addr, code)
+	}
+	var gd jute.GetDataResponse
+	if err := jute.DecodeRecord(body, &gd); err != nil {
+		t.Fatal(err)
+	}
+	return string(gd.Data)
+}
+
+// A follower removed, added back as an observer, made a voter again, and
+// another follower made an observer: each reconfig commits, every member
+// shows the new configuration (version = the reconfig's zxid) and writes
+// it to zoo.cfg.dynamic.<version>, the members change roles, and the
+// last configuration's majority is what writes then need.
+func TestReconfigRemoveAndChangeRoles(t *testing.T) {
+	cfg := testConfig(t, 3, 0)
+	cfg.ReconfigEnabled, cfg.SuperDigest = true, superDigest()
+	e := start(t, cfg)
+	addrs := servePorts(t, e)
+	leader := e.Leader()
+	var f []uint64
+	for _, id := range e.Members() {
+		if id != leader {
+			f = append(f, id)
+		}
+	}
+	s := rawConnect(t, addrs[leader])
+	s.call(jute.OpAuth, &jute.AuthPacket{Scheme: "digest", Auth: []byte(superSecret)})
+	reconfig := func(name string, r jute.ReconfigRequest) string {
+		t.Helper()
+		code, body, _ := s.call(jute.OpReconfig, &r)
+		if code != 0 {
+			t.Fatalf("%s: %d", name, code)
+		}
+		var gd jute.GetDataResponse
+		if err := jute.DecodeRecord(body, &gd); err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("version=%x", s.zxid)
+		if !strings.HasSuffix(string(gd.Data), want) {
+			t.Fatalf("%s answered %q, want the new config ending %s", name, gd.Data, want)
+		}
+		for _, id := range e.Members() {
+			id := id
+			waitFor(t, fmt.Sprintf("member %d to apply %s and serve", id, name), func() bool {
+				st := e.Status(id)
+				return st.Zxid >= s.zxid && st.Serving
+			})
+			if got := configOf(t, addrs[id]); got != string(gd.Data) {
+				t.Errorf("%s: member %d's %s is\n%s\nwant\n%s", name, id, datatree.ConfigPath, got, gd.Data)
+			}
+			dataDir, _ := cfg.MemberDirs(id)
+			if _, err := os.Stat(filepath.Join(dataDir, fmt.Sprintf("zoo.cfg.dynamic.%x", s.zxid))); err != nil {
+				t.Errorf("%s: member %d: %v", name, id, err)
+			}
+		}
+		return string(gd.Data)
+	}
+	write := func(what string) {
+		t.Helper()
+		code, _, _ := s.call(jute.OpCreate, &jute.CreateRequest{Path: "/" + what, ACL: jute.OpenACL})
+		if code != 0 {
+			t.Fatalf("create /%s: %d", what, code)
+		}
+	}
+	leave := func(id uint64) jute.ReconfigRequest {
+		return jute.ReconfigRequest{NullJoining: true, LeavingServers: fmt.Sprint(id), NullNewMembers: true, CurConfigID: -1}
+	}
+	join := func(id uint64, role string) jute.ReconfigRequest {
+		return jute.ReconfigRequest{JoiningServers: fmt.Sprintf("server.%d=127.0.0.1:%d:%d:%s;%d", id, 30000+id, 31000+id, role, 32000+id),
+			NullLeaving: true, NullNewMembers: true, CurConfigID: -1}
+	}
+
+	got := reconfig("remove a follower", leave(f[0]))
+	if strings.Contains(got, fmt.Sprintf("server.%d=", f[0])) {
+		t.Errorf("removed member still listed: %q", got)
+	}
+	write("after-remove")
+	if st := e.Status(f[0]); st.Role != "FOLLOWING" || !st.Serving {
+		t.Errorf("the removed member goes on as a non-voting follower; it is %s serving=%v", st.Role, st.Serving)
+	}
+	// Restarted, it reads the configuration from its dynamic file and
+	// learns again without a vote (as an observer here).
+	if err := e.StopMember(f[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.RestartMember(f[0]); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the removed member to learn again", func() bool { return e.Status(f[0]).Serving })
+	if c := configOf(t, addrs[f[0]]); c != got {
+		t.Errorf("after a restart the removed member's config is\n%s\nwant\n%s", c, got)
+	}
+
+	reconfig("add it back as an observer", join(f[0], "observer"))
+	waitFor(t, "the member to observe", func() bool { st := e.Status(f[0]); return st.Role == "OBSERVING" && st.Serving })
+	write("after-observer")
+
+	reconfig("make it a voter again", join(f[0], "participant"))
+	waitFor(t, "the member to follow", func() bool { st := e.Status(f[0]); return st.Role == "FOLLOWING" && st.Serving })
+	write("after-participant")
+
+	reconfig("make the other follower an observer", join(f[1], "observer"))
+	waitFor(t, "the other follower to observe", func() bool { st := e.Status(f[1]); return st.Role == "OBSERVING" && st.Serving })
+	if !e.Status(f[1]).Observer {
+		t.Errorf("member %d's status does not say observer", f[1])
+	}
+	write("after-second-observer")
+
+	// Voters are now the leader and f[0]: without f[0] the leader has no
+	// majority, though with the first configuration it and f[1] would.
+	if err := e.StopMember(f[0]); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the leader to lose its quorum", func() bool { return e.Status(leader).Role != "LEADING" || !e.Status(leader).Serving })
 }

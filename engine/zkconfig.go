@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 
 	"zkbench/engine/datatree"
 	"zkbench/engine/disk"
+	"zkbench/engine/jute"
 	"zkbench/engine/quorum"
 	"zkbench/engine/server"
 )
@@ -50,12 +53,38 @@ func staticMembers(voters, observers []uint64, addr func(id uint64) string) []se
 // then "version=<hex version>" (0 for a static configuration no
 // reconfig and no reconfig-enabled leader has changed).
 func quorumConfig(members []server.QuorumServer, version int64) []byte {
-	var b strings.Builder
-	for _, q := range members {
-		b.WriteString("server." + strconv.FormatInt(q.ID, 10) + "=" + q.String() + "\n")
+	return server.FormatConfig(members, version)
+}
+
+// reconfigMembership is quorum.Config.Membership: a txn whose header says
+// reconfig carries the new configuration as its SetDataTxn's data. The
+// header's type is read in place (TxnHeader: clientId, cxid, zxid, time,
+// type) so that other txns cost a comparison.
+func reconfigMembership(txn []byte) (voters, observers []uint64, ok bool) {
+	const typeAt = 8 + 4 + 8 + 8
+	if len(txn) < typeAt+4 || int32(binary.BigEndian.Uint32(txn[typeAt:])) != jute.OpReconfig {
+		return nil, nil, false
 	}
-	b.WriteString("version=" + strconv.FormatUint(uint64(version), 16))
-	return []byte(b.String())
+	t, err := jute.DecodeTxn(txn)
+	if err != nil {
+		return nil, nil, false
+	}
+	sd, isSet := t.Body.(*jute.SetDataTxn)
+	if !isSet {
+		return nil, nil, false
+	}
+	ms, _, err := server.ParseConfig(sd.Data)
+	if err != nil {
+		return nil, nil, false
+	}
+	for _, q := range ms {
+		if q.Observer {
+			observers = append(observers, uint64(q.ID))
+		} else {
+			voters = append(voters, uint64(q.ID))
+		}
+	}
+	return voters, observers, true
 }
 
 // dynamicConfig is the file QuorumPeerConfig.writeDynamicConfig writes
@@ -75,10 +104,43 @@ func dynamicConfig(members []server.QuorumServer) []byte {
 // has no zoo.cfg, so they are in its dataDir.
 const dynamicConfigPrefix = "zoo.cfg.dynamic."
 
-// members is the member's configuration.
+// members is the member's configuration: the last a reconfig made, else
+// the static one.
 func (m *member) members() []server.QuorumServer {
+	if m.dynamic != nil {
+		return m.dynamic
+	}
 	voters, observers := m.cfg.ids()
 	return staticMembers(voters, observers, m.peerAddr)
+}
+
+// reconfigured takes the configuration a committed reconfig (zxid) put
+// into effect from the tree's /zookeeper/config, where applying the txn
+// put it, and writes it out as ZooKeeper writes it
+// (zoo.cfg.dynamic.<version>).
+func (m *member) reconfigured(zxid int64) error {
+	n, ok := m.tree.Load().Lookup(datatree.ConfigPath)
+	if !ok {
+		return errors.New("no " + datatree.ConfigPath)
+	}
+	ms, version, err := server.ParseConfig(n.Data)
+	if err != nil {
+		return err
+	}
+	if version != zxid {
+		return fmt.Errorf("%s has version 0x%x after the reconfig of 0x%x", datatree.ConfigPath, version, zxid)
+	}
+	if err := m.writeDynamic(ms, version); err != nil {
+		return err
+	}
+	m.dynamic, m.cfgVersion = ms, version
+	m.isObserver.Store(slices.ContainsFunc(ms, func(q server.QuorumServer) bool { return q.ID == int64(m.id) && q.Observer }))
+	return nil
+}
+
+func (m *member) writeDynamic(ms []server.QuorumServer, version int64) error {
+	name := filepath.Join(filepath.Dir(m.dirs.Snap), dynamicConfigPrefix+strconv.FormatUint(uint64(version), 16))
+	return disk.WriteFileAtomic(m.fs, name, dynamicConfig(ms))
 }
 
 // initConfig is QuorumPeer.initConfigInZKDatabase: the member's own view
@@ -101,17 +163,17 @@ func (m *member) establishConfig() error {
 		return nil
 	}
 	v := m.peer.Status().CurrentEpoch << 32
-	name := filepath.Join(filepath.Dir(m.dirs.Snap), dynamicConfigPrefix+strconv.FormatUint(uint64(v), 16))
-	if err := disk.WriteFileAtomic(m.fs, name, dynamicConfig(m.members())); err != nil {
+	if err := m.writeDynamic(m.members(), v); err != nil {
 		return err
 	}
 	m.cfgVersion = v
 	return nil
 }
 
-// loadConfigVersion finds the newest dynamic configuration file a
-// reconfig-enabled member wrote in dataDir: its version is the member's.
-func (m *member) loadConfigVersion(dataDir string) error {
+// loadConfig finds the newest dynamic configuration file a
+// reconfig-enabled member wrote in dataDir: its version and members are
+// the member's.
+func (m *member) loadConfig(dataDir string) error {
 	if !m.cfg.ReconfigEnabled {
 		return nil
 	}
@@ -119,24 +181,55 @@ func (m *member) loadConfigVersion(dataDir string) error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
+	newest := ""
 	for _, n := range names {
 		hex, ok := strings.CutPrefix(n, dynamicConfigPrefix)
 		if !ok {
 			continue
 		}
 		if v, err := strconv.ParseUint(hex, 16, 64); err == nil && int64(v) > m.cfgVersion {
-			m.cfgVersion = int64(v)
+			m.cfgVersion, newest = int64(v), n
 		}
 	}
+	if newest == "" {
+		return nil
+	}
+	path := filepath.Join(dataDir, newest)
+	b, err := disk.ReadFile(m.fs, path)
+	if err != nil {
+		return err
+	}
+	ms, _, err := server.ParseConfig(b)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if !slices.EqualFunc(ms, m.members(), func(a, b server.QuorumServer) bool { return a.ID == b.ID && a.Observer == b.Observer }) {
+		m.dynamic = ms
+		m.isObserver.Store(slices.ContainsFunc(ms, func(q server.QuorumServer) bool { return q.ID == int64(m.id) && q.Observer }))
+	}
 	return nil
+}
+
+// ids are the voters' and observers' ids of the member's configuration.
+func (m *member) ids() (voters, observers []uint64) {
+	for _, q := range m.members() {
+		if q.Observer {
+			observers = append(observers, uint64(q.ID))
+		} else {
+			voters = append(voters, uint64(q.ID))
+		}
+	}
+	return voters, observers
 }
 
 // reconfigView is the ensemble a reconfig is checked against, on the
 // leader (run goroutine).
 func (m *member) reconfigView() server.Ensemble {
 	return server.Ensemble{
-		Members: m.members(),
-		Version: m.cfgVersion,
+		Members:    m.members(),
+		Version:    m.cfgVersion,
+		InProgress: m.peer.ReconfigPending(),
+		Supported:  m.supported,
 		// A single voter runs as a one-member quorum (3.8 would run it
 		// standalone unless standaloneEnabled=false).
 		StandaloneEnabled: m.cfg.Servers > 1,
@@ -153,6 +246,25 @@ func (m *member) reconfigView() server.Ensemble {
 			return n > len(voters)/2
 		},
 	}
+}
+
+// supported refuses, with ZUNIMPLEMENTED, the reconfigs the engine
+// cannot put into effect: one that adds a server the ensemble did not
+// start with (a removed member, still running, may come back) or that
+// makes the leader anything but a voter (ZooKeeper hands leadership to a
+// designated follower).
+func (m *member) supported(next []server.QuorumServer) error {
+	voters, observers := m.cfg.ids()
+	started := append(voters, observers...)
+	for _, q := range next {
+		if !slices.Contains(started, uint64(q.ID)) {
+			return datatree.Unimplemented
+		}
+	}
+	if !slices.ContainsFunc(next, func(q server.QuorumServer) bool { return q.ID == int64(m.id) && !q.Observer }) {
+		return datatree.Unimplemented
+	}
+	return nil
 }
 
 // peerAddr is where the member's peers reach member id, "" when it has

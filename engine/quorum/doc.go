@@ -106,8 +106,23 @@
 //   - A LinkDown from a follower makes the leader re-check its synced quorum
 //     at once rather than at the next tick.
 //
-// Left out: dynamic reconfiguration (COMMITANDACTIVATE, INFORMANDACTIVATE),
-// session revalidation and SYNC (the runtime's), the learner master/
+// Dynamic reconfiguration, in part: Config.Membership tells the Peer which
+// txns are reconfigs and what membership they make. A reconfig proposal,
+// and every proposal made while it is pending, commits on a quorum of the
+// old voters and one of the new (qvAcksetPairs); followers get
+// COMMITANDACTIVATE, observers INFORMANDACTIVATE, and whoever applies a
+// reconfig (in broadcast, during a sync, or fast-forwarding) takes its
+// membership then. A follower that became an observer, or an observer
+// that became a voter, goes back to LOOKING and comes back in its new
+// role; a removed member keeps learning without a vote (as an observer if
+// it reconnects; ZooKeeper makes it a non-voting follower); a leader that
+// is no longer a voter steps down (ZooKeeper designates a follower). Not
+// there: the NEWLEADER packet does not carry the last proposed
+// configuration, so a reconfig left uncommitted by a failed leader is
+// committed by the next one like any txn, on its quorum alone; servers
+// never in a configuration cannot join (they are unknown peers).
+//
+// Left out: session revalidation and SYNC (the runtime's), the learner master/
 // observer-master path, weights and hierarchical quorums (majority of
 // Voters only), Oracle for two-member ensembles, and the on-disk txn log as
 // a DIFF source: ZooKeeper also DIFFs a learner older than the committed

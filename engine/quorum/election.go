@@ -212,8 +212,8 @@ func (p *Peer) receiveNotification(from uint64, n Notification) {
 func (p *Peer) termPredicate(votes map[uint64]vote, v vote) bool {
 	var acks uint64
 	for sid, w := range votes {
-		if i, ok := p.voterIdx[sid]; ok && v.equal(w) {
-			acks |= 1 << i
+		if v.equal(w) {
+			acks |= p.voterBit(sid)
 		}
 	}
 	return p.isQuorum(acks)

@@ -47,6 +47,11 @@ type sentProposal struct {
 type proposal struct {
 	e    Entry
 	acks uint64 // voter bitmask
+	// next is the configuration a reconfig proposed and not yet committed
+	// when this proposal was made: it needs a quorum of both (ZooKeeper's
+	// qvAcksetPairs). reconfig: this proposal is that reconfig.
+	next     *membership
+	reconfig bool
 }
 
 type stateSummary struct{ currentEpoch, lastZxid int64 }
@@ -70,6 +75,7 @@ type leaderState struct {
 	handlers []*learnerHandler // sorted by id
 
 	outstanding   fifo[proposal]
+	pending       *membership   // the configuration of an uncommitted reconfig
 	pendingSyncs  []pendingSync // syncs waiting for a commit, zxid order
 	lastCommitted int64
 	lastProposed  int64
@@ -449,11 +455,23 @@ func (p *Peer) propose(txn []byte) (int64, error) {
 		p.stepDown("zxid lower 32 bits have rolled over, forcing re-election")
 		return 0, ErrZxidRollover
 	}
+	pr := proposal{}
+	if p.cfg.Membership != nil {
+		if v, o, ok := p.cfg.Membership(txn); ok {
+			m, ok := p.newMembership(v, o)
+			if !ok {
+				return 0, fmt.Errorf("%w: reconfig to %d voters and %d observers", ErrConfig, len(v), len(o))
+			}
+			l.pending, pr.reconfig = m, true
+		}
+	}
+	pr.next = l.pending
 	l.counter++
 	z := makeZxid(l.epoch, l.counter)
 	e := Entry{Zxid: z, Txn: txn}
 	l.lastProposed = z
-	l.outstanding.push(proposal{e: e})
+	pr.e = e
+	l.outstanding.push(pr)
 	p.appendLog(e)
 	for _, h := range l.handlers {
 		if h.forwarding && !h.observer {
@@ -553,17 +571,23 @@ func (p *Peer) processAck(sid uint64, zxid int64) {
 // that a quorum of voters acknowledged.
 func (p *Peer) tryToCommit() {
 	l := p.ld
-	for l.outstanding.len() > 0 && p.isQuorum(l.outstanding.front().acks) {
-		e := l.outstanding.pop().e
+	for l.outstanding.len() > 0 && p.committable(l.outstanding.front()) {
+		pr := l.outstanding.pop()
+		e := pr.e
 		l.lastCommitted = e.Zxid
 		p.applyPendingHead(e.Zxid)
 		for _, h := range l.handlers {
 			if !h.forwarding {
 				continue
 			}
-			if h.observer {
+			switch {
+			case pr.reconfig && h.observer:
+				p.send(Message{Type: jute.PacketInformAndActivate, To: h.id, Conn: h.conn, Zxid: e.Zxid, Data: append(int64Bytes(int64(p.designated())), e.Txn...)})
+			case pr.reconfig:
+				p.send(Message{Type: jute.PacketCommitAndActivate, To: h.id, Conn: h.conn, Zxid: e.Zxid, Data: int64Bytes(int64(p.designated()))})
+			case h.observer:
 				p.send(Message{Type: jute.PacketInform, To: h.id, Conn: h.conn, Zxid: e.Zxid, Data: e.Txn})
-			} else {
+			default:
 				p.send(Message{Type: jute.PacketCommit, To: h.id, Conn: h.conn, Zxid: e.Zxid})
 			}
 		}
@@ -571,6 +595,26 @@ func (p *Peer) tryToCommit() {
 			p.releaseSyncs(e.Zxid)
 		}
 	}
+}
+
+// committable: a quorum of voters acknowledged pr, and a quorum of the
+// voters of the reconfig pending when it was proposed.
+func (p *Peer) committable(pr *proposal) bool {
+	return p.isQuorum(pr.acks) && (pr.next == nil || pr.next.isQuorum(pr.acks))
+}
+
+// designated is the leader a COMMITANDACTIVATE names: this one while it
+// is a voter of the (just activated) configuration, else none (0): the
+// voters elect one (ZooKeeper designates a follower that acknowledged).
+func (p *Peer) designated() uint64 {
+	if p.voter {
+		return p.id
+	}
+	return 0
+}
+
+func int64Bytes(v int64) []byte {
+	return []byte{byte(v >> 56), byte(v >> 48), byte(v >> 40), byte(v >> 32), byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}
 }
 
 // leaderLogged counts our own ACKs (AckRequestProcessor).

@@ -36,6 +36,14 @@ var (
 
 // ParseQuorumServer is QuorumServer(sid, addressStr).
 func ParseQuorumServer(id int64, spec string) (QuorumServer, error) {
+	return parseQuorumServer(id, spec, true)
+}
+
+// parseQuorumServer: strict refuses a quorum port equal to the election
+// port, as ZooKeeper does; the engine's own configurations list both of a
+// member's ports as the one its peers reach it at, and are read with
+// strict off.
+func parseQuorumServer(id int64, spec string, strict bool) (QuorumServer, error) {
 	qs := QuorumServer{ID: id}
 	serverClient := javaSplit(spec, ';')
 	if len(serverClient) == 0 {
@@ -82,7 +90,7 @@ func ParseQuorumServer(id int64, spec string) (QuorumServer, error) {
 	if qs.ElectionPort, err = javaPort(parts[2]); err != nil {
 		return qs, err
 	}
-	if qs.Port == qs.ElectionPort {
+	if strict && qs.Port == qs.ElectionPort {
 		return qs, errSpecFormat // "Client and election port must be different!"
 	}
 	if len(parts) == 4 {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,12 +30,11 @@ type Ensemble struct {
 	// voters) and the followers synced with it that are voters make a
 	// majority of voters.
 	Synced func(voters []int64) bool
+	// Supported, when set, is asked last about a reconfig every check let
+	// through: a change the ensemble cannot put into effect fails with
+	// the code it returns.
+	Supported func(next []QuorumServer) error
 }
-
-// errUnimplemented is what a reconfig every check let through fails
-// with: putting a new configuration into effect is not implemented, so it
-// is refused as a standalone ZooKeeper refuses every reconfig.
-var errUnimplemented = datatree.Unimplemented
 
 // reconfig is PrepRequestProcessor's reconfig case: every check in
 // ZooKeeper 3.8's order, each failing with its code.
@@ -56,7 +56,7 @@ func (o *prep) reconfig(r *jute.ReconfigRequest) error {
 	var next []QuorumServer
 	var err error
 	if !r.NullNewMembers {
-		next, err = parseMembers(r.NewMembers, ens.StandaloneEnabled)
+		next, err = parseMembers(r.NewMembers, ens.StandaloneEnabled, true)
 	} else {
 		next, err = incremental(ens.Members, r)
 	}
@@ -77,7 +77,57 @@ func (o *prep) reconfig(r *jute.ReconfigRequest) error {
 	if !checkACL(node.acl, jute.PermWrite, o.req.Auth) {
 		return datatree.NoAuth
 	}
-	return errUnimplemented
+	if ens.Supported != nil {
+		if err := ens.Supported(next); err != nil {
+			return err
+		}
+	}
+	data := FormatConfig(next, o.zxid())
+	o.txn.Body = &jute.SetDataTxn{Path: datatree.ConfigPath, Data: data, Version: -1}
+	nc := node.dup(o.zxid())
+	nc.stat.Version = -1
+	nc.stat.Mtime = o.txn.Header.Time
+	nc.stat.Mzxid = o.zxid()
+	nc.data = data
+	// The config node is outside the digest: the reconfig leaves it as
+	// it stands (precalculateDigest NOOP).
+	nc.treeDigest = o.p.currentDigest()
+	o.setDigest(nc.treeDigest)
+	o.p.add(nc)
+	return nil
+}
+
+// FormatConfig is QuorumMaj.toString, what /zookeeper/config holds and a
+// reconfig txn carries: "server.<id>=<spec>" per member in id order, then
+// "version=<hex version>".
+func FormatConfig(members []QuorumServer, version int64) []byte {
+	var b strings.Builder
+	for _, q := range members {
+		b.WriteString("server." + strconv.FormatInt(q.ID, 10) + "=" + q.String() + "\n")
+	}
+	b.WriteString("version=" + strconv.FormatUint(uint64(version), 16))
+	return []byte(b.String())
+}
+
+// ParseConfig reads what FormatConfig writes (a reconfig txn's data, a
+// dynamic configuration file): the members in id order and the version
+// (0 when none is given).
+func ParseConfig(data []byte) ([]QuorumServer, int64, error) {
+	var version int64
+	for _, kv := range javaProperties(string(data)) {
+		if kv[0] == "version" {
+			v, err := strconv.ParseUint(kv[1], 16, 64)
+			if err != nil {
+				return nil, 0, fmt.Errorf("config version %q: %w", kv[1], err)
+			}
+			version = int64(v)
+		}
+	}
+	ms, err := parseMembers(string(data), false, false)
+	if err != nil {
+		return nil, 0, fmt.Errorf("config %q: %w", data, err)
+	}
+	return ms, version, nil
 }
 
 // incremental applies joining and leaving servers to the last seen
@@ -145,7 +195,7 @@ func specError(err error) error {
 // parseMembers is the non-incremental path: the new membership given
 // whole, commas standing for line breaks, read as java.util.Properties
 // and then as QuorumPeerConfig.parseDynamicConfig reads a dynamic file.
-func parseMembers(s string, standaloneEnabled bool) ([]QuorumServer, error) {
+func parseMembers(s string, standaloneEnabled, strict bool) ([]QuorumServer, error) {
 	props := javaProperties(strings.ReplaceAll(s, ",", "\n"))
 	var next []QuorumServer
 	for _, kv := range props {
@@ -166,7 +216,7 @@ func parseMembers(s string, standaloneEnabled bool) ([]QuorumServer, error) {
 			if err != nil {
 				return nil, errMarshal
 			}
-			qs, err := ParseQuorumServer(id, v)
+			qs, err := parseQuorumServer(id, v, strict)
 			if err != nil {
 				return nil, specError(err)
 			}

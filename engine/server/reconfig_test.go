@@ -51,7 +51,8 @@ func TestReconfigChecks(t *testing.T) {
 		{"one voter left with standaloneEnabled", threeVoters(1, 2, 3), leave("2,3"), []jute.ID{super}, datatree.BadArguments, false},
 		{"remaining voters not synced", threeVoters(1, 3), leave("3"), []jute.ID{super}, datatree.NewConfigNoQuorum, false},
 		{"remaining voters synced, not super", threeVoters(1, 2), leave("3"), []jute.ID{alice}, datatree.NoAuth, false},
-		{"super: passes every check, not put into effect", threeVoters(1, 2), leave("3"), []jute.ID{super}, datatree.Unimplemented, false},
+		{"super, a change the ensemble cannot make", unsupported(threeVoters(1, 2)), leave("3"), []jute.ID{super}, datatree.Unimplemented, false},
+		{"super: passes every check", threeVoters(1, 2), leave("3"), []jute.ID{super}, datatree.Ok, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			view := tc.view
@@ -61,11 +62,30 @@ func TestReconfigChecks(t *testing.T) {
 			}
 			e := newEnv(t, Config{Reconfig: view})
 			txn := e.prepare(Request{SessionID: sessA, Cxid: 1, Type: jute.OpReconfig, Record: tc.req, Auth: tc.auth})
+			if tc.want == datatree.Ok {
+				want := "server.1=127.0.0.1:1001:2001:participant\nserver.2=127.0.0.1:1002:2002:participant\nversion=1"
+				sd, ok := txn.Body.(*jute.SetDataTxn)
+				if txn.Header.Type != jute.OpReconfig || !ok || string(sd.Data) != want || sd.Path != datatree.ConfigPath || sd.Version != -1 {
+					t.Fatalf("txn %s %+v, want a reconfig setting %s to\n%s", jute.OpName(txn.Header.Type), txn.Body, datatree.ConfigPath, want)
+				}
+				if r := e.apply(txn); r.Err != datatree.Ok || string(r.Data) != want {
+					t.Errorf("applied: %v %q", r.Err, r.Data)
+				}
+				return
+			}
 			et, ok := txn.Body.(*jute.ErrorTxn)
 			if txn.Header.Type != jute.OpError || !ok || datatree.Code(et.Err) != tc.want {
 				t.Errorf("txn %s %+v, want an error txn %v", jute.OpName(txn.Header.Type), txn.Body, tc.want)
 			}
 		})
+	}
+}
+
+func unsupported(view func() Ensemble) func() Ensemble {
+	return func() Ensemble {
+		e := view()
+		e.Supported = func([]QuorumServer) error { return datatree.Unimplemented }
+		return e
 	}
 }
 
@@ -131,7 +151,7 @@ func FuzzParseMembers(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		ms, err := parseMembers(s, true)
+		ms, err := parseMembers(s, true, true)
 		if err == nil {
 			for i := 1; i < len(ms); i++ {
 				if ms[i-1].ID >= ms[i].ID {
