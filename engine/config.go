@@ -66,9 +66,9 @@ type Config struct {
 	// committed on a quorum of the old and of the new voters; members then
 	// take their new roles. Each configuration is written to each member's
 	// dataDir as zoo.cfg.dynamic.<version> (a static one with the version
-	// of the first epoch established). Adding a server the ensemble was
-	// not started with, and removing or demoting the leader, are refused
-	// with ZUNIMPLEMENTED.
+	// of the first epoch established). A server can be added once
+	// Ensemble.AddMember runs it; adding one the ensemble does not run, and
+	// removing or demoting the leader, are refused with ZUNIMPLEMENTED.
 	ReconfigEnabled bool
 	// SuperDigest is zookeeper.DigestAuthenticationProvider.superDigest,
 	// "super:<base64 SHA-1>": a session that authenticates with the

@@ -43,9 +43,9 @@
 // a session with a closeSession that removes its ephemerals. A connected
 // Client keeps its session alive as a client library's pings would.
 //
-// Dynamic reconfiguration (Config.ReconfigEnabled) removes members and
-// turns followers into observers and back; it does not add a server the
-// ensemble did not start with, nor remove or demote the leader. Not
-// modelled: local sessions, read-only mode, SASL and quotas. A forwarded request carries its session's auth ids
+// Dynamic reconfiguration (Config.ReconfigEnabled) removes members, turns
+// followers into observers and back, and adds members Ensemble.AddMember
+// started; it does not remove or demote the leader. Not modelled: local
+// sessions, read-only mode, SASL and quotas. A forwarded request carries its session's auth ids
 // (QuorumPacket.authinfo), so the leader checks ACLs as ZooKeeper's does.
 package engine

@@ -39,6 +39,7 @@ type Ensemble struct {
 
 	mu      sync.Mutex
 	members map[uint64]*member // nil while a member is down
+	added   []uint64           // AddMember's members, in order
 	fs      map[uint64]disk.FS
 	stopped bool
 
@@ -109,7 +110,7 @@ func (e *Ensemble) openMembers(ids []uint64) ([]*member, error) {
 	var wg sync.WaitGroup
 	for i, id := range ids {
 		wg.Go(func() {
-			ms[i], errs[i] = openMember(&e.cfg, id, int(id) > e.cfg.Servers, e.fs[id], e.sink.Publish, e.values)
+			ms[i], errs[i] = openMember(&e.cfg, id, int(id) > e.cfg.Servers && int(id) <= e.cfg.Servers+e.cfg.Observers, e.Members, e.fs[id], e.sink.Publish, e.values)
 		})
 	}
 	wg.Wait()
@@ -143,7 +144,7 @@ func (e *Ensemble) openNetwork() error {
 }
 
 func (e *Ensemble) startMember(id uint64) error {
-	m, err := openMember(&e.cfg, id, int(id) > e.cfg.Servers, e.fs[id], e.sink.Publish, e.values)
+	m, err := openMember(&e.cfg, id, int(id) > e.cfg.Servers && int(id) <= e.cfg.Servers+e.cfg.Observers, e.Members, e.fs[id], e.sink.Publish, e.values)
 	if err != nil {
 		return err
 	}
@@ -214,10 +215,42 @@ func (e *Ensemble) FirstFailure() error {
 // Config returns the effective configuration (defaults filled in).
 func (e *Ensemble) Config() Config { return e.cfg }
 
-// Members returns every member's id, voters first.
+// Members returns every member's id: the configured voters, then
+// observers, then those AddMember added.
 func (e *Ensemble) Members() []uint64 {
 	v, o := e.cfg.ids()
-	return append(v, o...)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Concat(v, o, e.added)
+}
+
+// ErrNotAdded: AddMember cannot add the member.
+var ErrNotAdded = errors.New("engine: cannot add the member")
+
+// AddMember starts member id, one the ensemble was not started with, so
+// that a reconfig can add it (ZooKeeper's joiner, started with a
+// configuration that knows the leader): until a reconfig lists it, it is
+// in no configuration and learns from the leader without a vote (as an
+// observer; ZooKeeper's joiner connects as a non-voting follower). Its
+// data folder is DataDir/server<id>, as any member's. It needs
+// reconfigEnabled; the ensemble can run 64 members in all.
+func (e *Ensemble) AddMember(id uint64) error {
+	if !e.cfg.ReconfigEnabled {
+		return fmt.Errorf("%w %d: reconfigEnabled is off", ErrNotAdded, id)
+	}
+	members := e.Members()
+	if id == 0 || slices.Contains(members, id) || len(members) >= quorum.MaxVoters {
+		return fmt.Errorf("%w %d: id in use, 0, or 64 members already", ErrNotAdded, id)
+	}
+	fsys := disk.OS
+	if e.cfg.FS != nil {
+		fsys = e.cfg.FS(id)
+	}
+	e.mu.Lock()
+	e.fs[id] = fsys
+	e.added = append(e.added, id)
+	e.mu.Unlock()
+	return e.startMember(id)
 }
 
 // Dirs returns member id's dataDir and dataLogDir (empty: logs in dataDir).

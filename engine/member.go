@@ -72,6 +72,7 @@ type member struct {
 	// one holds.
 	cfgVersion int64
 	dynamic    []server.QuorumServer
+	running    func() []uint64 // the ids of the ensemble's members (openMember)
 	// isObserver: the member's configuration lists it as an observer.
 	isObserver atomic.Bool
 	// crashing: stop(crash) cut the disk's power. The run loop may still
@@ -105,10 +106,14 @@ func memberDirs(cfg *Config, id uint64) (dataDir, logDir string) {
 // not yet running: the slow part of a start, which the members of an
 // ensemble do at once.
 // values is the pool of node data the members share (Ensemble.values).
-func openMember(cfg *Config, id uint64, observer bool, fs disk.FS, publish func(Event), values *snap.Values) (*member, error) {
+//
+// running lists the ids of every member the ensemble runs (those it
+// started with and those added since): a reconfig may give any of them a
+// role.
+func openMember(cfg *Config, id uint64, observer bool, running func() []uint64, fs disk.FS, publish func(Event), values *snap.Values) (*member, error) {
 	dataDir, logDir := memberDirs(cfg, id)
 	m := &member{
-		id: id, observer: observer, cfg: cfg, fs: fs, dirs: persist.NewDirs(dataDir, logDir), publish: publish,
+		id: id, observer: observer, running: running, cfg: cfg, fs: fs, dirs: persist.NewDirs(dataDir, logDir), publish: publish,
 		inbox: make(chan *call, 1024), logged: make(chan struct{}, 1),
 		stopCh: make(chan struct{}), done: make(chan struct{}),
 	}
@@ -198,9 +203,8 @@ func (m *member) open(dataDir string, values *snap.Values) error {
 	m.phases = res.Phases
 	voters, observers := m.ids()
 	var others []uint64
-	all, allObs := m.cfg.ids()
-	for _, id := range append(all, allObs...) {
-		if !slices.Contains(voters, id) && !slices.Contains(observers, id) {
+	for _, id := range append(m.running(), m.id) {
+		if !slices.Contains(voters, id) && !slices.Contains(observers, id) && !slices.Contains(others, id) {
 			others = append(others, id)
 		}
 	}

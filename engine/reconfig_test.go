@@ -302,3 +302,63 @@ func TestReconfigRemoveAndChangeRoles(t *testing.T) {
 	}
 	waitFor(t, "the leader to lose its quorum", func() bool { return e.Status(leader).Role != "LEADING" || !e.Status(leader).Serving })
 }
+
+// A member the ensemble did not start with is started (AddMember), learns
+// without a vote, and joins as a voter by reconfig; another joins as an
+// observer. The new voter then counts: with one follower of the first
+// configuration stopped, the leader, the other and the new one are a
+// majority of four.
+func TestReconfigAddMembers(t *testing.T) {
+	cfg := testConfig(t, 3, 0)
+	cfg.ReconfigEnabled, cfg.SuperDigest = true, superDigest()
+	e := start(t, cfg)
+	addrs := servePorts(t, e)
+	leader := e.Leader()
+	s := rawConnect(t, addrs[leader])
+	s.call(jute.OpAuth, &jute.AuthPacket{Scheme: "digest", Auth: []byte(superSecret)})
+	join := func(id uint64, role string) int32 {
+		code, _, _ := s.call(jute.OpReconfig, &jute.ReconfigRequest{JoiningServers: fmt.Sprintf("server.%d=127.0.0.1:%d:%d:%s;%d", id, 30000+id, 31000+id, role, 32000+id),
+			NullLeaving: true, NullNewMembers: true, CurConfigID: -1})
+		return code
+	}
+	if code := join(4, "participant"); code != int32(datatree.Unimplemented) {
+		t.Fatalf("adding a server the ensemble does not run: %d, want %d", code, datatree.Unimplemented)
+	}
+	if err := e.AddMember(4); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.AddMember(4); err == nil {
+		t.Fatal("AddMember of a running id succeeded")
+	}
+	waitFor(t, "the new member to learn", func() bool { return e.Status(4).Serving })
+	if code := join(4, "participant"); code != 0 {
+		t.Fatalf("add member 4 as a participant: %d", code)
+	}
+	waitFor(t, "member 4 to follow", func() bool { st := e.Status(4); return st.Role == "FOLLOWING" && st.Serving })
+	if err := e.AddMember(5); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "member 5 to learn", func() bool { return e.Status(5).Serving })
+	if code := join(5, "observer"); code != 0 {
+		t.Fatalf("add member 5 as an observer: %d", code)
+	}
+	waitFor(t, "member 5 to observe", func() bool { st := e.Status(5); return st.Role == "OBSERVING" && st.Serving && st.Observer })
+	code, body, _ := s.call(jute.OpGetData, &jute.GetDataRequest{Path: datatree.ConfigPath})
+	var gd jute.GetDataResponse
+	if code != 0 || jute.DecodeRecord(body, &gd) != nil {
+		t.Fatalf("getData config: %d", code)
+	}
+	for _, want := range []string{"server.4=127.0.0.1:30004:31004:participant;0.0.0.0:32004", "server.5=127.0.0.1:30005:31005:observer;0.0.0.0:32005"} {
+		if !strings.Contains(string(gd.Data), want) {
+			t.Errorf("config lacks %s:\n%s", want, gd.Data)
+		}
+	}
+	f := leader%3 + 1
+	if err := e.StopMember(f); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := s.call(jute.OpCreate, &jute.CreateRequest{Path: "/with-member-4", ACL: jute.OpenACL}); code != 0 {
+		t.Fatalf("write with voters %d of the first configuration stopped: %d", f, code)
+	}
+	waitFor(t, "member 4 to apply the write", func() bool { return e.Status(4).Zxid >= s.zxid })
+}

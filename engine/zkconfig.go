@@ -249,15 +249,13 @@ func (m *member) reconfigView() server.Ensemble {
 }
 
 // supported refuses, with ZUNIMPLEMENTED, the reconfigs the engine
-// cannot put into effect: one that adds a server the ensemble did not
-// start with (a removed member, still running, may come back) or that
-// makes the leader anything but a voter (ZooKeeper hands leadership to a
-// designated follower).
+// cannot put into effect: one that adds a server the ensemble does not
+// run (Ensemble.AddMember starts one) or that makes the leader anything
+// but a voter (ZooKeeper hands leadership to a designated follower).
 func (m *member) supported(next []server.QuorumServer) error {
-	voters, observers := m.cfg.ids()
-	started := append(voters, observers...)
+	running := m.running()
 	for _, q := range next {
-		if !slices.Contains(started, uint64(q.ID)) {
+		if !slices.Contains(running, uint64(q.ID)) {
 			return datatree.Unimplemented
 		}
 	}

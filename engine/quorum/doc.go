@@ -116,11 +116,16 @@
 // that became a voter, goes back to LOOKING and comes back in its new
 // role; a removed member keeps learning without a vote (as an observer if
 // it reconnects; ZooKeeper makes it a non-voting follower); a leader that
-// is no longer a voter steps down (ZooKeeper designates a follower). Not
-// there: the NEWLEADER packet does not carry the last proposed
-// configuration, so a reconfig left uncommitted by a failed leader is
-// committed by the next one like any txn, on its quorum alone; servers
-// never in a configuration cannot join (they are unknown peers).
+// is no longer a voter steps down (ZooKeeper designates a follower). With
+// Membership set, a server in no configuration may look for the leader
+// and connect to it (it is given a slot, up to MaxVoters in all): that is
+// how a server to be added learns first. It learns as an observer, not as
+// ZooKeeper's non-voting follower, so its acknowledgements cannot count
+// toward the new configuration's quorum: adding voters needs a majority
+// of the new voters among those already following. Not there: the
+// NEWLEADER packet does not carry the last proposed configuration, so a
+// reconfig left uncommitted by a failed leader is committed by the next
+// one like any txn, on its quorum alone.
 //
 // Left out: session revalidation and SYNC (the runtime's), the learner master/
 // observer-master path, weights and hierarchical quorums (majority of

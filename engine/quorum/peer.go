@@ -159,6 +159,21 @@ func (p *Peer) isQuorum(acks uint64) bool {
 	return bits.OnesCount64(acks&p.voterMask) >= p.quorum
 }
 
+// admit gives a server in no configuration a slot when reconfiguration is
+// on and it looks for the leader or connects to it: a server about to be
+// added joins as a learner first, as ZooKeeper's joiners do.
+func (p *Peer) admit(m Message) bool {
+	if p.cfg.Membership == nil || len(p.slots) >= MaxVoters || m.From == noLeader {
+		return false
+	}
+	switch m.Type {
+	case MsgNotification, jute.PacketFollowerInfo, jute.PacketObserverInfo:
+		p.slots[m.From] = len(p.slots)
+		return true
+	}
+	return false
+}
+
 // setMembership makes voters and observers (sorted) the configuration.
 func (p *Peer) setMembership(voters, observers []uint64) {
 	p.voters, p.observers = voters, observers
@@ -279,7 +294,7 @@ func (p *Peer) Tick() {
 // all; protocol trouble (an unexpected packet from the leader, say) makes
 // the member go back to LOOKING, as ZooKeeper's threads would.
 func (p *Peer) Step(m Message) error {
-	if m.From == p.id || !p.isMember(m.From) {
+	if m.From == p.id || (!p.isMember(m.From) && !p.admit(m)) {
 		return fmt.Errorf("%w: %d", ErrUnknownPeer, m.From)
 	}
 	defer p.afterReconfig()
