@@ -192,10 +192,16 @@ func yesNo(v string, notes *[]string) (string, error) {
 	return "true", nil
 }
 
-// javaBool is Boolean.parseBoolean: "true" in any case is true, anything
-// else false.
+// javaBool is QuorumPeerConfig.parseBoolean: "true" or "false" in any
+// case; ZooKeeper refuses anything else ("Invalid option").
 func javaBool(v string, _ *[]string) (string, error) {
-	return strconv.FormatBool(strings.EqualFold(strings.TrimSpace(v), "true")), nil
+	switch {
+	case strings.EqualFold(v, "true"):
+		return "true", nil
+	case strings.EqualFold(v, "false"):
+		return "false", nil
+	}
+	return "", errors.New("not true or false")
 }
 
 // retain reads autopurge.snapRetainCount as ZooKeeper does: below 3 it
