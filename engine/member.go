@@ -520,6 +520,7 @@ func (m *member) event(e quorum.Event) {
 		if m.peer.Status().Role == quorum.RoleLeading {
 			return // the learner reports its own sync
 		}
+		m.adoptSnapConfig()
 		if err := m.establishConfig(); err != nil {
 			m.failLog(fmt.Errorf("dynamic config: %w", err))
 		}

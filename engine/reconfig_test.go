@@ -362,3 +362,44 @@ func TestReconfigAddMembers(t *testing.T) {
 	}
 	waitFor(t, "member 4 to apply the write", func() bool { return e.Status(4).Zxid >= s.zxid })
 }
+
+// A member away while a reconfig committed, and brought back by a SNAP
+// (the reconfig txn is not replayed to it), takes the configuration the
+// snapshot holds.
+func TestReconfigReachesMemberSyncedBySnap(t *testing.T) {
+	cfg := testConfig(t, 3, 0)
+	cfg.ReconfigEnabled, cfg.SuperDigest = true, superDigest()
+	cfg.CommitLogCount = 1 // a member a few txns behind gets a SNAP
+	e := start(t, cfg)
+	addrs := servePorts(t, e)
+	leader := e.Leader()
+	f := leader%3 + 1
+	other := 6 - leader - f
+	if err := e.StopMember(f); err != nil {
+		t.Fatal(err)
+	}
+	s := rawConnect(t, addrs[leader])
+	s.call(jute.OpAuth, &jute.AuthPacket{Scheme: "digest", Auth: []byte(superSecret)})
+	code, _, _ := s.call(jute.OpReconfig, &jute.ReconfigRequest{JoiningServers: fmt.Sprintf("server.%d=127.0.0.1:30001:31001:observer;32001", f),
+		NullLeaving: true, NullNewMembers: true, CurConfigID: -1})
+	if code != 0 {
+		t.Fatalf("make the stopped member an observer: %d", code)
+	}
+	for i := range 5 {
+		s.call(jute.OpCreate, &jute.CreateRequest{Path: fmt.Sprintf("/n%d", i), ACL: jute.OpenACL})
+	}
+	want := configOf(t, addrs[leader])
+	if err := e.RestartMember(f); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the member to come back as an observer", func() bool {
+		st := e.Status(f)
+		return st.Role == "OBSERVING" && st.Serving && st.Zxid >= s.zxid
+	})
+	if got := configOf(t, addrs[f]); got != want {
+		t.Errorf("the member's config\n%s\nthe leader's\n%s", got, want)
+	}
+	if got := configOf(t, addrs[other]); got != want {
+		t.Errorf("member %d's config\n%s\nthe leader's\n%s", other, got, want)
+	}
+}

@@ -170,6 +170,40 @@ func (m *member) establishConfig() error {
 	return nil
 }
 
+// adoptSnapConfig: a learner synced by a SNAP holds, in the snapshot's
+// /zookeeper/config, the leader's configuration: one a reconfig made
+// while it was away, which no txn replayed to it, or the version the
+// ensemble's static configuration took. It takes that one if newer than
+// its own (ZooKeeper's learner gets the leader's in NEWLEADER).
+func (m *member) adoptSnapConfig() {
+	if !m.cfg.ReconfigEnabled {
+		return
+	}
+	n, ok := m.tree.Load().Lookup(datatree.ConfigPath)
+	if !ok {
+		return
+	}
+	ms, version, err := server.ParseConfig(n.Data)
+	if err != nil || version <= m.cfgVersion || n.Stat.Mzxid != version {
+		return // no newer configuration than the member's own
+	}
+	if err := m.writeDynamic(ms, version); err != nil {
+		m.failLog(fmt.Errorf("dynamic config: %w", err))
+		return
+	}
+	m.dynamic, m.cfgVersion = ms, version
+	m.isObserver.Store(slices.ContainsFunc(ms, func(q server.QuorumServer) bool { return q.ID == int64(m.id) && q.Observer }))
+	var voters, observers []uint64
+	for _, q := range ms {
+		if q.Observer {
+			observers = append(observers, uint64(q.ID))
+		} else {
+			voters = append(voters, uint64(q.ID))
+		}
+	}
+	m.peer.Reconfigured(version, voters, observers)
+}
+
 // loadConfig finds the newest dynamic configuration file a
 // reconfig-enabled member wrote in dataDir: its version and members are
 // the member's.

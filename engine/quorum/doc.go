@@ -122,10 +122,12 @@
 // how a server to be added learns first. It learns as an observer, not as
 // ZooKeeper's non-voting follower, so its acknowledgements cannot count
 // toward the new configuration's quorum: adding voters needs a majority
-// of the new voters among those already following. Not there: the
-// NEWLEADER packet does not carry the last proposed configuration, so a
-// reconfig left uncommitted by a failed leader is committed by the next
-// one like any txn, on its quorum alone.
+// of the new voters among those already following. A learner synced by
+// a SNAP gets no reconfig txn: the runtime reads the configuration from
+// the snapshot and calls Reconfigured. Not there: the NEWLEADER packet
+// does not carry the last proposed configuration, so a reconfig left
+// uncommitted by a failed leader is committed by the next one like any
+// txn, on its quorum alone.
 //
 // Left out: session revalidation and SYNC (the runtime's), the learner master/
 // observer-master path, weights and hierarchical quorums (majority of

@@ -264,6 +264,19 @@ func (p *Peer) afterReconfig() {
 	}
 }
 
+// Reconfigured tells a learner the configuration a sync snapshot brought:
+// a reconfig committed while it was away and not replayed to it as a txn
+// (ZooKeeper sends the leader's configuration in NEWLEADER). It takes
+// effect as an applied reconfig's would, if zxid is newer than what this
+// member applied.
+func (p *Peer) Reconfigured(zxid int64, voters, observers []uint64) {
+	if p.role != RoleFollowing && p.role != RoleObserving {
+		return
+	}
+	p.activate(zxid, voters, observers)
+	p.afterReconfig()
+}
+
 // ReconfigPending: this leader proposed a reconfig not yet committed.
 func (p *Peer) ReconfigPending() bool { return p.ld != nil && p.ld.pending != nil }
 
