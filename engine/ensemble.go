@@ -144,7 +144,7 @@ func (e *Ensemble) openNetwork() error {
 }
 
 func (e *Ensemble) startMember(id uint64) error {
-	m, err := openMember(&e.cfg, id, int(id) > e.cfg.Servers && int(id) <= e.cfg.Servers+e.cfg.Observers, e.Members, e.fs[id], e.sink.Publish, e.values)
+	m, err := openMember(&e.cfg, id, int(id) > e.cfg.Servers && int(id) <= e.cfg.Servers+e.cfg.Observers, e.Members, e.FS(id), e.sink.Publish, e.values)
 	if err != nil {
 		return err
 	}
@@ -230,8 +230,9 @@ var ErrNotAdded = errors.New("engine: cannot add the member")
 // AddMember starts member id, one the ensemble was not started with, so
 // that a reconfig can add it (ZooKeeper's joiner, started with a
 // configuration that knows the leader): until a reconfig lists it, it is
-// in no configuration and learns from the leader without a vote (as an
-// observer; ZooKeeper's joiner connects as a non-voting follower). Its
+// in no configuration and follows the leader without a vote (a
+// non-voting follower, whose acknowledgements count for a reconfig that
+// makes it a voter, as ZooKeeper's joiner's). Its
 // data folder is DataDir/server<id>, as any member's. It needs
 // reconfigEnabled; the ensemble can run 64 members in all.
 func (e *Ensemble) AddMember(id uint64) error {
@@ -257,7 +258,11 @@ func (e *Ensemble) AddMember(id uint64) error {
 func (e *Ensemble) Dirs(id uint64) (dataDir, dataLogDir string) { return e.cfg.MemberDirs(id) }
 
 // FS returns the file system member id writes to.
-func (e *Ensemble) FS(id uint64) disk.FS { return e.fs[id] }
+func (e *Ensemble) FS(id uint64) disk.FS {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.fs[id]
+}
 
 func (e *Ensemble) member(id uint64) *member {
 	e.mu.Lock()
@@ -350,7 +355,7 @@ func (e *Ensemble) Client(id uint64) (*Client, error) {
 func (e *Ensemble) Connect(id uint64, sessionTimeout time.Duration) (*Client, error) {
 	m := e.member(id)
 	if m == nil {
-		if _, ok := e.fs[id]; !ok {
+		if e.FS(id) == nil {
 			return nil, fmt.Errorf("%w: %d", ErrNoMember, id)
 		}
 		return nil, ErrConnectionLoss

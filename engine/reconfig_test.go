@@ -268,14 +268,14 @@ func TestReconfigRemoveAndChangeRoles(t *testing.T) {
 		t.Errorf("the removed member goes on as a non-voting follower; it is %s serving=%v", st.Role, st.Serving)
 	}
 	// Restarted, it reads the configuration from its dynamic file and
-	// learns again without a vote (as an observer here).
+	// follows again without a vote.
 	if err := e.StopMember(f[0]); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.RestartMember(f[0]); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the removed member to learn again", func() bool { return e.Status(f[0]).Serving })
+	waitFor(t, "the removed member to follow again", func() bool { st := e.Status(f[0]); return st.Serving && st.Role == "FOLLOWING" })
 	if c := configOf(t, addrs[f[0]]); c != got {
 		t.Errorf("after a restart the removed member's config is\n%s\nwant\n%s", c, got)
 	}
@@ -303,9 +303,9 @@ func TestReconfigRemoveAndChangeRoles(t *testing.T) {
 	waitFor(t, "the leader to lose its quorum", func() bool { return e.Status(leader).Role != "LEADING" || !e.Status(leader).Serving })
 }
 
-// A member the ensemble did not start with is started (AddMember), learns
-// without a vote, and joins as a voter by reconfig; another joins as an
-// observer. The new voter then counts: with one follower of the first
+// A member the ensemble did not start with is started (AddMember),
+// follows without a vote, and joins as a voter by reconfig; another joins
+// as an observer. The new voter then counts: with one follower of the first
 // configuration stopped, the leader, the other and the new one are a
 // majority of four.
 func TestReconfigAddMembers(t *testing.T) {
@@ -330,7 +330,7 @@ func TestReconfigAddMembers(t *testing.T) {
 	if err := e.AddMember(4); err == nil {
 		t.Fatal("AddMember of a running id succeeded")
 	}
-	waitFor(t, "the new member to learn", func() bool { return e.Status(4).Serving })
+	waitFor(t, "the new member to follow without a vote", func() bool { st := e.Status(4); return st.Serving && st.Role == "FOLLOWING" })
 	if code := join(4, "participant"); code != 0 {
 		t.Fatalf("add member 4 as a participant: %d", code)
 	}
@@ -402,4 +402,32 @@ func TestReconfigReachesMemberSyncedBySnap(t *testing.T) {
 	if got := configOf(t, addrs[other]); got != want {
 		t.Errorf("member %d's config\n%s\nthe leader's\n%s", other, got, want)
 	}
+}
+
+// A single voter adds a second: the joiner's acknowledgements, as a
+// non-voting follower, make the majority of the new configuration, as
+// ZooKeeper's joiner's do; from then on a write needs both.
+func TestReconfigJoinerMakesTheNewQuorum(t *testing.T) {
+	cfg := testConfig(t, 1, 0)
+	cfg.ReconfigEnabled, cfg.SuperDigest = true, superDigest()
+	e := start(t, cfg)
+	addrs := servePorts(t, e)
+	if err := e.AddMember(2); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the joiner to follow", func() bool { st := e.Status(2); return st.Serving && st.Role == "FOLLOWING" })
+	s := rawConnect(t, addrs[1])
+	s.call(jute.OpAuth, &jute.AuthPacket{Scheme: "digest", Auth: []byte(superSecret)})
+	code, _, _ := s.call(jute.OpReconfig, &jute.ReconfigRequest{JoiningServers: "server.2=127.0.0.1:30002:31002:participant;32002",
+		NullLeaving: true, NullNewMembers: true, CurConfigID: -1})
+	if code != 0 {
+		t.Fatalf("add the joiner: %d", code)
+	}
+	if code, _, _ := s.call(jute.OpCreate, &jute.CreateRequest{Path: "/two", ACL: jute.OpenACL}); code != 0 {
+		t.Fatalf("write with two voters: %d", code)
+	}
+	if err := e.StopMember(2); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the leader to lose its quorum of two", func() bool { return !e.Status(1).Serving || e.Status(1).Role != "LEADING" })
 }

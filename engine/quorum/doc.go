@@ -114,15 +114,13 @@
 // reconfig (in broadcast, during a sync, or fast-forwarding) takes its
 // membership then. A follower that became an observer, or an observer
 // that became a voter, goes back to LOOKING and comes back in its new
-// role; a removed member keeps learning without a vote (as an observer if
-// it reconnects; ZooKeeper makes it a non-voting follower); a leader that
-// is no longer a voter steps down (ZooKeeper designates a follower). With
+// role; a removed member keeps following without a vote; a leader that is
+// no longer a voter steps down (ZooKeeper designates a follower). With
 // Membership set, a server in no configuration may look for the leader
-// and connect to it (it is given a slot, up to MaxVoters in all): that is
-// how a server to be added learns first. It learns as an observer, not as
-// ZooKeeper's non-voting follower, so its acknowledgements cannot count
-// toward the new configuration's quorum: adding voters needs a majority
-// of the new voters among those already following. A learner synced by
+// and connect to it (it is given a slot, up to MaxVoters in all) as a
+// non-voting follower, ZooKeeper's joiner: it gets proposals, and its
+// ACKs (kept by slot) count toward the quorum of a pending reconfig that
+// makes it a voter, and toward nothing else. A learner synced by
 // a SNAP gets no reconfig txn: the runtime reads the configuration from
 // the snapshot and calls Reconfigured. Not there: the NEWLEADER packet
 // does not carry the last proposed configuration, so a reconfig left

@@ -259,7 +259,8 @@ func (p *Peer) decide(v vote) {
 	switch {
 	case v.leader == p.id:
 		role = RoleLeading
-	case p.voter:
+	case p.voter, p.cfg.Membership != nil && !p.isObserver(p.id):
+		// A participant in no configuration follows without a vote.
 		role = RoleFollowing
 	}
 	p.currentVote = vote{leader: v.leader, zxid: v.zxid, electionEpoch: v.electionEpoch, peerEpoch: v.peerEpoch, state: role, version: NotificationVersion}

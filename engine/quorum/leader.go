@@ -378,10 +378,16 @@ func (p *Peer) acceptLearner(m Message) {
 	if old := p.handler(m.From); old != nil {
 		p.removeHandler(old)
 	}
+	// A follower not in the configuration is a non-voting follower (a
+	// server to be added, or one a reconfig removed): it gets proposals and
+	// ACKs them, and its ACKs count for a pending reconfig that makes it a
+	// voter (ZooKeeper's joiners). Without reconfiguration such a follower
+	// is treated as an observer.
+	observer := m.Type == jute.PacketObserverInfo || (!p.isVoter(m.From) && p.cfg.Membership == nil)
 	h := &learnerHandler{
 		id:                m.From,
 		conn:              m.Conn,
-		observer:          m.Type == jute.PacketObserverInfo || !p.isVoter(m.From),
+		observer:          observer,
 		state:             hWaitEpoch,
 		since:             p.now,
 		lastAcceptedEpoch: epochOf(m.Zxid),
@@ -418,7 +424,7 @@ func (p *Peer) syncLearner(h *learnerHandler) {
 	// for what it is sent again: a TRUNC may just have removed it from its
 	// log. (ZooKeeper keeps such acks; a commit may then rest on a copy
 	// that is gone until the learner logs it again.)
-	if bit := p.voterBit(h.id); bit != 0 {
+	if bit := p.slotBit(h.id); bit != 0 {
 		for i := range l.outstanding.len() {
 			if pr := l.outstanding.at(i); pr.e.Zxid > plan.forwardFrom {
 				pr.acks &^= bit
@@ -563,7 +569,7 @@ func (p *Peer) processAck(sid uint64, zxid int64) {
 	if !ok {
 		return // "Trying to commit future proposal"
 	}
-	l.outstanding.at(i).acks |= p.voterBit(sid)
+	l.outstanding.at(i).acks |= p.slotBit(sid)
 	p.tryToCommit()
 }
 
@@ -624,7 +630,7 @@ func (p *Peer) leaderLogged() {
 		p.selfNewLeaderAck()
 		return
 	}
-	bit := p.voterBit(p.id)
+	bit := p.slotBit(p.id)
 	for i := range l.outstanding.len() {
 		pr := l.outstanding.at(i)
 		if pr.e.Zxid > p.durable {

@@ -280,6 +280,16 @@ func (p *Peer) Reconfigured(zxid int64, voters, observers []uint64) {
 // ReconfigPending: this leader proposed a reconfig not yet committed.
 func (p *Peer) ReconfigPending() bool { return p.ld != nil && p.ld.pending != nil }
 
+// slotBit is id's bit whether or not it votes now: proposal ACKs are
+// kept by slot, so that a non-voting follower's count for a pending
+// reconfig whose configuration makes it a voter.
+func (p *Peer) slotBit(id uint64) uint64 {
+	if i, ok := p.slots[id]; ok {
+		return 1 << i
+	}
+	return 0
+}
+
 func (p *Peer) voterBit(id uint64) uint64 {
 	if i, ok := p.voterIdx[id]; ok {
 		return 1 << i
