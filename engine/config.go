@@ -67,8 +67,8 @@ type Config struct {
 	// take their new roles. Each configuration is written to each member's
 	// dataDir as zoo.cfg.dynamic.<version> (a static one with the version
 	// of the first epoch established). A server can be added once
-	// Ensemble.AddMember runs it; adding one the ensemble does not run, and
-	// removing or demoting the leader, are refused with ZUNIMPLEMENTED.
+	// Ensemble.AddMember runs it; adding one the ensemble does not run is
+	// refused with ZUNIMPLEMENTED.
 	ReconfigEnabled bool
 	// SuperDigest is zookeeper.DigestAuthenticationProvider.superDigest,
 	// "super:<base64 SHA-1>": a session that authenticates with the

@@ -45,7 +45,8 @@
 //
 // Dynamic reconfiguration (Config.ReconfigEnabled) removes members, turns
 // followers into observers and back, and adds members Ensemble.AddMember
-// started; it does not remove or demote the leader. Not modelled: local
+// started; a leader it removes or demotes steps down and the voters elect
+// another (ZooKeeper designates one). Not modelled: local
 // sessions, read-only mode, SASL and quotas. A forwarded request carries its session's auth ids
 // (QuorumPacket.authinfo), so the leader checks ACLs as ZooKeeper's does.
 package engine

@@ -431,3 +431,46 @@ func TestReconfigJoinerMakesTheNewQuorum(t *testing.T) {
 	}
 	waitFor(t, "the leader to lose its quorum of two", func() bool { return !e.Status(1).Serving || e.Status(1).Role != "LEADING" })
 }
+
+// The leader removed, or made an observer: the reconfig commits and is
+// answered, then the leader steps down and the remaining voters elect one
+// of themselves (ZooKeeper designates one without an election); the old
+// leader goes on without a vote.
+func TestReconfigRemovesOrDemotesTheLeader(t *testing.T) {
+	for _, tc := range []struct{ name, role string }{{"remove", ""}, {"make observer", "observer"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(t, 3, 0)
+			cfg.ReconfigEnabled, cfg.SuperDigest = true, superDigest()
+			e := start(t, cfg)
+			addrs := servePorts(t, e)
+			leader := e.Leader()
+			s := rawConnect(t, addrs[leader])
+			s.call(jute.OpAuth, &jute.AuthPacket{Scheme: "digest", Auth: []byte(superSecret)})
+			r := jute.ReconfigRequest{NullJoining: true, LeavingServers: fmt.Sprint(leader), NullNewMembers: true, CurConfigID: -1}
+			if tc.role != "" {
+				r = jute.ReconfigRequest{JoiningServers: fmt.Sprintf("server.%d=127.0.0.1:30001:31001:%s;32001", leader, tc.role),
+					NullLeaving: true, NullNewMembers: true, CurConfigID: -1}
+			}
+			if code, _, _ := s.call(jute.OpReconfig, &r); code != 0 {
+				t.Fatalf("reconfig: %d", code)
+			}
+			waitFor(t, "another leader", func() bool { l := e.Leader(); return l != 0 && l != leader })
+			want := "FOLLOWING"
+			if tc.role == "observer" {
+				want = "OBSERVING"
+			}
+			waitFor(t, "the old leader to learn", func() bool { st := e.Status(leader); return st.Serving && st.Role == want })
+			c := rawConnect(t, addrs[e.Leader()])
+			if code, _, _ := c.call(jute.OpCreate, &jute.CreateRequest{Path: "/after", ACL: jute.OpenACL}); code != 0 {
+				t.Fatalf("write under the new leader: %d", code)
+			}
+			want = configOf(t, addrs[e.Leader()])
+			for _, id := range e.Members() {
+				waitFor(t, "every member to apply the write", func() bool { return e.Status(id).Zxid >= c.zxid })
+				if got := configOf(t, addrs[id]); got != want {
+					t.Errorf("member %d's config\n%s\nthe leader's\n%s", id, got, want)
+				}
+			}
+		})
+	}
+}

@@ -284,17 +284,13 @@ func (m *member) reconfigView() server.Ensemble {
 
 // supported refuses, with ZUNIMPLEMENTED, the reconfigs the engine
 // cannot put into effect: one that adds a server the ensemble does not
-// run (Ensemble.AddMember starts one) or that makes the leader anything
-// but a voter (ZooKeeper hands leadership to a designated follower).
+// run (Ensemble.AddMember starts one).
 func (m *member) supported(next []server.QuorumServer) error {
 	running := m.running()
 	for _, q := range next {
 		if !slices.Contains(running, uint64(q.ID)) {
 			return datatree.Unimplemented
 		}
-	}
-	if !slices.ContainsFunc(next, func(q server.QuorumServer) bool { return q.ID == int64(m.id) && !q.Observer }) {
-		return datatree.Unimplemented
 	}
 	return nil
 }

@@ -115,7 +115,10 @@
 // membership then. A follower that became an observer, or an observer
 // that became a voter, goes back to LOOKING and comes back in its new
 // role; a removed member keeps following without a vote; a leader that is
-// no longer a voter steps down (ZooKeeper designates a follower). With
+// no longer a voter steps down at its next tick, once the commit is
+// applied and answered, and the voters elect another (ZooKeeper
+// designates a follower, COMMITANDACTIVATE naming it; here it names
+// none, 0, when the leader leaves). With
 // Membership set, a server in no configuration may look for the leader
 // and connect to it (it is given a slot, up to MaxVoters in all) as a
 // non-voting follower, ZooKeeper's joiner: it gets proposals, and its

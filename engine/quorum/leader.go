@@ -76,6 +76,7 @@ type leaderState struct {
 
 	outstanding   fifo[proposal]
 	pending       *membership   // the configuration of an uncommitted reconfig
+	retire        bool          // a reconfig left us no voter: step down at the next tick
 	pendingSyncs  []pendingSync // syncs waiting for a commit, zxid order
 	lastCommitted int64
 	lastProposed  int64
@@ -685,6 +686,10 @@ func (p *Peer) syncedQuorum() bool {
 
 func (p *Peer) tickLeader() {
 	l := p.ld
+	if l.retire {
+		p.stepDown("no longer a voter after a reconfig")
+		return
+	}
 	if !l.established {
 		if p.now-l.waitStart >= p.t.init {
 			switch {

@@ -254,7 +254,9 @@ func (p *Peer) afterReconfig() {
 	p.recheckRole = false
 	switch {
 	case p.role == RoleLeading && p.ld != nil && !p.voter:
-		p.stepDown("no longer a voter after a reconfig")
+		// At the next tick: what this call committed (the reconfig among
+		// it) is applied and answered first.
+		p.ld.retire = true
 	case p.ln == nil || p.ln.phase != lBroadcast:
 		// Syncing: UPTODATE checks again.
 	case p.role == RoleFollowing && p.isObserver(p.id):
