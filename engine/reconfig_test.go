@@ -474,3 +474,26 @@ func TestReconfigRemovesOrDemotesTheLeader(t *testing.T) {
 		})
 	}
 }
+
+// A reconfig sent to a follower is forwarded with the session's auth ids
+// and checked and committed by the leader: the super user's from a
+// follower's port succeeds, anyone else's fails there with ZNOAUTH.
+func TestReconfigThroughAFollower(t *testing.T) {
+	cfg := testConfig(t, 3, 0)
+	cfg.ReconfigEnabled, cfg.SuperDigest = true, superDigest()
+	e := start(t, cfg)
+	addrs := servePorts(t, e)
+	f := e.Leader()%3 + 1
+	other := 6 - e.Leader() - f
+	r := jute.ReconfigRequest{JoiningServers: fmt.Sprintf("server.%d=127.0.0.1:30001:31001:observer;32001", other),
+		NullLeaving: true, NullNewMembers: true, CurConfigID: -1}
+	c := rawConnect(t, addrs[f])
+	if code, _, _ := c.call(jute.OpReconfig, &r); code != int32(datatree.NoAuth) {
+		t.Fatalf("not super, through a follower: %d, want %d", code, datatree.NoAuth)
+	}
+	c.call(jute.OpAuth, &jute.AuthPacket{Scheme: "digest", Auth: []byte(superSecret)})
+	if code, _, _ := c.call(jute.OpReconfig, &r); code != 0 {
+		t.Fatalf("super, through a follower: %d", code)
+	}
+	waitFor(t, "the member to observe", func() bool { st := e.Status(other); return st.Role == "OBSERVING" && st.Serving })
+}
