@@ -72,7 +72,10 @@ type member struct {
 	// one holds.
 	cfgVersion int64
 	dynamic    []server.QuorumServer
-	running    func() []uint64 // the ids of the ensemble's members (openMember)
+	// newLeaderQV is the configuration the last NEWLEADER carried (run
+	// goroutine): a learner takes it at UPTODATE.
+	newLeaderQV []byte
+	running     func() []uint64 // the ids of the ensemble's members (openMember)
 	// isObserver: the member's configuration lists it as an observer.
 	isObserver atomic.Bool
 	// crashing: stop(crash) cut the disk's power. The run loop may still
@@ -330,6 +333,9 @@ func (m *member) receive(env transport.Envelope) {
 		m.peer.Step(quorum.Message{Type: quorum.MsgLinkDown, From: env.From, To: m.id})
 		return
 	}
+	if msg.Type == jute.PacketNewLeader && len(msg.Data) > 0 {
+		m.newLeaderQV = bytes.Clone(msg.Data) // the leader's configuration (Learner.syncWithLeader)
+	}
 	_ = m.peer.Step(msg) // unknown or malformed messages are dropped, as a server logs and drops them
 }
 
@@ -493,6 +499,16 @@ func (m *member) send(msg *quorum.Message) error {
 	if msg.Type == jute.PacketPing && len(msg.Data) > 0 {
 		m.pl.pinged()
 	}
+	if msg.Type == jute.PacketNewLeader && m.cfg.ReconfigEnabled {
+		// LearnerHandler sends the leader's configuration in NEWLEADER;
+		// one of version 0 takes the new epoch's first zxid (Leader.lead,
+		// ZOOKEEPER-1783).
+		v := m.cfgVersion
+		if v == 0 {
+			v = msg.Zxid
+		}
+		msg.Data = quorumConfig(m.members(), v)
+	}
 	m.frame = encodeFrame(m.frame[:0], msg)
 	if err := m.ep.Send(msg.To, m.frame); err != nil && !errors.Is(err, transport.ErrClosed) {
 		return err
@@ -520,7 +536,7 @@ func (m *member) event(e quorum.Event) {
 		if m.peer.Status().Role == quorum.RoleLeading {
 			return // the learner reports its own sync
 		}
-		m.adoptSnapConfig()
+		m.adoptLeaderConfig()
 		if err := m.establishConfig(); err != nil {
 			m.failLog(fmt.Errorf("dynamic config: %w", err))
 		}

@@ -497,3 +497,33 @@ func TestReconfigThroughAFollower(t *testing.T) {
 	}
 	waitFor(t, "the member to observe", func() bool { st := e.Status(other); return st.Role == "OBSERVING" && st.Serving })
 }
+
+// A member that first serves in a later epoch takes the ensemble's
+// configuration version from the leader's NEWLEADER, not from the epoch
+// it joined in.
+func TestReconfigVersionFromTheLeader(t *testing.T) {
+	cfg := testConfig(t, 3, 0)
+	cfg.ReconfigEnabled = true
+	e := start(t, cfg)
+	addrs := servePorts(t, e)
+	if err := e.StopMember(e.Leader()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a leader of the next epoch", func() bool { return e.Leader() != 0 })
+	want := configOf(t, addrs[e.Leader()])
+	if !strings.HasSuffix(want, "\nversion=100000000") {
+		t.Fatalf("the config after a leader change:\n%s\nwant the first epoch's version", want)
+	}
+	if err := e.AddMember(4); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the new member to follow", func() bool { st := e.Status(4); return st.Serving && st.Role == "FOLLOWING" })
+	list, err := e.ListenClients("127.0.0.1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := configOf(t, list[len(list)-1])
+	if !strings.HasSuffix(got, "\nversion=100000000") {
+		t.Errorf("the new member's config:\n%s\nwant the leader's version 100000000", got)
+	}
+}

@@ -170,21 +170,19 @@ func (m *member) establishConfig() error {
 	return nil
 }
 
-// adoptSnapConfig: a learner synced by a SNAP holds, in the snapshot's
-// /zookeeper/config, the leader's configuration: one a reconfig made
-// while it was away, which no txn replayed to it, or the version the
-// ensemble's static configuration took. It takes that one if newer than
-// its own (ZooKeeper's learner gets the leader's in NEWLEADER).
-func (m *member) adoptSnapConfig() {
-	if !m.cfg.ReconfigEnabled {
+// adoptLeaderConfig: at UPTODATE a learner takes the configuration the
+// leader sent in NEWLEADER if it is newer than its own, as ZooKeeper's
+// does (processReconfig of newLeaderQV): one a reconfig made while it
+// was away that no txn replayed to it (a SNAP brings none), or the
+// version the ensemble's static configuration took.
+func (m *member) adoptLeaderConfig() {
+	qv := m.newLeaderQV
+	m.newLeaderQV = nil
+	if !m.cfg.ReconfigEnabled || qv == nil {
 		return
 	}
-	n, ok := m.tree.Load().Lookup(datatree.ConfigPath)
-	if !ok {
-		return
-	}
-	ms, version, err := server.ParseConfig(n.Data)
-	if err != nil || version <= m.cfgVersion || n.Stat.Mzxid != version {
+	ms, version, err := server.ParseConfig(qv)
+	if err != nil || version <= m.cfgVersion {
 		return // no newer configuration than the member's own
 	}
 	if err := m.writeDynamic(ms, version); err != nil {

@@ -123,12 +123,13 @@
 // and connect to it (it is given a slot, up to MaxVoters in all) as a
 // non-voting follower, ZooKeeper's joiner: it gets proposals, and its
 // ACKs (kept by slot) count toward the quorum of a pending reconfig that
-// makes it a voter, and toward nothing else. A learner synced by
-// a SNAP gets no reconfig txn: the runtime reads the configuration from
-// the snapshot and calls Reconfigured. Not there: the NEWLEADER packet
-// does not carry the last proposed configuration, so a reconfig left
-// uncommitted by a failed leader is committed by the next one like any
-// txn, on its quorum alone.
+// makes it a voter, and toward nothing else. A learner synced by a SNAP
+// gets no reconfig txn: the runtime puts the leader's configuration into
+// NEWLEADER's data, as ZooKeeper does, and a learner's runtime hands a
+// newer one to Reconfigured at UPTODATE. Not there: the leader's
+// configuration there is the last committed one, never one proposed and
+// not committed, so a reconfig left uncommitted by a failed leader is
+// committed by the next one like any txn, on its quorum alone.
 //
 // Left out: session revalidation and SYNC (the runtime's), the learner master/
 // observer-master path, weights and hierarchical quorums (majority of

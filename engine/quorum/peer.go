@@ -266,11 +266,10 @@ func (p *Peer) afterReconfig() {
 	}
 }
 
-// Reconfigured tells a learner the configuration a sync snapshot brought:
-// a reconfig committed while it was away and not replayed to it as a txn
-// (ZooKeeper sends the leader's configuration in NEWLEADER). It takes
-// effect as an applied reconfig's would, if zxid is newer than what this
-// member applied.
+// Reconfigured tells a learner the leader's configuration (NEWLEADER's
+// data) when it is newer than its own: a reconfig committed while it was
+// away and not replayed to it as a txn (a SNAP replays none). It takes
+// effect as an applied reconfig's would.
 func (p *Peer) Reconfigured(zxid int64, voters, observers []uint64) {
 	if p.role != RoleFollowing && p.role != RoleObserving {
 		return
