@@ -87,6 +87,8 @@ func (p *Plan) Value(key string) string {
 		return e.PeerJitter.String()
 	case "valueSize":
 		return p.spec.Values.String()
+	case "superDigest":
+		return e.SuperDigest
 	}
 	if v, ok := e.Knobs()[key]; ok {
 		return fmt.Sprint(v)

@@ -36,6 +36,7 @@ var zooKeys = []zooKey{
 	{"commitLogCount", "commitLogCount", whole},
 	{"autopurge.snapRetainCount", "snapRetainCount", retain},
 	{"autopurge.purgeInterval", "purgeInterval", hours},
+	{"reconfigEnabled", "reconfigEnabled", javaBool},
 }
 
 // setZooCfg sets the ensemble from a ZooKeeper zoo.cfg: servers and
@@ -189,6 +190,18 @@ func yesNo(v string, notes *[]string) (string, error) {
 		*notes = append(*notes, fmt.Sprintf("forceSync=%s: ZooKeeper syncs unless the value is exactly \"no\", and so does the plan", v))
 	}
 	return "true", nil
+}
+
+// javaBool is QuorumPeerConfig.parseBoolean: "true" or "false" in any
+// case; ZooKeeper refuses anything else ("Invalid option").
+func javaBool(v string, _ *[]string) (string, error) {
+	switch {
+	case strings.EqualFold(v, "true"):
+		return "true", nil
+	case strings.EqualFold(v, "false"):
+		return "false", nil
+	}
+	return "", errors.New("not true or false")
 }
 
 // retain reads autopurge.snapRetainCount as ZooKeeper does: below 3 it

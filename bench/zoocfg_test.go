@@ -62,6 +62,8 @@ func TestZooCfgReadsAsZooKeeper(t *testing.T) {
 			[]string{"no server lines: ZooKeeper runs it standalone, the plan one voting member"}},
 		{"forceSync only no turns it off", "server.1=a:1:2\nforceSync=no\nsnapSizeLimitInKb=-1\nautopurge.purgeInterval=0",
 			map[string]string{"forceSync": "false", "snapSizeLimit": "0", "purgeInterval": "0s"}, nil},
+		{"reconfigEnabled in any case", "server.1=a:1:2\nreconfigEnabled=TRUE",
+			map[string]string{"reconfigEnabled": "true"}, nil},
 		{"forceSync false syncs in ZooKeeper", "server.1=a:1:2\nforceSync=false\nautopurge.snapRetainCount=1",
 			map[string]string{"forceSync": "true", "snapRetainCount": "3"},
 			[]string{`forceSync=false: ZooKeeper syncs unless the value is exactly "no", and so does the plan`,
@@ -101,6 +103,7 @@ func TestZooCfgBadFiles(t *testing.T) {
 		{"bad value", "tickTime=2000\nsnapCount=lots", "FILE:2: snapCount=lots: not a whole number"},
 		{"bad server line", "server.1=a:1:2\nserver.2=b:1", "FILE:2: malformed: server.2=b:1: want host:port:port[:participant|:observer][;[host:]clientPort]"},
 		{"value the engine refuses", "\nautopurge.purgeInterval=x", "FILE:2: autopurge.purgeInterval=x: not a whole number of hours"},
+		{"reconfigEnabled neither true nor false", "reconfigEnabled=yes", "FILE:1: reconfigEnabled=yes: not true or false"},
 	}
 	for _, tt := range tests {
 		path := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-")+".cfg")

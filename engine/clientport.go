@@ -25,7 +25,7 @@ import (
 // accepted, as a client sees a server that is not running. ServeClients
 // returns nil once l is closed or the ensemble stops.
 func (e *Ensemble) ServeClients(id uint64, l net.Listener) error {
-	if _, ok := e.fs[id]; !ok {
+	if e.FS(id) == nil {
 		l.Close()
 		return fmt.Errorf("%w: %d", ErrNoMember, id)
 	}

@@ -70,6 +70,21 @@ type Config struct {
 	// containers and expired TTL nodes (znode.container.checkIntervalMs).
 	ContainerCheckInterval time.Duration
 
+	// ReconfigEnabled is zoo.cfg's reconfigEnabled (off by default, as in
+	// 3.8): reconfig requests are checked as a 3.8 leader checks them and
+	// committed on a quorum of the old and of the new voters; members then
+	// take their new roles. Each configuration is written to each member's
+	// dataDir as zoo.cfg.dynamic.<version> (a static one with the version
+	// of the first epoch established). A server can be added once
+	// Ensemble.AddMember runs it; adding one the ensemble does not run is
+	// refused with ZUNIMPLEMENTED.
+	ReconfigEnabled bool
+	// SuperDigest is zookeeper.DigestAuthenticationProvider.superDigest,
+	// "super:<base64 SHA-1>": a session that authenticates with the
+	// matching "digest" credentials is the super user, whom no ACL stops.
+	// Empty: no super user.
+	SuperDigest string
+
 	TickTime          time.Duration // zoo.cfg tickTime
 	InitLimit         int           // in ticks
 	SyncLimit         int           // in ticks
@@ -215,6 +230,7 @@ func (c Config) Knobs() map[string]any {
 		"transport":                c.Transport,
 		"maxClientCnxns":           c.MaxClientCnxns,
 		"4lw.commands.whitelist":   c.FourLetterWords,
+		"reconfigEnabled":          c.ReconfigEnabled,
 		"peerLatencyUs":            c.PeerLatency.Microseconds(), "peerJitterUs": c.PeerJitter.Microseconds(),
 	}
 }

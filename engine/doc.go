@@ -48,7 +48,10 @@
 // a session with a closeSession that removes its ephemerals. A connected
 // Client keeps its session alive as a client library's pings would.
 //
-// Not modelled: dynamic reconfiguration, local sessions, read-only mode,
-// SASL and quotas. A forwarded request carries its session's auth ids
+// Dynamic reconfiguration (Config.ReconfigEnabled) removes members, turns
+// followers into observers and back, and adds members Ensemble.AddMember
+// started; a leader it removes or demotes steps down and the voters elect
+// another (ZooKeeper designates one). Not modelled: local
+// sessions, read-only mode, SASL and quotas. A forwarded request carries its session's auth ids
 // (QuorumPacket.authinfo), so the leader checks ACLs as ZooKeeper's does.
 package engine

@@ -40,6 +40,7 @@ type Ensemble struct {
 
 	mu      sync.Mutex
 	members map[uint64]*member // nil while a member is down
+	added   []uint64           // AddMember's members, in order
 	fs      map[uint64]disk.FS
 	stopped bool
 
@@ -114,7 +115,7 @@ func (e *Ensemble) openMembers(ids []uint64) ([]*member, error) {
 	var wg sync.WaitGroup
 	for i, id := range ids {
 		wg.Go(func() {
-			ms[i], errs[i] = openMember(&e.cfg, id, int(id) > e.cfg.Servers, e.fs[id], e.publisher(id), e.values, e.stats[id])
+			ms[i], errs[i] = openMember(&e.cfg, id, int(id) > e.cfg.Servers && int(id) <= e.cfg.Servers+e.cfg.Observers, e.Members, e.fs[id], e.publisher(id), e.values, e.stats[id])
 		})
 	}
 	wg.Wait()
@@ -148,8 +149,9 @@ func (e *Ensemble) openNetwork() error {
 }
 
 func (e *Ensemble) startMember(id uint64) error {
-	e.stats[id].restart(time.Now()) // a restarted server's stats start again
-	m, err := openMember(&e.cfg, id, int(id) > e.cfg.Servers, e.fs[id], e.publisher(id), e.values, e.stats[id])
+	st := e.statsOf(id)
+	st.restart(time.Now()) // a restarted server's stats start again
+	m, err := openMember(&e.cfg, id, int(id) > e.cfg.Servers && int(id) <= e.cfg.Servers+e.cfg.Observers, e.Members, e.FS(id), e.publisher(id), e.values, st)
 	if err != nil {
 		return err
 	}
@@ -220,17 +222,63 @@ func (e *Ensemble) FirstFailure() error {
 // Config returns the effective configuration (defaults filled in).
 func (e *Ensemble) Config() Config { return e.cfg }
 
-// Members returns every member's id, voters first.
+// Members returns every member's id: the configured voters, then
+// observers, then those AddMember added.
 func (e *Ensemble) Members() []uint64 {
 	v, o := e.cfg.ids()
-	return append(v, o...)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Concat(v, o, e.added)
+}
+
+// ErrNotAdded: AddMember cannot add the member.
+var ErrNotAdded = errors.New("engine: cannot add the member")
+
+// AddMember starts member id, one the ensemble was not started with, so
+// that a reconfig can add it (ZooKeeper's joiner, started with a
+// configuration that knows the leader): until a reconfig lists it, it is
+// in no configuration and follows the leader without a vote (a
+// non-voting follower, whose acknowledgements count for a reconfig that
+// makes it a voter, as ZooKeeper's joiner's). Its
+// data folder is DataDir/server<id>, as any member's. It needs
+// reconfigEnabled; the ensemble can run 64 members in all.
+func (e *Ensemble) AddMember(id uint64) error {
+	if !e.cfg.ReconfigEnabled {
+		return fmt.Errorf("%w %d: reconfigEnabled is off", ErrNotAdded, id)
+	}
+	members := e.Members()
+	if id == 0 || slices.Contains(members, id) || len(members) >= quorum.MaxVoters {
+		return fmt.Errorf("%w %d: id in use, 0, or 64 members already", ErrNotAdded, id)
+	}
+	fsys := disk.OS
+	if e.cfg.FS != nil {
+		fsys = e.cfg.FS(id)
+	}
+	e.mu.Lock()
+	e.fs[id] = fsys
+	e.stats[id] = newServerStats(time.Now())
+	e.added = append(e.added, id)
+	e.mu.Unlock()
+	return e.startMember(id)
 }
 
 // Dirs returns member id's dataDir and dataLogDir (empty: logs in dataDir).
 func (e *Ensemble) Dirs(id uint64) (dataDir, dataLogDir string) { return e.cfg.MemberDirs(id) }
 
+// statsOf is member id's figures for the four-letter words; AddMember
+// adds to them while connections read them.
+func (e *Ensemble) statsOf(id uint64) *serverStats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.stats[id]
+}
+
 // FS returns the file system member id writes to.
-func (e *Ensemble) FS(id uint64) disk.FS { return e.fs[id] }
+func (e *Ensemble) FS(id uint64) disk.FS {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.fs[id]
+}
 
 func (e *Ensemble) member(id uint64) *member {
 	e.mu.Lock()
@@ -240,8 +288,10 @@ func (e *Ensemble) member(id uint64) *member {
 
 // MemberStatus is what a member is doing.
 type MemberStatus struct {
-	ID       uint64
-	Up       bool
+	ID uint64
+	Up bool
+	// Observer: its configuration lists it as an observer (the static
+	// one, or the last a reconfig made).
 	Observer bool
 	Role     string // LOOKING, FOLLOWING, LEADING, OBSERVING
 	Serving  bool
@@ -258,6 +308,7 @@ func (e *Ensemble) Status(id uint64) MemberStatus {
 		return s
 	}
 	t := m.tree.Load()
+	s.Observer = m.isObserver.Load()
 	s.Up, s.Role, s.Serving = true, quorum.Role(m.role.Load()).String(), m.serving.Load()
 	s.Zxid, s.Nodes, s.Digest = t.LastProcessedZxid(), t.NodeCount(), t.Digest()
 	return s
@@ -320,7 +371,7 @@ func (e *Ensemble) Client(id uint64) (*Client, error) {
 func (e *Ensemble) Connect(id uint64, sessionTimeout time.Duration) (*Client, error) {
 	m := e.member(id)
 	if m == nil {
-		if _, ok := e.fs[id]; !ok {
+		if e.FS(id) == nil {
 			return nil, fmt.Errorf("%w: %d", ErrNoMember, id)
 		}
 		return nil, ErrConnectionLoss
@@ -457,7 +508,7 @@ func (e *Ensemble) Stop() error {
 // publisher is member id's event sink: the ensemble's, and the member's
 // figures for the four-letter words (its log syncs, its leadership).
 func (e *Ensemble) publisher(id uint64) func(Event) {
-	st := e.stats[id]
+	st := e.statsOf(id)
 	return func(ev Event) {
 		switch ev.Kind {
 		case EventFsync:

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"zkbench/engine/disk"
 	"zkbench/engine/persist"
 	"zkbench/engine/quorum"
+	"zkbench/engine/server"
 	"zkbench/engine/snap"
 	"zkbench/engine/transport"
 )
@@ -70,6 +72,18 @@ type member struct {
 	restored time.Duration  // how long the start took to restore its database
 	phases   persist.Phases // the restore's steps
 	snapIn   int64          // bytes of the last SNAP the leader sent (run goroutine)
+	// cfgVersion is the version of the member's configuration (run
+	// goroutine): 0 until a reconfig-enabled member serves an epoch.
+	// dynamic is the configuration a reconfig made, nil while the static
+	// one holds.
+	cfgVersion int64
+	dynamic    []server.QuorumServer
+	// newLeaderQV is the configuration the last NEWLEADER carried (run
+	// goroutine): a learner takes it at UPTODATE.
+	newLeaderQV []byte
+	running     func() []uint64 // the ids of the ensemble's members (openMember)
+	// isObserver: the member's configuration lists it as an observer.
+	isObserver atomic.Bool
 	// crashing: stop(crash) cut the disk's power. The run loop may still
 	// hit the dead file handles before it sees stopCh; that error is the
 	// crash, not a failure of the member.
@@ -107,11 +121,13 @@ func memberDirs(cfg *Config, id uint64) (dataDir, logDir string) {
 // not yet running: the slow part of a start, which the members of an
 // ensemble do at once.
 // values is the pool of node data the members share (Ensemble.values).
-// stats are its figures for the four-letter words.
-func openMember(cfg *Config, id uint64, observer bool, fs disk.FS, publish func(Event), values *snap.Values, stats *serverStats) (*member, error) {
+// stats are its figures for the four-letter words; running lists the ids
+// of every member the ensemble runs (those it started with and those added
+// since): a reconfig may give any of them a role.
+func openMember(cfg *Config, id uint64, observer bool, running func() []uint64, fs disk.FS, publish func(Event), values *snap.Values, stats *serverStats) (*member, error) {
 	dataDir, logDir := memberDirs(cfg, id)
 	m := &member{
-		id: id, observer: observer, cfg: cfg, fs: fs, dirs: persist.NewDirs(dataDir, logDir), publish: publish, stats: stats,
+		id: id, observer: observer, running: running, cfg: cfg, fs: fs, dirs: persist.NewDirs(dataDir, logDir), publish: publish, stats: stats,
 		inbox: make(chan *call, 1024), logged: make(chan struct{}, 1),
 		held: make(map[uint64]*learnerOut), snapped: make(chan encodedSnap),
 		stopCh: make(chan struct{}), done: make(chan struct{}),
@@ -184,6 +200,10 @@ func (m *member) open(dataDir string, values *snap.Values) error {
 	if err != nil {
 		return err
 	}
+	m.isObserver.Store(m.observer)
+	if err := m.loadConfig(dataDir); err != nil {
+		return err
+	}
 	m.initConfig(res.Tree)
 	if res.Snapshot == "" {
 		// A fresh server writes snapshot.0 before it serves, as ZooKeeper does.
@@ -196,9 +216,19 @@ func (m *member) open(dataDir string, values *snap.Values) error {
 		return err
 	}
 	m.phases = res.Phases
-	voters, observers := m.cfg.ids()
+	voters, observers := m.ids()
+	var others []uint64
+	for _, id := range append(m.running(), m.id) {
+		if !slices.Contains(voters, id) && !slices.Contains(observers, id) && !slices.Contains(others, id) {
+			others = append(others, id)
+		}
+	}
+	var membership func([]byte) ([]uint64, []uint64, bool)
+	if m.cfg.ReconfigEnabled {
+		membership = reconfigMembership
+	}
 	qc := quorum.Config{
-		ID: m.id, Voters: voters, Observers: observers,
+		ID: m.id, Voters: voters, Observers: observers, Others: others, Membership: membership,
 		TickMs: int(m.cfg.TickInterval.Milliseconds()), TickTimeMs: int(m.cfg.TickTime.Milliseconds()),
 		InitLimit: m.cfg.InitLimit, SyncLimit: m.cfg.SyncLimit, CommitLogCount: m.cfg.CommitLogCount,
 		Rand: rand.New(rand.NewPCG(m.cfg.Seed, m.id^0x2ab)),
@@ -327,6 +357,9 @@ func (m *member) receive(env transport.Envelope) {
 		// A garbled connection is a broken one.
 		m.peer.Step(quorum.Message{Type: quorum.MsgLinkDown, From: env.From, To: m.id})
 		return
+	}
+	if msg.Type == jute.PacketNewLeader && len(msg.Data) > 0 {
+		m.newLeaderQV = bytes.Clone(msg.Data) // the leader's configuration (Learner.syncWithLeader)
 	}
 	_ = m.peer.Step(msg) // unknown or malformed messages are dropped, as a server logs and drops them
 }
@@ -485,6 +518,16 @@ func (m *member) append(es []quorum.Entry) error {
 func (m *member) send(msg *quorum.Message) error {
 	if msg.Type == jute.PacketPing && len(msg.Data) > 0 {
 		m.pl.pinged()
+	}
+	if msg.Type == jute.PacketNewLeader && m.cfg.ReconfigEnabled {
+		// LearnerHandler sends the leader's configuration in NEWLEADER;
+		// one of version 0 takes the new epoch's first zxid (Leader.lead,
+		// ZOOKEEPER-1783).
+		v := m.cfgVersion
+		if v == 0 {
+			v = msg.Zxid
+		}
+		msg.Data = quorumConfig(m.members(), v)
 	}
 	if msg.Type != quorum.MsgNotification {
 		if o := m.held[msg.To]; o != nil {
@@ -664,14 +707,25 @@ func (m *member) event(e quorum.Event) {
 	now := time.Now()
 	switch e.Kind {
 	case quorum.EventEstablished:
+		if err := m.establishConfig(); err != nil {
+			m.failLog(fmt.Errorf("dynamic config: %w", err))
+		}
 		m.initConfig(m.tree.Load())
 		m.pl.lead(now.UnixMilli())
 		m.leading.Store(true)
 		m.serving.Store(true)
 		m.publish(Event{Time: now, Member: m.id, Kind: EventLeaderElected, Peer: m.id, Zxid: e.Zxid})
+	case quorum.EventReconfig:
+		if err := m.reconfigured(e.Zxid); err != nil {
+			m.failLog(fmt.Errorf("reconfig 0x%x: %w", e.Zxid, err))
+		}
 	case quorum.EventSynced:
 		if m.peer.Status().Role == quorum.RoleLeading {
 			return // the learner reports its own sync
+		}
+		m.adoptLeaderConfig()
+		if err := m.establishConfig(); err != nil {
+			m.failLog(fmt.Errorf("dynamic config: %w", err))
 		}
 		m.initConfig(m.tree.Load())
 		m.serving.Store(true)

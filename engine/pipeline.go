@@ -28,6 +28,9 @@ type pipeline struct {
 	peer    *quorum.Peer
 	tree    *atomic.Pointer[datatree.Tree] // the member's
 	closed  func(session int64)            // a closeSession was applied
+	// reconfig is the ensemble a reconfig is checked against; nil when
+	// reconfigEnabled is off.
+	reconfig func() server.Ensemble
 
 	prep      *server.Preparer
 	queue     txnQueue
@@ -79,7 +82,11 @@ func (c *call) read(tree *datatree.Tree) {
 }
 
 func newPipeline(m *member) *pipeline {
-	p := &pipeline{
+	var reconfig func() server.Ensemble
+	if m.cfg.ReconfigEnabled {
+		reconfig = m.reconfigView
+	}
+	p := &pipeline{reconfig: reconfig,
 		id: m.id, cfg: m.cfg, publish: m.publish, peer: m.peer, tree: &m.tree, closed: m.sessionClosed,
 		calls: map[callKey]*call{}, pendTouch: map[int64]int32{}, enc: jute.NewWriter(nil),
 		proposed: func(int) {},
@@ -102,6 +109,7 @@ func (p *pipeline) reset(t *datatree.Tree) {
 			}
 			return p.tracker.check(id)
 		},
+		Reconfig: p.reconfig,
 	})
 	p.queue.reset()
 }

@@ -74,7 +74,7 @@ type portConn struct {
 
 func newPortConn(e *Ensemble, id uint64, nc net.Conn) *portConn {
 	cc := &portConn{e: e, member: id, nc: nc, rd: bufio.NewReader(nc), enc: jute.NewWriter(nil),
-		kick: make(chan struct{}, 1), done: make(chan struct{}), opened: time.Now(), stats: e.stats[id]}
+		kick: make(chan struct{}, 1), done: make(chan struct{}), opened: time.Now(), stats: e.statsOf(id)}
 	cc.shard = cc.stats.shard()
 	cc.cs.reset()
 	if host, _, err := net.SplitHostPort(nc.RemoteAddr().String()); err == nil {
@@ -307,7 +307,12 @@ func (cc *portConn) authenticate(xid int32, a *jute.AuthPacket) bool {
 		cc.reply(jute.ReplyHeader{Xid: xid, Err: int32(datatree.AuthFailed)}, nil)
 		return false
 	}
-	cc.auth = server.AddAuth(cc.auth, server.DigestAuth(a.Auth))
+	id := server.DigestAuth(a.Auth)
+	if sd := cc.e.cfg.SuperDigest; sd != "" && id.ID == sd {
+		// DigestAuthenticationProvider: the super user gets "super" first.
+		cc.auth = server.AddAuth(cc.auth, jute.ID{Scheme: "super"})
+	}
+	cc.auth = server.AddAuth(cc.auth, id)
 	return cc.reply(jute.ReplyHeader{Xid: xid}, nil)
 }
 

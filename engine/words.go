@@ -35,7 +35,7 @@ func (e *Ensemble) answerWord(id uint64, word string, local net.Addr) string {
 	switch word {
 	case "srst":
 		if f.Serving {
-			e.stats[id].reset()
+			e.statsOf(id).reset()
 		}
 	case "crst":
 		if f.Serving {
@@ -99,7 +99,7 @@ func (e *Ensemble) figures(id uint64, local net.Addr) *fourletter.Figures {
 		f.Conns = append(f.Conns, cc.figures())
 	}
 	f.OpenFDs, f.MaxFDs = fileDescriptors()
-	e.stats[id].fill(f, now)
+	e.statsOf(id).fill(f, now)
 	return f
 }
 

@@ -13,14 +13,18 @@ import (
 
 func TestQuorumConfigFormat(t *testing.T) {
 	addrs := map[uint64]string{1: "127.0.0.1:40001", 2: "127.0.0.1:40002", 3: "[::1]:40003"}
-	got := string(quorumConfig([]uint64{1, 2}, []uint64{3}, func(id uint64) string { return addrs[id] }))
+	got := string(quorumConfig(staticMembers([]uint64{1, 2}, []uint64{3}, func(id uint64) string { return addrs[id] }), 0))
 	want := "server.1=127.0.0.1:40001:40001:participant\nserver.2=127.0.0.1:40002:40002:participant\n" +
 		"server.3=[::1]:40003:40003:observer\nversion=0"
 	if got != want {
 		t.Errorf("config\n%s\nwant\n%s", got, want)
 	}
-	if got := string(quorumConfig([]uint64{1}, nil, func(uint64) string { return "" })); got != "server.1=127.0.0.1:0:0:participant\nversion=0" {
+	if got := string(quorumConfig(staticMembers([]uint64{1}, nil, func(uint64) string { return "" }), 0x100000000)); got != "server.1=127.0.0.1:0:0:participant\nversion=100000000" {
 		t.Errorf("in-process config %q", got)
+	}
+	dyn := string(dynamicConfig(staticMembers([]uint64{2, 10}, []uint64{11}, func(uint64) string { return "" })))
+	if want := "server.10=127.0.0.1:0:0:participant\nserver.11=127.0.0.1:0:0:observer\nserver.2=127.0.0.1:0:0:participant"; dyn != want {
+		t.Errorf("dynamic config file\n%s\nwant (sorted as strings, no version, no final break)\n%s", dyn, want)
 	}
 }
 

@@ -24,6 +24,9 @@ type Result struct {
 	// Stat is the node's client-visible Stat after the change, for the
 	// create flavours, setData, reconfig and setACL when Err is Ok.
 	Stat jute.Stat
+	// Data is the configuration a reconfig wrote (the data of its
+	// SetDataTxn), which ZooKeeper returns to the client.
+	Data []byte
 	// Multi holds the per-op results of a multi, in order.
 	Multi []Result
 	// DigestMismatch reports that the tree digest after this txn differs
@@ -118,6 +121,9 @@ func (t *Tree) process(h *jute.TxnHeader, typ int32, body jute.Record) Result {
 		}
 		r.Path = b.Path
 		r.Err, r.Stat = t.setData(b.Path, b.Data, b.Version, h)
+		if h.Type == jute.OpReconfig {
+			r.Data = b.Data
+		}
 	case jute.OpSetACL:
 		b, ok := as[*jute.SetACLTxn](body, &r)
 		if !ok {

@@ -16,7 +16,7 @@ const (
 	PacketRevalidate        int32 = 6  // session revalidation (runtime's business)
 	PacketSync              int32 = 7  // reply to a forwarded sync (runtime's business)
 	PacketInform            int32 = 8  // leader → observer: committed txn entry
-	PacketCommitAndActivate int32 = 9  // reconfig (not supported)
+	PacketCommitAndActivate int32 = 9  // a reconfig's COMMIT: data = the designated leader (int64)
 	PacketNewLeader         int32 = 10 // leader → learner: end of sync data, zxid = newEpoch<<32
 	PacketFollowerInfo      int32 = 11 // follower → leader: zxid = acceptedEpoch<<32, data = LearnerInfo
 	PacketUpToDate          int32 = 12 // leader → learner: a quorum is synced, start serving
@@ -26,7 +26,7 @@ const (
 	PacketObserverInfo      int32 = 16 // observer → leader, as FOLLOWERINFO
 	PacketLeaderInfo        int32 = 17 // leader → learner: zxid = newEpoch<<32, data = protocol version
 	PacketAckEpoch          int32 = 18 // learner → leader: zxid = last zxid, data = currentEpoch (int) or -1
-	PacketInformAndActivate int32 = 19 // reconfig (not supported)
+	PacketInformAndActivate int32 = 19 // a reconfig's INFORM: data = designated leader (int64), then the txn
 )
 
 // PacketName returns the name ZooKeeper's Leader.getPacketType gives a

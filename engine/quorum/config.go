@@ -30,6 +30,10 @@ type Config struct {
 	ID        uint64   // this member's server id (myid)
 	Voters    []uint64 // participants (server.N lines without :observer)
 	Observers []uint64 // observers (server.N=...:observer)
+	// Others are servers in neither list that may still connect and learn
+	// without a vote: ones a reconfig removed (and this member itself,
+	// when it was removed).
+	Others []uint64
 
 	TickMs     int // milliseconds one Tick() stands for; default DefaultTickMs
 	TickTimeMs int // zoo.cfg tickTime; default DefaultTickTimeMs
@@ -55,6 +59,12 @@ type Config struct {
 	// (ZKDatabase.getProposalsFromTxnLog); nil means such a learner always
 	// gets a SNAP, as with zookeeper.snapshotSizeFactor < 0.
 	TxnLog TxnLog
+	// Membership, when set, tells a reconfig txn from the others and
+	// reads the membership it makes (voters and observers, by server id).
+	// The Peer asks it about every txn it proposes or applies; it must be
+	// a pure function (no I/O) and cheap for txns that are not reconfigs.
+	// Nil: no txn changes the membership.
+	Membership func(txn []byte) (voters, observers []uint64, ok bool)
 
 	// Rand is the only source of randomness: it picks learner connection
 	// ids. Nil means a source seeded from ID (deterministic).
@@ -143,7 +153,7 @@ func (c *Config) normalize() (timing, error) {
 		return timing{}, fmt.Errorf("%w: %d voters, at most %d", ErrConfig, len(c.Voters), MaxVoters)
 	}
 	seen := map[uint64]bool{}
-	for _, id := range append(slices.Clone(c.Voters), c.Observers...) {
+	for _, id := range slices.Concat(c.Voters, c.Observers, c.Others) {
 		if seen[id] {
 			return timing{}, fmt.Errorf("%w: server id %d listed twice", ErrConfig, id)
 		}
@@ -153,7 +163,7 @@ func (c *Config) normalize() (timing, error) {
 		seen[id] = true
 	}
 	if !seen[c.ID] {
-		return timing{}, fmt.Errorf("%w: id %d is neither a voter nor an observer", ErrConfig, c.ID)
+		return timing{}, fmt.Errorf("%w: id %d is not in the config", ErrConfig, c.ID)
 	}
 	ticks := func(ms int) int64 { return max(1, int64((ms+c.TickMs-1)/c.TickMs)) }
 	t := timing{

@@ -106,8 +106,32 @@
 //   - A LinkDown from a follower makes the leader re-check its synced quorum
 //     at once rather than at the next tick.
 //
-// Left out: dynamic reconfiguration (COMMITANDACTIVATE, INFORMANDACTIVATE),
-// session revalidation and SYNC (the runtime's), the learner master/
+// Dynamic reconfiguration, in part: Config.Membership tells the Peer which
+// txns are reconfigs and what membership they make. A reconfig proposal,
+// and every proposal made while it is pending, commits on a quorum of the
+// old voters and one of the new (qvAcksetPairs); followers get
+// COMMITANDACTIVATE, observers INFORMANDACTIVATE, and whoever applies a
+// reconfig (in broadcast, during a sync, or fast-forwarding) takes its
+// membership then. A follower that became an observer, or an observer
+// that became a voter, goes back to LOOKING and comes back in its new
+// role; a removed member keeps following without a vote; a leader that is
+// no longer a voter steps down at its next tick, once the commit is
+// applied and answered, and the voters elect another (ZooKeeper
+// designates a follower, COMMITANDACTIVATE naming it; here it names
+// none, 0, when the leader leaves). With
+// Membership set, a server in no configuration may look for the leader
+// and connect to it (it is given a slot, up to MaxVoters in all) as a
+// non-voting follower, ZooKeeper's joiner: it gets proposals, and its
+// ACKs (kept by slot) count toward the quorum of a pending reconfig that
+// makes it a voter, and toward nothing else. A learner synced by a SNAP
+// gets no reconfig txn: the runtime puts the leader's configuration into
+// NEWLEADER's data, as ZooKeeper does, and a learner's runtime hands a
+// newer one to Reconfigured at UPTODATE. Not there: the leader's
+// configuration there is the last committed one, never one proposed and
+// not committed, so a reconfig left uncommitted by a failed leader is
+// committed by the next one like any txn, on its quorum alone.
+//
+// Left out: session revalidation and SYNC (the runtime's), the learner master/
 // observer-master path, weights and hierarchical quorums (majority of
 // Voters only), and Oracle for two-member ensembles. The window is
 // ZKDatabase.committedLog: CommitLogCount txns (default 500), filled from

@@ -212,8 +212,8 @@ func (p *Peer) receiveNotification(from uint64, n Notification) {
 func (p *Peer) termPredicate(votes map[uint64]vote, v vote) bool {
 	var acks uint64
 	for sid, w := range votes {
-		if i, ok := p.voterIdx[sid]; ok && v.equal(w) {
-			acks |= 1 << i
+		if v.equal(w) {
+			acks |= p.voterBit(sid)
 		}
 	}
 	return p.isQuorum(acks)
@@ -259,7 +259,8 @@ func (p *Peer) decide(v vote) {
 	switch {
 	case v.leader == p.id:
 		role = RoleLeading
-	case p.voter:
+	case p.voter, p.cfg.Membership != nil && !p.isObserver(p.id):
+		// A participant in no configuration follows without a vote.
 		role = RoleFollowing
 	}
 	p.currentVote = vote{leader: v.leader, zxid: v.zxid, electionEpoch: v.electionEpoch, peerEpoch: v.peerEpoch, state: role, version: NotificationVersion}

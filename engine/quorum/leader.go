@@ -47,6 +47,11 @@ type sentProposal struct {
 type proposal struct {
 	e    Entry
 	acks uint64 // voter bitmask
+	// next is the configuration a reconfig proposed and not yet committed
+	// when this proposal was made: it needs a quorum of both (ZooKeeper's
+	// qvAcksetPairs). reconfig: this proposal is that reconfig.
+	next     *membership
+	reconfig bool
 }
 
 type stateSummary struct{ currentEpoch, lastZxid int64 }
@@ -70,6 +75,8 @@ type leaderState struct {
 	handlers []*learnerHandler // sorted by id
 
 	outstanding   fifo[proposal]
+	pending       *membership   // the configuration of an uncommitted reconfig
+	retire        bool          // a reconfig left us no voter: step down at the next tick
 	pendingSyncs  []pendingSync // syncs waiting for a commit, zxid order
 	lastCommitted int64
 	lastProposed  int64
@@ -372,10 +379,16 @@ func (p *Peer) acceptLearner(m Message) {
 	if old := p.handler(m.From); old != nil {
 		p.removeHandler(old)
 	}
+	// A follower not in the configuration is a non-voting follower (a
+	// server to be added, or one a reconfig removed): it gets proposals and
+	// ACKs them, and its ACKs count for a pending reconfig that makes it a
+	// voter (ZooKeeper's joiners). Without reconfiguration such a follower
+	// is treated as an observer.
+	observer := m.Type == jute.PacketObserverInfo || (!p.isVoter(m.From) && p.cfg.Membership == nil)
 	h := &learnerHandler{
 		id:                m.From,
 		conn:              m.Conn,
-		observer:          m.Type == jute.PacketObserverInfo || !p.isVoter(m.From),
+		observer:          observer,
 		state:             hWaitEpoch,
 		since:             p.now,
 		lastAcceptedEpoch: epochOf(m.Zxid),
@@ -412,7 +425,7 @@ func (p *Peer) syncLearner(h *learnerHandler) {
 	// for what it is sent again: a TRUNC may just have removed it from its
 	// log. (ZooKeeper keeps such acks; a commit may then rest on a copy
 	// that is gone until the learner logs it again.)
-	if bit := p.voterBit(h.id); bit != 0 {
+	if bit := p.slotBit(h.id); bit != 0 {
 		for i := range l.outstanding.len() {
 			if pr := l.outstanding.at(i); pr.e.Zxid > plan.forwardFrom {
 				pr.acks &^= bit
@@ -449,11 +462,23 @@ func (p *Peer) propose(txn []byte) (int64, error) {
 		p.stepDown("zxid lower 32 bits have rolled over, forcing re-election")
 		return 0, ErrZxidRollover
 	}
+	pr := proposal{}
+	if p.cfg.Membership != nil {
+		if v, o, ok := p.cfg.Membership(txn); ok {
+			m, ok := p.newMembership(v, o)
+			if !ok {
+				return 0, fmt.Errorf("%w: reconfig to %d voters and %d observers", ErrConfig, len(v), len(o))
+			}
+			l.pending, pr.reconfig = m, true
+		}
+	}
+	pr.next = l.pending
 	l.counter++
 	z := makeZxid(l.epoch, l.counter)
 	e := Entry{Zxid: z, Txn: txn}
 	l.lastProposed = z
-	l.outstanding.push(proposal{e: e})
+	pr.e = e
+	l.outstanding.push(pr)
 	p.appendLog(e)
 	for _, h := range l.handlers {
 		if h.forwarding && !h.observer {
@@ -545,7 +570,7 @@ func (p *Peer) processAck(sid uint64, zxid int64) {
 	if !ok {
 		return // "Trying to commit future proposal"
 	}
-	l.outstanding.at(i).acks |= p.voterBit(sid)
+	l.outstanding.at(i).acks |= p.slotBit(sid)
 	p.tryToCommit()
 }
 
@@ -553,17 +578,23 @@ func (p *Peer) processAck(sid uint64, zxid int64) {
 // that a quorum of voters acknowledged.
 func (p *Peer) tryToCommit() {
 	l := p.ld
-	for l.outstanding.len() > 0 && p.isQuorum(l.outstanding.front().acks) {
-		e := l.outstanding.pop().e
+	for l.outstanding.len() > 0 && p.committable(l.outstanding.front()) {
+		pr := l.outstanding.pop()
+		e := pr.e
 		l.lastCommitted = e.Zxid
 		p.applyPendingHead(e.Zxid)
 		for _, h := range l.handlers {
 			if !h.forwarding {
 				continue
 			}
-			if h.observer {
+			switch {
+			case pr.reconfig && h.observer:
+				p.send(Message{Type: jute.PacketInformAndActivate, To: h.id, Conn: h.conn, Zxid: e.Zxid, Data: append(int64Bytes(int64(p.designated())), e.Txn...)})
+			case pr.reconfig:
+				p.send(Message{Type: jute.PacketCommitAndActivate, To: h.id, Conn: h.conn, Zxid: e.Zxid, Data: int64Bytes(int64(p.designated()))})
+			case h.observer:
 				p.send(Message{Type: jute.PacketInform, To: h.id, Conn: h.conn, Zxid: e.Zxid, Data: e.Txn})
-			} else {
+			default:
 				p.send(Message{Type: jute.PacketCommit, To: h.id, Conn: h.conn, Zxid: e.Zxid})
 			}
 		}
@@ -573,6 +604,26 @@ func (p *Peer) tryToCommit() {
 	}
 }
 
+// committable: a quorum of voters acknowledged pr, and a quorum of the
+// voters of the reconfig pending when it was proposed.
+func (p *Peer) committable(pr *proposal) bool {
+	return p.isQuorum(pr.acks) && (pr.next == nil || pr.next.isQuorum(pr.acks))
+}
+
+// designated is the leader a COMMITANDACTIVATE names: this one while it
+// is a voter of the (just activated) configuration, else none (0): the
+// voters elect one (ZooKeeper designates a follower that acknowledged).
+func (p *Peer) designated() uint64 {
+	if p.voter {
+		return p.id
+	}
+	return 0
+}
+
+func int64Bytes(v int64) []byte {
+	return []byte{byte(v >> 56), byte(v >> 48), byte(v >> 40), byte(v >> 32), byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}
+}
+
 // leaderLogged counts our own ACKs (AckRequestProcessor).
 func (p *Peer) leaderLogged() {
 	l := p.ld
@@ -580,7 +631,7 @@ func (p *Peer) leaderLogged() {
 		p.selfNewLeaderAck()
 		return
 	}
-	bit := p.voterBit(p.id)
+	bit := p.slotBit(p.id)
 	for i := range l.outstanding.len() {
 		pr := l.outstanding.at(i)
 		if pr.e.Zxid > p.durable {
@@ -602,6 +653,24 @@ func (p *Peer) leaderLinkDown(from, conn uint64, isClose bool) {
 	}
 }
 
+// SyncedFollowers returns, on an established leader, the followers
+// (voting or not, observers left out) that get proposals and were heard
+// from within syncLimit leader ticks: Leader.isQuorumSynced's
+// forwardingFollowers that are synced(). Nil on any other member.
+func (p *Peer) SyncedFollowers() []uint64 {
+	l := p.ld
+	if p.role != RoleLeading || l == nil || !l.established {
+		return nil
+	}
+	var ids []uint64
+	for _, h := range l.handlers {
+		if !h.observer && h.forwarding && l.tick <= h.deadline {
+			ids = append(ids, h.id)
+		}
+	}
+	return ids
+}
+
 // syncedQuorum: do we and the learners we heard from within syncLimit
 // leader ticks make a quorum of voters?
 func (p *Peer) syncedQuorum() bool {
@@ -617,6 +686,10 @@ func (p *Peer) syncedQuorum() bool {
 
 func (p *Peer) tickLeader() {
 	l := p.ld
+	if l.retire {
+		p.stepDown("no longer a voter after a reconfig")
+		return
+	}
 	if !l.established {
 		if p.now-l.waitStart >= p.t.init {
 			switch {

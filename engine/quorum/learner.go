@@ -206,7 +206,7 @@ func (p *Peer) learnerSyncing(m Message) {
 		if ln.nl == nlNone {
 			ln.txns++
 		}
-	case jute.PacketCommit:
+	case jute.PacketCommit, jute.PacketCommitAndActivate:
 		if !ln.writeToTxnLog {
 			if len(ln.notCommitted) > 0 && ln.notCommitted[0].Zxid == m.Zxid {
 				e := ln.notCommitted[0]
@@ -218,8 +218,8 @@ func (p *Peer) learnerSyncing(m Message) {
 		} else {
 			ln.committed = append(ln.committed, m.Zxid)
 		}
-	case jute.PacketInform:
-		e := Entry{Zxid: m.Zxid, Txn: m.Data}
+	case jute.PacketInform, jute.PacketInformAndActivate:
+		e := Entry{Zxid: m.Zxid, Txn: informTxn(m)}
 		ln.lastQueued = m.Zxid
 		if !ln.writeToTxnLog {
 			p.apply(e)
@@ -379,6 +379,8 @@ func (p *Peer) handleUpToDate() {
 	}
 	ln.notCommitted, ln.committed = nil, nil
 	p.event(Event{Kind: EventSynced, Peer: ln.leader, Mode: p.syncModeSeen(), Txns: ln.txns, Zxid: ln.opZxid, Epoch: ln.newEpoch})
+	// A reconfig applied during the sync may have changed our role.
+	p.recheckRole = p.recheckRole || (p.role == RoleFollowing && p.isObserver(p.id)) || (p.role == RoleObserving && p.voter)
 	if p.durable >= p.appended {
 		p.sendAcks()
 	}
@@ -418,7 +420,9 @@ func (p *Peer) followerPacket(m Message) {
 		}
 		p.appendLog(Entry{Zxid: m.Zxid, Txn: m.Data})
 		p.toAck = append(p.toAck, m.Zxid)
-	case jute.PacketCommit:
+	case jute.PacketCommit, jute.PacketCommitAndActivate:
+		// COMMITANDACTIVATE's data names the designated leader; the
+		// configuration comes from the txn itself when it is applied.
 		p.commitFollower(m.Zxid)
 	case jute.PacketSync:
 		p.stage(effOther).Syncs++
@@ -433,11 +437,11 @@ func (p *Peer) observerPacket(m Message) {
 	switch m.Type {
 	case jute.PacketPing:
 		p.send(Message{Type: jute.PacketPing, To: ln.leader, Conn: ln.conn, Zxid: m.Zxid, Data: p.takePingData()})
-	case jute.PacketInform:
+	case jute.PacketInform, jute.PacketInformAndActivate:
 		if m.Zxid <= p.processed {
 			return
 		}
-		p.appendLog(Entry{Zxid: m.Zxid, Txn: m.Data})
+		p.appendLog(Entry{Zxid: m.Zxid, Txn: informTxn(m)})
 		p.applyPendingHead(m.Zxid)
 	case jute.PacketSync:
 		p.stage(effOther).Syncs++
@@ -445,6 +449,15 @@ func (p *Peer) observerPacket(m Message) {
 		p.stopLearning("UPTODATE after the observer started", true)
 	}
 	// An observer ignores PROPOSAL and COMMIT.
+}
+
+// informTxn is the txn an INFORM carries, or an INFORMANDACTIVATE after
+// the designated leader's id (8 bytes).
+func informTxn(m Message) []byte {
+	if m.Type == jute.PacketInformAndActivate && len(m.Data) >= 8 {
+		return m.Data[8:]
+	}
+	return m.Data
 }
 
 // SetPingData sets what this learner's next PING reply carries: the

@@ -2,6 +2,7 @@ package quorum
 
 import (
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 
@@ -17,11 +18,18 @@ type Peer struct {
 	t         timing
 	id        uint64
 	voter     bool
-	voters    []uint64 // sorted
-	observers []uint64 // sorted
-	voterIdx  map[uint64]int
+	voters    []uint64       // sorted
+	observers []uint64       // sorted
+	voterIdx  map[uint64]int // voter -> its slot
 	quorum    int
-	rnd       *rand.Rand
+	// slots gives every server id the Peer ever had in a configuration a
+	// bit in acknowledgement sets; voterMask has the voters' bits.
+	slots     map[uint64]int
+	voterMask uint64
+	// recheckRole: a new configuration was activated; whether this member
+	// must leave its role is decided at the end of the call (afterReconfig).
+	recheckRole bool
+	rnd         *rand.Rand
 
 	now  int64 // Tick count
 	role Role
@@ -103,6 +111,7 @@ func New(cfg Config, d Durable) (*Peer, error) {
 		voters:        slices.Sorted(slices.Values(cfg.Voters)),
 		observers:     slices.Sorted(slices.Values(cfg.Observers)),
 		voterIdx:      make(map[uint64]int, len(cfg.Voters)),
+		slots:         make(map[uint64]int, len(cfg.Voters)+len(cfg.Observers)),
 		acceptedEpoch: d.AcceptedEpoch,
 		currentEpoch:  d.CurrentEpoch,
 		processed:     d.LastLoggedZxid,
@@ -110,11 +119,10 @@ func New(cfg Config, d Durable) (*Peer, error) {
 		durable:       d.LastLoggedZxid,
 		stash:         map[uint64]stashed{},
 	}
-	for i, v := range p.voters {
-		p.voterIdx[v] = i
+	for _, id := range slices.Sorted(slices.Values(cfg.Others)) {
+		p.slots[id] = len(p.slots)
 	}
-	p.voter = p.isVoter(p.id)
-	p.quorum = len(p.voters)/2 + 1
+	p.setMembership(p.voters, p.observers)
 	p.rnd = cfg.Rand
 	if p.rnd == nil {
 		p.rnd = rand.New(rand.NewPCG(cfg.ID, 0x7a6b62656e6368))
@@ -144,20 +152,149 @@ func New(cfg Config, d Durable) (*Peer, error) {
 
 func (p *Peer) isVoter(id uint64) bool { _, ok := p.voterIdx[id]; return ok }
 
-func (p *Peer) isMember(id uint64) bool {
-	if p.isVoter(id) {
-		return true
-	}
+func (p *Peer) isObserver(id uint64) bool {
 	_, ok := slices.BinarySearch(p.observers, id)
 	return ok
 }
 
+// isMember: id is, or was, in a configuration of ours. A member a
+// reconfig removed stays a (non-voting) learner, as in ZooKeeper.
+func (p *Peer) isMember(id uint64) bool { _, ok := p.slots[id]; return ok }
+
 func (p *Peer) isQuorum(acks uint64) bool {
-	n := 0
-	for ; acks != 0; acks &= acks - 1 {
-		n++
+	return bits.OnesCount64(acks&p.voterMask) >= p.quorum
+}
+
+// admit gives a server in no configuration a slot when reconfiguration is
+// on and it looks for the leader or connects to it: a server about to be
+// added joins as a learner first, as ZooKeeper's joiners do.
+func (p *Peer) admit(m Message) bool {
+	if p.cfg.Membership == nil || len(p.slots) >= MaxVoters || m.From == noLeader {
+		return false
 	}
-	return n >= p.quorum
+	switch m.Type {
+	case MsgNotification, jute.PacketFollowerInfo, jute.PacketObserverInfo:
+		p.slots[m.From] = len(p.slots)
+		return true
+	}
+	return false
+}
+
+// setMembership makes voters and observers (sorted) the configuration.
+func (p *Peer) setMembership(voters, observers []uint64) {
+	p.voters, p.observers = voters, observers
+	clear(p.voterIdx)
+	p.voterMask = 0
+	for _, id := range append(slices.Clone(voters), observers...) {
+		if _, ok := p.slots[id]; !ok {
+			p.slots[id] = len(p.slots)
+		}
+	}
+	for _, v := range voters {
+		p.voterIdx[v] = p.slots[v]
+		p.voterMask |= 1 << p.slots[v]
+	}
+	p.voter = p.isVoter(p.id)
+	p.quorum = len(voters)/2 + 1
+}
+
+// membership is a configuration proposed by a reconfig.
+type membership struct {
+	voters, observers []uint64 // sorted
+	mask              uint64   // the voters' slots
+}
+
+// newMembership gives the ids of a proposed configuration their slots.
+// It fails when they would take more than MaxVoters slots.
+func (p *Peer) newMembership(voters, observers []uint64) (*membership, bool) {
+	m := &membership{voters: slices.Sorted(slices.Values(voters)), observers: slices.Sorted(slices.Values(observers))}
+	fresh := 0
+	for _, id := range append(slices.Clone(voters), observers...) {
+		if _, ok := p.slots[id]; !ok {
+			fresh++
+		}
+	}
+	if len(p.slots)+fresh > MaxVoters || len(m.voters) == 0 {
+		return nil, false
+	}
+	for _, id := range append(slices.Clone(m.voters), m.observers...) {
+		if _, ok := p.slots[id]; !ok {
+			p.slots[id] = len(p.slots)
+		}
+	}
+	for _, v := range m.voters {
+		m.mask |= 1 << p.slots[v]
+	}
+	return m, true
+}
+
+func (m *membership) isQuorum(acks uint64) bool {
+	return bits.OnesCount64(acks&m.mask) > len(m.voters)/2
+}
+
+// activate puts the configuration a committed reconfig made into effect
+// (QuorumPeer.processReconfig). Whether this member leaves its role is
+// decided by afterReconfig, once the call that applied it is done.
+func (p *Peer) activate(zxid int64, voters, observers []uint64) {
+	m, ok := p.newMembership(voters, observers)
+	if !ok {
+		return
+	}
+	p.setMembership(m.voters, m.observers)
+	if l := p.ld; l != nil && l.pending != nil {
+		l.pending = nil
+	}
+	p.recheckRole = true
+	p.event(Event{Kind: EventReconfig, Zxid: zxid})
+}
+
+// afterReconfig: a leader that is no voter any more steps down; a
+// follower that became an observer, or an observer that became a voter,
+// leaves and looks for the leader again in its new role (ZooKeeper's
+// learner throws "changes proposed in reconfig" and does the same). A
+// member the reconfig removed goes on following, not voting.
+func (p *Peer) afterReconfig() {
+	if !p.recheckRole {
+		return
+	}
+	p.recheckRole = false
+	switch {
+	case p.role == RoleLeading && p.ld != nil && !p.voter:
+		// At the next tick: what this call committed (the reconfig among
+		// it) is applied and answered first.
+		p.ld.retire = true
+	case p.ln == nil || p.ln.phase != lBroadcast:
+		// Syncing: UPTODATE checks again.
+	case p.role == RoleFollowing && p.isObserver(p.id):
+		p.stopLearning("becoming an observer after a reconfig", true)
+	case p.role == RoleObserving && p.voter:
+		p.stopLearning("becoming a voting participant after a reconfig", true)
+	}
+}
+
+// Reconfigured tells a learner the leader's configuration (NEWLEADER's
+// data) when it is newer than its own: a reconfig committed while it was
+// away and not replayed to it as a txn (a SNAP replays none). It takes
+// effect as an applied reconfig's would.
+func (p *Peer) Reconfigured(zxid int64, voters, observers []uint64) {
+	if p.role != RoleFollowing && p.role != RoleObserving {
+		return
+	}
+	p.activate(zxid, voters, observers)
+	p.afterReconfig()
+}
+
+// ReconfigPending: this leader proposed a reconfig not yet committed.
+func (p *Peer) ReconfigPending() bool { return p.ld != nil && p.ld.pending != nil }
+
+// slotBit is id's bit whether or not it votes now: proposal ACKs are
+// kept by slot, so that a non-voting follower's count for a pending
+// reconfig whose configuration makes it a voter.
+func (p *Peer) slotBit(id uint64) uint64 {
+	if i, ok := p.slots[id]; ok {
+		return 1 << i
+	}
+	return 0
 }
 
 func (p *Peer) voterBit(id uint64) uint64 {
@@ -179,6 +316,7 @@ func (p *Peer) Tick() {
 	default:
 		p.tickLearner()
 	}
+	p.afterReconfig()
 }
 
 // Step hands the Peer a message from another member (or a MsgLinkDown from
@@ -186,9 +324,10 @@ func (p *Peer) Tick() {
 // all; protocol trouble (an unexpected packet from the leader, say) makes
 // the member go back to LOOKING, as ZooKeeper's threads would.
 func (p *Peer) Step(m Message) error {
-	if m.From == p.id || !p.isMember(m.From) {
+	if m.From == p.id || (!p.isMember(m.From) && !p.admit(m)) {
 		return fmt.Errorf("%w: %d", ErrUnknownPeer, m.From)
 	}
+	defer p.afterReconfig()
 	switch m.Type {
 	case MsgNotification:
 		n, err := DecodeNotification(m.Data)
@@ -247,6 +386,7 @@ func (p *Peer) Logged(zxid int64) {
 	case RoleFollowing:
 		p.learnerLogged()
 	}
+	p.afterReconfig()
 }
 
 // NextZxid returns the zxid the next Propose will assign, so the request
@@ -266,7 +406,9 @@ func (p *Peer) NextZxid() (int64, error) {
 // encoded with NextZxid's value), logs it and sends it to the followers.
 // Leader only, once established.
 func (p *Peer) Propose(txn []byte) (int64, error) {
-	return p.propose(txn)
+	z, err := p.propose(txn)
+	p.afterReconfig()
+	return z, err
 }
 
 // Forward sends a client write to the leader (learner only, once synced)
@@ -376,6 +518,11 @@ func (p *Peer) apply(e Entry) {
 		p.committedLog.pop()
 	}
 	p.committedLog.push(e)
+	if p.cfg.Membership != nil {
+		if v, o, ok := p.cfg.Membership(e.Txn); ok {
+			p.activate(e.Zxid, v, o)
+		}
+	}
 }
 
 // applyPendingHead applies the oldest pending entry if it is zxid.

@@ -79,6 +79,9 @@ const (
 	// unfinished sync holds; the member went back to the state before
 	// that sync (Zxid, currentEpoch Epoch) and syncs again.
 	EventRollback
+	// EventReconfig: a committed reconfig (Zxid) was applied and its
+	// configuration is now this member's (Peer.Members).
+	EventReconfig
 )
 
 func (k EventKind) String() string {
@@ -97,6 +100,8 @@ func (k EventKind) String() string {
 		return "fast-forward"
 	case EventRollback:
 		return "rollback"
+	case EventReconfig:
+		return "reconfig"
 	}
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }

@@ -92,8 +92,11 @@ func providerValid(scheme, id string) bool {
 func authenticated(scheme string) bool { return scheme == "digest" }
 
 // javaSplit is String.split with a one-character regex: trailing empty
-// strings are dropped, so "a:" has one part and ":" none.
+// strings are dropped, so "a:" has one part and ":" none; "" has one.
 func javaSplit(s string, sep byte) []string {
+	if s == "" {
+		return []string{""}
+	}
 	parts := strings.Split(s, string(sep))
 	for len(parts) > 0 && parts[len(parts)-1] == "" {
 		parts = parts[:len(parts)-1]

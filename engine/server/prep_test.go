@@ -305,7 +305,7 @@ func TestPrepareOps(t *testing.T) {
 		{name: "closeSession without ephemerals", req: closeReq(sessB), want: &jute.CloseSessionTxn{Paths2Delete: []string{}}},
 
 		// others
-		{name: "reconfig", req: Request{Type: jute.OpReconfig}, wantErr: datatree.ReconfigDisabled},
+		{name: "reconfig", req: Request{Type: jute.OpReconfig, Record: &jute.ReconfigRequest{NullJoining: true, NullNewMembers: true, LeavingServers: "2", CurConfigID: -1}}, wantErr: datatree.ReconfigDisabled},
 		{name: "multi of reads", req: Request{Type: jute.OpMulti, Record: &jute.MultiRequest{Ops: []jute.Op{{Type: jute.OpGetData, Record: &jute.GetDataRequest{Path: "/a"}}}}},
 			wantErr: datatree.MarshallingError, keepsDigest: true},
 		{name: "multi with TTL flags on a create", req: multiReq(opCreate("/m1", "", jute.FlagPersistent), opCreate("/m2", "", jute.FlagPersistentWithTTL)),

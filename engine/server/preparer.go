@@ -60,6 +60,10 @@ type Config struct {
 	// create turns UnknownSession into SessionExpired (checkGlobalSession).
 	// Nil accepts every session.
 	CheckSession func(session int64) datatree.Code
+	// Reconfig, when set, is reconfigEnabled on a leader: it returns the
+	// ensemble a reconfig is checked against. Nil refuses every reconfig
+	// with ReconfigDisabled (3.8's default).
+	Reconfig func() Ensemble
 }
 
 func (c Config) tick() int32 {
@@ -314,9 +318,11 @@ func (o *prep) dispatch(typ int32, rec jute.Record) error {
 		}
 		return o.setData(r)
 	case jute.OpReconfig:
-		// reconfigEnabled is false unless configured, and zkbench never
-		// configures it.
-		return datatree.ReconfigDisabled
+		r, ok := rec.(*jute.ReconfigRequest)
+		if !ok {
+			return errMarshal
+		}
+		return o.reconfig(r)
 	case jute.OpSetACL:
 		if err := o.checkSession(); err != nil {
 			return err

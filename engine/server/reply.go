@@ -44,6 +44,9 @@ func Reply(req Request, r datatree.Result, lastZxid int64) (jute.ReplyHeader, ju
 		return hdr, &jute.SetDataResponse{Stat: r.Stat}
 	case jute.OpSetACL:
 		return hdr, &jute.SetACLResponse{Stat: r.Stat}
+	case jute.OpReconfig:
+		// The new configuration and the config node's Stat.
+		return hdr, &jute.GetDataResponse{Data: r.Data, Stat: r.Stat}
 	}
 	// delete, deleteContainer, closeSession, createSession: header only.
 	return hdr, nil

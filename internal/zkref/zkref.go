@@ -160,6 +160,8 @@ type ServerOptions struct {
 	DataLogDir string
 	// Props are extra JVM system properties (-Dname=value).
 	Props []string
+	// Config are extra zoo.cfg lines (key=value), e.g. reconfigEnabled=true.
+	Config []string
 }
 
 // Server is a running ZooKeeper 3.8 server.
@@ -195,6 +197,9 @@ func StartServer(dataDir string, opts ServerOptions) (*Server, error) {
 		if err := os.WriteFile(filepath.Join(dataDir, "myid"), []byte("1\n"), 0o644); err != nil {
 			return nil, err
 		}
+	}
+	for _, l := range opts.Config {
+		cfg += l + "\n"
 	}
 	cfgPath := filepath.Join(tmp, "zoo.cfg")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
