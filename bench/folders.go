@@ -118,7 +118,7 @@ func (r *runner) prepareData(need spaceEstimate) error {
 		return err
 	}
 	for _, parent := range parents {
-		for i := 1; i <= p.engine.Servers+p.engine.Observers; i++ {
+		for i := 1; i <= p.engine.Servers+p.engine.Observers+p.engine.SpareMembers; i++ {
 			d := filepath.Join(parent.dir, "server"+strconv.Itoa(i))
 			if err := r.folders.Mkdir(d); err != nil {
 				return memberDirError(parent.flag, parent.dir, d, err)

@@ -209,6 +209,7 @@ var engineKeys = map[string]func(c *engine.Config, v string) error{
 	// ZooKeeper's own spelling: the words any client port answers.
 	"4lw.commands.whitelist": func(c *engine.Config, v string) error { c.FourLetterWords = v; return nil },
 	"reconfigEnabled":        boolKey(func(c *engine.Config, b bool) { c.ReconfigEnabled = b }),
+	"spareMembers":           intKey(func(c *engine.Config, n int) { c.SpareMembers = n }),
 	"superDigest": func(c *engine.Config, v string) error {
 		if v != "" && !strings.Contains(v, ":") {
 			return fmt.Errorf("%q: want user:base64(SHA-1(user:password)), as ZooKeeper's superDigest", v)

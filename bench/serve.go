@@ -12,7 +12,7 @@ import (
 // Member is where one member of a served ensemble listens and writes.
 type Member struct {
 	ID         uint64
-	Role       string // leading, following, observing
+	Role       string // leading, following, observing; spare: no vote until a reconfig adds it
 	Addr       string // host:port of its client port
 	DataDir    string
 	DataLogDir string // "" or DataDir when the logs stay in the dataDir
@@ -46,7 +46,7 @@ func Serve(ctx context.Context, plan *Plan, host string, port int, sink Sink, re
 	defer r.cleanup()
 	// What clients will write is not known: only the ensemble's own
 	// needs are checked.
-	idle := spaceEstimate{members: plan.engine.Servers + plan.engine.Observers, prealloc: max(plan.engine.PreAllocSize, 1<<20)}
+	idle := spaceEstimate{members: plan.engine.Servers + plan.engine.Observers + plan.engine.SpareMembers, prealloc: max(plan.engine.PreAllocSize, 1<<20)}
 	if r.start != nil {
 		idle.tree = r.start.SnapshotBytes
 	}
@@ -79,8 +79,11 @@ func (r *runner) members(addrs []string) []Member {
 	var ms []Member
 	for i, id := range r.ens.Members() {
 		dataDir, logDir := r.ens.Dirs(id)
-		ms = append(ms, Member{ID: id, Role: strings.ToLower(r.ens.Status(id).Role), Addr: addrs[i],
-			DataDir: dataDir, DataLogDir: logDir})
+		role := strings.ToLower(r.ens.Status(id).Role)
+		if c := r.plan.engine; int(id) > c.Servers+c.Observers {
+			role = "spare" // following without a vote until a reconfig adds it
+		}
+		ms = append(ms, Member{ID: id, Role: role, Addr: addrs[i], DataDir: dataDir, DataLogDir: logDir})
 	}
 	return ms
 }

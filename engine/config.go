@@ -79,6 +79,12 @@ type Config struct {
 	// Ensemble.AddMember runs it; adding one the ensemble does not run is
 	// refused with ZUNIMPLEMENTED.
 	ReconfigEnabled bool
+	// SpareMembers are members started beside the configuration, ids
+	// after the voters' and observers', each as Ensemble.AddMember starts
+	// one: a following server without a vote, as a ZooKeeper server
+	// started to join an ensemble, for a reconfig to add as a participant
+	// or an observer. Needs ReconfigEnabled.
+	SpareMembers int
 	// SuperDigest is zookeeper.DigestAuthenticationProvider.superDigest,
 	// "super:<base64 SHA-1>": a session that authenticates with the
 	// matching "digest" credentials is the super user, whom no ACL stops.
@@ -152,8 +158,12 @@ func (c *Config) validate() error {
 		return bad("servers %d: need at least 1", c.Servers)
 	case c.Observers < 0:
 		return bad("observers %d", c.Observers)
-	case c.Servers+c.Observers > 64:
-		return bad("%d members: at most 64", c.Servers+c.Observers)
+	case c.SpareMembers < 0:
+		return bad("spareMembers %d", c.SpareMembers)
+	case c.SpareMembers > 0 && !c.ReconfigEnabled:
+		return bad("spareMembers %d: only a reconfig can add them, and reconfigEnabled is off", c.SpareMembers)
+	case c.Servers+c.Observers+c.SpareMembers > 64:
+		return bad("%d members: at most 64", c.Servers+c.Observers+c.SpareMembers)
 	case c.DataDir == "":
 		return bad("no dataDir")
 	case c.SnapCount < persist.MinSnapCount:
@@ -231,6 +241,7 @@ func (c Config) Knobs() map[string]any {
 		"maxClientCnxns":           c.MaxClientCnxns,
 		"4lw.commands.whitelist":   c.FourLetterWords,
 		"reconfigEnabled":          c.ReconfigEnabled,
+		"spareMembers":             c.SpareMembers,
 		"peerLatencyUs":            c.PeerLatency.Microseconds(), "peerJitterUs": c.PeerJitter.Microseconds(),
 	}
 }

@@ -101,6 +101,12 @@ func Start(cfg Config) (*Ensemble, error) {
 			return nil, err
 		}
 	}
+	for i := range cfg.SpareMembers {
+		if err := e.AddMember(uint64(len(ids) + i + 1)); err != nil {
+			e.Stop()
+			return nil, err
+		}
+	}
 	return e, nil
 }
 

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -526,4 +527,20 @@ func TestReconfigVersionFromTheLeader(t *testing.T) {
 	if !strings.HasSuffix(got, "\nversion=100000000") {
 		t.Errorf("the new member's config:\n%s\nwant the leader's version 100000000", got)
 	}
+}
+
+// SpareMembers start beside the configuration, following without a vote,
+// and are refused where no reconfig could add them.
+func TestSpareMembers(t *testing.T) {
+	cfg := testConfig(t, 3, 0)
+	cfg.SpareMembers = 1
+	if _, err := Start(cfg); !errors.Is(err, ErrConfig) {
+		t.Fatalf("spare members with reconfigEnabled off: %v, want ErrConfig", err)
+	}
+	cfg.ReconfigEnabled = true
+	e := start(t, cfg)
+	if got := e.Members(); !slices.Equal(got, []uint64{1, 2, 3, 4}) {
+		t.Fatalf("members %v, want 1..3 and the spare 4", got)
+	}
+	waitFor(t, "the spare to follow without a vote", func() bool { st := e.Status(4); return st.Serving && st.Role == "FOLLOWING" })
 }

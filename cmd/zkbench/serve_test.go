@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha1"
+	"encoding/base64"
 	"net"
 	"os"
 	"path/filepath"
@@ -135,3 +137,45 @@ func TestServeRefusesBadInput(t *testing.T) {
 type quietZK struct{}
 
 func (quietZK) Printf(string, ...any) {}
+
+// A spare member serves beside the configuration until a client's
+// reconfig adds it: the ensemble then lists it in /zookeeper/config.
+func TestServeSpareMemberJoinsByReconfig(t *testing.T) {
+	sum := sha1.Sum([]byte("super:secret"))
+	digest := "super:" + base64.StdEncoding.EncodeToString(sum[:])
+	stdout, stderr, interrupt, code := serveInBackground(t, "--client-port", "0", "--data-dir", t.TempDir(),
+		"--set", "reconfigEnabled=true", "--set", "spareMembers=1", "--set", "superDigest="+digest)
+	var connect string
+	for deadline := time.Now().Add(time.Minute); connect == ""; time.Sleep(20 * time.Millisecond) {
+		if _, after, ok := strings.Cut(stdout.String(), "connect string: "); ok && strings.HasSuffix(after, "\n") {
+			connect = strings.TrimSpace(after)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no connect string; stdout:\n%s\nstderr:\n%s", stdout, stderr)
+		}
+	}
+	servers := strings.Split(connect, ",")
+	if len(servers) != 4 || !strings.Contains(stdout.String(), "  member 4  spare ") {
+		t.Fatalf("want three members and a spare:\n%s", stdout)
+	}
+	c, _, err := zk.Connect(servers[:1], 5*time.Second, zk.WithLogInfo(false), zk.WithLogger(quietZK{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.AddAuth("digest", []byte("super:secret")); err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(servers[3])
+	if _, err := c.IncrementalReconfig([]string{"server.4=127.0.0.1:30004:31004:participant;" + port}, nil, -1); err != nil {
+		t.Fatalf("reconfig adding the spare: %v", err)
+	}
+	data, _, err := c.Get("/zookeeper/config")
+	if err != nil || !strings.Contains(string(data), "server.4=") {
+		t.Fatalf("/zookeeper/config after the reconfig: %q, %v", data, err)
+	}
+	interrupt()
+	if got := <-code; got != 0 {
+		t.Fatalf("exit %d: %s", got, stderr)
+	}
+}
