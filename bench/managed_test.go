@@ -97,6 +97,7 @@ func TestCheckManaged(t *testing.T) {
 		{"transport", "tcp", "loopback TCP"},
 		{"clientTransport", "direct", "client ports"},
 		{"preloadFrom", "/x/snapshot.1", "not yet with target zookeeper"},
+		{"spareMembers", "1", "no others"},
 	} {
 		plan := quickPlan(t, "target", "zookeeper", tc.key, tc.value)
 		if err := plan.Check(); err == nil || !strings.Contains(err.Error(), tc.want) {

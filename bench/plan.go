@@ -423,6 +423,7 @@ var jvmFixed = []struct{ key, value, why string }{
 	{"peerLatency", "0s", "real servers talk over loopback TCP"},
 	{"peerJitter", "0s", "real servers talk over loopback TCP"},
 	{"clientTransport", "tcp", "real servers are reached through their client ports"},
+	{"spareMembers", "0", "zkbench starts the plan's voters and observers as real servers, no others"},
 }
 
 // checkManaged refuses what real ZooKeeper servers cannot be made to do.
