@@ -51,20 +51,34 @@ func (r *runner) locateManaged() error {
 // managedConfig is the plan's ensemble as ZooKeeper servers, in the
 // member folders prepareData created.
 func (r *runner) managedConfig() zkmanaged.Config {
-	e := r.plan.engine
+	e := r.plan.runEngine() // maxClientCnxns raised for the run's own sessions, as on the embedded target
 	cfg := zkmanaged.Config{
 		Install: r.install, Folder: filepath.Join(r.plan.Out, managedFolder),
 		TickTime: e.TickTime, InitLimit: e.InitLimit, SyncLimit: e.SyncLimit,
 		SnapCount: e.SnapCount, PreAllocSize: e.PreAllocSize, SnapSizeLimit: e.SnapSizeLimit,
 		ForceSync: e.ForceSync, MaxBatchSize: e.MaxBatchSize, CommitLogCount: e.CommitLogCount,
 		FsyncWarning: e.FsyncWarningThreshold, SnapRetainCount: e.SnapRetainCount, PurgeInterval: e.PurgeInterval,
-		Heap: r.plan.jvmHeap,
+		Heap: r.plan.jvmHeap, MaxClientCnxns: e.MaxClientCnxns,
+		MinSessionTimeout: e.MinSessionTimeout, MaxSessionTimeout: e.MaxSessionTimeout,
+		ReconfigEnabled: e.ReconfigEnabled, SnapshotSizeFactor: e.SnapshotSizeFactor, SuperDigest: e.SuperDigest,
+		FourLetterWhitelist: fourLetterWords(e.FourLetterWords),
 	}
 	for id := 1; id <= e.Servers+e.Observers; id++ {
 		data, log := e.MemberDirs(uint64(id))
 		cfg.Members = append(cfg.Members, zkmanaged.Member{ID: id, Observer: id > e.Servers, DataDir: data, LogDir: log})
 	}
 	return cfg
+}
+
+// fourLetterWords splits a 4lw.commands.whitelist value into its words.
+func fourLetterWords(v string) []string {
+	var words []string
+	for w := range strings.SplitSeq(v, ",") {
+		if w = strings.TrimSpace(w); w != "" {
+			words = append(words, w)
+		}
+	}
+	return words
 }
 
 // startManaged starts the plan's servers, waits for their quorum, and
@@ -237,7 +251,7 @@ var managedKnobs = []string{"transport", "peerLatencyUs", "peerJitterUs", "conta
 // where conf tells it, what the servers read back (the first member's
 // answer; all are written alike).
 func (r *runner) fillManagedConfig(c *results.Config) {
-	e := r.plan.engine
+	e := r.plan.runEngine() // what managedConfig wrote
 	c.Servers, c.Observers = e.Servers, e.Observers
 	c.DataDir, c.DataLogDir = e.DataDir, e.DataLogDir
 	c.PreAllocSize, c.PreallocMode = e.PreAllocSize, e.PreallocMode.String()
@@ -247,6 +261,7 @@ func (r *runner) fillManagedConfig(c *results.Config) {
 	for _, k := range managedKnobs {
 		delete(c.Other, k)
 	}
+	c.Other["4lw.commands.whitelist"] = strings.Join(r.managedConfig().Whitelist(), ",")
 	c.Other["jvmHeap"] = r.plan.jvmHeap
 	c.Other["zookeeperHome"] = r.install.Home
 	for _, s := range r.mntrEnd {

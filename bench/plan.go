@@ -152,8 +152,8 @@ func (p *Plan) Check() error {
 	if p.preload == preloadSnapshot && !p.Embedded() && !p.Managed() {
 		return fmt.Errorf("preload=snapshot: a %s target can only be preloaded through its clients (preload=multi or create)", p.target)
 	}
-	if p.share.N > 1 && p.Embedded() {
-		return fmt.Errorf("driver=%s: only a zk:// target is driven from several machines; the embedded ensemble lives in one", p.share)
+	if p.share.N > 1 && (p.Embedded() || p.Managed()) {
+		return fmt.Errorf("driver=%s: only a zk:// target is driven from several machines; a %s target lives in this one", p.share, p.target)
 	}
 	if p.preloadFrom != "" && !p.Embedded() && !p.Managed() {
 		return fmt.Errorf("preloadFrom=%s: a %s target's disks are not zkbench's to write; it starts the embedded ensemble from a snapshot", p.preloadFrom, p.target)

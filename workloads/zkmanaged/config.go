@@ -41,7 +41,13 @@ type Config struct {
 	SnapRetainCount     int           // zoo.cfg autopurge.snapRetainCount
 	PurgeInterval       time.Duration // zoo.cfg autopurge.purgeInterval, whole hours; 0 = off
 	Heap                string        // -Xmx, e.g. 1000m as zkEnv.sh's ZK_SERVER_HEAP; "" = the JVM's default
-	FourLetterWhitelist []string      // 4lw.commands.whitelist
+	FourLetterWhitelist []string      // 4lw.commands.whitelist, beside Whitelist's words
+	MaxClientCnxns      int           // zoo.cfg maxClientCnxns; 0 = no limit
+	MinSessionTimeout   time.Duration // zoo.cfg minSessionTimeout
+	MaxSessionTimeout   time.Duration // zoo.cfg maxSessionTimeout
+	ReconfigEnabled     bool          // zoo.cfg reconfigEnabled
+	SnapshotSizeFactor  float64       // zookeeper.snapshotSizeFactor
+	SuperDigest         string        // zookeeper.DigestAuthenticationProvider.superDigest; "" = none
 }
 
 // Whitelist is the four-letter words zkbench asks: mntr (figures), srvr
@@ -116,7 +122,15 @@ func (c Config) zooCfg(m Member, all map[int]ports) string {
 	line("clientPortAddress", "127.0.0.1")
 	line("autopurge.snapRetainCount", c.SnapRetainCount)
 	line("autopurge.purgeInterval", int(c.PurgeInterval/time.Hour))
-	line("4lw.commands.whitelist", strings.Join(c.whitelist(), ","))
+	line("4lw.commands.whitelist", strings.Join(c.Whitelist(), ","))
+	line("maxClientCnxns", c.MaxClientCnxns)
+	if c.MinSessionTimeout > 0 { // else ZooKeeper's 2 × tickTime
+		line("minSessionTimeout", c.MinSessionTimeout.Milliseconds())
+	}
+	if c.MaxSessionTimeout > 0 { // else 20 × tickTime
+		line("maxSessionTimeout", c.MaxSessionTimeout.Milliseconds())
+	}
+	line("reconfigEnabled", c.ReconfigEnabled)
 	line("admin.enableServer", false) // every member would want port 8080
 	// One member is a quorum of one, as the embedded ensemble's, with
 	// epoch files, not a standalone server.
@@ -135,11 +149,19 @@ func (c Config) zooCfg(m Member, all map[int]ports) string {
 	return b.String()
 }
 
-func (c Config) whitelist() []string {
-	if len(c.FourLetterWhitelist) > 0 {
-		return c.FourLetterWhitelist
+// Whitelist is the four-letter words the servers answer: zkbench's own
+// (Whitelist) and those the configuration adds; "*" for all.
+func (c Config) Whitelist() []string {
+	if slices.Contains(c.FourLetterWhitelist, "*") {
+		return []string{"*"}
 	}
-	return Whitelist
+	w := slices.Clone(Whitelist)
+	for _, word := range c.FourLetterWhitelist {
+		if !slices.Contains(w, word) {
+			w = append(w, word)
+		}
+	}
+	return w
 }
 
 // SystemProperties are the JVM properties of every member, by
@@ -149,7 +171,8 @@ func (c Config) SystemProperties() map[string]string {
 	if c.ForceSync {
 		forceSync = "yes"
 	}
-	return map[string]string{
+	props := map[string]string{
+		"zookeeper.snapshotSizeFactor":       strconv.FormatFloat(c.SnapshotSizeFactor, 'g', -1, 64),
 		"zookeeper.snapCount":                strconv.Itoa(c.SnapCount),
 		"zookeeper.preAllocSize":             strconv.FormatInt(c.PreAllocSize/1024, 10),
 		"zookeeper.snapSizeLimitInKb":        strconv.FormatInt(c.snapSizeLimitKiB(), 10),
@@ -158,8 +181,12 @@ func (c Config) SystemProperties() map[string]string {
 		"zookeeper.commitLogCount":           strconv.Itoa(c.CommitLogCount),
 		"zookeeper.fsync.warningthresholdms": strconv.FormatInt(c.FsyncWarning.Milliseconds(), 10),
 		"zookeeper.admin.enableServer":       "false",
-		"zookeeper.4lw.commands.whitelist":   strings.Join(c.whitelist(), ","),
+		"zookeeper.4lw.commands.whitelist":   strings.Join(c.Whitelist(), ","),
 	}
+	if c.SuperDigest != "" {
+		props["zookeeper.DigestAuthenticationProvider.superDigest"] = c.SuperDigest
+	}
+	return props
 }
 
 // snapSizeLimitKiB is the size trigger in ZooKeeper's unit; ZooKeeper

@@ -27,6 +27,9 @@ type Ensemble struct {
 
 	mu    sync.Mutex
 	procs map[int]*process
+	// launching keeps two Launches of one member from both finding it
+	// stopped and starting two JVMs.
+	launching sync.Mutex
 }
 
 // process is one member's JVM while it runs.
@@ -369,9 +372,12 @@ func (e *Ensemble) Kill(id int) error {
 	if p == nil {
 		return fmt.Errorf("member %d is not running", id)
 	}
-	p.cmd.Process.Signal(syscall.SIGKILL)
+	err := p.cmd.Process.Signal(syscall.SIGKILL)
 	<-p.exited
-	return nil
+	if errors.Is(err, os.ErrProcessDone) {
+		err = nil // it ended on its own meanwhile
+	}
+	return err
 }
 
 // Restart starts member id again, on its ports, with its configuration
@@ -391,6 +397,8 @@ func (e *Ensemble) Launch(id int) error {
 	if !ok {
 		return fmt.Errorf("no member %d", id)
 	}
+	e.launching.Lock()
+	defer e.launching.Unlock()
 	if e.PID(id) != 0 {
 		return fmt.Errorf("member %d is running", id)
 	}

@@ -17,6 +17,8 @@ func testConfig() Config {
 		TickTime: 2 * time.Second, InitLimit: 10, SyncLimit: 5, SnapCount: 2000, PreAllocSize: 64 << 20,
 		SnapSizeLimit: 4 << 30, ForceSync: true, MaxBatchSize: 1000, CommitLogCount: 500,
 		FsyncWarning: time.Second, SnapRetainCount: 3, Heap: "1000m",
+		MaxClientCnxns: 200, MaxSessionTimeout: 30 * time.Second, SnapshotSizeFactor: 0.33,
+		FourLetterWhitelist: []string{"srvr", "wchs"},
 	}
 }
 
@@ -26,13 +28,14 @@ func TestZooCfg(t *testing.T) {
 	got := c.zooCfg(c.Members[0], ps)
 	for _, want := range []string{"tickTime=2000\n", "initLimit=10\n", "syncLimit=5\n", "dataDir=/d/server1\n",
 		"dataLogDir=/l/server1\n", "clientPort=2181\n", "clientPortAddress=127.0.0.1\n", "autopurge.snapRetainCount=3\n",
-		"autopurge.purgeInterval=0\n", "4lw.commands.whitelist=mntr,srvr,conf,ruok,stat\n", "server.1=127.0.0.1:2888:3888\n",
+		"autopurge.purgeInterval=0\n", "4lw.commands.whitelist=mntr,srvr,conf,ruok,stat,wchs\n", "server.1=127.0.0.1:2888:3888\n",
+		"maxClientCnxns=200\n", "maxSessionTimeout=30000\n", "reconfigEnabled=false\n",
 		"server.3=127.0.0.1:2890:3890:observer\n", "standaloneEnabled=false\n"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("zoo.cfg lacks %q:\n%s", want, got)
 		}
 	}
-	if strings.Contains(got, "peerType") {
+	if strings.Contains(got, "peerType") || strings.Contains(got, "minSessionTimeout") {
 		t.Errorf("a voter's zoo.cfg says peerType:\n%s", got)
 	}
 	if obs := c.zooCfg(c.Members[2], ps); !strings.Contains(obs, "peerType=observer\n") || strings.Contains(obs, "dataLogDir") {
@@ -46,14 +49,18 @@ func TestSystemProperties(t *testing.T) {
 	for k, want := range map[string]string{
 		"zookeeper.snapCount": "2000", "zookeeper.preAllocSize": "65536", "zookeeper.snapSizeLimitInKb": "4194304",
 		"zookeeper.forceSync": "yes", "zookeeper.maxBatchSize": "1000", "zookeeper.commitLogCount": "500",
-		"zookeeper.fsync.warningthresholdms": "1000",
+		"zookeeper.fsync.warningthresholdms": "1000", "zookeeper.snapshotSizeFactor": "0.33",
 	} {
 		if p[k] != want {
 			t.Errorf("%s = %q, want %q", k, p[k], want)
 		}
 	}
-	c.ForceSync, c.SnapSizeLimit = false, 0
-	if p := c.SystemProperties(); p["zookeeper.forceSync"] != "no" || p["zookeeper.snapSizeLimitInKb"] != "-1" {
+	if _, ok := p["zookeeper.DigestAuthenticationProvider.superDigest"]; ok {
+		t.Error("a super digest without one configured")
+	}
+	c.ForceSync, c.SnapSizeLimit, c.SuperDigest = false, 0, "super:x"
+	if p := c.SystemProperties(); p["zookeeper.forceSync"] != "no" || p["zookeeper.snapSizeLimitInKb"] != "-1" ||
+		p["zookeeper.DigestAuthenticationProvider.superDigest"] != "super:x" {
 		t.Errorf("forceSync off, no size limit: %v", p)
 	}
 	args := strings.Join(c.jvmArgs(c.Members[0], "/out/server1"), " ")
