@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -147,16 +148,8 @@ func (s Share) arrived(names []string, mine int64) (done bool, ready string) {
 	if len(newest) < s.N {
 		return false, ""
 	}
-	top := slices.Max(mapValues(newest))
+	top := slices.Max(slices.Collect(maps.Values(newest)))
 	return true, fmt.Sprintf("ready-%010d", top)
-}
-
-func mapValues(m map[int]int64) []int64 {
-	out := make([]int64, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
-	}
-	return out
 }
 
 // driverNode parses d<I>-<seq>.

@@ -23,7 +23,7 @@ import (
 
 // MinAchieved is the share of the offered rate a passing step achieves:
 // below it the target fell behind, whatever its latencies say.
-const MinAchieved = 0.97
+const MinAchieved = results.MinAchievedShare
 
 // DefaultResolution is how close the bisection brings the last passing
 // and the first failing rate: 5% of the passing one.

@@ -54,7 +54,7 @@ var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
 // helps are the commands' usage lines and summaries, for zkbench help
 // and each command's -h.
 var helps = map[string]struct{ synopsis, summary string }{
-	"capacity": {"zkbench capacity [run flags] [--max-p99 10ms] [--percentile 99|99.9] [--step 5s] [--predict-from PROBE_DIR]",
+	"capacity": {"zkbench capacity [run flags] [--max-p99 10ms] [--percentile 99|99.9] [--step 5s] [--warmup 2s] [--start-rate 500] [--predict-from PROBE_DIR] [--out DIR]",
 		"the highest open-loop rate that meets a latency SLA, and what limits it"},
 	"compare": {"zkbench compare BASELINE CANDIDATE [flags]",
 		"compare a candidate's runs with a baseline's; exit 1 on a regression"},
@@ -64,7 +64,7 @@ var helps = map[string]struct{ synopsis, summary string }{
 	"purge": {"zkbench purge --data-dir DIR [--data-log-dir DIR] [--count 3]",
 		"keep the newest N snapshots and the logs they need"},
 	"report": {"zkbench report DIR [DIR ...] [--out FILE.html] | --trend DIR...",
-		"render run, sweep and probe folders as one HTML report; --trend: a history of runs"},
+		"render run, sweep, probe and capacity folders as one HTML report; --trend: a history of runs"},
 	"restore": {"zkbench restore DATADIR [--data-log-dir DIR] [--json]",
 		"time a server's start-up restore of a dataDir, phase by phase, changing nothing in it"},
 	"run": {"zkbench run [--profile NAME|FILE] [--out DIR] [flags] [--set key=value ...]",

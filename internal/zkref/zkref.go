@@ -10,7 +10,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,7 +29,7 @@ import (
 const RequireEnv = "ZKBENCH_REQUIRE_ZK"
 
 // JarDir is where Debian installs ZooKeeper and its dependencies.
-var JarDir = "/usr/share/java"
+var JarDir = zkmanaged.DebianJarDir
 
 //go:embed ZkDirCheck.java
 var dirCheckSource []byte
@@ -182,7 +181,7 @@ func StartServer(dataDir string, opts ServerOptions) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{tmp: tmp, log: filepath.Join(tmp, "server.log")}
-	ports, err := freePorts(3)
+	ports, err := zkmanaged.FreePorts(3)
 	if err != nil {
 		return nil, err
 	}
@@ -300,17 +299,4 @@ func (s *Server) Stop() {
 		}
 	}
 	os.RemoveAll(s.tmp)
-}
-
-func freePorts(n int) ([]int, error) {
-	ports := make([]int, n)
-	for i := range ports {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close()
-		ports[i] = l.Addr().(*net.TCPAddr).Port
-	}
-	return ports, nil
 }

@@ -104,12 +104,13 @@ func start(ctx context.Context, cfg Config) (*Ensemble, error) {
 	return e, nil
 }
 
-// freePorts asks the OS for n free loopback ports, holding all of them
-// until it has them all so that none is given twice. A test replaces it
-// to hand out a port that is taken.
-var freePorts = osFreePorts
+// freePorts is FreePorts; a test replaces it to hand out a port that is
+// taken.
+var freePorts = FreePorts
 
-func osFreePorts(n int) ([]int, error) {
+// FreePorts asks the OS for n free loopback ports, holding all of them
+// until it has them all so that none is given twice.
+func FreePorts(n int) ([]int, error) {
 	out := make([]int, n)
 	for i := range out {
 		l, err := net.Listen("tcp", "127.0.0.1:0")

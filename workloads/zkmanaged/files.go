@@ -4,11 +4,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"zkbench/engine/snap"
+	"zkbench/engine/txnlog"
 )
 
 // FileKind is what a change in a version-2 folder means.
@@ -118,22 +119,16 @@ func versionDirs(m Member) []string {
 }
 
 // parseName tells a snapshot (SnapshotStart) or a log (LogRoll) by its
-// name, with the zxid the name carries.
+// name, with the zxid the name carries, as ZooKeeper's own file listings
+// read names.
 func parseName(name string) (FileKind, int64, bool) {
-	kind, hex := SnapshotStart, ""
-	switch {
-	case strings.HasPrefix(name, "snapshot."):
-		hex = strings.TrimPrefix(name, "snapshot.")
-	case strings.HasPrefix(name, "log."):
-		kind, hex = LogRoll, strings.TrimPrefix(name, "log.")
-	default:
-		return 0, 0, false
+	if z, _, ok := snap.ParseName(name); ok {
+		return SnapshotStart, z, true
 	}
-	z, err := strconv.ParseUint(hex, 16, 64)
-	if err != nil {
-		return 0, 0, false
+	if z, ok := txnlog.ParseName(name); ok {
+		return LogRoll, z, true
 	}
-	return kind, int64(z), true
+	return 0, 0, false
 }
 
 func (w *Watch) file(member int, path, name string, now time.Time) []FileEvent {

@@ -93,13 +93,13 @@ func TestStartRetriesATakenPort(t *testing.T) {
 	calls := 0
 	freePorts = func(n int) ([]int, error) {
 		calls++
-		ps, err := osFreePorts(n)
+		ps, err := FreePorts(n)
 		if calls == 1 && err == nil {
 			ps[0] = taken.Addr().(*net.TCPAddr).Port // member 1's client port
 		}
 		return ps, err
 	}
-	defer func() { freePorts = osFreePorts }()
+	defer func() { freePorts = FreePorts }()
 	cfg := testConfig()
 	cfg.Install, cfg.Folder, cfg.Heap = in, t.TempDir(), "256m"
 	cfg.TickTime = 200 * time.Millisecond

@@ -187,7 +187,7 @@ func TestParseName(t *testing.T) {
 	}{
 		{"snapshot.0", SnapshotStart, 0, true},
 		{"log.100000001", LogRoll, 0x100000001, true},
-		{"snapshot.1.gz", 0, 0, false},
+		{"snapshot.1.gz", SnapshotStart, 1, true}, // a compressed snapshot (zookeeper.snapshot.compression.method)
 		{"acceptedEpoch", 0, 0, false},
 		{"log.", 0, 0, false},
 	} {
