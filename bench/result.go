@@ -34,13 +34,13 @@ func (r *runner) assemble(res *workloads.Result, roles map[uint64]string) *resul
 	for _, op := range res.Ops {
 		out.Ops = append(out.Ops, results.OpStats{
 			Op: op.Op.String(), Count: op.Count, Errors: op.Errors,
-			ThroughputOpsS: perSecond(op.Count, secs),
+			ThroughputOpsS: results.PerSecond(op.Count, secs),
 			Latency:        results.PercentilesOf(op.Latency), Hlog: op.Op.String() + ".hlog",
 		})
 		out.Total.Count += op.Count
 		out.Total.Errors += op.Errors
 	}
-	out.Total.ThroughputOpsS = perSecond(out.Total.Count, secs)
+	out.Total.ThroughputOpsS = results.PerSecond(out.Total.Count, secs)
 	if r.servers != nil {
 		out.Servers = r.servers.Results(roles, func(id uint64) string { return fmt.Sprintf("fsync-%d.hlog", id) })
 		out.Events = r.servers.Events()
@@ -106,15 +106,6 @@ func ephemerals(st *workloads.EphemeralStats) *results.Ephemerals {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// perSecond is a throughput; 0 for a run stopped before it measured
-// (JSON has no NaN).
-func perSecond(n int64, secs float64) float64 {
-	if secs <= 0 {
-		return 0
-	}
-	return float64(n) / secs
-}
 
 func (r *runner) config() results.Config {
 	p := r.plan
@@ -213,21 +204,14 @@ func (r *runner) timeseries(res *workloads.Result) []results.TimePoint {
 	samples := r.system.Samples()
 	points := make([]results.TimePoint, 0, n)
 	for i := range n {
-		all := hlog.NewHistogram()
-		var length float64
+		var ivs []*hdrhistogram.Histogram
 		for _, op := range res.Ops {
 			if i < len(op.Intervals) {
-				iv := op.Intervals[i]
-				all.Merge(iv)
-				length = max(length, float64(iv.EndTimeMs()-iv.StartTimeMs())/1000)
+				ivs = append(ivs, op.Intervals[i])
 			}
 		}
 		end := time.Duration(i+1) * r.interval()
-		pt := results.TimePoint{T: end.Seconds(), P50Us: all.ValueAtQuantile(50), P99Us: all.ValueAtQuantile(99), MaxUs: all.Max(),
-			Disk: map[string]results.DiskPoint{}}
-		if length > 0 {
-			pt.OpsS = float64(all.TotalCount()) / length
-		}
+		pt := results.OpsPoint(end, ivs)
 		if i < len(fsyncs) {
 			pt.FsyncP99Us = fsyncs[i].ValueAtQuantile(99)
 		}

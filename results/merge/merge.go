@@ -199,11 +199,11 @@ func sum(runs []*run) (*results.Result, map[string][]*hdrhistogram.Histogram, ti
 		op := &m.Ops[k]
 		closeGaps(ops[op.Op], step)
 		op.Latency = results.PercentilesOf(hlog.Merge(ops[op.Op]))
-		op.ThroughputOpsS = perSecond(op.Count, m.DurationS)
+		op.ThroughputOpsS = results.PerSecond(op.Count, m.DurationS)
 		m.Total.Count += op.Count
 		m.Total.Errors += op.Errors
 	}
-	m.Total.ThroughputOpsS = perSecond(m.Total.Count, m.DurationS)
+	m.Total.ThroughputOpsS = results.PerSecond(m.Total.Count, m.DurationS)
 	m.Timeseries = timeseries(ops, step)
 	return &m, ops, start, nil
 }
@@ -279,29 +279,15 @@ func timeseries(ops map[string][]*hdrhistogram.Histogram, step time.Duration) []
 	}
 	points := make([]results.TimePoint, 0, n)
 	for k := range n {
-		all := hlog.NewHistogram()
-		var length float64
+		var at []*hdrhistogram.Histogram
 		for _, name := range slices.Sorted(maps.Keys(ops)) {
 			if ivs := ops[name]; k < len(ivs) {
-				all.Merge(ivs[k])
-				length = max(length, float64(ivs[k].EndTimeMs()-ivs[k].StartTimeMs())/1000)
+				at = append(at, ivs[k])
 			}
 		}
-		pt := results.TimePoint{T: (time.Duration(k+1) * step).Seconds(), P50Us: all.ValueAtQuantile(50),
-			P99Us: all.ValueAtQuantile(99), MaxUs: all.Max(), Disk: map[string]results.DiskPoint{}}
-		if length > 0 {
-			pt.OpsS = float64(all.TotalCount()) / length
-		}
-		points = append(points, pt)
+		points = append(points, results.OpsPoint(time.Duration(k+1)*step, at))
 	}
 	return points
-}
-
-func perSecond(n int64, secs float64) float64 {
-	if secs <= 0 {
-		return 0
-	}
-	return float64(n) / secs
 }
 
 func minTime(a, b time.Time) time.Time {
