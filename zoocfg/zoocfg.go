@@ -9,6 +9,7 @@ package zoocfg
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -143,18 +144,8 @@ func Parse(name string, r io.Reader) (*File, error) {
 		}
 		return nil, &Error{File: name, Err: unwrapPath(err)}
 	}
-	slices.SortFunc(f.Servers, func(a, b Server) int { return cmpInt(a.ID, b.ID) })
+	slices.SortFunc(f.Servers, func(a, b Server) int { return cmp.Compare(a.ID, b.ID) })
 	return f, nil
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 type lineError struct {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -170,18 +171,8 @@ func incremental(members []QuorumServer, r *jute.ReconfigRequest) ([]QuorumServe
 		next = slices.DeleteFunc(next, func(q QuorumServer) bool { return q.ID == id })
 		next = append(next, qs)
 	}
-	slices.SortFunc(next, func(a, b QuorumServer) int { return cmpID(a.ID, b.ID) })
+	slices.SortFunc(next, func(a, b QuorumServer) int { return cmp.Compare(a.ID, b.ID) })
 	return next, nil
-}
-
-func cmpID(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // specError maps a spec failure to what the reconfig fails with.
@@ -234,7 +225,7 @@ func parseMembers(s string, standaloneEnabled, strict bool) ([]QuorumServer, err
 		// should be >0": IllegalArgumentException.
 		return nil, errMarshal
 	}
-	slices.SortFunc(next, func(a, b QuorumServer) int { return cmpID(a.ID, b.ID) })
+	slices.SortFunc(next, func(a, b QuorumServer) int { return cmp.Compare(a.ID, b.ID) })
 	return next, nil
 }
 

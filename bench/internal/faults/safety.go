@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -38,11 +39,7 @@ func CheckAcked(ctx context.Context, ens *engine.Ensemble, acked map[string]int3
 	if err := caughtUp(ctx, ens); err != nil {
 		return nil, fmt.Errorf("check the acknowledged writes: %w", err)
 	}
-	keys := make([]string, 0, len(acked))
-	for k := range acked {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(acked))
 	var lost []Lost
 	for _, id := range ens.Members() {
 		c, err := ens.Client(id)

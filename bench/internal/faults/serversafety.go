@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -23,11 +24,7 @@ func (s *Schedule) CheckAckedServers(ctx context.Context, acked map[string]int32
 	if err := s.waitServing(ctx, srv); err != nil {
 		return nil, fmt.Errorf("check the acknowledged writes: %w", err)
 	}
-	keys := make([]string, 0, len(acked))
-	for k := range acked {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(acked))
 	var lost []Lost
 	for _, id := range srv.Members() {
 		l, err := readVersions(ctx, srv.ClientAddr(id), keys, acked)
