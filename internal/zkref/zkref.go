@@ -20,7 +20,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	"zkbench/workloads/zkmanaged"
+	"zkbench/internal/zkinstall"
 )
 
 // RequireEnv names the variable that turns a missing ZooKeeper into a test
@@ -29,7 +29,7 @@ import (
 const RequireEnv = "ZKBENCH_REQUIRE_ZK"
 
 // JarDir is where Debian installs ZooKeeper and its dependencies.
-var JarDir = zkmanaged.DebianJarDir
+var JarDir = zkinstall.DebianJarDir
 
 //go:embed ZkDirCheck.java
 var dirCheckSource []byte
@@ -38,13 +38,20 @@ var dirCheckSource []byte
 var ErrUnavailable = errors.New("zkref: ZooKeeper 3.8 reference not installed (apt-get install -y zookeeper)")
 
 // Classpath returns the class path of ZooKeeper 3.8 and its dependencies
-// in JarDir: the one the managed target runs servers with.
+// in JarDir.
 func Classpath() (string, error) {
-	in, err := zkmanaged.Locate(JarDir)
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrUnavailable, err)
+	if _, err := exec.LookPath("java"); err != nil {
+		return "", fmt.Errorf("%w: no java on PATH", ErrUnavailable)
 	}
-	return in.Classpath, nil
+	jars := zkinstall.DebianJars()
+	paths := make([]string, len(jars))
+	for i, j := range jars {
+		paths[i] = filepath.Join(JarDir, j)
+		if _, err := os.Stat(paths[i]); err != nil {
+			return "", fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+	}
+	return strings.Join(paths, ":"), nil
 }
 
 // Need skips t when the reference is missing, or fails it when RequireEnv
@@ -181,7 +188,7 @@ func StartServer(dataDir string, opts ServerOptions) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{tmp: tmp, log: filepath.Join(tmp, "server.log")}
-	ports, err := zkmanaged.FreePorts(3)
+	ports, err := zkinstall.FreePorts(3)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"zkbench/internal/zkinstall"
 
 	"zkbench/workloads/zktarget"
 )
@@ -104,24 +105,9 @@ func start(ctx context.Context, cfg Config) (*Ensemble, error) {
 	return e, nil
 }
 
-// freePorts is FreePorts; a test replaces it to hand out a port that is
-// taken.
-var freePorts = FreePorts
-
-// FreePorts asks the OS for n free loopback ports, holding all of them
-// until it has them all so that none is given twice.
-func FreePorts(n int) ([]int, error) {
-	out := make([]int, n)
-	for i := range out {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close()
-		out[i] = l.Addr().(*net.TCPAddr).Port
-	}
-	return out, nil
-}
+// freePorts is zkinstall.FreePorts; a test replaces it to hand out a
+// port that is taken.
+var freePorts = zkinstall.FreePorts
 
 // MemberFolder is where member id's configuration and server.log are.
 func (e *Ensemble) MemberFolder(id int) string {

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"zkbench/internal/zkinstall"
 )
 
 // ErrNotInstalled means no Java runtime or no ZooKeeper was found; its
@@ -26,18 +27,7 @@ const InstallHint = "apt-get install -y zookeeper default-jre-headless, or name 
 
 // DebianJarDir is where Debian's zookeeper package puts ZooKeeper and its
 // dependencies: the default ZK_HOME.
-const DebianJarDir = "/usr/share/java"
-
-// debianJars are the jars ZooKeeper 3.8's server needs from a Debian
-// install (the package's own class path, as internal/zkref lists it).
-var debianJars = []string{
-	"zookeeper.jar", "zookeeper-jute.jar", "slf4j-api.jar", "slf4j-log4j12.jar",
-	"log4j-1.2.jar", "commons-cli.jar", "commons-io.jar", "netty-buffer.jar",
-	"netty-common.jar", "netty-handler.jar", "netty-transport.jar",
-	"netty-transport-native-epoll.jar", "netty-transport-native-unix-common.jar",
-	"netty-resolver.jar", "netty-codec.jar", "metrics-core.jar", "snappy-java.jar",
-	"jackson-core.jar", "jackson-databind.jar", "jackson-annotations.jar",
-}
+const DebianJarDir = zkinstall.DebianJarDir
 
 // Install is a Java runtime and a ZooKeeper to run on it.
 type Install struct {
@@ -72,8 +62,9 @@ func Locate(home string) (Install, error) {
 		in.Logback = containsPrefix(jars, "logback-classic")
 		return in, nil
 	}
-	paths := make([]string, len(debianJars))
-	for i, j := range debianJars {
+	jars := zkinstall.DebianJars()
+	paths := make([]string, len(jars))
+	for i, j := range jars {
 		paths[i] = filepath.Join(in.Home, j)
 		if _, err := os.Stat(paths[i]); err != nil {
 			return in, fmt.Errorf("%w: no %s; %s", ErrNotInstalled, paths[i], InstallHint)

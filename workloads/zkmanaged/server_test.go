@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"zkbench/internal/zkinstall"
 
 	"zkbench/workloads/zktarget"
 )
@@ -93,13 +94,13 @@ func TestStartRetriesATakenPort(t *testing.T) {
 	calls := 0
 	freePorts = func(n int) ([]int, error) {
 		calls++
-		ps, err := FreePorts(n)
+		ps, err := zkinstall.FreePorts(n)
 		if calls == 1 && err == nil {
 			ps[0] = taken.Addr().(*net.TCPAddr).Port // member 1's client port
 		}
 		return ps, err
 	}
-	defer func() { freePorts = FreePorts }()
+	defer func() { freePorts = zkinstall.FreePorts }()
 	cfg := testConfig()
 	cfg.Install, cfg.Folder, cfg.Heap = in, t.TempDir(), "256m"
 	cfg.TickTime = 200 * time.Millisecond
