@@ -173,22 +173,7 @@ func TestClientPortAnswersLikeZooKeeper38(t *testing.T) {
 	}
 	got := protocolScript(t, addrs[follower])
 	if !slices.Equal(got, want) {
-		var diff strings.Builder
-		for i := range max(len(got), len(want)) {
-			g, w := "", ""
-			if i < len(got) {
-				g = got[i]
-			}
-			if i < len(want) {
-				w = want[i]
-			}
-			mark := "  "
-			if g != w {
-				mark = "≠ "
-			}
-			fmt.Fprintf(&diff, "%sours: %s\n  zk:   %s\n", mark, g, w)
-		}
-		t.Errorf("answers differ from ZooKeeper 3.8's:\n%s", diff.String())
+		t.Errorf("answers differ from ZooKeeper 3.8's:\n%s", lineDiff(got, want))
 	}
 }
 
@@ -233,4 +218,25 @@ func TestSetWatches2AfterMemberStops(t *testing.T) {
 	if got := r.takeEvents(); !slices.Equal(got, []string{"1 /p/q"}) {
 		t.Errorf("recursive watch after setWatches2: %q", got)
 	}
+}
+
+// lineDiff shows our answers beside ZooKeeper 3.8's, line by line, the
+// lines that differ marked.
+func lineDiff(ours, zk []string) string {
+	var diff strings.Builder
+	for i := range max(len(ours), len(zk)) {
+		g, w := "", ""
+		if i < len(ours) {
+			g = ours[i]
+		}
+		if i < len(zk) {
+			w = zk[i]
+		}
+		mark := "  "
+		if g != w {
+			mark = "≠ "
+		}
+		fmt.Fprintf(&diff, "%sours: %s\n  zk:   %s\n", mark, g, w)
+	}
+	return diff.String()
 }

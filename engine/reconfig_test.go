@@ -135,22 +135,7 @@ func TestReconfigChecksLikeZooKeeper38(t *testing.T) {
 	addr := servePorts(t, e)[1]
 	got := reconfigScript(t, addr)
 	if !slices.Equal(got, want) {
-		var diff strings.Builder
-		for i := range max(len(got), len(want)) {
-			g, w := "", ""
-			if i < len(got) {
-				g = got[i]
-			}
-			if i < len(want) {
-				w = want[i]
-			}
-			mark := "  "
-			if g != w {
-				mark = "≠ "
-			}
-			fmt.Fprintf(&diff, "%sours: %s\n  zk:   %s\n", mark, g, w)
-		}
-		t.Errorf("reconfig answers differ from ZooKeeper 3.8's:\n%s", diff.String())
+		t.Errorf("reconfig answers differ from ZooKeeper 3.8's:\n%s", lineDiff(got, want))
 	}
 	if code, isNew := reconfigAsSuper(t, addr); code != wantCode || isNew != wantNew {
 		t.Errorf("the super user's reconfig: %d (answered with the new config: %v); ZooKeeper 3.8: %d (%v)", code, isNew, wantCode, wantNew)
