@@ -31,14 +31,7 @@ func TestPreloadMethod(t *testing.T) {
 		{"workload = write\npreload = false\npreloadFrom = /p/snapshot.1", "from-snapshot"},
 		{"preloadFrom = /p/snapshot.1\ntarget = zk://127.0.0.1:2181", "error: preloadFrom=/p/snapshot.1: a zk://127.0.0.1:2181 target's disks are not zkbench's"},
 	} {
-		p, err := profiles.Parse("p", "p.profile", strings.NewReader(tc.settings))
-		if err != nil {
-			t.Fatal(err)
-		}
-		plan, err := NewPlan(p)
-		if err != nil {
-			t.Fatalf("%q: %v", tc.settings, err)
-		}
+		plan := planFrom(t, tc.settings)
 		got := plan.preloadMethod()
 		if err := plan.Check(); err != nil {
 			got = "error: " + err.Error()
@@ -70,14 +63,7 @@ func TestPlanMaxClientCnxnsForARun(t *testing.T) {
 		{"clients = 200\nmaxClientCnxns = 60", "error: maxClientCnxns=60: a member would refuse some of the run's 200 sessions"},
 		{"clients = 200\nmaxClientCnxns = 60\nclientTransport = direct", "60"},
 	} {
-		p, err := profiles.Parse("p", "p.profile", strings.NewReader(tc.settings))
-		if err != nil {
-			t.Fatal(err)
-		}
-		plan, err := NewPlan(p)
-		if err != nil {
-			t.Fatalf("%q: %v", tc.settings, err)
-		}
+		plan := planFrom(t, tc.settings)
 		got := fmt.Sprint(plan.runEngine().MaxClientCnxns)
 		if err := plan.checkSessions(); err != nil {
 			got = "error: " + err.Error()
@@ -86,4 +72,18 @@ func TestPlanMaxClientCnxnsForARun(t *testing.T) {
 			t.Errorf("%q: %s, want %s", tc.settings, got, tc.want)
 		}
 	}
+}
+
+// planFrom is the plan of a profile whose text is settings.
+func planFrom(t *testing.T, settings string) *Plan {
+	t.Helper()
+	p, err := profiles.Parse("p", "p.profile", strings.NewReader(settings))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := NewPlan(p)
+	if err != nil {
+		t.Fatalf("%q: %v", settings, err)
+	}
+	return plan
 }

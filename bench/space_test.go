@@ -1,11 +1,8 @@
 package bench
 
 import (
-	"strings"
 	"testing"
 	"time"
-
-	"zkbench/profiles"
 )
 
 // The wait for the ensemble to serve grows with the tree: a minute for
@@ -16,14 +13,7 @@ func TestStartTimeout(t *testing.T) {
 		keys string
 		want time.Duration
 	}{{"1000", time.Minute}, {"1000000", 100 * time.Second}} {
-		prof, err := profiles.Parse("p", "p.profile", strings.NewReader("workload = write\nvalueSize = 1KiB\nkeys = "+tc.keys))
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := NewPlan(prof)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := planFrom(t, "workload = write\nvalueSize = 1KiB\nkeys = "+tc.keys)
 		if got := startTimeout(p); got < tc.want {
 			t.Errorf("keys=%s: %v, want at least %v", tc.keys, got, tc.want)
 		}

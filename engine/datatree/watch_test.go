@@ -142,16 +142,7 @@ func TestWatches(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tree := New()
-			var b txnBuilder
-			mustApply(t, tree, b.txn(sess, jute.OpCreate, createTxn("/a", "a", nil, false, 1)))
-			mustApply(t, tree, b.txn(sess, jute.OpCreate, createTxn("/a/x", "", nil, false, 1)))
-			mustApply(t, tree, b.txn(sess, jute.OpCreate, createTxn("/a/e", "", nil, true, 2)))
-			w := &recorder{}
-			tc.watch(tree, w)
-			for _, txn := range tc.txns(&b) {
-				tree.Apply(txn)
-			}
+			tree, w := watchedTree(t, tc.watch, tc.txns)
 			if got := w.take(); !slices.Equal(got, tc.want) {
 				t.Errorf("events %q, want %q", got, tc.want)
 			}
@@ -293,16 +284,7 @@ func TestPersistentWatches(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tree := New()
-			var b txnBuilder
-			mustApply(t, tree, b.txn(sess, jute.OpCreate, createTxn("/a", "a", nil, false, 1)))
-			mustApply(t, tree, b.txn(sess, jute.OpCreate, createTxn("/a/x", "", nil, false, 1)))
-			mustApply(t, tree, b.txn(sess, jute.OpCreate, createTxn("/a/e", "", nil, true, 2)))
-			w := &recorder{}
-			tc.watch(tree, w)
-			for _, txn := range tc.txns(&b) {
-				tree.Apply(txn)
-			}
+			tree, w := watchedTree(t, tc.watch, tc.txns)
 			if got := w.take(); !slices.Equal(got, tc.want) {
 				t.Errorf("events %q, want %q", got, tc.want)
 			}
@@ -360,4 +342,21 @@ func TestAllChildrenNumber(t *testing.T) {
 			t.Errorf("AllChildrenNumber(%s) = %d, want %d", path, got, want)
 		}
 	}
+}
+
+// watchedTree is /a (data "a") with a child /a/x and an ephemeral /a/e,
+// watched by watch, after txns: the tree and what the watcher heard.
+func watchedTree(t *testing.T, watch func(*Tree, Watcher), txns func(*txnBuilder) []*jute.Txn) (*Tree, *recorder) {
+	t.Helper()
+	tree := New()
+	var b txnBuilder
+	mustApply(t, tree, b.txn(sess, jute.OpCreate, createTxn("/a", "a", nil, false, 1)))
+	mustApply(t, tree, b.txn(sess, jute.OpCreate, createTxn("/a/x", "", nil, false, 1)))
+	mustApply(t, tree, b.txn(sess, jute.OpCreate, createTxn("/a/e", "", nil, true, 2)))
+	w := &recorder{}
+	watch(tree, w)
+	for _, txn := range txns(&b) {
+		tree.Apply(txn)
+	}
+	return tree, w
 }
