@@ -61,6 +61,8 @@ type Ensemble struct {
 	// cost of the pool's index and of keeping a value the trees have
 	// since replaced.
 	values *snap.Values
+
+	giveBack []func() // the scheduler slots lent for the members' writers (procs.go)
 }
 
 // Start starts every member of cfg. It returns once they all run; use
@@ -80,6 +82,7 @@ func Start(cfg Config) (*Ensemble, error) {
 	}
 	voters, observers := cfg.ids()
 	ids := append(voters, observers...)
+	e.giveBack = append(e.giveBack, lendProcs(len(ids)))
 	for _, id := range ids {
 		e.fs[id] = disk.OS
 		e.stats[id] = newServerStats(time.Now())
@@ -264,6 +267,7 @@ func (e *Ensemble) AddMember(id uint64) error {
 	e.fs[id] = fsys
 	e.stats[id] = newServerStats(time.Now())
 	e.added = append(e.added, id)
+	e.giveBack = append(e.giveBack, lendProcs(1))
 	e.mu.Unlock()
 	return e.startMember(id)
 }
@@ -508,6 +512,11 @@ func (e *Ensemble) Stop() error {
 		}
 	}
 	errs = append(errs, e.net.Close())
+	e.mu.Lock()
+	for _, give := range e.giveBack {
+		give()
+	}
+	e.mu.Unlock()
 	return errors.Join(errs...)
 }
 
