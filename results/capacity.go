@@ -45,6 +45,9 @@ type Capacity struct {
 	// Resolution is the bisection's stopping width, relative to the
 	// passing rate (0.05: the knee is known to within 5%).
 	Resolution float64 `json:"resolution"`
+	// Repeats is how many steps at the candidate maximum decided it:
+	// the maximum is a rate most of whose steps passed.
+	Repeats int `json:"repeats"`
 	// Limit names what ran out first (LimitDisk, LimitCPU, LimitNetwork,
 	// LimitUnknown), judged at the first failing step above the maximum;
 	// LimitEvidence says why in one sentence.
@@ -69,7 +72,10 @@ type CapacitySLA struct {
 // measured (the leader's fsync percentiles and batch sizes of a real
 // ensemble, a device utilization with no device sampled) are null.
 type CapacityStep struct {
-	Rate         float64 `json:"rate"`
+	Rate float64 `json:"rate"`
+	// Repeat numbers the steps at one rate: 1 for its first, 2 and on
+	// for the search's confirmation of a candidate maximum.
+	Repeat       int     `json:"repeat"`
 	Clients      int     `json:"clients"`
 	AchievedOpsS float64 `json:"achieved_ops_s"`
 	// Samples counts the main op's measured latencies behind the
@@ -171,6 +177,9 @@ func (c *Capacity) Answer() string {
 		head = fmt.Sprintf("at least %s %s at %s (the highest rate tried passed)", Thousands(c.MaxRateOpsS), unit, sla)
 	default:
 		head = fmt.Sprintf("max %s %s at %s", Thousands(c.MaxRateOpsS), unit, sla)
+		if passed, ran := c.stepsAt(c.MaxRateOpsS); ran > 1 {
+			head += fmt.Sprintf(" (%d of %d steps there passed)", passed, ran)
+		}
 	}
 	if c.Interrupted {
 		head += " so far (interrupted before the search converged)"
@@ -179,6 +188,19 @@ func (c *Capacity) Answer() string {
 		return head
 	}
 	return head + " — " + limitWords(c.Limit) + " (" + c.LimitEvidence + ")"
+}
+
+// stepsAt counts the steps at rate and those of them that passed.
+func (c *Capacity) stepsAt(rate float64) (passed, ran int) {
+	for _, st := range c.Steps {
+		if st.Rate == rate && !st.Interrupted {
+			ran++
+			if st.Pass {
+				passed++
+			}
+		}
+	}
+	return passed, ran
 }
 
 func limitWords(limit string) string {

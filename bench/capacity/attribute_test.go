@@ -46,6 +46,10 @@ func TestAnswer(t *testing.T) {
 	if got := c.Answer(); got != want {
 		t.Errorf("Answer = %q\nwant     %q", got, want)
 	}
+	c.Steps = []results.CapacityStep{{Rate: 3100, Pass: true}, {Rate: 3300}, {Rate: 3100, Repeat: 2}, {Rate: 3100, Repeat: 3, Pass: true}}
+	if got, says := c.Answer(), "max 3,100 writes/s at p99 ≤ 10.0 ms (2 of 3 steps there passed) — limited"; !strings.HasPrefix(got, says) {
+		t.Errorf("Answer = %q\nwant it to begin %q", got, says)
+	}
 	c.Interrupted, c.Converged = true, false
 	if got := c.Answer(); !strings.Contains(got, "so far (interrupted") {
 		t.Errorf("interrupted: %q", got)

@@ -74,10 +74,7 @@ func Run(ctx context.Context, o Options) (*results.Capacity, error) {
 	created := o.Out == "" || os.IsNotExist(statErr)
 	c := &results.Capacity{ZkbenchVersion: bench.Version(), Profile: o.Name, Started: time.Now().UTC(),
 		Target: o.Plan.Value("target"), Workload: o.Plan.Value("workload"), SLA: o.SLA,
-		Resolution: o.Search.Resolution, Prediction: prediction}
-	if c.Resolution == 0 {
-		c.Resolution = DefaultResolution
-	}
+		Resolution: cmp.Or(o.Search.Resolution, DefaultResolution), Repeats: cmp.Or(o.Search.Repeats, DefaultRepeats), Prediction: prediction}
 	sink := o.Sink
 	if sink == nil {
 		sink = quiet{}
@@ -105,7 +102,12 @@ func Run(ctx context.Context, o Options) (*results.Capacity, error) {
 			return results.CapacityStep{}, err
 		}
 		st := StepOf(res, rate, clients, o.SLA)
-		st.Dir = dir
+		st.Dir, st.Repeat = dir, 1
+		for _, prev := range c.Steps {
+			if prev.Rate == rate {
+				st.Repeat++
+			}
+		}
 		if op := mainOp(res); op.Hlog != "" {
 			st.Hlog = filepath.Join(dir, op.Hlog)
 		}
@@ -159,8 +161,12 @@ func stepLine(n int, st results.CapacityStep) string {
 	if !st.Pass {
 		verdict = "fail: " + st.Why
 	}
-	return fmt.Sprintf("step %d: %s ops/s offered (%d clients), %.0f achieved, p99 %s, CPU %.0f%%: %s",
-		n, thousands(st.Rate), st.Clients, st.AchievedOpsS, table.Micros(st.P99Us), st.CPUPct, verdict)
+	again := ""
+	if st.Repeat > 1 {
+		again = fmt.Sprintf(", again (%d)", st.Repeat)
+	}
+	return fmt.Sprintf("step %d: %s ops/s offered%s (%d clients), %.0f achieved, p99 %s, CPU %.0f%%: %s",
+		n, thousands(st.Rate), again, st.Clients, st.AchievedOpsS, table.Micros(st.P99Us), st.CPUPct, verdict)
 }
 
 type quiet struct{}

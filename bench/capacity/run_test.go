@@ -52,7 +52,7 @@ func TestStepMeetsOfferedRate(t *testing.T) {
 	// end before the rate misses by 1%.
 	sla := results.CapacitySLA{Percentile: 99, MaxUs: 3_600_000_000, MinAchieved: MinAchieved}
 	c, err := Run(context.Background(), Options{Plan: memoryPlan(t), Name: "quick", Out: out, SLA: sla,
-		StepDuration: 5 * time.Second, Warmup: 200 * time.Millisecond, Search: Search{Start: 1000, Max: 1000}})
+		StepDuration: 5 * time.Second, Warmup: 200 * time.Millisecond, Search: Search{Start: 1000, Max: 1000, Repeats: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

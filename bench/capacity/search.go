@@ -29,6 +29,13 @@ const MinAchieved = results.MinAchievedShare
 // and the first failing rate: 5% of the passing one.
 const DefaultResolution = 0.05
 
+// DefaultRepeats is how many steps at the maximum decide it: near the
+// knee one step's percentile swings by orders of magnitude between runs
+// of the same rate (a stall that a run happens to catch leaves a backlog
+// the little headroom drains slowly), so one lucky step must not make
+// the answer.
+const DefaultRepeats = 3
+
 // Stepper measures one offered rate, judged against the search's SLA. An
 // error wrapping context.Canceled or bench.ErrInterrupted with a step
 // whose Interrupted is set keeps that step in the record but ends the
@@ -48,6 +55,10 @@ type Search struct {
 	// Resolution is the bisection's stopping width relative to the
 	// passing rate; 0 means DefaultResolution.
 	Resolution float64
+	// Repeats is how many steps at the candidate maximum decide it, the
+	// step that made it the candidate among them: it stands when most of
+	// them pass. 0 means DefaultRepeats; 1 lets a single step decide.
+	Repeats int
 }
 
 // Outcome is what a search found.
@@ -103,9 +114,21 @@ func (s Search) Run(ctx context.Context, measure Stepper, onStep func(results.Ca
 		return st.Pass, nil
 	}
 	lo, hi, err := s.bracket(try)
-	if err == nil && lo > 0 && hi > 0 {
-		lo, hi, err = bisect(lo, hi, res, try)
-		o.Converged = err == nil
+	for err == nil && lo > 0 {
+		if hi > 0 {
+			if lo, hi, err = bisect(lo, hi, res, try); err != nil {
+				break
+			}
+		}
+		var held bool
+		if held, err = s.confirm(lo, try); err != nil || held {
+			o.Converged = err == nil && hi > 0
+			break
+		}
+		// Most steps at lo failed: it is the knee's side now, and the
+		// search goes on below it.
+		hi = lo
+		lo, err = s.below(hi, o.Steps, try)
 	}
 	o.Max = lo
 	o.Knee = kneeIndex(o.Steps, lo)
@@ -113,6 +136,56 @@ func (s Search) Run(ctx context.Context, measure Stepper, onStep func(results.Ca
 		err = stepErr
 	}
 	return o, err
+}
+
+// confirm measures rate, whose first step passed, until most of
+// Repeats steps agree.
+func (s Search) confirm(rate float64, try func(float64) (bool, error)) (bool, error) {
+	n := s.Repeats
+	if n <= 0 {
+		n = DefaultRepeats
+	}
+	need := n/2 + 1
+	passes, fails := 1, 0
+	for passes < need && fails <= n-need {
+		pass, err := try(rate)
+		if err != nil {
+			return false, err
+		}
+		if pass {
+			passes++
+		} else {
+			fails++
+		}
+	}
+	return passes >= need, nil
+}
+
+// below is the next candidate under hi, a rate that failed its
+// confirmation: the highest rate under it whose step passed, else the
+// first passing one halving down from it (0 when none down to Min does).
+func (s Search) below(hi float64, steps []results.CapacityStep, try func(float64) (bool, error)) (float64, error) {
+	lo := 0.0
+	for _, st := range steps {
+		if st.Pass && st.Rate < hi {
+			lo = max(lo, st.Rate)
+		}
+	}
+	for rate := hi; lo == 0; {
+		next := roundRate(rate / 2)
+		if next >= rate || next < max(s.Min, 1) {
+			return 0, nil
+		}
+		rate = next
+		pass, err := try(rate)
+		if err != nil {
+			return 0, err
+		}
+		if pass {
+			return rate, nil
+		}
+	}
+	return lo, nil
 }
 
 // bracket finds a passing rate lo and a failing one hi: doubling from

@@ -3,6 +3,7 @@ package capacity
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -66,6 +67,65 @@ func TestSearchFindsKnee(t *testing.T) {
 			}
 			if len(o.Steps) != f.steps || len(o.Steps) > 16 {
 				t.Errorf("%d steps recorded of %d run", len(o.Steps), f.steps)
+			}
+		})
+	}
+}
+
+// flakyTarget passes every rate up to its knee, except where lucky or
+// unlucky lists the verdicts of a rate's first steps, in order: a stall
+// caught or missed, as near a real knee.
+type flakyTarget struct {
+	knee     float64
+	verdicts map[float64][]bool
+	rates    []float64
+}
+
+func (f *flakyTarget) measure(_ context.Context, rate float64) (results.CapacityStep, error) {
+	f.rates = append(f.rates, rate)
+	pass := rate <= f.knee
+	if v := f.verdicts[rate]; len(v) > 0 {
+		pass, f.verdicts[rate] = v[0], v[1:]
+	}
+	return results.CapacityStep{Rate: rate, Pass: pass}, nil
+}
+
+func TestSearchConfirmsTheMaximum(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		search   Search
+		knee     float64
+		verdicts map[float64][]bool
+		max      float64
+		rates    []float64
+	}{
+		{name: "steady", search: Search{Start: 1000}, knee: 2900,
+			max: 2875, rates: []float64{1000, 2000, 4000, 3000, 2500, 2750, 2875, 2875}},
+		{name: "one of three fails", search: Search{Start: 1000}, knee: 2900, verdicts: map[float64][]bool{2875: {true, false}},
+			max: 2875, rates: []float64{1000, 2000, 4000, 3000, 2500, 2750, 2875, 2875, 2875}},
+		{name: "a lucky step is not the answer", search: Search{Start: 1000}, knee: 2800, verdicts: map[float64][]bool{2875: {true}},
+			max: 2750, rates: []float64{1000, 2000, 4000, 3000, 2500, 2750, 2875, 2875, 2875, 2750}},
+		{name: "lucky in the ramp, above the knee", search: Search{Start: 1000}, knee: 3000, verdicts: map[float64][]bool{4000: {true}},
+			max: 3000, rates: []float64{1000, 2000, 4000, 8000, 6000, 5000, 4500, 4250, 4125, 4000, 4000, 3000, 3500, 3250, 3125, 3000}},
+		{name: "one step decides", search: Search{Start: 1000, Repeats: 1}, knee: 2800, verdicts: map[float64][]bool{2875: {true}},
+			max: 2875, rates: []float64{1000, 2000, 4000, 3000, 2500, 2750, 2875}},
+		{name: "the start fails its confirmation", search: Search{Start: 1000, Min: 1}, knee: 600, verdicts: map[float64][]bool{1000: {true}},
+			max: 594, rates: []float64{1000, 2000, 1500, 1250, 1125, 1063, 1032, 1000, 1000, 500, 750, 625, 563, 594, 610, 594}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &flakyTarget{knee: tc.knee, verdicts: tc.verdicts}
+			o, err := tc.search.Run(context.Background(), f.measure, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Max != tc.max || !o.Converged {
+				t.Errorf("max %v converged %v, want %v converged", o.Max, o.Converged, tc.max)
+			}
+			if !slices.Equal(f.rates, tc.rates) {
+				t.Errorf("rates %v\nwant  %v", f.rates, tc.rates)
+			}
+			if o.Knee < 0 || o.Steps[o.Knee].Pass || o.Steps[o.Knee].Rate <= o.Max {
+				t.Errorf("knee step %d of %+v", o.Knee, o.Steps)
 			}
 		})
 	}

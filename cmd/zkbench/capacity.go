@@ -28,6 +28,7 @@ func runCapacity(args []string, stdout, stderr io.Writer) error {
 	pct := fs.String("percentile", "99", "the SLA's percentile: 99 or 99.9")
 	step := fs.Duration("step", 5*time.Second, "each step's measured phase (its warm-up: --warmup, 2s unless given)")
 	start := fs.Float64("start-rate", 500, "the first offered rate, ops/s: doubled until a step fails, then bisected")
+	repeats := fs.Int("repeats", capacity.DefaultRepeats, "steps at the candidate maximum: it stands when most of them pass")
 	predict := fs.String("predict-from", "", "a probe folder (zkbench probe --dir LOGDIR): predict the disk-bound ceiling from its syncs")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -41,8 +42,8 @@ func runCapacity(args []string, stdout, stderr io.Writer) error {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	case fs.Changed("rate") || fs.Changed("duration"):
 		return usagef("--rate and --duration are each step's, set by the search: use --start-rate and --step")
-	case *start <= 0 || *step <= 0:
-		return usagef("--start-rate and --step: want more than 0")
+	case *start <= 0 || *step <= 0 || *repeats <= 0:
+		return usagef("--start-rate, --step and --repeats: want more than 0")
 	}
 	p, err := profiles.Load(o.profile)
 	if err != nil {
@@ -73,7 +74,7 @@ func runCapacity(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	sink := newProgress(stderr, "capacity", o.progress)
 	c, err := capacity.Run(ctx, capacity.Options{Plan: plan, Name: p.Name, Out: out, SLA: sla, StepDuration: *step,
-		Warmup: warmup, Clients: clients, Search: capacity.Search{Start: *start, Min: 1, Max: 200000},
+		Warmup: warmup, Clients: clients, Search: capacity.Search{Start: *start, Min: 1, Max: 200000, Repeats: *repeats},
 		PredictFrom: *predict, Members: servers, RecordBytes: int(vs) + capacity.RecordOverhead, Sink: sink})
 	sink.Close()
 	if c != nil {

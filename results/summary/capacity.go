@@ -20,7 +20,11 @@ func Capacity(w io.Writer, c *results.Capacity, out string) {
 		if !st.Pass {
 			verdict = "fail: " + st.Why
 		}
-		rows = append(rows, []string{strconv.Itoa(i + 1), results.Thousands(st.Rate), strconv.Itoa(st.Clients), results.Thousands(st.AchievedOpsS),
+		offered := results.Thousands(st.Rate)
+		if st.Repeat > 1 {
+			offered += fmt.Sprintf(" (%d)", st.Repeat)
+		}
+		rows = append(rows, []string{strconv.Itoa(i + 1), offered, strconv.Itoa(st.Clients), results.Thousands(st.AchievedOpsS),
 			table.Micros(st.P50Us), table.Micros(st.P99Us), table.Micros(st.P999Us), itoa(st.Errors),
 			fmt.Sprintf("%.0f%% (%.0f%%)", st.CPUPct, st.ProcCPUPct), pct(st.DiskUtilPct, 1), pct(st.SyncShare, 100), orDash(st.TxnsPerSync), verdict})
 	}
