@@ -247,7 +247,7 @@ func probeCheckDirs(cfg *fsprobe.Config) ([]device.Facts, error) {
 		}
 		facts[i] = df
 		if df.TotalBytes > 0 && df.FreeBytes < uint64(need) {
-			return nil, usagef("--dir %s: %s free, the probe needs %s (--count × --block-size, --pre-alloc-size, --bandwidth-size, --background-write file and a 64MiB margin)",
+			return nil, usagef("--dir %s: %s free, the probe needs %s (--writers × (--count × --block-size, 8× for a batch case, + --pre-alloc-size), --bandwidth-size, --background-write file and a 64MiB margin)",
 				dir, size.Human(int64(df.FreeBytes)), size.Human(need))
 		}
 	}

@@ -156,6 +156,8 @@ func TestProbeNotEnoughSpace(t *testing.T) {
 		{"--count", "100000"}, // 230 MB of blocks
 		{"--count", "10", "--bandwidth-size", "1GiB"},
 		{"--count", "10", "--background-write", "1MiB", "--bandwidth-size", "0"},
+		// 64 logs of 1,000 18,400-byte blocks: 1.2 GB; one writer's would fit.
+		{"--count", "1000", "--bandwidth-size", "0", "--pre-alloc-size", "1MiB", "--writers", "1,64"},
 	} {
 		code, _, stderr := runCLI(t, append([]string{"probe", "--dir", "/small", "--out", t.TempDir()}, args...)...)
 		if code != exitUsage || !strings.Contains(stderr, "--dir /small: 100MiB free, the probe needs") {
