@@ -8,7 +8,11 @@
 // way ZooKeeper's FilePadding extends a log (one PreAllocSize step when
 // less than 4 KiB is left), with the engine's own disk.Extend, and synced
 // and timed with the engine's disk.Time, so that a probe's numbers and a
-// run's fsync numbers mean the same thing. Optionally a second writer streams
+// run's fsync numbers mean the same thing. With several writers, as many
+// scratch logs in the same directory are appended and synced at once, the
+// way the members of an ensemble on one machine share its device; and the
+// concurrent cases run again with larger blocks, the cost of a sync that
+// carries a batch of records. Optionally a second writer streams
 // large writes into the same directory, as a snapshot does, to show what a
 // snapshot on the log's device costs. A sequential-bandwidth pass ends the
 // probe of each directory.
@@ -49,6 +53,13 @@ const (
 	DefaultPreAllocSize = 64 << 20
 	// DefaultBandwidthSize is how much the bandwidth pass writes.
 	DefaultBandwidthSize = 256 << 20
+	// DefaultBatchFactor makes the batch block 8 records: about the
+	// batch a member's group commit carries at the rates where a disk
+	// like a virtio one meets a 10 ms SLA (say 20,000 writes/s and syncs
+	// of 400 µs).
+	DefaultBatchFactor = 8
+	// MaxWriters bounds Writers: each writer is a goroutine and a file.
+	MaxWriters = 64
 )
 
 const (
@@ -79,6 +90,17 @@ type Config struct {
 	// PreAllocSize is the preallocation step. 0 disables preallocation, as
 	// in ZooKeeper.
 	PreAllocSize int64
+	// Writers are the numbers of writers each combination runs with, one
+	// case per number: 1 is one scratch log, as one ZooKeeper server
+	// writes its own; W > 1 is W scratch logs in the same directory, each
+	// appended and synced Count times the same way, all at once, as the
+	// W members of an ensemble on one machine do. Empty means 1.
+	Writers []int
+	// BatchFactor, when positive, runs every concurrent case (Writers >
+	// 1) a second time with blocks BatchFactor times BlockSize: what a
+	// sync costs when it carries a batch of records, which the capacity
+	// model needs and the sequential-bandwidth pass does not tell.
+	BatchFactor int
 	// Background, when positive, runs every combination a second time with
 	// a concurrent writer streaming this many bytes per second into the
 	// same directory, the way a snapshot does.
@@ -133,20 +155,26 @@ type Result struct {
 	Bandwidth []Bandwidth // one per directory, unless BandwidthSize is 0
 }
 
-// Case is one (directory, sync method, preallocation mode, background)
-// combination: one scratch log written and synced Count times.
+// Case is one (directory, sync method, preallocation mode, background,
+// writers, block) combination: Writers scratch logs, each written and
+// synced Config.Count times, all at once.
 type Case struct {
 	Dir          string
 	Sync         disk.SyncMethod
 	Prealloc     disk.PreallocMode
 	PreAllocSize int64
 	BlockSize    int
+	// Writers is the number of scratch logs appended and synced at once.
+	Writers int
+	// Batch means BlockSize is Config.BatchFactor × Config.BlockSize.
+	Batch bool
 	// Background is the target rate of the concurrent writer in bytes per
 	// second; 0 means none.
 	Background int64
 
-	// Count is the number of blocks written and made durable: Config.Count
-	// unless the case failed or was interrupted.
+	// Count is the number of blocks written and made durable, all writers
+	// together: Writers × Config.Count unless the case failed or was
+	// interrupted.
 	Count   int
 	Start   time.Time
 	Elapsed time.Duration // of the whole write loop, extensions included
@@ -155,6 +183,7 @@ type Case struct {
 	// itself (which is the sync); for none the plain buffered write, the
 	// floor the others are measured against.
 	Latency *hdrhistogram.Histogram
+	// With several writers it holds every writer's syncs.
 	// LatencyNanos holds the same values in nanoseconds (1 ns to 60 s, 3
 	// significant digits), for syncs too fast for microseconds: tmpfs, or
 	// a comparison with fio, which reports nanoseconds.
@@ -166,7 +195,7 @@ type Case struct {
 	// syncs.
 	Extends Extends
 	// FileSize is the scratch file's length at the end, preallocation
-	// included.
+	// included; with several writers, the longest one's.
 	FileSize int64
 	// BackgroundBytes were written by the concurrent writer while this case
 	// measured, in BackgroundSyncs syncs.
@@ -178,16 +207,24 @@ type Case struct {
 }
 
 // Name is "fdatasync/zookeeper", plus "+background" for a case with the
-// concurrent writer.
+// concurrent writer, " ×3" for three writers and the block size, as in
+// " 18400B", for a batch case.
 func (c Case) Name() string {
 	n := c.Sync.String() + "/" + c.Prealloc.String()
 	if c.Background > 0 {
 		n += "+background"
 	}
+	if c.Writers > 1 {
+		n += fmt.Sprintf(" ×%d", c.Writers)
+	}
+	if c.Batch {
+		n += fmt.Sprintf(" %dB", c.BlockSize)
+	}
 	return n
 }
 
-// IOPS is the number of durable writes per second the case achieved.
+// IOPS is the number of durable writes per second the case achieved, all
+// writers together.
 func (c Case) IOPS() float64 {
 	if c.Elapsed <= 0 {
 		return 0
@@ -241,6 +278,34 @@ func (c *Config) syncs() []disk.SyncMethod {
 	return c.Syncs
 }
 
+func (c *Config) writers() []int {
+	if len(c.Writers) == 0 {
+		return []int{1}
+	}
+	return c.Writers
+}
+
+// blocks are the block sizes a case with w writers runs with.
+func (c *Config) blocks(w int) []int {
+	if w > 1 && c.BatchFactor > 0 {
+		return []int{c.BlockSize, c.BlockSize * c.BatchFactor}
+	}
+	return []int{c.BlockSize}
+}
+
+// Planned is how many cases a probe with c measures.
+func (c *Config) Planned() int {
+	n := 0
+	for _, w := range c.writers() {
+		n += len(c.blocks(w))
+	}
+	n *= len(c.Dirs) * len(c.syncs()) * len(c.preallocs())
+	if c.Background > 0 {
+		n *= 2
+	}
+	return n
+}
+
 func (c *Config) preallocs() []disk.PreallocMode {
 	if len(c.Preallocs) == 0 {
 		return []disk.PreallocMode{disk.PreallocZooKeeper}
@@ -259,8 +324,15 @@ func (c *Config) validate() error {
 		return fmt.Errorf("fsprobe: count %d: must be positive", c.Count)
 	case int64(c.Count) > math.MaxInt64/int64(c.BlockSize):
 		return fmt.Errorf("fsprobe: %d blocks of %d bytes overflow", c.Count, c.BlockSize)
-	case c.PreAllocSize < 0 || c.Background < 0 || c.BandwidthSize < 0:
+	case c.PreAllocSize < 0 || c.Background < 0 || c.BandwidthSize < 0 || c.BatchFactor < 0:
 		return errors.New("fsprobe: negative size")
+	case c.BatchFactor > 0 && int64(c.Count) > math.MaxInt64/int64(c.BlockSize)/int64(c.BatchFactor)/MaxWriters:
+		return fmt.Errorf("fsprobe: %d blocks of %d×%d bytes overflow", c.Count, c.BatchFactor, c.BlockSize)
+	}
+	for _, w := range c.writers() {
+		if w < 1 || w > MaxWriters {
+			return fmt.Errorf("fsprobe: %d writers: want 1 to %d", w, MaxWriters)
+		}
 	}
 	for _, m := range c.syncs() {
 		if m < disk.SyncFdatasync || m > disk.SyncNone {
@@ -276,19 +348,26 @@ func (c *Config) validate() error {
 }
 
 // SpaceNeeded is the free space a probe with c needs in each directory:
-// the scratch log (its data plus at most one preallocation step and the
-// 4 KiB margin ahead of it), the bandwidth file, the background writer's
-// file and a margin. Runs follow each other, but the sum is asked for, to
-// leave the file system room for its own metadata.
+// the scratch logs of its largest case (each log's data plus at most one
+// preallocation step and the 4 KiB margin ahead of it, times its
+// writers), the bandwidth file, the background writer's file and a
+// margin. Runs follow each other, but the sum is asked for, to leave the
+// file system room for its own metadata.
 func (c *Config) SpaceNeeded() int64 {
-	logFile := int64(c.Count) * int64(c.BlockSize)
+	var pad int64
 	for _, m := range c.preallocs() {
 		if m != disk.PreallocNone && c.PreAllocSize > 0 {
-			logFile += c.PreAllocSize + padMargin
+			pad = c.PreAllocSize + padMargin
 			break
 		}
 	}
-	n := logFile + c.BandwidthSize + spaceMargin
+	var logs int64
+	for _, w := range c.writers() {
+		for _, b := range c.blocks(w) {
+			logs = max(logs, int64(w)*(int64(c.Count)*int64(b)+pad))
+		}
+	}
+	n := logs + c.BandwidthSize + spaceMargin
 	if c.Background > 0 {
 		n += backgroundFileLimit
 	}
@@ -395,7 +474,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			return Result{}, err
 		}
 	}
-	p := &prober{cfg: cfg, fsys: fsys, block: randomBytes(cfg.BlockSize, 1), time: cfg.timer()}
+	p := &prober{cfg: cfg, fsys: fsys, time: cfg.timer()}
 	res := Result{Start: time.Now()}
 
 	rates := []int64{0}
@@ -405,12 +484,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	for _, dir := range cfg.Dirs {
 		for _, sm := range cfg.syncs() {
 			for _, pm := range cfg.preallocs() {
-				for _, rate := range rates {
+				for _, s := range cfg.specs(dir, sm, pm, rates) {
 					if ctx.Err() != nil {
 						res.Elapsed = time.Since(res.Start)
 						return res, ctx.Err()
 					}
-					r := p.probeCase(ctx, dir, sm, pm, rate)
+					r := p.probeCase(ctx, s)
 					res.Cases = append(res.Cases, r)
 					if cfg.OnCase != nil {
 						cfg.OnCase(r)
@@ -431,10 +510,34 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 }
 
 type prober struct {
-	cfg   Config
-	fsys  disk.FS
-	block []byte
-	time  Timer
+	cfg  Config
+	fsys disk.FS
+	time Timer
+}
+
+// spec is one case to measure.
+type spec struct {
+	dir      string
+	sync     disk.SyncMethod
+	prealloc disk.PreallocMode
+	rate     int64 // of the background writer; 0: none
+	writers  int
+	block    int
+	batch    bool
+}
+
+// specs are the cases of one (directory, sync, prealloc) combination: per
+// background rate, per writer count, the block and the batch block.
+func (c *Config) specs(dir string, sm disk.SyncMethod, pm disk.PreallocMode, rates []int64) []spec {
+	var out []spec
+	for _, rate := range rates {
+		for _, w := range c.writers() {
+			for i, b := range c.blocks(w) {
+				out = append(out, spec{dir: dir, sync: sm, prealloc: pm, rate: rate, writers: w, block: b, batch: i > 0})
+			}
+		}
+	}
+	return out
 }
 
 // randomBytes returns n bytes of seeded noise. Incompressible data keeps
@@ -449,8 +552,10 @@ func randomBytes(n int, seed uint64) []byte {
 	return b
 }
 
-// caseSink records the syncs of one case and sums its extensions.
+// caseSink records the syncs of one case and sums its extensions; its
+// writers share it.
 type caseSink struct {
+	mu      sync.Mutex
 	rec     *hlog.Recorder
 	nanos   *hdrhistogram.Histogram
 	extends *Extends
@@ -467,37 +572,59 @@ func newNanosHistogram() *hdrhistogram.Histogram {
 func (s *caseSink) Synced(e disk.SyncEvent) { s.record(e.Start.Add(e.Duration), e.Duration) }
 
 func (s *caseSink) record(end time.Time, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.rec.Record(end, d)
 	_ = s.nanos.RecordValue(int64(max(0, min(d, maxNanos))))
 }
 
 func (s *caseSink) Extended(e disk.ExtendEvent) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.extends.Count++
 	s.extends.Total += e.Duration
 	s.extends.Max = max(s.extends.Max, e.Duration)
 }
 
-// probeCase is one combination: create the scratch file, start the background
-// writer if asked, write and sync Count blocks, clean up.
-func (p *prober) probeCase(ctx context.Context, dir string, sm disk.SyncMethod, pm disk.PreallocMode, rate int64) (r Case) {
+// scratch is one writer's log: its file and where it stands.
+type scratch struct {
+	name            string
+	f               disk.File
+	written, padded int64
+	count           int
+	err             error
+}
+
+// probeCase is one combination: create the scratch files, start the
+// background writer if asked, write and sync Count blocks into each file
+// from a goroutine of its own, clean up. Every file is removed, whatever
+// happened.
+func (p *prober) probeCase(ctx context.Context, s spec) (r Case) {
 	r = Case{
-		Dir: dir, Sync: sm, Prealloc: pm, PreAllocSize: p.cfg.PreAllocSize, BlockSize: p.cfg.BlockSize,
-		Background: rate, Latency: hlog.NewHistogram(), LatencyNanos: newNanosHistogram(),
+		Dir: s.dir, Sync: s.sync, Prealloc: s.prealloc, PreAllocSize: p.cfg.PreAllocSize, BlockSize: s.block,
+		Writers: s.writers, Batch: s.batch, Background: s.rate, Latency: hlog.NewHistogram(), LatencyNanos: newNanosHistogram(),
 	}
-	name, f, err := createScratch(p.fsys, dir, sm == disk.SyncODsync)
-	if err != nil {
-		r.Err = fmt.Errorf("create scratch file in %s: %w", dir, err)
-		return r
-	}
+	logs := make([]*scratch, 0, s.writers)
 	defer func() {
-		if err := closeAndRemove(p.fsys, f, name); err != nil && r.Err == nil {
-			r.Err = err
+		for _, l := range logs {
+			if err := closeAndRemove(p.fsys, l.f, l.name); err != nil && r.Err == nil {
+				r.Err = err
+			}
 		}
 	}()
+	for range s.writers {
+		name, f, err := createScratch(p.fsys, s.dir, s.sync == disk.SyncODsync)
+		if err != nil {
+			r.Err = fmt.Errorf("create scratch file in %s: %w", s.dir, err)
+			return r
+		}
+		logs = append(logs, &scratch{name: name, f: f})
+	}
 
 	var bg *background
-	if rate > 0 {
-		if bg, err = startBackground(ctx, p.fsys, dir, rate); err != nil {
+	if s.rate > 0 {
+		var err error
+		if bg, err = startBackground(ctx, p.fsys, s.dir, s.rate); err != nil {
 			r.Err = err
 			return r
 		}
@@ -523,27 +650,19 @@ func (p *prober) probeCase(ctx context.Context, dir string, sm disk.SyncMethod, 
 	if bg != nil {
 		bgBytes0, bgSyncs0 = bg.bytes.Load(), bg.syncs.Load()
 	}
-	step := p.cfg.PreAllocSize
-	if pm == disk.PreallocNone {
-		step = 0
-	}
-	var written, padded int64
-	for r.Count < p.cfg.Count {
-		if ctx.Err() != nil {
-			r.Interrupted = true
-			break
-		}
-		if err := p.appendBlock(f, sm, pm, step, &written, &padded, sink); err != nil {
-			r.Err = err
-			break
-		}
-		r.Count++
-	}
+	p.write(ctx, s, logs, sink)
 	end := time.Now()
 	rec.Finish(end)
 	r.Elapsed = end.Sub(r.Start)
 	r.Latency, r.Intervals = rec.Total(), rec.Intervals()
-	r.FileSize = max(written, padded)
+	for _, l := range logs {
+		r.Count += l.count
+		r.FileSize = max(r.FileSize, l.written, l.padded)
+		if l.err != nil && r.Err == nil {
+			r.Err = l.err
+		}
+	}
+	r.Interrupted = r.Err == nil && r.Count < s.writers*p.cfg.Count
 	if bg != nil {
 		r.BackgroundBytes = bg.bytes.Load() - bgBytes0
 		r.BackgroundSyncs = int(bg.syncs.Load() - bgSyncs0)
@@ -551,28 +670,59 @@ func (p *prober) probeCase(ctx context.Context, dir string, sm disk.SyncMethod, 
 	return r
 }
 
+// write runs the case's writers, one goroutine each, until each has
+// written Count blocks, one fails (which stops the others) or ctx ends.
+func (p *prober) write(ctx context.Context, s spec, logs []*scratch, sink *caseSink) {
+	step := p.cfg.PreAllocSize
+	if s.prealloc == disk.PreallocNone {
+		step = 0
+	}
+	// Every writer appends the same bytes, as every member logs the same
+	// txns.
+	block := randomBytes(s.block, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, l := range logs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for l.count < p.cfg.Count && ctx.Err() == nil {
+				if err := p.appendBlock(l, block, s.sync, s.prealloc, step, sink); err != nil {
+					l.err = err
+					cancel()
+					return
+				}
+				l.count++
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 // appendBlock is one record of a log: extend the file the way ZooKeeper does
 // (before the write, untimed), write the block, make it durable (timed).
-func (p *prober) appendBlock(f disk.File, sm disk.SyncMethod, pm disk.PreallocMode, step int64, written, padded *int64, sink *caseSink) error {
-	if size := padTo(*written, *padded, step); size != *padded {
+func (p *prober) appendBlock(l *scratch, block []byte, sm disk.SyncMethod, pm disk.PreallocMode, step int64, sink *caseSink) error {
+	f := l.f
+	if size := padTo(l.written, l.padded, step); size != l.padded {
 		// Never extend over bytes already written: PreallocZero would
 		// overwrite them.
-		if err := disk.Extend(f, pm, max(*padded, *written), size, sink); err != nil {
+		if err := disk.Extend(f, pm, max(l.padded, l.written), size, sink); err != nil {
 			return err
 		}
-		*padded = size
+		l.padded = size
 	}
-	n := int64(len(p.block))
+	n := int64(len(block))
 	switch sm {
 	case disk.SyncODsync, disk.SyncNone:
 		// The write is the sync (O_DSYNC) or there is none: time the write.
-		start, d, err := p.time(func() error { _, err := f.Write(p.block); return err })
+		start, d, err := p.time(func() error { _, err := f.Write(block); return err })
 		if err != nil {
 			return fmt.Errorf("write %s: %w", f.Name(), err)
 		}
 		sink.record(start.Add(d), d)
 	default:
-		if _, err := f.Write(p.block); err != nil {
+		if _, err := f.Write(block); err != nil {
 			return fmt.Errorf("write %s: %w", f.Name(), err)
 		}
 		// What disk.TimedFlush does, with the config's timer.
@@ -582,7 +732,7 @@ func (p *prober) appendBlock(f disk.File, sm disk.SyncMethod, pm disk.PreallocMo
 			return fmt.Errorf("%s %s: %w", sm, f.Name(), err)
 		}
 	}
-	*written += n
+	l.written += n
 	return nil
 }
 

@@ -386,6 +386,10 @@ func TestRunRejectsBadConfig(t *testing.T) {
 		{Dirs: []string{"/"}, BlockSize: 1, Count: 1, PreAllocSize: -1},
 		{Dirs: []string{"/"}, BlockSize: 1, Count: 1, Syncs: []disk.SyncMethod{9}},
 		{Dirs: []string{"/"}, BlockSize: 1, Count: 1, Preallocs: []disk.PreallocMode{-1}},
+		{Dirs: []string{"/"}, BlockSize: 1, Count: 1, Writers: []int{1, 0}},
+		{Dirs: []string{"/"}, BlockSize: 1, Count: 1, Writers: []int{65}},
+		{Dirs: []string{"/"}, BlockSize: 1, Count: 1, BatchFactor: -1},
+		{Dirs: []string{"/"}, BlockSize: 1 << 20, Count: 1 << 40, Writers: []int{3}, BatchFactor: 8},
 	} {
 		cfg.FS = fsys
 		if _, err := fsprobe.Run(context.Background(), cfg); err == nil {
@@ -406,6 +410,10 @@ func TestSpaceNeeded(t *testing.T) {
 		{fsprobe.Config{BlockSize: 2300, Count: 2000, PreAllocSize: 64 << 20, BandwidthSize: 256 << 20}, 4_600_000 + 64<<20 + pad + 256<<20 + margin},
 		{fsprobe.Config{BlockSize: 2300, Count: 100, PreAllocSize: 64 << 10, Background: 1}, 230_000 + 64<<10 + pad + 256<<20 + margin},
 		{fsprobe.Config{BlockSize: 1 << 30, Count: 1 << 20}, 1<<50 + margin}, // no loop over the writes
+		// Three logs of their own, the largest case's: the batch one.
+		{fsprobe.Config{BlockSize: 2300, Count: 100, PreAllocSize: 64 << 10, Writers: []int{1, 3}}, 3*(230_000+64<<10+pad) + margin},
+		{fsprobe.Config{BlockSize: 2300, Count: 100, PreAllocSize: 64 << 10, Writers: []int{1, 3}, BatchFactor: 8}, 3*(1_840_000+64<<10+pad) + margin},
+		{fsprobe.Config{BlockSize: 2300, Count: 100, Writers: []int{1}, BatchFactor: 8}, 230_000 + margin}, // no batch case for one writer
 	} {
 		if got := tc.cfg.SpaceNeeded(); got != tc.want {
 			t.Errorf("SpaceNeeded(%+v) = %d, want %d", tc.cfg, got, tc.want)

@@ -51,13 +51,7 @@ type Outcome struct {
 }
 
 // Planned is how many combinations the probe was to measure.
-func (r *Outcome) Planned() int {
-	n := len(r.Config.Dirs) * len(r.Config.Syncs) * len(r.Config.Preallocs)
-	if r.Config.Background > 0 {
-		n *= 2
-	}
-	return n
-}
+func (r *Outcome) Planned() int { return r.Config.Planned() }
 
 func (r *Outcome) dirIndex(dir string) int { return slices.Index(r.Config.Dirs, dir) }
 
@@ -77,7 +71,8 @@ func (r *Outcome) Failed() *Case {
 	return nil
 }
 
-// hlogName is "<dir number>-<dir base>-<sync>-<prealloc>[-bg].hlog".
+// hlogName is "<dir number>-<dir base>-<sync>-<prealloc>[-bg][-x<writers>][-<block>B].hlog",
+// the block only for a batch case.
 func (r *Outcome) hlogName(c Case) string {
 	base := strings.Map(func(r rune) rune {
 		switch {
@@ -89,6 +84,12 @@ func (r *Outcome) hlogName(c Case) string {
 	name := fmt.Sprintf("%d-%s-%s-%s", r.dirIndex(c.Dir)+1, strings.TrimLeft(base, "."), c.Sync, c.Prealloc)
 	if c.Background > 0 {
 		name += "-bg"
+	}
+	if c.Writers > 1 {
+		name += fmt.Sprintf("-x%d", c.Writers)
+	}
+	if c.Batch {
+		name += fmt.Sprintf("-%dB", c.BlockSize)
 	}
 	return name + ".hlog"
 }
@@ -102,8 +103,8 @@ func (r *Outcome) WriteFiles(dir string) error {
 			continue
 		}
 		name := r.hlogName(c)
-		comment := fmt.Sprintf("zkbench probe: latency to make a %d-byte write durable in %s with %s, preallocation %s (step %s), background %s/s",
-			c.BlockSize, strconv.Quote(c.Dir), c.Sync, c.Prealloc, size.Format(c.PreAllocSize), size.Format(c.Background))
+		comment := fmt.Sprintf("zkbench probe: latency to make a %d-byte write durable in %s with %s, preallocation %s (step %s), background %s/s, %d writer(s) at once",
+			c.BlockSize, strconv.Quote(c.Dir), c.Sync, c.Prealloc, size.Format(c.PreAllocSize), size.Format(c.Background), max(c.Writers, 1))
 		if err := hlog.WriteFile(filepath.Join(dir, name), c.Start, c.Intervals, comment); err != nil {
 			return err
 		}
@@ -123,7 +124,7 @@ func (r *Outcome) json() results.Probe {
 		Config: results.ProbeConfig{
 			Dirs: r.Config.Dirs, BlockSize: r.Config.BlockSize, Count: r.Config.Count,
 			PreAllocSize: r.Config.PreAllocSize, Background: r.Config.Background, BandwidthSize: r.Config.BandwidthSize,
-			MaxP99Us: r.MaxP99.Microseconds(),
+			MaxP99Us: r.MaxP99.Microseconds(), Writers: r.Config.writers(), BatchFactor: r.Config.BatchFactor,
 		},
 		Guidance: results.ProbeGuidance{GoodP99Us: GoodP99.Microseconds(), ZKWarningThreshMs: ZKWarningThreshold.Milliseconds()},
 		Dirs:     []results.ProbeDir{},
@@ -151,6 +152,7 @@ func (r *Outcome) json() results.Probe {
 		e := results.ProbeEntry{
 			Dir: c.Dir, Device: df.Device, FSType: df.FSType, Rotational: df.Rotational,
 			Sync: c.Sync.String(), PreallocMode: c.Prealloc.String(), BlockSize: c.BlockSize, Count: c.Count,
+			Writers: max(c.Writers, 1), Batch: c.Batch,
 			Latency:   results.PercentilesOf(c.Latency),
 			LatencyNs: results.PercentilesOf(c.LatencyNanos),
 			IOPS:      c.IOPS(), Hlog: r.hlogs[i],
@@ -177,9 +179,20 @@ func (r *Outcome) json() results.Probe {
 // which no verdict is about.
 func measuredSyncs(c Case) bool { return c.Sync != disk.SyncNone && c.Count > 0 }
 
+// judged reports whether the verdict and --max-p99 judge c: a case
+// that syncs, with one writer at the probe's block, as one ZooKeeper
+// server writes its log; the concurrent and batch cases inform the
+// capacity model. A probe without one-writer cases is judged on all.
+func (r *Outcome) judged(c Case) bool {
+	if !measuredSyncs(c) {
+		return false
+	}
+	return c.Writers <= 1 && !c.Batch || !slices.Contains(r.Config.writers(), 1)
+}
+
 // over reports whether c is above --max-p99.
 func (r *Outcome) over(c Case) bool {
-	return r.MaxP99 > 0 && measuredSyncs(c) &&
+	return r.MaxP99 > 0 && r.judged(c) &&
 		c.Latency.ValueAtQuantile(99) > r.MaxP99.Microseconds()
 }
 
@@ -188,7 +201,7 @@ func (r *Outcome) over(c Case) bool {
 func (r *Outcome) WriteTable(w io.Writer) {
 	// Text columns left, numbers right: DIR … BACKGROUND are text.
 	const textCols = 6
-	rows := [][]string{{"DIR", "DEVICE", "FS", "SYNC", "PREALLOC", "BACKGROUND", "COUNT",
+	rows := [][]string{{"DIR", "DEVICE", "FS", "SYNC", "PREALLOC", "BACKGROUND", "WRITERS", "BLOCK", "COUNT",
 		"P50 µs", "P90 µs", "P99 µs", "P99.9 µs", "MAX µs", "IOPS", "EXTENDS", ""}}
 	for _, c := range r.Result.Cases {
 		df := r.Facts[r.dirIndex(c.Dir)]
@@ -205,7 +218,7 @@ func (r *Outcome) WriteTable(w io.Writer) {
 		}
 		h := c.Latency
 		rows = append(rows, []string{c.Dir, cmp.Or(df.Device, "?"), cmp.Or(df.FSType, "?"),
-			c.Sync.String(), c.Prealloc.String(), bg, strconv.Itoa(c.Count),
+			c.Sync.String(), c.Prealloc.String(), bg, strconv.Itoa(max(c.Writers, 1)), strconv.Itoa(c.BlockSize), strconv.Itoa(c.Count),
 			strconv.FormatInt(h.ValueAtQuantile(50), 10), strconv.FormatInt(h.ValueAtQuantile(90), 10),
 			strconv.FormatInt(h.ValueAtQuantile(99), 10), strconv.FormatInt(h.ValueAtQuantile(99.9), 10),
 			strconv.FormatInt(h.Max(), 10), strconv.FormatFloat(c.IOPS(), 'f', 0, 64),
@@ -259,8 +272,8 @@ func describe(f device.Facts) string {
 }
 
 // WriteVerdict writes one verdict line per directory, judged on its worst
-// p99 among the cases that sync, and returns the cases above --max-p99,
-// worst first.
+// p99 among the cases that sync with one writer at the probe's block (see
+// judged), and returns the cases above --max-p99, worst first.
 func (r *Outcome) WriteVerdict(w io.Writer) []Case {
 	var over []Case
 	for i, dir := range r.Config.Dirs {
@@ -268,7 +281,7 @@ func (r *Outcome) WriteVerdict(w io.Writer) []Case {
 		fastest := time.Duration(math.MaxInt64) // the lowest median sync
 		for i := range r.Result.Cases {
 			c := &r.Result.Cases[i]
-			if c.Dir != dir || !measuredSyncs(*c) {
+			if c.Dir != dir || !r.judged(*c) {
 				continue
 			}
 			if worst == nil || c.Latency.ValueAtQuantile(99) > worst.Latency.ValueAtQuantile(99) {

@@ -119,13 +119,22 @@ type Prediction struct {
 	MaxRateOpsS float64 `json:"max_rate_ops_s"`
 	DiskBound   bool    `json:"disk_bound"`
 	// The model's inputs.
-	SyncP50Us    int64   `json:"sync_p50_us"`
-	SyncP99Us    int64   `json:"sync_p99_us"`
-	BandwidthMBs float64 `json:"bandwidth_mb_s"`
-	Members      int     `json:"members"`
-	SharedDevice bool    `json:"shared_device"`
-	RecordBytes  int     `json:"record_bytes"`
-	Note         string  `json:"note"`
+	SyncP50Us int64 `json:"sync_p50_us"`
+	SyncP99Us int64 `json:"sync_p99_us"`
+	// Writers is how many writers synced at once in the probe case the
+	// syncs come from: the members sharing the device, or 1 when the
+	// probe had no such case (the prediction is then optimistic). 0 in
+	// a capacity.json from before concurrent probes.
+	Writers int `json:"writers"`
+	// BatchBlockBytes is the probe's batch block and BatchSyncP50Us its
+	// median sync with the same writers; 0 when the probe has none.
+	BatchBlockBytes int     `json:"batch_block_bytes,omitempty"`
+	BatchSyncP50Us  int64   `json:"batch_sync_p50_us,omitempty"`
+	BandwidthMBs    float64 `json:"bandwidth_mb_s"`
+	Members         int     `json:"members"`
+	SharedDevice    bool    `json:"shared_device"`
+	RecordBytes     int     `json:"record_bytes"`
+	Note            string  `json:"note"`
 }
 
 // WriteFile writes c as indented JSON to path, replacing it.

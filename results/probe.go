@@ -31,6 +31,12 @@ type ProbeConfig struct {
 	BandwidthSize int64    `json:"bandwidthSize"`
 	// MaxP99Us is --max-p99; 0 means no check.
 	MaxP99Us int64 `json:"maxP99_us"`
+	// Writers are the writer counts each combination ran with; absent
+	// in a probe.json from before concurrent writers, which means [1].
+	Writers []int `json:"writers,omitempty"`
+	// BatchFactor is how many blocks the batch block of the concurrent
+	// cases holds; 0: no batch cases.
+	BatchFactor int `json:"batchFactor,omitempty"`
 }
 
 // ProbeGuidance is the advice the verdict is judged against.
@@ -59,16 +65,23 @@ type ProbeBandwidth struct {
 // ProbeEntry is one (directory, sync method, prealloc mode, background)
 // combination.
 type ProbeEntry struct {
-	Dir          string      `json:"dir"`
-	Device       string      `json:"device"`
-	FSType       string      `json:"fstype"`
-	Rotational   *bool       `json:"rotational"`
-	Sync         string      `json:"sync"`
-	PreallocMode string      `json:"preallocMode"`
-	BlockSize    int         `json:"blockSize"`
-	Count        int         `json:"count"`
-	Latency      Percentiles `json:"latency_us"`
-	IOPS         float64     `json:"iops"`
+	Dir          string `json:"dir"`
+	Device       string `json:"device"`
+	FSType       string `json:"fstype"`
+	Rotational   *bool  `json:"rotational"`
+	Sync         string `json:"sync"`
+	PreallocMode string `json:"preallocMode"`
+	BlockSize    int    `json:"blockSize"`
+	Count        int    `json:"count"`
+	// Writers is how many scratch logs were appended and synced at once;
+	// Count and Latency hold all of theirs. 0 (absent, in a probe.json
+	// from before concurrent writers) means 1: see WriterCount.
+	Writers int `json:"writers,omitempty"`
+	// Batch means BlockSize is BatchFactor × the probe's block: the cost
+	// of a sync that carries a batch of records.
+	Batch   bool        `json:"batch,omitempty"`
+	Latency Percentiles `json:"latency_us"`
+	IOPS    float64     `json:"iops"`
 	// Hlog is the combination's interval log, relative to the folder;
 	// empty when nothing was measured.
 	Hlog string `json:"hlog"`
@@ -89,6 +102,9 @@ type ProbeEntry struct {
 	Interrupted        bool         `json:"interrupted,omitempty"`
 	Error              string       `json:"error,omitempty"`
 }
+
+// WriterCount is e.Writers, 1 when absent.
+func (e ProbeEntry) WriterCount() int { return max(e.Writers, 1) }
 
 // ProbeExtends are the preallocation steps of one combination.
 type ProbeExtends struct {

@@ -25,9 +25,13 @@ import (
 // member runs ZooKeeper's group commit: a sync starts as soon as the
 // previous one ended and carries every write that arrived during it (at
 // most MaxBatch); an idle member syncs a write at once. A sync takes a
-// duration drawn from the probe's distribution, plus the batch's bytes
-// beyond the probe's block at the probe's bandwidth (shared by the
-// members whose logs are on the one device). A write commits when the
+// duration drawn from the probe's distribution (the probe's case with as
+// many writers at once as members share the device, when it has one),
+// plus what the batch's bytes beyond the probe's block cost: up to the
+// probe's batch block, the measured difference of the two blocks' median
+// syncs, in proportion; beyond it (or without a batch case) the bytes at
+// the probe's sequential bandwidth (shared by the members whose logs are
+// on the one device). A write commits when the
 // leader and a majority have synced it: its latency is the majority's
 // sync completion minus its arrival. Network, CPU and the members'
 // request processing cost nothing here: the model's ceiling is the
@@ -42,8 +46,15 @@ type Model struct {
 	// ProbeBlock is the probe's append size: the bytes its sync
 	// latencies already include.
 	ProbeBlock int
-	// BandwidthBps is the device's sequential write bandwidth, bytes/s;
-	// 0: bytes cost nothing beyond the probe's.
+	// BatchBlock is the probe's larger block (0: none) and BatchCostUs
+	// what a sync of it costs beyond one of ProbeBlock, µs (the
+	// difference of their medians, with the same writers at once): the
+	// cost of a batch's bytes up to BatchBlock.
+	BatchBlock  int
+	BatchCostUs float64
+	// BandwidthBps is the device's sequential write bandwidth, bytes/s:
+	// the cost of a batch's bytes beyond BatchBlock (or ProbeBlock); 0:
+	// they cost nothing.
 	BandwidthBps float64
 }
 
@@ -156,14 +167,40 @@ func (m Model) member(syncs *hdrhistogram.Histogram, rng *rand.Rand, writes int,
 		for k < writes && float64(k)*gap <= start && k-j < m.maxBatch() {
 			k++
 		}
-		extra := math.Max(0, float64((k-j)*m.RecordBytes-m.ProbeBlock)) * perByte
-		end := start + draw(syncs, rng) + extra
+		end := start + draw(syncs, rng) + m.extraUs((k-j)*m.RecordBytes, perByte)
 		for i := j; i < k; i++ {
 			done[i] = end
 		}
 		free, j = end, k
 	}
 	return done
+}
+
+// extraUs is what a sync of bytes costs beyond one of the probe's block:
+// up to BatchBlock the measured batch cost in proportion (a straight
+// line between the two medians the probe measured), beyond it perByte
+// µs a byte.
+func (m Model) extraUs(bytes int, perByte float64) float64 {
+	over := float64(bytes - m.ProbeBlock)
+	if over <= 0 {
+		return 0
+	}
+	if span := float64(m.BatchBlock - m.ProbeBlock); span > 0 {
+		if over <= span {
+			return m.BatchCostUs * over / span
+		}
+		return m.BatchCostUs + (over-span)*perByte
+	}
+	return over * perByte
+}
+
+// syncWriters is how many members sync on one device at once: all of
+// them when their logs share it, else each alone.
+func (m Model) syncWriters() int {
+	if m.SharedDevice {
+		return m.members()
+	}
+	return 1
 }
 
 // draw is one sync latency (µs) from h, by its inverse distribution.
@@ -173,16 +210,47 @@ func draw(h *hdrhistogram.Histogram, rng *rand.Rand) float64 {
 
 // PredictFromProbe reads a probe folder, picks the ZooKeeper-pattern
 // case (fdatasync, zookeeper preallocation) of the directory on the log
-// dir's mount (or the only directory probed), and predicts the ceiling.
+// dir's mount (or the only directory probed) with as many writers at
+// once as members share the device (else the one-writer case, which the
+// note calls optimistic), and its batch case, and predicts the ceiling.
 func PredictFromProbe(dir, logDir string, m Model) (*results.Prediction, error) {
 	doc, err := results.ReadProbe(filepath.Join(dir, results.ProbeFile))
 	if err != nil {
 		return nil, err
 	}
-	e, pd, err := pickCase(doc, logDir)
+	m.SharedDevice = true // the members' logs under one parent: one device
+	pc, err := pickCase(doc, logDir, m.syncWriters())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
+	syncs, err := readSyncs(dir, pc.base)
+	if err != nil {
+		return nil, err
+	}
+	e := pc.base
+	m.ProbeBlock = e.BlockSize
+	if pc.dir.Bandwidth != nil && pc.dir.Bandwidth.MBs > 0 {
+		m.BandwidthBps = pc.dir.Bandwidth.MBs * 1e6
+	}
+	p := &results.Prediction{Probe: dir, Dir: e.Dir, Writers: e.WriterCount(),
+		SyncP50Us: syncs.ValueAtQuantile(50), SyncP99Us: syncs.ValueAtQuantile(99)}
+	if b := pc.batch; b != nil {
+		bs, err := readSyncs(dir, *b)
+		if err != nil {
+			return nil, err
+		}
+		m.BatchBlock = b.BlockSize
+		m.BatchCostUs = math.Max(0, float64(bs.ValueAtQuantile(50)-p.SyncP50Us))
+		p.BatchBlockBytes, p.BatchSyncP50Us = b.BlockSize, bs.ValueAtQuantile(50)
+	}
+	p.MaxRateOpsS, p.DiskBound = m.Ceiling(syncs)
+	p.BandwidthMBs, p.Members, p.SharedDevice, p.RecordBytes = m.BandwidthBps/1e6, m.members(), m.SharedDevice, m.RecordBytes
+	p.Note = predictionNote(p, m)
+	return p, nil
+}
+
+// readSyncs is a probe case's syncs, from its interval log.
+func readSyncs(dir string, e results.ProbeEntry) (*hdrhistogram.Histogram, error) {
 	hs, err := hlog.ReadFile(filepath.Join(dir, e.Hlog))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
@@ -191,21 +259,20 @@ func PredictFromProbe(dir, logDir string, m Model) (*results.Prediction, error) 
 	if syncs.TotalCount() == 0 {
 		return nil, fmt.Errorf("%s: %s holds no sync", dir, e.Hlog)
 	}
-	m.ProbeBlock = e.BlockSize
-	m.SharedDevice = true // the members' logs under one parent: one device
-	if pd.Bandwidth != nil && pd.Bandwidth.MBs > 0 {
-		m.BandwidthBps = pd.Bandwidth.MBs * 1e6
-	}
-	rate, bound := m.Ceiling(syncs)
-	p := &results.Prediction{Probe: dir, Dir: e.Dir, MaxRateOpsS: rate, DiskBound: bound,
-		SyncP50Us: syncs.ValueAtQuantile(50), SyncP99Us: syncs.ValueAtQuantile(99),
-		BandwidthMBs: m.BandwidthBps / 1e6, Members: m.members(), SharedDevice: m.SharedDevice, RecordBytes: m.RecordBytes}
-	p.Note = predictionNote(p, m)
-	return p, nil
+	return syncs, nil
 }
 
-// pickCase is the probe's fdatasync/zookeeper case for the log dir.
-func pickCase(doc *results.Probe, logDir string) (results.ProbeEntry, results.ProbeDir, error) {
+// probeCase is what a prediction reads from a probe: the sync case, its
+// batch case (nil when the probe has none) and its directory.
+type probeCase struct {
+	base  results.ProbeEntry
+	batch *results.ProbeEntry
+	dir   results.ProbeDir
+}
+
+// pickCase is the probe's fdatasync/zookeeper case for the log dir with
+// writers at once, else with one writer, and the batch case beside it.
+func pickCase(doc *results.Probe, logDir string, writers int) (probeCase, error) {
 	var cases []results.ProbeEntry
 	for _, e := range doc.Probes {
 		if e.Sync == "fdatasync" && e.PreallocMode == "zookeeper" && e.Hlog != "" && e.Background == 0 {
@@ -213,37 +280,52 @@ func pickCase(doc *results.Probe, logDir string) (results.ProbeEntry, results.Pr
 		}
 	}
 	if len(cases) == 0 {
-		return results.ProbeEntry{}, results.ProbeDir{}, errors.New("no fdatasync/zookeeper case without a background writer: probe with ZooKeeper's pattern")
+		return probeCase{}, errors.New("no fdatasync/zookeeper case without a background writer: probe with ZooKeeper's pattern")
 	}
-	pick := cases[0]
-	if len(cases) > 1 {
+	pickDir := cases[0].Dir
+	if slices.ContainsFunc(cases, func(e results.ProbeEntry) bool { return e.Dir != pickDir }) {
 		want := logDir
 		if want == "" {
 			want = os.TempDir() // where the members' folders go by default
 		}
 		f, err := device.Lookup(want)
 		if err != nil {
-			return results.ProbeEntry{}, results.ProbeDir{}, fmt.Errorf("several directories probed and the log dir %s cannot be looked up: %v", want, err)
+			return probeCase{}, fmt.Errorf("several directories probed and the log dir %s cannot be looked up: %v", want, err)
 		}
 		i := slices.IndexFunc(cases, func(e results.ProbeEntry) bool { return e.Mount == f.Mount })
 		if i < 0 {
-			return results.ProbeEntry{}, results.ProbeDir{}, fmt.Errorf("no probed directory is on %s's mount %s", want, f.Mount)
+			return probeCase{}, fmt.Errorf("no probed directory is on %s's mount %s", want, f.Mount)
 		}
-		pick = cases[i]
+		pickDir = cases[i].Dir
 	}
-	var pd results.ProbeDir
-	if i := slices.IndexFunc(doc.Dirs, func(d results.ProbeDir) bool { return d.Dir == pick.Dir }); i >= 0 {
-		pd = doc.Dirs[i]
+	find := func(w int, batch bool) *results.ProbeEntry {
+		i := slices.IndexFunc(cases, func(e results.ProbeEntry) bool {
+			return e.Dir == pickDir && e.WriterCount() == w && e.Batch == batch
+		})
+		if i < 0 {
+			return nil
+		}
+		return &cases[i]
 	}
-	return pick, pd, nil
+	base := find(writers, false)
+	if base == nil {
+		if base = find(1, false); base == nil {
+			return probeCase{}, fmt.Errorf("no fdatasync/zookeeper case of %s with %d writers or one: probe with --writers 1,%d", pickDir, writers, writers)
+		}
+	}
+	pc := probeCase{base: *base, batch: find(base.WriterCount(), true)}
+	if i := slices.IndexFunc(doc.Dirs, func(d results.ProbeDir) bool { return d.Dir == pickDir }); i >= 0 {
+		pc.dir = doc.Dirs[i]
+	}
+	return pc, nil
 }
 
 // predictionNote says what the prediction means and where the model
 // misses.
 func predictionNote(p *results.Prediction, m Model) string {
 	sla := fmt.Sprintf("p%v ≤ %s", m.SLA.Percentile, table.Micros(m.SLA.MaxUs))
-	base := fmt.Sprintf("group-commit model of %d members' logs on %s (sync p50 %s, p99 %s, one writer at a time)",
-		p.Members, p.Dir, table.Micros(p.SyncP50Us), table.Micros(p.SyncP99Us))
+	base := fmt.Sprintf("group-commit model of %d members' logs on %s (sync p50 %s, p99 %s, %s%s)",
+		p.Members, p.Dir, table.Micros(p.SyncP50Us), table.Micros(p.SyncP99Us), writersNote(p, m), batchNote(p))
 	switch {
 	case p.MaxRateOpsS == 0:
 		return base + ": even one write a second misses " + sla + ": the disk alone is too slow"
@@ -251,7 +333,31 @@ func predictionNote(p *results.Prediction, m Model) string {
 		return fmt.Sprintf("%s: the disk is not the limit below %s writes/s at %s", base, thousands(p.MaxRateOpsS), sla)
 	}
 	return fmt.Sprintf("%s: the disk alone holds %s writes/s at %s. The model counts only the syncs: CPU, the network and "+
-		"request processing cost nothing in it, so a box that runs out of CPU first measures less; and the probe timed one "+
-		"writer at a time, so a device that serializes the members' concurrent flushes makes it optimistic",
+		"request processing cost nothing in it, so a box that runs out of CPU first measures less",
 		base, thousands(p.MaxRateOpsS), sla)
+}
+
+// writersNote says whose syncs the model drew from.
+func writersNote(p *results.Prediction, m Model) string {
+	switch w := m.syncWriters(); {
+	case p.Writers == w && w > 1:
+		return fmt.Sprintf("%d writers at once, as the members share the device", w)
+	case w > 1:
+		return fmt.Sprintf("one writer at a time: the probe has no %d-writer case, so the prediction is optimistic "+
+			"on a device that serializes the members' concurrent flushes (probe with --writers 1,%d)", w, w)
+	}
+	return "one writer at a time"
+}
+
+// batchNote says what a batch's bytes cost in the model.
+func batchNote(p *results.Prediction) string {
+	bw := "at no cost"
+	if p.BandwidthMBs > 0 {
+		bw = fmt.Sprintf("at the sequential %.0f MB/s shared", p.BandwidthMBs)
+	}
+	if p.BatchBlockBytes == 0 {
+		return "; a batch's bytes beyond the probe's block " + bw
+	}
+	return fmt.Sprintf("; a %d-byte sync p50 %s, so a batch's bytes up to it cost in proportion, beyond it %s",
+		p.BatchBlockBytes, table.Micros(p.BatchSyncP50Us), bw)
 }

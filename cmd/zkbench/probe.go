@@ -9,8 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
-	"strings"
 	"syscall"
 	"time"
 
@@ -54,6 +52,7 @@ type probeFlags struct {
 	count         int
 	syncs         string
 	preallocs     string
+	writers       string
 	preAllocSize  size.Bytes
 	background    size.Bytes
 	bandwidthSize size.Bytes
@@ -84,6 +83,7 @@ func runProbe(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&f.count, "count", fsprobe.DefaultCount, "writes (and syncs) per combination")
 	fs.StringVar(&f.syncs, "sync", "fdatasync", "sync methods, comma-separated or all: fdatasync, fsync, odsync, none")
 	fs.StringVar(&f.preallocs, "prealloc-mode", "zookeeper", "preallocation modes, comma-separated or all: zookeeper, fallocate, zero, none")
+	fs.StringVar(&f.writers, "writers", "1,3", "writer counts, comma-separated: each combination runs with that many scratch logs synced at once (3: an ensemble's logs on one device), >1 also at 8× the block")
 	fs.Var(&f.preAllocSize, "pre-alloc-size", "preallocation step, as ZooKeeper's preAllocSize (0 = off)")
 	fs.Var(&f.background, "background-write", "bytes/s of a concurrent snapshot-like writer in the same dir; each combination runs with and without it (0 = off)")
 	fs.Var(&f.bandwidthSize, "bandwidth-size", "bytes written to measure sequential bandwidth per dir (0 = skip)")
@@ -181,6 +181,7 @@ func (f *probeFlags) config() (fsprobe.Config, error) {
 	cfg := fsprobe.Config{
 		FS: probeFS, Timer: probeTimer, Dirs: f.dirs, BlockSize: int(f.blockSize), Count: f.count,
 		PreAllocSize: int64(f.preAllocSize), Background: int64(f.background), BandwidthSize: int64(f.bandwidthSize),
+		BatchFactor: fsprobe.DefaultBatchFactor,
 	}
 	switch {
 	case len(f.dirs) == 0:
@@ -191,7 +192,7 @@ func (f *probeFlags) config() (fsprobe.Config, error) {
 		return cfg, usagef("--block-size %v is larger than %s", f.blockSize, size.Format(probeMaxBlock))
 	case f.count <= 0:
 		return cfg, usagef("--count must be at least 1, got %d", f.count)
-	case int64(f.count) > (1<<60)/int64(f.blockSize):
+	case int64(f.count) > (1<<50)/int64(f.blockSize): // 1 PiB; the batch cases write up to 8 × 64 times that
 		return cfg, usagef("--count %d × --block-size %v is more than any disk holds", f.count, f.blockSize)
 	case f.maxP99 < 0:
 		return cfg, usagef("--max-p99 must not be negative, got %v", f.maxP99)
@@ -208,41 +209,18 @@ func (f *probeFlags) config() (fsprobe.Config, error) {
 		seen[c] = true
 	}
 	var err error
-	if cfg.Syncs, err = probeParseList(f.syncs, "--sync", disk.ParseSyncMethod,
+	if cfg.Syncs, err = fsprobe.ParseNames(f.syncs, disk.ParseSyncMethod,
 		[]disk.SyncMethod{disk.SyncFdatasync, disk.SyncFsync, disk.SyncODsync, disk.SyncNone}); err != nil {
-		return cfg, err
+		return cfg, usagef("--sync: %v", err)
 	}
-	if cfg.Preallocs, err = probeParseList(f.preallocs, "--prealloc-mode", disk.ParsePreallocMode,
+	if cfg.Preallocs, err = fsprobe.ParseNames(f.preallocs, disk.ParsePreallocMode,
 		[]disk.PreallocMode{disk.PreallocZooKeeper, disk.PreallocFallocate, disk.PreallocZero, disk.PreallocNone}); err != nil {
-		return cfg, err
+		return cfg, usagef("--prealloc-mode: %v", err)
+	}
+	if cfg.Writers, err = fsprobe.ParseWriters(f.writers); err != nil {
+		return cfg, usagef("--writers: %v", err)
 	}
 	return cfg, nil
-}
-
-// probeParseList parses a comma-separated list of names, or "all".
-func probeParseList[T interface {
-	comparable
-	fmt.Stringer
-}](s, flag string, parse func(string) (T, error), all []T) ([]T, error) {
-	var out []T
-	for _, name := range strings.Split(s, ",") {
-		name = strings.TrimSpace(name)
-		if name == "all" {
-			return all, nil
-		}
-		v, err := parse(name)
-		if err != nil {
-			names := make([]string, len(all))
-			for i, a := range all {
-				names[i] = a.String()
-			}
-			return nil, usagef("%s: unknown name %q (want %s or all)", flag, name, strings.Join(names, ", "))
-		}
-		if !slices.Contains(out, v) {
-			out = append(out, v)
-		}
-	}
-	return out, nil
 }
 
 // endFolders removes what a command created and names what it could not.
@@ -269,7 +247,7 @@ func probeCheckDirs(cfg *fsprobe.Config) ([]device.Facts, error) {
 		}
 		facts[i] = df
 		if df.TotalBytes > 0 && df.FreeBytes < uint64(need) {
-			return nil, usagef("--dir %s: %s free, the probe needs %s (--count × --block-size, --pre-alloc-size, --bandwidth-size, --background-write file and a 64MiB margin)",
+			return nil, usagef("--dir %s: %s free, the probe needs %s (--writers × (--count × --block-size, 8× for a batch case, + --pre-alloc-size), --bandwidth-size, --background-write file and a 64MiB margin)",
 				dir, size.Human(int64(df.FreeBytes)), size.Human(need))
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,6 +98,11 @@ func TestProbeBadInput(t *testing.T) {
 		{"count overflows", []string{"--dir", dir, "--count", "2000000000", "--block-size", "1GiB"}, "is more than any disk holds"},
 		{"unknown sync", []string{"--dir", dir, "--sync", "fdatasync,fsnc"}, `--sync: unknown name "fsnc" (want fdatasync, fsync, odsync, none or all)`},
 		{"unknown prealloc", []string{"--dir", dir, "--prealloc-mode", "sparse"}, `--prealloc-mode: unknown name "sparse" (want zookeeper, fallocate, zero, none or all)`},
+		{"writers 0", []string{"--dir", dir, "--writers", "1,0"}, `--writers: "0" is not a writer count from 1 to 64`},
+		{"writers negative", []string{"--dir", dir, "--writers", "-1"}, `--writers: "-1" is not a writer count from 1 to 64`},
+		{"writers malformed", []string{"--dir", dir, "--writers", "abc"}, `--writers: "abc" is not a writer count from 1 to 64`},
+		{"writers too many", []string{"--dir", dir, "--writers", "3,65"}, `--writers: "65" is not a writer count from 1 to 64`},
+		{"writers empty", []string{"--dir", dir, "--writers", ""}, `--writers: "" is not a writer count from 1 to 64`},
 		{"pre-alloc malformed", []string{"--dir", dir, "--pre-alloc-size", "64XiB"}, `"--pre-alloc-size" flag`},
 		{"background negative", []string{"--dir", dir, "--background-write", "-1"}, `"--background-write" flag: size "-1" is negative`},
 		{"bandwidth malformed", []string{"--dir", dir, "--bandwidth-size", "1.5GiB"}, `"--bandwidth-size" flag`},
@@ -150,6 +156,8 @@ func TestProbeNotEnoughSpace(t *testing.T) {
 		{"--count", "100000"}, // 230 MB of blocks
 		{"--count", "10", "--bandwidth-size", "1GiB"},
 		{"--count", "10", "--background-write", "1MiB", "--bandwidth-size", "0"},
+		// 64 logs of 1,000 18,400-byte blocks: 1.2 GB; one writer's would fit.
+		{"--count", "1000", "--bandwidth-size", "0", "--pre-alloc-size", "1MiB", "--writers", "1,64"},
 	} {
 		code, _, stderr := runCLI(t, append([]string{"probe", "--dir", "/small", "--out", t.TempDir()}, args...)...)
 		if code != exitUsage || !strings.Contains(stderr, "--dir /small: 100MiB free, the probe needs") {
@@ -180,7 +188,7 @@ func TestProbeMaxP99(t *testing.T) {
 		t.Fatalf("exit %d, want %d; stderr %q", code, exitProblem, stderr)
 	}
 	oneLine(t, stderr)
-	if !strings.HasSuffix(stderr, "above --max-p99 1ms in 1 of 2 combinations (worst: /log fdatasync/zookeeper, p99 2.00 ms)\n") {
+	if !strings.HasSuffix(stderr, "above --max-p99 1ms in 1 of 6 combinations (worst: /log fdatasync/zookeeper, p99 2.00 ms)\n") {
 		t.Errorf("stderr %q", stderr)
 	}
 	for _, want := range []string{
@@ -192,8 +200,8 @@ func TestProbeMaxP99(t *testing.T) {
 			t.Errorf("stdout does not match %s:\n%s", want, stdout)
 		}
 	}
-	if strings.Contains(stdout, "FAIL: /log fdatasync/none") {
-		t.Errorf("sync none judged against --max-p99:\n%s", stdout)
+	if strings.Contains(stdout, "FAIL: /log fdatasync/none") || strings.Contains(stdout, "FAIL: /log fdatasync/zookeeper ×3") {
+		t.Errorf("sync none or a concurrent case judged against --max-p99:\n%s", stdout)
 	}
 
 	code, stdout, stderr = runCLI(t, append(args, "--out", t.TempDir(), "--max-p99", "1s")...)
@@ -248,11 +256,12 @@ func TestProbeOutputs(t *testing.T) {
 	}
 
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if !strings.HasPrefix(lines[0], "DIR") || !strings.Contains(lines[0], "P99.9 µs") || !strings.Contains(lines[0], "EXTENDS") {
+	if !strings.HasPrefix(lines[0], "DIR") || !strings.Contains(lines[0], "P99.9 µs") || !strings.Contains(lines[0], "EXTENDS") ||
+		!strings.Contains(lines[0], "WRITERS") {
 		t.Errorf("table header %q", lines[0])
 	}
-	if rows := len(slices.DeleteFunc(slices.Clone(lines), func(l string) bool { return !strings.HasPrefix(l, dir+" ") })); rows != 8 {
-		t.Errorf("%d table rows, want 8:\n%s", rows, stdout)
+	if rows := len(slices.DeleteFunc(slices.Clone(lines), func(l string) bool { return !strings.HasPrefix(l, dir+" ") })); rows != 24 {
+		t.Errorf("%d table rows, want 24 (8 combinations, each with 1 writer, 3 writers and 3 writers at 8× the block):\n%s", rows, stdout)
 	}
 	if !strings.Contains(stdout, "sequential write") || !strings.Contains(stdout, "verdict: "+dir+": ") {
 		t.Errorf("no bandwidth or verdict line:\n%s", stdout)
@@ -270,7 +279,7 @@ func TestProbeOutputs(t *testing.T) {
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Schema != 1 || len(doc.Probes) != 8 || len(doc.Dirs) != 1 {
+	if doc.Schema != 1 || len(doc.Probes) != 24 || len(doc.Dirs) != 1 {
 		t.Fatalf("schema %d, %d probes, %d dirs", doc.Schema, len(doc.Probes), len(doc.Dirs))
 	}
 	if _, ok := doc.Dirs[0]["bandwidth"].(map[string]any)["mb_s"]; !ok {
@@ -280,7 +289,7 @@ func TestProbeOutputs(t *testing.T) {
 	for _, p := range doc.Probes {
 		// result-schema.md's fields, then some of ours.
 		for _, k := range []string{"dir", "device", "fstype", "rotational", "sync", "preallocMode", "blockSize",
-			"count", "latency_us", "iops", "hlog", "extends", "background_bytes_s", "bandwidth_mb_s", "mount"} {
+			"count", "writers", "latency_us", "iops", "hlog", "extends", "background_bytes_s", "bandwidth_mb_s", "mount"} {
 			if _, ok := p[k]; !ok {
 				t.Errorf("probe entry lacks %q: %v", k, p)
 			}
@@ -291,21 +300,29 @@ func TestProbeOutputs(t *testing.T) {
 				t.Errorf("latency_us lacks %q: %v", k, lat)
 			}
 		}
-		if p["dir"] != dir || p["count"] != float64(count) || p["blockSize"] != float64(fsprobe.DefaultBlockSize) {
+		w, _ := p["writers"].(float64)
+		block := fsprobe.DefaultBlockSize
+		if p["batch"] == true {
+			block *= fsprobe.DefaultBatchFactor
+		}
+		if p["dir"] != dir || p["count"] != float64(count)*w || p["blockSize"] != float64(block) {
 			t.Errorf("entry %v", p)
 		}
-		combos = append(combos, p["sync"].(string)+"/"+p["preallocMode"].(string))
+		combos = append(combos, fmt.Sprintf("%s/%s ×%v %v", p["sync"], p["preallocMode"], w, p["blockSize"]))
 
 		hs, err := hlog.ReadFile(filepath.Join(out, p["hlog"].(string)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := hlog.Merge(hs).TotalCount(); n != count {
-			t.Errorf("%s holds %d values, want %d", p["hlog"], n, count)
+		if n := hlog.Merge(hs).TotalCount(); n != int64(count*w) {
+			t.Errorf("%s holds %d values, want %d", p["hlog"], n, count*int(w))
 		}
 	}
-	want := []string{"fdatasync/zookeeper", "fdatasync/none", "fsync/zookeeper", "fsync/none",
-		"odsync/zookeeper", "odsync/none", "none/zookeeper", "none/none"}
+	var want []string
+	for _, c := range []string{"fdatasync/zookeeper", "fdatasync/none", "fsync/zookeeper", "fsync/none",
+		"odsync/zookeeper", "odsync/none", "none/zookeeper", "none/none"} {
+		want = append(want, c+" ×1 2300", c+" ×3 2300", c+" ×3 18400")
+	}
 	if !slices.Equal(combos, want) {
 		t.Errorf("combinations %q, want %q", combos, want)
 	}
@@ -359,7 +376,7 @@ func TestProbeInterrupted(t *testing.T) {
 	probeFake(t, fsys, 1<<40)
 	out := t.TempDir()
 	code, stdout, stderr := runCLI(t, "probe", "--dir", "/d", "--count", "1000", "--sync", "all", "--out", out)
-	if code != exitInterrupted || !strings.Contains(stderr, "interrupted during combination 1 of 4") {
+	if code != exitInterrupted || !strings.Contains(stderr, "interrupted during combination 1 of 12") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 	oneLine(t, stderr)
@@ -423,7 +440,7 @@ func TestProbeSignal(t *testing.T) {
 		t.Fatal("probe did not stop after SIGINT")
 	}
 	// Exit 99 would be the child's own report of files left behind.
-	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted || !strings.Contains(stderr.String(), "interrupted during combination 1 of 1") {
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted || !strings.Contains(stderr.String(), "interrupted during combination 1 of 3") {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
 	}
 	if !strings.Contains(stdout.String(), " interrupted") {

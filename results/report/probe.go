@@ -56,7 +56,8 @@ func (p *page) addProbes(probes []*probe) {
 }
 
 // caseLabel names a probe case: "/data fdatasync/zookeeper", with
-// " +64MiB/s background" and the folder's label where they tell cases apart.
+// " +64MiB/s background", " ×3" (writers), " 18400B" (a batch block) and
+// the folder's label where they tell cases apart.
 func caseLabel(probes []*probe, pr *probe, e results.ProbeEntry) string {
 	l := e.Dir + " " + caseMode(e)
 	if len(probes) > 1 {
@@ -70,6 +71,12 @@ func caseMode(e results.ProbeEntry) string {
 	if e.Background > 0 {
 		m += " +" + size.Format(e.Background) + "/s background"
 	}
+	if w := e.WriterCount(); w > 1 {
+		m += fmt.Sprintf(" ×%d", w)
+	}
+	if e.Batch {
+		m += fmt.Sprintf(" %dB", e.BlockSize)
+	}
 	return m
 }
 
@@ -77,8 +84,20 @@ func caseMode(e results.ProbeEntry) string {
 // which no verdict is about.
 func syncs(e results.ProbeEntry) bool { return e.Sync != "none" && e.Count > 0 }
 
+// judged reports whether the verdict judges e, as zkbench probe's does:
+// a case that syncs with one writer at the probe's block (one server
+// writes one log), or any that syncs when the probe has no one-writer
+// case.
+func judged(doc *results.Probe, e results.ProbeEntry) bool {
+	if !syncs(e) {
+		return false
+	}
+	oneWriter := func(e results.ProbeEntry) bool { return e.WriterCount() == 1 && !e.Batch }
+	return oneWriter(e) || !slices.ContainsFunc(doc.Probes, oneWriter)
+}
+
 // verdictTable judges each directory by its worst p99 among the cases
-// that sync, as zkbench probe's verdict line does.
+// judged, as zkbench probe's verdict line does.
 func verdictTable(probes []*probe) *table {
 	t := &table{Head: []string{"directory", "worst p99", "verdict", "max", "ZooKeeper's fsync warning"}}
 	if len(probes) > 1 {
@@ -101,7 +120,7 @@ func verdictTable(probes []*probe) *table {
 			var worst, slowest *results.ProbeEntry
 			for i := range pr.doc.Probes {
 				e := &pr.doc.Probes[i]
-				if e.Dir != dir || !syncs(*e) {
+				if e.Dir != dir || !judged(pr.doc, *e) {
 					continue
 				}
 				if worst == nil || e.Latency.P99 > worst.Latency.P99 {
@@ -147,7 +166,7 @@ func probeVerdict(doc *results.Probe, dir string, p99, good int64) cell {
 	}
 	fastest := time.Duration(math.MaxInt64)
 	for _, e := range doc.Probes {
-		if e.Dir == dir && syncs(e) {
+		if e.Dir == dir && judged(doc, e) {
 			ns := cmp.Or(e.LatencyNs.P50, e.Latency.P50*1000) // files from before latency_ns
 			fastest = min(fastest, time.Duration(ns))
 		}
@@ -171,7 +190,7 @@ func probeDirs(doc *results.Probe) []string {
 }
 
 func probeCasesTable(probes []*probe) *table {
-	t := &table{Head: []string{"directory", "device", "fs", "sync", "prealloc", "background", "count",
+	t := &table{Head: []string{"directory", "device", "fs", "sync", "prealloc", "background", "writers", "block", "count",
 		"p50", "p90", "p99", "p99.9", "max", "IOPS", "extends", "note"}}
 	if len(probes) > 1 {
 		t.Head = append([]string{"probe"}, t.Head...)
@@ -197,7 +216,7 @@ func probeCasesTable(probes []*probe) *table {
 			}
 			l := e.Latency
 			t.Rows = append(t.Rows, append(row, text(e.Dir), text(orUnknown(e.Device)), text(orUnknown(e.FSType)),
-				text(e.Sync), text(e.PreallocMode), text(bg), integer(int64(e.Count)),
+				text(e.Sync), text(e.PreallocMode), text(bg), integer(int64(e.WriterCount())), integer(int64(e.BlockSize)), integer(int64(e.Count)),
 				latency(l.P50), latency(l.P90), latency(l.P99), latency(l.P999), latency(l.Max),
 				decimal(e.IOPS), integer(int64(e.Extends.Count)), note))
 		}

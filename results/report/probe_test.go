@@ -1,6 +1,7 @@
 package report
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,5 +37,48 @@ func TestProbeVerdictDurability(t *testing.T) {
 		if c.Class != tc.class || !strings.Contains(c.Text, tc.want) || strings.Contains(c.Text, tc.lack) {
 			t.Errorf("%s: %+v, want class %s saying %q and not %q", tc.name, c, tc.class, tc.want, tc.lack)
 		}
+	}
+}
+
+// TestProbeWriters: the cases table shows each case's writers and block,
+// and the verdict, like the command's, judges the one-writer cases: a
+// slow concurrent case informs the capacity model, not the verdict.
+func TestProbeWriters(t *testing.T) {
+	no := false
+	entry := func(writers int, batch bool, p99 int64) results.ProbeEntry {
+		block := 2300
+		if batch {
+			block *= 8
+		}
+		return results.ProbeEntry{Dir: "/d", Sync: "fdatasync", PreallocMode: "zookeeper", Count: 10, BlockSize: block,
+			Writers: writers, Batch: batch, Latency: results.Percentiles{P50: 100, P99: p99, Max: p99}}
+	}
+	doc := &results.Probe{
+		Config: results.ProbeConfig{Dirs: []string{"/d"}},
+		Dirs:   []results.ProbeDir{{Dir: "/d", Device: device.Facts{Device: "nvme0n1", FSType: "xfs", Rotational: &no}}},
+		Probes: []results.ProbeEntry{entry(1, false, 900), entry(3, false, 20_000), entry(3, true, 30_000)},
+	}
+	probes := []*probe{{label: "p", doc: doc}}
+	cases := probeCasesTable(probes)
+	wi, bi := slices.Index(cases.Head, "writers"), slices.Index(cases.Head, "block")
+	if wi < 0 || bi < 0 || len(cases.Rows) != 3 {
+		t.Fatalf("head %q, %d rows", cases.Head, len(cases.Rows))
+	}
+	for i, want := range [][2]string{{"1", "2300"}, {"3", "2300"}, {"3", "18400"}} {
+		if w, b := cases.Rows[i][wi].Text, cases.Rows[i][bi].Text; w != want[0] || b != want[1] {
+			t.Errorf("row %d: writers %q block %q, want %q %q", i, w, b, want[0], want[1])
+		}
+	}
+	v := verdictTable(probes)
+	if got := v.Rows[0][1].Text; got != "900 µs (fdatasync/zookeeper)" || v.Rows[0][2].Class != "good" {
+		t.Errorf("verdict judged on %q (%+v), want the one-writer case's 900 µs and good", got, v.Rows[0][2])
+	}
+	if got := caseMode(doc.Probes[2]); got != "fdatasync/zookeeper ×3 18400B" {
+		t.Errorf("case mode %q", got)
+	}
+	// A probe of concurrent writers only is judged on them.
+	doc.Probes = doc.Probes[1:]
+	if v := verdictTable(probes); v.Rows[0][2].Class != "bad" {
+		t.Errorf("concurrent-only probe: verdict %+v, want too slow", v.Rows[0][2])
 	}
 }
