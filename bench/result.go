@@ -41,6 +41,10 @@ func (r *runner) assemble(res *workloads.Result, roles map[uint64]string) *resul
 		out.Total.Errors += op.Errors
 	}
 	out.Total.ThroughputOpsS = results.PerSecond(out.Total.Count, secs)
+	if out.Config.Rate > 0 {
+		busy := 100 * res.SessionsBusy
+		out.Total.SessionsBusyPct = &busy
+	}
 	if r.servers != nil {
 		out.Servers = r.servers.Results(roles, func(id uint64) string { return fmt.Sprintf("fsync-%d.hlog", id) })
 		out.Events = r.servers.Events()

@@ -244,6 +244,10 @@ type Total struct {
 	Count          int64   `json:"count"`
 	Errors         int64   `json:"errors"`
 	ThroughputOpsS float64 `json:"throughput_ops_s"`
+	// SessionsBusyPct is the share of an open loop's measured phase its
+	// sessions spent waiting for replies; null in a closed loop. Near
+	// 100%, ops due waited for a free session: the clients set the pace.
+	SessionsBusyPct *float64 `json:"sessions_busy_pct"`
 }
 
 // Server is what one ensemble member did to its disks.

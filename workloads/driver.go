@@ -404,6 +404,7 @@ func (d *Driver) openLoop(w *worker, m *meter) {
 		d.observe(w, op, end, err)
 		if measured {
 			d.settle(w, m, op, due, end, err)
+			w.busy += end - max(due, now)
 		}
 		now = end
 	}
@@ -431,11 +432,12 @@ func (d *Driver) settle(w *worker, m *meter, op Op, start, end time.Duration, er
 func (d *Driver) result(workers []*worker, m *meter, interrupted bool, at time.Duration) *Result {
 	p := &d.plan
 	var started, unfinished int64
-	var lastEnd time.Duration
+	var lastEnd, busy time.Duration
 	for _, w := range workers {
 		started += w.started
 		unfinished += w.unfinished
 		lastEnd = max(lastEnd, w.lastEnd)
+		busy += w.busy
 	}
 	stop := p.end
 	if p.ops > 0 && started >= p.ops {
@@ -460,6 +462,9 @@ func (d *Driver) result(workers []*worker, m *meter, interrupted bool, at time.D
 	}
 	if p.period > 0 {
 		res.Unstarted = max(0, p.scheduled(stop)-started)
+		if len(workers) > 0 && res.Duration > 0 {
+			res.SessionsBusy = min(1, float64(busy)/float64(res.Duration)/float64(len(workers)))
+		}
 	}
 	d.final.Store(finalLive(res))
 	return res

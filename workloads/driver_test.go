@@ -3,6 +3,7 @@ package workloads_test
 import (
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -477,4 +478,29 @@ func TestObserveWrites(t *testing.T) {
 			}
 		}
 	})
+}
+
+// An open loop's sessions are busy for the replies' time: rate × reply
+// time of them on average (Little's law), all of them once the rate asks
+// for more than they carry. A closed loop's are busy by definition and
+// say nothing.
+func TestSessionsBusy(t *testing.T) {
+	for _, tt := range []struct {
+		settings []string
+		want     float64
+	}{
+		{[]string{"clients=4", "rate=100", "duration=2s"}, 0.25}, // 1 session of 4 busy
+		{[]string{"clients=4", "rate=300", "duration=2s"}, 0.75}, // 3 of 4
+		{[]string{"clients=4", "rate=800", "duration=2s"}, 1},    // 8 wanted, 4 there
+		{[]string{"clients=4", "duration=2s"}, 0},                // closed loop
+	} {
+		t.Run(strings.Join(tt.settings, ","), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				res := run(t, memtarget.New(10*time.Millisecond), spec(t, tt.settings...))
+				if math.Abs(res.SessionsBusy-tt.want) > 0.01 {
+					t.Errorf("sessions busy %.3f, want %.2f", res.SessionsBusy, tt.want)
+				}
+			})
+		})
+	}
 }

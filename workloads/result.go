@@ -24,6 +24,11 @@ type Result struct {
 	// Unfinished counts ops started inside the measured phase that had no
 	// reply when the run was interrupted, or a minute after its end.
 	Unfinished int64
+	// SessionsBusy is the share of the open loop's measured phase that
+	// its sessions spent waiting for replies (0 in a closed loop). Near 1,
+	// ops due found every session taken and waited for one: the clients
+	// set the pace, not only the target.
+	SessionsBusy float64
 	// WritesInside and WritesOutside are the measured writes' latencies
 	// sorted by the test given to SplitWrites; nil without one.
 	WritesInside, WritesOutside *hdrhistogram.Histogram

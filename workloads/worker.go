@@ -35,6 +35,9 @@ type worker struct {
 	started    int64         // ops begun
 	unfinished int64         // ops begun whose reply came too late to count
 	lastEnd    time.Duration // when the last recorded op ended (plan's clock)
+	// busy is the open loop's measured ops' time from their start to
+	// their reply: the session was taken, and due ops waited for another.
+	busy time.Duration
 }
 
 // part is the clients and keys of a driver's share: client numbers

@@ -204,8 +204,23 @@ func sum(runs []*run) (*results.Result, map[string][]*hdrhistogram.Histogram, ti
 		m.Total.Errors += op.Errors
 	}
 	m.Total.ThroughputOpsS = results.PerSecond(m.Total.Count, m.DurationS)
+	m.Total.SessionsBusyPct = meanBusy(runs)
 	m.Timeseries = timeseries(ops, step)
 	return &m, ops, start, nil
+}
+
+// meanBusy is the drivers' sessions' busy share: the mean of theirs, as
+// each ran an equal share of the sessions; nil when one has none.
+func meanBusy(runs []*run) *float64 {
+	var sum float64
+	for _, r := range runs {
+		if r.res.Total.SessionsBusyPct == nil {
+			return nil
+		}
+		sum += *r.res.Total.SessionsBusyPct
+	}
+	mean := sum / float64(len(runs))
+	return &mean
 }
 
 // addOp adds op's counts to its entry of ops, appending one for a new op.

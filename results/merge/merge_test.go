@@ -177,3 +177,16 @@ func TestMergeRefusesUnlikeRuns(t *testing.T) {
 		}
 	}
 }
+
+func TestMeanBusy(t *testing.T) {
+	pct := func(v float64) *float64 { return &v }
+	driver := func(busy *float64) *run {
+		return &run{res: &results.Result{Total: results.Total{SessionsBusyPct: busy}}}
+	}
+	if got := meanBusy([]*run{driver(pct(20)), driver(pct(40))}); got == nil || *got != 30 {
+		t.Errorf("two open-loop drivers busy 20%% and 40%%: %v, want 30", got)
+	}
+	if got := meanBusy([]*run{driver(pct(20)), driver(nil)}); got != nil {
+		t.Errorf("a closed-loop driver among them: %v, want null", *got)
+	}
+}
