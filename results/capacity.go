@@ -11,6 +11,10 @@ import (
 // CapacityFile marks a capacity folder: the index of a rate search.
 const CapacityFile = "capacity.json"
 
+// PrimeFolder is a capacity folder's run that warmed the target before
+// the first step: a run folder, not a step.
+const PrimeFolder = "00-prime"
+
 // The limits a capacity search names: what ran out first at the knee.
 const (
 	LimitDisk    = "disk"
@@ -51,9 +55,16 @@ type Capacity struct {
 	// Limit names what ran out first (LimitDisk, LimitCPU, LimitNetwork,
 	// LimitUnknown), judged at the first failing step above the maximum;
 	// LimitEvidence says why in one sentence.
-	Limit         string         `json:"limit"`
-	LimitEvidence string         `json:"limit_evidence"`
-	Steps         []CapacityStep `json:"steps"`
+	Limit         string `json:"limit"`
+	LimitEvidence string `json:"limit_evidence"`
+	// PrimeS is the closed-loop run before the first step that warmed
+	// the target (a JVM compiles its hot code under load), in PrimeFolder;
+	// 0 without one.
+	PrimeS float64 `json:"prime_s"`
+	// Warnings are what a reader of the answer must not miss, such as
+	// steps that each started their servers cold; [] when none.
+	Warnings []string       `json:"warnings"`
+	Steps    []CapacityStep `json:"steps"`
 	// Prediction is the group-commit model's ceiling from a probe, when
 	// one was given; nil otherwise.
 	Prediction *Prediction `json:"prediction,omitempty"`
@@ -147,6 +158,9 @@ func (c *Capacity) WriteFile(path string) error {
 	}
 	if c.Steps == nil {
 		c.Steps = []CapacityStep{}
+	}
+	if c.Warnings == nil {
+		c.Warnings = []string{}
 	}
 	return writeJSON(path, c)
 }

@@ -121,3 +121,61 @@ func TestRunInterruptedKeepsSteps(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestPrimeFor(t *testing.T) {
+	plan := func(target string) *bench.Plan {
+		p := memoryPlan(t)
+		if err := p.Set("target", target); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		target string
+		given  time.Duration
+		set    bool
+		want   time.Duration
+		err    string
+	}{
+		{target: "embedded", want: 0},
+		{target: "zk://127.0.0.1:2181", want: DefaultPrime},
+		{target: "zookeeper", want: 0},
+		{target: "zk://127.0.0.1:2181", given: 0, set: true, want: 0},
+		{target: "embedded", given: 10 * time.Second, set: true, want: 10 * time.Second},
+		{target: "zookeeper", given: 10 * time.Second, set: true, err: "--prime: --target zookeeper starts its servers anew for every step"},
+		{target: "embedded", given: -time.Second, set: true, err: "--prime -1s: want 0 or more"},
+	} {
+		got, err := PrimeFor(plan(tc.target), tc.given, tc.set)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s, --prime %v: %v, want an error saying %q", tc.target, tc.given, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%s, --prime %v (set %v): %v, %v; want %v", tc.target, tc.given, tc.set, got, err, tc.want)
+		}
+	}
+}
+
+// A primed search runs the plan closed loop first, in a folder of its
+// own that is not a step.
+func TestPrimeRunsBeforeTheFirstStep(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "cap")
+	sla := results.CapacitySLA{Percentile: 99, MaxUs: 3_600_000_000, MinAchieved: MinAchieved}
+	c, err := Run(context.Background(), Options{Plan: memoryPlan(t), Name: "quick", Out: out, SLA: sla, Prime: 300 * time.Millisecond,
+		StepDuration: time.Second, Warmup: 100 * time.Millisecond, Search: Search{Start: 100, Max: 100, Repeats: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PrimeS != 0.3 || len(c.Steps) != 1 || c.Steps[0].Dir == results.PrimeFolder {
+		t.Errorf("prime %v s, steps %+v: want 0.3 s and one step of its own", c.PrimeS, c.Steps)
+	}
+	primed, err := results.ReadFile(filepath.Join(out, results.PrimeFolder, results.ResultFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if primed.Config.Rate != 0 || primed.Total.Count == 0 {
+		t.Errorf("the prime: rate %v, %d ops; want a closed loop that ran", primed.Config.Rate, primed.Total.Count)
+	}
+}

@@ -28,6 +28,7 @@ func runCapacity(args []string, stdout, stderr io.Writer) error {
 	pct := fs.String("percentile", "99", "the SLA's percentile: 99 or 99.9")
 	step := fs.Duration("step", 5*time.Second, "each step's measured phase (its warm-up: --warmup, 2s unless given)")
 	start := fs.Float64("start-rate", 500, "the first offered rate, ops/s: doubled until a step fails, then bisected")
+	primeFlag := fs.Duration("prime", 0, "a closed-loop run before the first step, to warm the target (default 1m on a zk:// target, else 0)")
 	repeats := fs.Int("repeats", capacity.DefaultRepeats, "steps at the candidate maximum: it stands when most of them pass")
 	predict := fs.String("predict-from", "", "a probe folder (zkbench probe --dir LOGDIR): predict the disk-bound ceiling from its syncs")
 	if err := parseFlags(fs, args); err != nil {
@@ -53,6 +54,10 @@ func runCapacity(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	prime, err := capacity.PrimeFor(plan, *primeFlag, fs.Changed("prime"))
+	if err != nil {
+		return usagef("%v", err)
+	}
 	warmup := 2 * time.Second
 	if fs.Changed("warmup") {
 		warmup, _ = time.ParseDuration(plan.Value("warmup"))
@@ -74,7 +79,7 @@ func runCapacity(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	sink := newProgress(stderr, "capacity", o.progress)
 	c, err := capacity.Run(ctx, capacity.Options{Plan: plan, Name: p.Name, Out: out, SLA: sla, StepDuration: *step,
-		Warmup: warmup, Clients: clients, Search: capacity.Search{Start: *start, Min: 1, Max: 200000, Repeats: *repeats},
+		Warmup: warmup, Clients: clients, Prime: prime, Search: capacity.Search{Start: *start, Min: 1, Max: 200000, Repeats: *repeats},
 		PredictFrom: *predict, Members: servers, RecordBytes: int(vs) + capacity.RecordOverhead, Sink: sink})
 	sink.Close()
 	if c != nil {

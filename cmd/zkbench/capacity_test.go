@@ -28,6 +28,7 @@ func TestCapacityBadInput(t *testing.T) {
 		{"percentile not in the list", []string{"--percentile", "95"}, `--percentile "95": want 99 or 99.9`},
 		{"a rate of its own", []string{"--rate", "100"}, "--rate and --duration are each step's"},
 		{"no repeats", []string{"--repeats", "0"}, "--start-rate, --step and --repeats: want more than 0"},
+		{"a negative prime", []string{"--prime", "-1s"}, "--prime -1s: want 0 or more"},
 		{"not a probe folder", []string{"--predict-from", "/nonexistent/probe"}, "--predict-from /nonexistent/probe/probe.json: no such file"},
 		{"target down", []string{"--target", "zk://" + down, "--step", "1s", "--start-rate", "10"}, down},
 	} {

@@ -33,6 +33,12 @@ func (p *page) addCapacities(cs []*capacity) {
 	for _, c := range cs {
 		s := p.section("Capacity " + c.label)
 		s.note("%s", c.doc.Answer())
+		for _, w := range c.doc.Warnings {
+			p.warn("Capacity %s: %s.", c.label, w)
+		}
+		if c.doc.PrimeS > 0 {
+			s.note("Before the first step the target was primed: %.0f s closed loop, in %s/ (not a step).", c.doc.PrimeS, results.PrimeFolder)
+		}
 		if c.doc.Interrupted {
 			p.warn("Interrupted: the capacity search %s was stopped after %d steps; its maximum is the highest rate that passed until then.",
 				c.label, len(c.doc.Steps))

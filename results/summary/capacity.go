@@ -13,6 +13,12 @@ import (
 // step, the prediction against the measurement, and where the files are.
 func Capacity(w io.Writer, c *results.Capacity, out string) {
 	fmt.Fprintln(w, c.Answer())
+	for _, warning := range c.Warnings {
+		fmt.Fprintln(w, "warning: "+warning)
+	}
+	if c.PrimeS > 0 {
+		fmt.Fprintf(w, "primed: %.0f s closed loop before the first step (%s/, not a step)\n", c.PrimeS, results.PrimeFolder)
+	}
 	fmt.Fprintln(w)
 	rows := [][]string{{"STEP", "OFFERED", "CLIENTS", "ACHIEVED", "P50", "P99", "P99.9", "ERRORS", "CPU (ZKBENCH)", "LOG DEV", "SYNC SHARE", "TXNS/SYNC", "VERDICT"}}
 	for i, st := range c.Steps {
