@@ -134,7 +134,11 @@ func Run(ctx context.Context, o Options) (*results.Capacity, error) {
 		}
 		return st, err
 	}
-	oc, searchErr := o.Search.Run(ctx, measure, nil)
+	search := o.Search
+	if search.SLA.MaxUs == 0 {
+		search.SLA = o.SLA
+	}
+	oc, searchErr := search.Run(ctx, measure, nil)
 	c.Steps, c.MaxRateOpsS, c.Converged, c.Interrupted = oc.Steps, oc.Max, oc.Converged, oc.Interrupted
 	c.DurationS = time.Since(c.Started).Seconds()
 	if knee := kneeStep(oc); knee != nil {

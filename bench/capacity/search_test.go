@@ -217,3 +217,76 @@ func FuzzParsePercentile(f *testing.F) {
 		}
 	})
 }
+
+// stallTarget meets the SLA below its knee with p99 1 ms and misses it
+// far above; p99s lists the p99s of a rate's first steps, in order: a
+// stall a step caught.
+type stallTarget struct {
+	knee  float64
+	sla   results.CapacitySLA
+	p99s  map[float64][]int64
+	rates []float64
+}
+
+func (f *stallTarget) measure(_ context.Context, rate float64) (results.CapacityStep, error) {
+	f.rates = append(f.rates, rate)
+	st := results.CapacityStep{Rate: rate, AchievedOpsS: rate, P99Us: 1000}
+	if rate > f.knee {
+		st.P99Us = 50_000
+	}
+	if v := f.p99s[rate]; len(v) > 0 {
+		st.P99Us, f.p99s[rate] = v[0], v[1:]
+	}
+	st.Pass, st.Why = Judge(st, f.sla)
+	return st, nil
+}
+
+func TestSearchRunsANarrowFailureAgain(t *testing.T) {
+	sla := results.CapacitySLA{Percentile: 99, MaxUs: 10_000}
+	for _, tc := range []struct {
+		name  string
+		p99s  map[float64][]int64
+		max   float64
+		rates []float64
+	}{
+		{"a stall in the ramp", map[float64][]int64{500: {12_500}},
+			2875, []float64{500, 500, 1000, 2000, 4000, 3000, 2500, 2750, 2875, 2875}},
+		{"the stall again: the rate fails", map[float64][]int64{1000: {12_500, 15_000}},
+			969, []float64{500, 1000, 1000, 750, 875, 938, 969, 969}},
+		{"a clear failure is not run again", map[float64][]int64{1000: {25_000}},
+			969, []float64{500, 1000, 750, 875, 938, 969, 969}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &stallTarget{knee: 2900, sla: sla, p99s: tc.p99s}
+			o, err := Search{Start: 500, SLA: sla}.Run(context.Background(), f.measure, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Max != tc.max || !slices.Equal(f.rates, tc.rates) {
+				t.Errorf("max %v after %v\nwant %v after %v", o.Max, f.rates, tc.max, tc.rates)
+			}
+		})
+	}
+}
+
+func TestNarrow(t *testing.T) {
+	s := Search{SLA: results.CapacitySLA{Percentile: 99.9, MaxUs: 10_000}}
+	for _, tc := range []struct {
+		st     results.CapacityStep
+		narrow bool
+	}{
+		{results.CapacityStep{Rate: 1000, AchievedOpsS: 1000, P999Us: 19_000}, true},
+		{results.CapacityStep{Rate: 1000, AchievedOpsS: 1000, P999Us: 20_000}, false},                // twice the SLA
+		{results.CapacityStep{Rate: 1000, AchievedOpsS: 1000, P999Us: 9_000, Pass: true}, false},     // passed
+		{results.CapacityStep{Rate: 1000, AchievedOpsS: 900, P999Us: 12_000}, false},                 // behind the rate
+		{results.CapacityStep{Rate: 1000, AchievedOpsS: 1000, P999Us: 12_000, Errors: 1}, false},     // errors
+		{results.CapacityStep{Rate: 1000, AchievedOpsS: 1000, P99Us: 12_000, P999Us: 30_000}, false}, // the SLA's percentile
+	} {
+		if got := s.Narrow(tc.st); got != tc.narrow {
+			t.Errorf("Narrow(%+v) = %v, want %v", tc.st, got, tc.narrow)
+		}
+	}
+	if (Search{}).Narrow(results.CapacityStep{Rate: 1000, AchievedOpsS: 1000, P99Us: 12_000}) {
+		t.Error("without an SLA every failure is clear")
+	}
+}
