@@ -127,15 +127,28 @@ func (s Search) Run(ctx context.Context, measure Stepper, onStep func(results.Ca
 				break
 			}
 		}
-		var held bool
-		if held, err = confirm(lo); err != nil || held {
-			o.Converged = err == nil && hi > 0
+		var held, above bool
+		if held, err = confirm(lo); err != nil {
 			break
 		}
-		// Most steps at lo failed: it is the knee's side now, and the
-		// search goes on below it.
-		hi = lo
-		lo, err = s.below(hi, o.Steps, try)
+		if !held {
+			// Most steps at lo failed: it is the knee's side now, and
+			// the search goes on below it.
+			hi = lo
+			lo, err = s.below(hi, o.Steps, try)
+			continue
+		}
+		if hi == 0 { // the cap passed
+			break
+		}
+		// The failure above the maximum bounds the answer as much as
+		// the maximum does: a stall caught there would end the search
+		// low, so it is run again too.
+		if above, err = confirm(hi); err != nil || !above {
+			o.Converged = err == nil
+			break
+		}
+		lo, hi, err = s.up(hi, try)
 	}
 	o.Max = lo
 	o.Knee = kneeIndex(o.Steps, lo)
@@ -255,6 +268,12 @@ func (s Search) bracket(try func(float64) (bool, error)) (lo, hi float64, err er
 			hi = rate
 		}
 	}
+	return s.up(rate, try)
+}
+
+// up doubles from rate, which passed, until a step fails: lo is the last
+// rate that passed and hi the one that failed, 0 when the cap passed.
+func (s Search) up(rate float64, try func(float64) (bool, error)) (lo, hi float64, err error) {
 	for {
 		lo = rate
 		if s.Max > 0 && lo >= s.Max {
@@ -264,7 +283,8 @@ func (s Search) bracket(try func(float64) (bool, error)) (lo, hi float64, err er
 		if s.Max > 0 {
 			rate = min(rate, roundRate(s.Max))
 		}
-		if pass, err = try(rate); err != nil {
+		pass, err := try(rate)
+		if err != nil {
 			return lo, 0, err
 		}
 		if !pass {

@@ -100,17 +100,17 @@ func TestSearchConfirmsTheMaximum(t *testing.T) {
 		rates    []float64
 	}{
 		{name: "steady", search: Search{Start: 1000}, knee: 2900,
-			max: 2875, rates: []float64{1000, 2000, 4000, 3000, 2500, 2750, 2875, 2875}},
+			max: 2875, rates: []float64{1000, 2000, 4000, 3000, 2500, 2750, 2875, 2875, 3000}},
 		{name: "one of three fails", search: Search{Start: 1000}, knee: 2900, verdicts: map[float64][]bool{2875: {true, false}},
-			max: 2875, rates: []float64{1000, 2000, 4000, 3000, 2500, 2750, 2875, 2875, 2875}},
+			max: 2875, rates: []float64{1000, 2000, 4000, 3000, 2500, 2750, 2875, 2875, 2875, 3000}},
 		{name: "a lucky step is not the answer", search: Search{Start: 1000}, knee: 2800, verdicts: map[float64][]bool{2875: {true}},
 			max: 2750, rates: []float64{1000, 2000, 4000, 3000, 2500, 2750, 2875, 2875, 2875, 2750}},
 		{name: "lucky in the ramp, above the knee", search: Search{Start: 1000}, knee: 3000, verdicts: map[float64][]bool{4000: {true}},
-			max: 3000, rates: []float64{1000, 2000, 4000, 8000, 6000, 5000, 4500, 4250, 4125, 4000, 4000, 3000, 3500, 3250, 3125, 3000}},
+			max: 3000, rates: []float64{1000, 2000, 4000, 8000, 6000, 5000, 4500, 4250, 4125, 4000, 4000, 3000, 3500, 3250, 3125, 3000, 3125}},
 		{name: "one step decides", search: Search{Start: 1000, Repeats: 1}, knee: 2800, verdicts: map[float64][]bool{2875: {true}},
 			max: 2875, rates: []float64{1000, 2000, 4000, 3000, 2500, 2750, 2875}},
 		{name: "the start fails its confirmation", search: Search{Start: 1000, Min: 1}, knee: 600, verdicts: map[float64][]bool{1000: {true}},
-			max: 594, rates: []float64{1000, 2000, 1500, 1250, 1125, 1063, 1032, 1000, 1000, 500, 750, 625, 563, 594, 610, 594}},
+			max: 594, rates: []float64{1000, 2000, 1500, 1250, 1125, 1063, 1032, 1000, 1000, 500, 750, 625, 563, 594, 610, 594, 610}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &flakyTarget{knee: tc.knee, verdicts: tc.verdicts}
@@ -250,11 +250,13 @@ func TestSearchRunsANarrowFailureAgain(t *testing.T) {
 		rates []float64
 	}{
 		{"a stall in the ramp", map[float64][]int64{500: {12_500}},
-			2875, []float64{500, 500, 1000, 2000, 4000, 3000, 2500, 2750, 2875, 2875}},
+			2875, []float64{500, 500, 1000, 2000, 4000, 3000, 2500, 2750, 2875, 2875, 3000}},
 		{"the stall again: the rate fails", map[float64][]int64{1000: {12_500, 15_000}},
 			969, []float64{500, 1000, 1000, 750, 875, 938, 969, 969}},
-		{"a clear failure is not run again", map[float64][]int64{1000: {25_000}},
-			969, []float64{500, 1000, 750, 875, 938, 969, 969}},
+		// 1000 is run again only as the failure above the candidate 969:
+		// it passes twice, and the ramp goes on from it.
+		{"a clear failure is run again only above the candidate", map[float64][]int64{1000: {25_000}},
+			2875, []float64{500, 1000, 750, 875, 938, 969, 969, 1000, 1000, 2000, 4000, 3000, 2500, 2750, 2875, 2875, 3000}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &stallTarget{knee: 2900, sla: sla, p99s: tc.p99s}
