@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"zkbench/bench"
@@ -80,9 +82,9 @@ func Run(ctx context.Context, o Options) (*results.Capacity, error) {
 	c := &results.Capacity{ZkbenchVersion: bench.Version(), Profile: o.Name, Started: time.Now().UTC(),
 		Target: o.Plan.Value("target"), Workload: o.Plan.Value("workload"), SLA: o.SLA,
 		Resolution: cmp.Or(o.Search.Resolution, DefaultResolution), Repeats: cmp.Or(o.Search.Repeats, DefaultRepeats), Prediction: prediction}
-	sink := o.Sink
-	if sink == nil {
-		sink = quiet{}
+	var sink bench.Sink = quiet{}
+	if o.Sink != nil {
+		sink = &warnOnce{Sink: o.Sink, seen: map[string]bool{}}
 	}
 	path := filepath.Join(out, results.CapacityFile)
 	if o.Plan.Managed() {
@@ -239,6 +241,27 @@ func stepLine(n int, st results.CapacityStep) string {
 	}
 	return fmt.Sprintf("step %d: %s ops/s offered%s (%d clients), %.0f achieved, p99 %s, CPU %.0f%%: %s",
 		n, thousands(st.Rate), again, st.Clients, st.AchievedOpsS, table.Micros(st.P99Us), st.CPUPct, verdict)
+}
+
+// warnOnce passes each warning on once: every step of a search repeats
+// the same ones (a four-letter word the servers do not allow, say).
+type warnOnce struct {
+	bench.Sink
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (s *warnOnce) Notice(msg string) {
+	if strings.HasPrefix(msg, "warning: ") {
+		s.mu.Lock()
+		seen := s.seen[msg]
+		s.seen[msg] = true
+		s.mu.Unlock()
+		if seen {
+			return
+		}
+	}
+	s.Sink.Notice(msg)
 }
 
 type quiet struct{}

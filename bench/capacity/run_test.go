@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -177,5 +178,22 @@ func TestPrimeRunsBeforeTheFirstStep(t *testing.T) {
 	}
 	if primed.Config.Rate != 0 || primed.Total.Count == 0 {
 		t.Errorf("the prime: rate %v, %d ops; want a closed loop that ran", primed.Config.Rate, primed.Total.Count)
+	}
+}
+
+type notices []string
+
+func (n *notices) Progress(bench.Progress) {}
+func (n *notices) Notice(s string)         { *n = append(*n, s) }
+
+func TestWarnOnce(t *testing.T) {
+	var got notices
+	s := &warnOnce{Sink: &got, seen: map[string]bool{}}
+	for _, n := range []string{"warning: conf not allowed", "data folders: a", "warning: conf not allowed", "data folders: a", "warning: other"} {
+		s.Notice(n)
+	}
+	want := notices{"warning: conf not allowed", "data folders: a", "data folders: a", "warning: other"}
+	if !slices.Equal(got, want) {
+		t.Errorf("passed on %q, want %q", got, want)
 	}
 }
