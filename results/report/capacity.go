@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 
@@ -58,10 +59,10 @@ func (p *page) addCapacities(cs []*capacity) {
 }
 
 // curveChart is latency (p50, p99, p99.9) against achieved throughput,
-// one point a step, with the SLA and the knee (the maximum) marked.
+// one point an offered rate, with the SLA and the knee (the maximum)
+// marked.
 func curveChart(doc *results.Capacity) *charts.Line {
-	steps := slices.Clone(doc.Steps)
-	slices.SortFunc(steps, func(a, b results.CapacityStep) int { return int(a.Rate - b.Rate) })
+	steps := ratePoints(doc.Steps)
 	stat := []struct {
 		name string
 		v    func(results.CapacityStep) int64
@@ -76,18 +77,55 @@ func curveChart(doc *results.Capacity) *charts.Line {
 		se := series{name: st.name, opts: []charts.SeriesOpts{lineStyle(colour(i), st.dash),
 			charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true)})}}
 		for _, s := range steps {
-			if s.Interrupted {
-				continue
-			}
 			se.data = append(se.data, xy(s.AchievedOpsS, logValue(st.v(s))))
 		}
 		ss = append(ss, se)
 	}
 	ss[1].opts = append(ss[1].opts, kneeMarks(doc, steps))
 	x := opts.XAxis{Type: "value", Name: "achieved ops/s", NameLocation: "middle", NameGap: 30}
-	sub := fmt.Sprintf("one point per step; the SLA p%v ≤ %s and the maximum marked", doc.SLA.Percentile, micros(doc.SLA.MaxUs))
+	sub := fmt.Sprintf("one point per offered rate (the median of its steps where it ran again); the SLA p%v ≤ %s and the maximum marked",
+		doc.SLA.Percentile, micros(doc.SLA.MaxUs))
 	return newLine("Latency against throughput", sub, x, yAxis(unitMicros, true),
 		opts.Tooltip{Trigger: "axis", ValueFormatter: opts.FuncOpts(jsMicros)}, ss)
+}
+
+// ratePoints is a point per offered rate, in rising order: the median of
+// each figure over the rate's steps (a search runs the rates near its
+// answer again), passing when most of them passed. Interrupted steps
+// are left out.
+func ratePoints(steps []results.CapacityStep) []results.CapacityStep {
+	byRate := map[float64][]results.CapacityStep{}
+	for _, st := range steps {
+		if !st.Interrupted {
+			byRate[st.Rate] = append(byRate[st.Rate], st)
+		}
+	}
+	var points []results.CapacityStep
+	for _, rate := range slices.Sorted(maps.Keys(byRate)) {
+		at := byRate[rate]
+		passed := 0
+		for _, st := range at {
+			if st.Pass {
+				passed++
+			}
+		}
+		points = append(points, results.CapacityStep{Rate: rate, Pass: 2*passed > len(at),
+			AchievedOpsS: medianOf(at, func(s results.CapacityStep) float64 { return s.AchievedOpsS }),
+			P50Us:        int64(medianOf(at, func(s results.CapacityStep) float64 { return float64(s.P50Us) })),
+			P99Us:        int64(medianOf(at, func(s results.CapacityStep) float64 { return float64(s.P99Us) })),
+			P999Us:       int64(medianOf(at, func(s results.CapacityStep) float64 { return float64(s.P999Us) }))})
+	}
+	return points
+}
+
+// medianOf is the median of v over steps.
+func medianOf(steps []results.CapacityStep, v func(results.CapacityStep) float64) float64 {
+	vs := make([]float64, len(steps))
+	for i, st := range steps {
+		vs[i] = v(st)
+	}
+	m, _ := median(vs)
+	return m
 }
 
 // capacityMark is a markLine end on either axis.
@@ -117,14 +155,14 @@ func kneeMarks(doc *results.Capacity, steps []results.CapacityStep) charts.Serie
 
 // stepsTable is every step in the order it ran.
 func stepsTable(doc *results.Capacity) *table {
-	t := &table{Head: []string{"step", "offered ops/s", "clients", "achieved ops/s", "p50", "p99", "p99.9", "errors", "CPU (zkbench)",
+	t := &table{Head: []string{"step", "offered ops/s", "run at it", "clients", "achieved ops/s", "p50", "p99", "p99.9", "errors", "CPU (zkbench)",
 		"log device busy", "leader fsync p99", "txns/sync", "log sync share", "verdict", "why it failed", "folder"}}
 	for i, st := range doc.Steps {
 		verdict, why := cell{Text: "pass", Class: "good"}, text("")
 		if !st.Pass {
 			verdict, why = cell{Text: "fail", Class: "bad"}, cell{Text: st.Why, Class: "wrap"}
 		}
-		t.Rows = append(t.Rows, []cell{integer(int64(i + 1)), decimal(st.Rate), integer(int64(st.Clients)), decimal(st.AchievedOpsS),
+		t.Rows = append(t.Rows, []cell{integer(int64(i + 1)), decimal(st.Rate), integer(int64(max(st.Repeat, 1))), integer(int64(st.Clients)), decimal(st.AchievedOpsS),
 			latency(st.P50Us), latency(st.P99Us), latency(st.P999Us), integer(st.Errors), cell{Text: fmt.Sprintf("%.0f%% (%.0f%%)", st.CPUPct, st.ProcCPUPct), Class: "num"},
 			optional(st.DiskUtilPct, "%"), optionalLatency(st.LeaderFsyncP99Us), optional(st.TxnsPerSync, ""),
 			optionalShare(st.SyncShare), verdict, why, text(st.Dir)})

@@ -3,6 +3,7 @@ package report
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -49,4 +50,21 @@ func mkdirAndWrite(dir string, c *results.Capacity) error {
 		return err
 	}
 	return c.WriteFile(filepath.Join(dir, results.CapacityFile))
+}
+
+func TestRatePoints(t *testing.T) {
+	steps := []results.CapacityStep{
+		{Rate: 1000, AchievedOpsS: 1000, P50Us: 900, P99Us: 3000, P999Us: 5000, Pass: true},
+		{Rate: 2000, AchievedOpsS: 2000, P50Us: 1000, P99Us: 12000, P999Us: 20000},
+		{Rate: 2000, AchievedOpsS: 1990, P50Us: 1100, P99Us: 8000, P999Us: 15000, Pass: true, Repeat: 2},
+		{Rate: 2000, AchievedOpsS: 1980, P50Us: 1200, P99Us: 9000, P999Us: 16000, Pass: true, Repeat: 3},
+		{Rate: 1500, AchievedOpsS: 700, Interrupted: true},
+	}
+	want := []results.CapacityStep{
+		{Rate: 1000, AchievedOpsS: 1000, P50Us: 900, P99Us: 3000, P999Us: 5000, Pass: true},
+		{Rate: 2000, AchievedOpsS: 1990, P50Us: 1100, P99Us: 9000, P999Us: 16000, Pass: true},
+	}
+	if got := ratePoints(steps); !reflect.DeepEqual(got, want) {
+		t.Errorf("ratePoints = %+v\nwant %+v", got, want)
+	}
 }
