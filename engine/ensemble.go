@@ -264,6 +264,10 @@ func (e *Ensemble) AddMember(id uint64) error {
 		fsys = e.cfg.FS(id)
 	}
 	e.mu.Lock()
+	if e.stopped {
+		e.mu.Unlock()
+		return fmt.Errorf("%w %d: the ensemble is stopped", ErrNotAdded, id)
+	}
 	e.fs[id] = fsys
 	e.stats[id] = newServerStats(time.Now())
 	e.added = append(e.added, id)

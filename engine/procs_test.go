@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"runtime"
 	"testing"
 )
@@ -51,5 +52,24 @@ func TestEnsembleLendsAProcPerMember(t *testing.T) {
 	}
 	if got := runtime.GOMAXPROCS(0); got != base {
 		t.Fatalf("stopped: GOMAXPROCS %d, want %d again", got, base)
+	}
+}
+
+// A member added to a stopped ensemble would never give its slot back.
+func TestAddMemberAfterStop(t *testing.T) {
+	t.Setenv("GOMAXPROCS", "")
+	base := runtime.GOMAXPROCS(0)
+	cfg := testConfig(t, 3, 0)
+	memFS(&cfg)
+	cfg.ReconfigEnabled = true
+	e := start(t, cfg)
+	if err := e.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.AddMember(4); !errors.Is(err, ErrNotAdded) {
+		t.Errorf("AddMember after Stop: %v, want ErrNotAdded", err)
+	}
+	if got := runtime.GOMAXPROCS(0); got != base {
+		t.Errorf("GOMAXPROCS %d after the refused member, want %d", got, base)
 	}
 }

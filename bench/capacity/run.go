@@ -147,10 +147,21 @@ func Run(ctx context.Context, o Options) (*results.Capacity, error) {
 		c.Limit, c.LimitEvidence = Attribute(*knee, c.Target)
 	}
 	if len(c.Steps) == 0 {
-		if created {
-			os.Remove(out) // ours and empty: a search that measured nothing leaves nothing
+		if searchErr == nil && oc.Interrupted {
+			searchErr = fmt.Errorf("%w before the first step", bench.ErrInterrupted)
 		}
-		return nil, searchErr
+		if c.PrimeS == 0 {
+			if created {
+				os.Remove(out) // ours and empty: a search that measured nothing leaves nothing
+			}
+			return nil, searchErr
+		}
+		// The prime's run is in out: keep it, marked and named.
+		c.Interrupted = oc.Interrupted
+		if err := c.WriteFile(path); err != nil {
+			return nil, errors.Join(searchErr, err)
+		}
+		return nil, fmt.Errorf("%w (no step measured; the prime's run is in %s)", searchErr, filepath.Join(out, results.PrimeFolder))
 	}
 	if err := c.WriteFile(path); err != nil {
 		return c, err
@@ -180,13 +191,16 @@ const DefaultPrime = time.Minute
 
 // PrimeFor is the prime of a search of plan: given when set, else
 // DefaultPrime on a zk:// target and none on targets zkbench starts. A
-// prime is refused on servers zkbench starts, anew for every step.
+// prime is refused on servers zkbench starts, anew for every step (and
+// the embedded ensemble, compiled ahead of time, needs none).
 func PrimeFor(plan *bench.Plan, given time.Duration, set bool) (time.Duration, error) {
 	switch {
 	case set && given < 0:
 		return 0, fmt.Errorf("--prime %s: want 0 or more", given)
 	case set && given > 0 && plan.Managed():
 		return 0, errors.New("--prime: --target zookeeper starts its servers anew for every step, so nothing primed would carry over")
+	case set && given > 0 && plan.Embedded():
+		return 0, errors.New("--prime: the embedded ensemble starts anew for every step, so nothing primed would carry over")
 	case set:
 		return given, nil
 	case plan.Embedded() || plan.Managed():

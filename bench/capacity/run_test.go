@@ -142,9 +142,11 @@ func TestPrimeFor(t *testing.T) {
 		{target: "zk://127.0.0.1:2181", want: DefaultPrime},
 		{target: "zookeeper", want: 0},
 		{target: "zk://127.0.0.1:2181", given: 0, set: true, want: 0},
-		{target: "embedded", given: 10 * time.Second, set: true, want: 10 * time.Second},
+		{target: "zk://127.0.0.1:2181", given: 10 * time.Second, set: true, want: 10 * time.Second},
+		{target: "embedded", given: 10 * time.Second, set: true, err: "--prime: the embedded ensemble starts anew for every step"},
 		{target: "zookeeper", given: 10 * time.Second, set: true, err: "--prime: --target zookeeper starts its servers anew for every step"},
 		{target: "embedded", given: -time.Second, set: true, err: "--prime -1s: want 0 or more"},
+		{target: "embedded", given: 0, set: true, want: 0},
 	} {
 		got, err := PrimeFor(plan(tc.target), tc.given, tc.set)
 		if tc.err != "" {
@@ -195,5 +197,41 @@ func TestWarnOnce(t *testing.T) {
 	want := notices{"warning: conf not allowed", "data folders: a", "data folders: a", "warning: other"}
 	if !slices.Equal(got, want) {
 		t.Errorf("passed on %q, want %q", got, want)
+	}
+}
+
+// cancelOn cancels when a notice begins with prefix.
+type cancelOn struct {
+	prefix string
+	cancel context.CancelFunc
+}
+
+func (c cancelOn) Progress(bench.Progress) {}
+func (c cancelOn) Notice(s string) {
+	if strings.HasPrefix(s, c.prefix) {
+		c.cancel()
+	}
+}
+
+// Interrupted after the prime and before any step: the search says so
+// (exit 130, not 0) and keeps the prime's run, named, in a folder
+// capacity.json marks.
+func TestInterruptedAfterThePrime(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "cap")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sla := results.CapacitySLA{Percentile: 99, MaxUs: 3_600_000_000, MinAchieved: MinAchieved}
+	c, err := Run(ctx, Options{Plan: memoryPlan(t), Name: "quick", Out: out, SLA: sla, Prime: 200 * time.Millisecond,
+		StepDuration: time.Second, Warmup: 100 * time.Millisecond, Search: Search{Start: 100, Max: 100},
+		Sink: cancelOn{prefix: "primed the target", cancel: cancel}})
+	if c != nil || !errors.Is(err, bench.ErrInterrupted) || !strings.Contains(err.Error(), results.PrimeFolder) {
+		t.Fatalf("capacity %v, err %v: want none, interrupted, naming the prime's run", c, err)
+	}
+	saved, err := results.ReadCapacity(filepath.Join(out, results.CapacityFile))
+	if err != nil || !saved.Interrupted || len(saved.Steps) != 0 || saved.PrimeS != 0.2 {
+		t.Errorf("capacity.json %+v (%v): want it interrupted, primed 0.2 s, no step", saved, err)
+	}
+	if _, err := os.Stat(filepath.Join(out, results.PrimeFolder, results.ResultFile)); err != nil {
+		t.Errorf("the prime's run: %v", err)
 	}
 }

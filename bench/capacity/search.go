@@ -119,8 +119,9 @@ func (s Search) Run(ctx context.Context, measure Stepper, onStep func(results.Ca
 		return nil
 	}
 	try := func(rate float64) (bool, error) { return s.decide(rate, false, &o.Steps, one) }
+	failed := func(rate float64) float64 { return s.failedAbove(o.Steps, rate) }
 	confirm := func(rate float64) (bool, error) { return s.decide(rate, true, &o.Steps, one) }
-	lo, hi, err := s.bracket(try)
+	lo, hi, err := s.bracket(try, failed)
 	for err == nil && lo > 0 {
 		if hi > 0 {
 			if lo, hi, err = bisect(lo, hi, res, try); err != nil {
@@ -148,7 +149,7 @@ func (s Search) Run(ctx context.Context, measure Stepper, onStep func(results.Ca
 			o.Converged = err == nil
 			break
 		}
-		lo, hi, err = s.up(hi, try)
+		lo, hi, err = s.up(hi, try, failed)
 	}
 	o.Max = lo
 	o.Knee = kneeIndex(o.Steps, lo)
@@ -162,11 +163,7 @@ func (s Search) Run(ctx context.Context, measure Stepper, onStep func(results.Ca
 // Repeats steps agreeing or, unless sure is asked for, its latest step
 // when that one is not a narrow failure.
 func (s Search) decide(rate float64, sure bool, steps *[]results.CapacityStep, one func(float64) error) (bool, error) {
-	n := s.Repeats
-	if n <= 0 {
-		n = DefaultRepeats
-	}
-	need := n/2 + 1
+	n, need := s.repeats()
 	for {
 		passes, fails, last := tally(*steps, rate)
 		switch {
@@ -181,6 +178,33 @@ func (s Search) decide(rate float64, sure bool, steps *[]results.CapacityStep, o
 			return false, err
 		}
 	}
+}
+
+// repeats is how many steps decide a rate, and how many of them make a
+// majority.
+func (s Search) repeats() (n, need int) {
+	n = s.Repeats
+	if n <= 0 {
+		n = DefaultRepeats
+	}
+	return n, n/2 + 1
+}
+
+// failedAbove is the lowest rate above rate whose steps failed and have
+// not mostly passed; 0 when there is none. A ramp that goes on from a
+// rate that held after all stops there rather than doubling past it.
+func (s Search) failedAbove(steps []results.CapacityStep, rate float64) float64 {
+	_, need := s.repeats()
+	low := 0.0
+	for _, st := range steps {
+		if st.Pass || st.Interrupted || st.Rate <= rate || low > 0 && st.Rate >= low {
+			continue
+		}
+		if passes, _, _ := tally(steps, st.Rate); passes < need {
+			low = st.Rate
+		}
+	}
+	return low
 }
 
 // tally counts the steps at rate that passed and failed, and returns the
@@ -246,8 +270,11 @@ func (s Search) below(hi float64, steps []results.CapacityStep, try func(float64
 // bracket finds a passing rate lo and a failing one hi: doubling from
 // Start while steps pass, or halving while they fail. hi is 0 when the
 // cap passed, lo 0 when nothing down to Min passed.
-func (s Search) bracket(try func(float64) (bool, error)) (lo, hi float64, err error) {
+func (s Search) bracket(try func(float64) (bool, error), failed func(float64) float64) (lo, hi float64, err error) {
 	rate := roundRate(s.Start)
+	if s.Max > 0 {
+		rate = min(rate, roundRate(s.Max))
+	}
 	pass, err := try(rate)
 	if err != nil {
 		return 0, 0, err
@@ -268,12 +295,12 @@ func (s Search) bracket(try func(float64) (bool, error)) (lo, hi float64, err er
 			hi = rate
 		}
 	}
-	return s.up(rate, try)
+	return s.up(rate, try, failed)
 }
 
 // up doubles from rate, which passed, until a step fails: lo is the last
 // rate that passed and hi the one that failed, 0 when the cap passed.
-func (s Search) up(rate float64, try func(float64) (bool, error)) (lo, hi float64, err error) {
+func (s Search) up(rate float64, try func(float64) (bool, error), failed func(float64) float64) (lo, hi float64, err error) {
 	for {
 		lo = rate
 		if s.Max > 0 && lo >= s.Max {
@@ -282,6 +309,9 @@ func (s Search) up(rate float64, try func(float64) (bool, error)) (lo, hi float6
 		rate = roundRate(rate * 2)
 		if s.Max > 0 {
 			rate = min(rate, roundRate(s.Max))
+		}
+		if f := failed(lo); f > 0 {
+			rate = min(rate, f)
 		}
 		pass, err := try(rate)
 		if err != nil {

@@ -1,6 +1,7 @@
 package capacity
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -140,6 +141,11 @@ func TestSearchCapPasses(t *testing.T) {
 	if o.Max != 5000 || o.Converged || o.Knee != -1 {
 		t.Errorf("max %v converged %v knee %d: want the cap, not converged", o.Max, o.Converged, o.Knee)
 	}
+	// A start above the cap starts at the cap.
+	above, err := Search{Start: 9000, Max: 5000}.Run(context.Background(), f.measure, nil)
+	if err != nil || above.Max != 5000 || above.Steps[0].Rate != 5000 {
+		t.Errorf("start 9000, cap 5000: max %v, first step %v (%v): want the cap", above.Max, above.Steps[0].Rate, err)
+	}
 }
 
 func TestSearchNothingPasses(t *testing.T) {
@@ -244,23 +250,29 @@ func (f *stallTarget) measure(_ context.Context, rate float64) (results.Capacity
 func TestSearchRunsANarrowFailureAgain(t *testing.T) {
 	sla := results.CapacitySLA{Percentile: 99, MaxUs: 10_000}
 	for _, tc := range []struct {
-		name  string
-		p99s  map[float64][]int64
-		max   float64
-		rates []float64
+		name        string
+		p99s        map[float64][]int64
+		max         float64
+		rates       []float64
+		knee, start float64 // 2900 and 500 when 0
 	}{
 		{"a stall in the ramp", map[float64][]int64{500: {12_500}},
-			2875, []float64{500, 500, 1000, 2000, 4000, 3000, 2500, 2750, 2875, 2875, 3000}},
+			2875, []float64{500, 500, 1000, 2000, 4000, 3000, 2500, 2750, 2875, 2875, 3000}, 0, 0},
 		{"the stall again: the rate fails", map[float64][]int64{1000: {12_500, 15_000}},
-			969, []float64{500, 1000, 1000, 750, 875, 938, 969, 969}},
+			969, []float64{500, 1000, 1000, 750, 875, 938, 969, 969}, 0, 0},
+		// 1375 fails once, clearly, and holds when run again as the
+		// failure above the candidate: the ramp from it stops at 1500,
+		// which failed before, rather than doubling past it.
+		{"the ramp from a failure that held stops at the next known one", map[float64][]int64{1375: {25_000}},
+			1438, []float64{1000, 2000, 1500, 1250, 1375, 1313, 1313, 1375, 1375, 1438, 1438, 1500}, 1450, 1000},
 		// 1000 is run again only as the failure above the candidate 969:
 		// it passes twice, and the ramp goes on from it.
 		{"a clear failure is run again only above the candidate", map[float64][]int64{1000: {25_000}},
-			2875, []float64{500, 1000, 750, 875, 938, 969, 969, 1000, 1000, 2000, 4000, 3000, 2500, 2750, 2875, 2875, 3000}},
+			2875, []float64{500, 1000, 750, 875, 938, 969, 969, 1000, 1000, 2000, 4000, 3000, 2500, 2750, 2875, 2875, 3000}, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := &stallTarget{knee: 2900, sla: sla, p99s: tc.p99s}
-			o, err := Search{Start: 500, SLA: sla}.Run(context.Background(), f.measure, nil)
+			f := &stallTarget{knee: cmp.Or(tc.knee, 2900), sla: sla, p99s: tc.p99s}
+			o, err := Search{Start: cmp.Or(tc.start, 500), SLA: sla}.Run(context.Background(), f.measure, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
