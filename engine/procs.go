@@ -22,7 +22,10 @@ import (
 //
 // So an ensemble lends the scheduler one P for each member it runs, for
 // as long as it runs. An explicit GOMAXPROCS in the environment is left
-// alone: whoever set it chose what to measure.
+// alone: whoever set it chose what to measure. Setting it, even back to
+// what it was, ends the runtime's following of a container's CPU limit
+// for the rest of the process; zkbench's processes are runs, and serve's
+// ensemble lives as long as its process.
 var lent struct {
 	sync.Mutex
 	procs int // the sum over running ensembles
