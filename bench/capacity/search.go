@@ -5,9 +5,11 @@
 // The search is open loop, a run per offered rate (a step): it doubles
 // the rate from a start until a step fails, then bisects between the
 // last passing and the first failing rate until they are within a
-// resolution (5%) of each other. A step passes when the chosen
-// percentile of the workload's main op is within the SLA, at least 97%
-// of the offered rate was achieved, and no op failed. Each step is a
+// resolution (5%) of each other, and runs the maximum, the failure just
+// above it and any narrow failure again until most of a few steps agree.
+// A step passes when the chosen percentile of the workload's main op is
+// within the SLA, at least 97% of the offered rate was achieved, and no
+// op failed. Each step is a
 // whole bench.Run (its own warm-up, its requests drained before it
 // ends), so the search works on every target bench runs.
 package capacity
