@@ -211,18 +211,23 @@ func TestPercentiles(t *testing.T) {
 	}
 }
 
+// cancelAtSync is a file system whose n-th sync cancels the probe.
+func cancelAtSync(n int64, cancel context.CancelFunc) *faultfs.FS {
+	var syncs atomic.Int64
+	return faultfs.New(faultfs.Options{SyncLatency: func() time.Duration {
+		if syncs.Add(1) == n {
+			cancel()
+		}
+		return 0
+	}})
+}
+
 // TestInterrupt: a cancelled probe stops, keeps what it measured and removes
 // its files, background writer included.
 func TestInterrupt(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var syncs atomic.Int64
-	fsys := faultfs.New(faultfs.Options{SyncLatency: func() time.Duration {
-		if syncs.Add(1) == 25 {
-			cancel()
-		}
-		return 0
-	}})
+	fsys := cancelAtSync(25, cancel)
 	mkdir(t, fsys, "/a")
 	mkdir(t, fsys, "/b")
 	res, err := fsprobe.Run(ctx, fsprobe.Config{

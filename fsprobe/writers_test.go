@@ -79,13 +79,7 @@ func TestConcurrentWriters(t *testing.T) {
 func TestConcurrentInterrupt(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var syncs atomic.Int64
-	fsys := faultfs.New(faultfs.Options{SyncLatency: func() time.Duration {
-		if syncs.Add(1) == 40 {
-			cancel()
-		}
-		return 0
-	}})
+	fsys := cancelAtSync(40, cancel)
 	mkdir(t, fsys, "/d")
 	res, err := fsprobe.Run(ctx, fsprobe.Config{
 		FS: fsys, Dirs: []string{"/d"}, BlockSize: 100, Count: 1000, PreAllocSize: 64 << 10,

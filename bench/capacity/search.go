@@ -234,12 +234,8 @@ func (s Search) Narrow(st results.CapacityStep) bool {
 	if st.Pass || s.SLA.MaxUs <= 0 || st.Errors > 0 || st.Interrupted {
 		return false
 	}
-	minAch := s.SLA.MinAchieved
-	if minAch == 0 {
-		minAch = MinAchieved
-	}
 	v := percentileOf(st, s.SLA.Percentile)
-	return st.AchievedOpsS >= minAch*st.Rate && v > s.SLA.MaxUs && v < 2*s.SLA.MaxUs
+	return achieved(st, s.SLA) && v > s.SLA.MaxUs && v < 2*s.SLA.MaxUs
 }
 
 // below is the next candidate under hi, a rate that failed its

@@ -64,11 +64,7 @@ func Judge(st results.CapacityStep, sla results.CapacitySLA) (pass bool, why str
 	if v := percentileOf(st, sla.Percentile); v > sla.MaxUs {
 		broke = append(broke, fmt.Sprintf("p%v %s over %s", sla.Percentile, table.Micros(v), table.Micros(sla.MaxUs)))
 	}
-	minAch := sla.MinAchieved
-	if minAch == 0 {
-		minAch = MinAchieved
-	}
-	if st.AchievedOpsS < minAch*st.Rate {
+	if !achieved(st, sla) {
 		broke = append(broke, fmt.Sprintf("achieved %.0f of %.0f ops/s (%.0f%%)", st.AchievedOpsS, st.Rate, 100*st.AchievedOpsS/st.Rate))
 	}
 	if st.Errors > 0 {
@@ -78,6 +74,16 @@ func Judge(st results.CapacityStep, sla results.CapacitySLA) (pass bool, why str
 		return true, ""
 	}
 	return false, joinAnd(broke)
+}
+
+// achieved reports whether st reached the share of its offered rate the
+// SLA asks for (MinAchieved when it names none).
+func achieved(st results.CapacityStep, sla results.CapacitySLA) bool {
+	share := sla.MinAchieved
+	if share == 0 {
+		share = MinAchieved
+	}
+	return st.AchievedOpsS >= share*st.Rate
 }
 
 func percentileOf(st results.CapacityStep, p float64) int64 {
